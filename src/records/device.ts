@@ -77,3 +77,26 @@ export interface InventoryEntry extends DeviceIdentity {
   /** True while the device's baseline is being learned (no anomaly alerts yet). */
   learning: boolean;
 }
+
+/**
+ * Per-packet device attribution (device identity → flows and features). Reused for every packet; numbers only.
+ * Handles are small integers, stable for the life of the inventory (devices are never renumbered).
+ */
+export interface PacketDevices {
+  /** Handle of the device that sent the packet, -1 when the sender is not a tracked device (external, gateway, full). */
+  src: number;
+  /** Handle of the device the packet is addressed to, -1 when none (external, broadcast, unknown). */
+  dst: number;
+  /** Whether the packet's source / destination address is inside a configured internal subnet. */
+  src_internal: boolean;
+  dst_internal: boolean;
+  /** ARP packet whose sender claims an IPv4 address currently bound to another MAC. */
+  arp_conflict: boolean;
+  /** Devices that could not be admitted for this packet because the inventory is full (0 or 1). */
+  overflow: number;
+}
+
+/** Resolves a device handle to its `device_id` (implemented by the device inventory). */
+export interface DeviceDirectory {
+  deviceId(handle: number): string;
+}

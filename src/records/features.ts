@@ -15,46 +15,91 @@ export interface FeatureSpec {
   meaning: string;
 }
 
-/** The feature vector, in order. "out" = sent by the device, "in" = received by it. */
-export const FEATURE_SCHEMA: readonly FeatureSpec[] = [
+/**
+ * The feature vector, in order. "out" = sent by the device, "in" = received by it. Every count is over the window's
+ * packets in packet time; a window is emitted for a device only when it sent or received at least one packet in it
+ * (or a flow it originated ended in it).
+ */
+export const FEATURE_SCHEMA = [
   { name: 'pkts_out', unit: 'packets', meaning: 'Packets sent by the device in the window.' },
   { name: 'pkts_in', unit: 'packets', meaning: 'Packets received by the device in the window.' },
-  { name: 'bytes_out', unit: 'bytes', meaning: 'IP-layer bytes sent (IP total length; frame length for non-IP).' },
-  { name: 'bytes_in', unit: 'bytes', meaning: 'IP-layer bytes received.' },
-  { name: 'pkt_size_mean_bytes', unit: 'bytes', meaning: 'Mean size of packets sent or received.' },
+  { name: 'bytes_out', unit: 'bytes', meaning: 'IP-layer bytes sent (IP total length; frame length for non-IP frames such as ARP).' },
+  { name: 'bytes_in', unit: 'bytes', meaning: 'IP-layer bytes received (same measure as `bytes_out`).' },
+  { name: 'pkt_size_mean_bytes', unit: 'bytes', meaning: 'Mean size (as in `bytes_out`) of the packets sent or received.' },
   { name: 'pkt_size_std_bytes', unit: 'bytes', meaning: 'Population standard deviation of packet size (0 for < 2 packets).' },
-  { name: 'iat_mean_ms', unit: 'ms', meaning: 'Mean inter-arrival time between consecutive packets of the device (either direction).' },
+  {
+    name: 'iat_mean_ms',
+    unit: 'ms',
+    meaning: 'Mean inter-arrival time between consecutive packets of the device (either direction) within the window (0 for < 2 packets).',
+  },
   { name: 'iat_std_ms', unit: 'ms', meaning: 'Population standard deviation of the inter-arrival time (0 for < 3 packets).' },
-  { name: 'flows_started', unit: 'count', meaning: 'Flows (TCP/UDP/ICMP) the device originated that began in the window.' },
-  { name: 'flows_accepted', unit: 'count', meaning: 'Flows originated by others towards the device that began in the window.' },
-  { name: 'peers_internal', unit: 'count', meaning: 'Distinct internal (configured subnets) peer addresses talked to.' },
-  { name: 'peers_external', unit: 'count', meaning: 'Distinct external peer addresses talked to.' },
-  { name: 'dst_ports', unit: 'count', meaning: 'Distinct destination ports of flows the device originated.' },
-  { name: 'new_peers', unit: 'count', meaning: "Peers never seen before in this device's history." },
-  { name: 'new_dst_ports', unit: 'count', meaning: "Destination ports never used before in this device's history." },
+  { name: 'flows_started', unit: 'count', meaning: 'TCP/UDP/ICMP flows the device originated that began in the window.' },
+  { name: 'flows_accepted', unit: 'count', meaning: 'TCP/UDP/ICMP flows originated by others towards the device that began in the window.' },
+  {
+    name: 'peers_internal',
+    unit: 'count',
+    meaning: 'Distinct peer IP addresses inside the configured internal subnets that the device sent to or received from.',
+  },
+  { name: 'peers_external', unit: 'count', meaning: 'Distinct peer IP addresses outside the internal subnets.' },
+  { name: 'dst_ports', unit: 'count', meaning: 'Distinct responder ports of the TCP/UDP flows the device originated in the window.' },
+  {
+    name: 'new_peers',
+    unit: 'count',
+    meaning: "Peer IP addresses never seen before in this device's history (history bounded to 4096 peers per device).",
+  },
+  {
+    name: 'new_dst_ports',
+    unit: 'count',
+    meaning: "Responder ports of originated TCP/UDP flows never used before in this device's history (bounded to 1024).",
+  },
   { name: 'tcp_syn', unit: 'packets', meaning: 'TCP SYN (without ACK) packets sent.' },
   { name: 'tcp_synack_in', unit: 'packets', meaning: 'TCP SYN-ACK packets received (answers to its SYNs).' },
   { name: 'tcp_rst', unit: 'packets', meaning: 'TCP RST packets sent or received.' },
   { name: 'tcp_fin', unit: 'packets', meaning: 'TCP FIN packets sent or received.' },
-  { name: 'tcp_rejected', unit: 'count', meaning: 'Connections the device originated that were rejected (REJ) in the window.' },
-  { name: 'tcp_half_open', unit: 'count', meaning: 'Connections the device originated that got no answer (S0/SH) when they ended.' },
+  {
+    name: 'tcp_rejected',
+    unit: 'count',
+    meaning: 'Connections the device originated that were rejected (conn_state became REJ) by a packet in the window.',
+  },
+  {
+    name: 'tcp_half_open',
+    unit: 'count',
+    meaning:
+      'Connections the device originated that ended in the window without an answer (conn_state S0, SH or RSTOS0); counted when the flow ends, i.e. after the TCP attempt timeout.',
+  },
   { name: 'icmp_pkts', unit: 'packets', meaning: 'ICMP/ICMPv6 packets sent or received.' },
   { name: 'arp_pkts', unit: 'packets', meaning: 'ARP packets sent.' },
-  { name: 'arp_spoof_replies', unit: 'packets', meaning: "ARP replies sent that claim an IP already bound to another device's MAC." },
-  { name: 'dns_queries', unit: 'count', meaning: 'DNS queries sent.' },
+  {
+    name: 'arp_spoof_replies',
+    unit: 'packets',
+    meaning: "ARP replies sent that claim an IPv4 address currently bound to another device's MAC.",
+  },
+  { name: 'dns_queries', unit: 'count', meaning: 'DNS queries sent (packets with QR = 0 and a question).' },
   { name: 'dns_unique_names', unit: 'count', meaning: 'Distinct query names sent.' },
-  { name: 'dns_name_entropy_bits', unit: 'bits', meaning: 'Mean Shannon entropy (bits per character) of the leftmost label of query names.' },
-  { name: 'dns_name_len_chars', unit: 'characters', meaning: 'Mean length of query names.' },
-  { name: 'frac_tcp', unit: 'fraction', meaning: 'Share of the window\'s packets that are TCP.' },
-  { name: 'frac_udp', unit: 'fraction', meaning: 'Share of the window\'s packets that are UDP.' },
-  { name: 'frac_other', unit: 'fraction', meaning: 'Share of the window\'s packets that are neither TCP nor UDP.' },
-  { name: 'hl7_msgs', unit: 'count', meaning: 'HL7 v2 messages (MLLP) sent or received.' },
+  {
+    name: 'dns_name_entropy_bits',
+    unit: 'bits',
+    meaning: 'Mean over the queries of the Shannon entropy (bits per character) of the leftmost label of the query name.',
+  },
+  { name: 'dns_name_len_chars', unit: 'characters', meaning: 'Mean length of the query names sent.' },
+  { name: 'frac_tcp', unit: 'fraction', meaning: "Share of the device's packets (either direction) in the window that are TCP." },
+  { name: 'frac_udp', unit: 'fraction', meaning: "Share of the device's packets in the window that are UDP." },
+  { name: 'frac_other', unit: 'fraction', meaning: "Share of the device's packets in the window that are neither TCP nor UDP." },
+  { name: 'hl7_msgs', unit: 'count', meaning: 'HL7 v2 messages (MLLP frames with an MSH segment) sent or received.' },
   { name: 'dicom_pdus', unit: 'count', meaning: 'DICOM upper-layer PDUs recognised, sent or received.' },
   { name: 'mqtt_msgs', unit: 'count', meaning: 'MQTT control packets recognised, sent or received.' },
-  { name: 'sensor_overflow', unit: 'count', meaning: 'Flows or devices the sensor could not track in the window because a table was full (sensor-wide).' },
-];
+  {
+    name: 'sensor_overflow',
+    unit: 'count',
+    meaning:
+      'Sensor-wide, same value for every device: flows evicted from the full flow table plus packets whose sender the full device inventory could not admit, during the window.',
+  },
+] as const satisfies readonly FeatureSpec[];
 
-export const FEATURE_NAMES: readonly string[] = FEATURE_SCHEMA.map((f) => f.name);
+/** A feature's name, as a type: a `Record<FeatureName, number>` must set every feature. */
+export type FeatureName = (typeof FEATURE_SCHEMA)[number]['name'];
+
+export const FEATURE_NAMES: readonly FeatureName[] = FEATURE_SCHEMA.map((f) => f.name);
 export const FEATURE_COUNT = FEATURE_SCHEMA.length;
 
 export interface FeatureWindow {

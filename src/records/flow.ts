@@ -64,6 +64,9 @@ export interface FlowRecord {
   orig_ip_bytes: number;
   resp_pkts: number;
   resp_ip_bytes: number;
+  /** Frame bytes sent by the originator (on-the-wire frame lengths, as `tshark -z conv` counts them). */
+  orig_frame_bytes: number;
+  resp_frame_bytes: number;
   /** Originator/responder MAC (aa:bb:cc:dd:ee:ff) as seen in the first packet each way; empty when not on L2. */
   orig_l2_addr: string;
   resp_l2_addr: string;
@@ -73,4 +76,36 @@ export interface FlowRecord {
   orig_device: string;
   resp_device: string;
   end_reason: FlowEndReason;
+}
+
+/**
+ * Per-packet output of the flow table (flows → features). The flow table reuses ONE object for every packet, so a
+ * consumer must read it during the call. Numbers and booleans only.
+ */
+export interface FlowUpdate {
+  /** Handle of the packet's flow (a slot in the flow table), -1 when the packet belongs to no flow (non-IP non-ARP). */
+  flow: number;
+  /** The packet created the flow (`from_orig` is false when the first packet was a SYN-ACK and the flow was flipped). */
+  started: boolean;
+  /** The packet was sent by the flow's originator. */
+  from_orig: boolean;
+  /** This packet turned the flow into a rejected connection attempt (conn_state became `REJ`). */
+  rejected: boolean;
+  /** Number of flows evicted from the full table to make room for this packet's flow (0 or 1). */
+  overflow: number;
+}
+
+/** A flow that ended, in the form the feature stage needs (no strings but the constant literals below). */
+export interface FlowEnd {
+  /** Handle the flow had (freed after the callback returns). */
+  flow: number;
+  proto: FlowProto;
+  conn_state: ConnState;
+  end_reason: FlowEndReason;
+  /** Device handles (see `PacketDevices`) of originator and responder, -1 when not a tracked device. */
+  orig_device: number;
+  resp_device: number;
+  /** First and last packet time, seconds since the epoch. */
+  start_ts: number;
+  end_ts: number;
 }

@@ -1,0 +1,90 @@
+/**
+ * Options of the flows stage (flow table and device identity), with their defaults in one place. Units are in the
+ * option names; unknown keys are rejected; an invalid value fails with the field's path (ConfigError).
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { parseCidr } from './address.js';
+import { parseMac } from '../records/packet.js';
+
+export const FlowTableOptionsSchema = z
+  .object({
+    /** Hard cap on concurrent flows. Memory is allocated up front: about 200 bytes per flow. */
+    max_flows: z.number().int().min(16).max(16_777_216).default(262_144),
+    /** Idle timeout of TCP flows answered by both sides and not closed (Zeek: tcp_inactivity_timeout 5 min). */
+    tcp_idle_timeout_ms: z.number().int().positive().default(300_000),
+    /** Idle timeout of TCP flows seen in one direction only (connection attempts, scans, floods, asymmetric capture). */
+    tcp_attempt_timeout_ms: z.number().int().positive().default(10_000),
+    /** Time a TCP flow is kept after it closed (FIN both ways) or was reset, to absorb late packets. */
+    tcp_closed_timeout_ms: z.number().int().positive().default(5_000),
+    /** Idle timeout of UDP flows (Zeek: udp_inactivity_timeout 1 min). */
+    udp_idle_timeout_ms: z.number().int().positive().default(60_000),
+    /** Idle timeout of ICMP, ARP and other-protocol flows. */
+    other_idle_timeout_ms: z.number().int().positive().default(60_000),
+    /**
+     * A flow older than this writes a record (`end_reason: 'active_timeout'`) and continues with fresh counters and
+     * a new uid, keeping its direction and TCP state. 0 disables.
+     */
+    active_timeout_ms: z.number().int().min(0).default(1_800_000),
+    /** How often (packet time) idle flows are swept. */
+    sweep_interval_ms: z.number().int().positive().default(1_000),
+  })
+  .strict();
+
+export type FlowTableOptions = z.infer<typeof FlowTableOptionsSchema>;
+
+const SubnetSchema = z
+  .object({
+    /** IPv4 or IPv6 prefix, e.g. `10.20.0.0/16`. */
+    cidr: z.string().refine((s) => parseCidr(s) !== undefined, 'must be an IPv4 or IPv6 CIDR prefix such as 10.20.0.0/16'),
+    /**
+     * `mac`: the subnet is on the mirrored L2 segment, its devices are keyed by MAC.
+     * `ip`: the subnet is reached through a router (its frames carry the gateway's MAC), devices are keyed by IP.
+     */
+    key: z.enum(['mac', 'ip']).default('mac'),
+  })
+  .strict();
+
+export const DeviceIdentityOptionsSchema = z
+  .object({
+    /**
+     * Internal subnets, most specific first wins (longest prefix). Addresses outside them are external peers, never
+     * devices. Default: the RFC 1918 and IPv6 unique-local/link-local ranges, keyed by MAC.
+     */
+    subnets: z
+      .array(SubnetSchema)
+      .default([
+        { cidr: '10.0.0.0/8', key: 'mac' },
+        { cidr: '172.16.0.0/12', key: 'mac' },
+        { cidr: '192.168.0.0/16', key: 'mac' },
+        { cidr: 'fc00::/7', key: 'mac' },
+        { cidr: 'fe80::/10', key: 'mac' },
+      ]),
+    /** MACs of routers/gateways: never devices; traffic through them is attributed by IP. */
+    gateway_macs: z.array(z.string().refine((s) => parseMac(s) >= 0, 'must be a MAC such as 00:11:22:33:44:55')).default([]),
+    /** Also treat as a gateway any MAC seen sending packets from an external source IP. */
+    auto_gateway: z.boolean().default(true),
+    /** Hard cap on devices. Devices are never evicted; newcomers beyond the cap are counted (`devices_overflow`). */
+    max_devices: z.number().int().min(1).max(1_000_000).default(16_384),
+    /** Per-device bounds of the inventory's learned lists. */
+    max_ips_per_device: z.number().int().min(1).max(64).default(8),
+    max_peers_per_device: z.number().int().min(1).max(65_536).default(256),
+    max_listening_ports_per_device: z.number().int().min(1).max(65_536).default(64),
+    /**
+     * An ARP claim of an IPv4 address bound to another MAC is a conflict (counted as a spoof) unless the old owner
+     * has been silent for this long, in which case the binding moves to the new MAC.
+     */
+    arp_binding_timeout_ms: z.number().int().positive().default(600_000),
+  })
+  .strict();
+
+export type DeviceIdentityOptions = z.infer<typeof DeviceIdentityOptionsSchema>;
+
+/** Parses options with zod, turning the first issue into a ConfigError naming the field. */
+export function parseOptions<T extends z.ZodType>(schema: T, input: unknown, prefix: string): z.infer<T> {
+  const r = schema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = [prefix, ...(issue?.path ?? []).map(String)].filter((s) => s !== '').join('.');
+  throw new ConfigError(field, issue?.message ?? 'invalid');
+}
