@@ -17,7 +17,8 @@
  * same points whatever the replay speed.
  *
  * Eviction policy (table full, a packet needs a new flow): evict the longest-idle flow that has only been seen in
- * one direction (any protocol: unanswered SYNs, scans, spoofed floods); if there is none, the longest-idle closed
+ * one direction (any protocol: unanswered SYNs, scans, spoofed floods; for TCP also a SYN answered by a SYN-ACK that
+ * the originator never acknowledged, as a SYN flood's victim produces); if there is none, the longest-idle closed
  * or reset TCP flow; if there is none, the longest-idle flow of any kind. A flood of spoofed sources therefore
  * recycles its own flows and leaves answered sessions alone. Every eviction writes the flow's record with
  * `end_reason: 'evicted'` and is counted (`flows_evicted`) and reported in `FlowUpdate.overflow`.
@@ -800,7 +801,9 @@ export class FlowTable {
       const os = this.tcpState[2 * slot]!;
       const rs = this.tcpState[2 * slot + 1]!;
       if (os === RESET || rs === RESET || (os === CLOSED && rs === CLOSED)) return L_TCP_CLOSED;
-      return answered ? L_TCP_OPEN : L_TCP_ONEWAY;
+      // Confirmed only once the originator got past its SYN: a SYN answered by a SYN-ACK (a SYN flood's victim
+      // answering spoofed sources) is still an attempt.
+      return answered && os !== SYN_SENT && os !== INACTIVE ? L_TCP_OPEN : L_TCP_ONEWAY;
     }
     if (k === K_UDP) return answered ? L_UDP : L_UDP_ONEWAY;
     return answered ? L_OTHER : L_OTHER_ONEWAY;

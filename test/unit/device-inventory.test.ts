@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceInventory } from '../../src/flows/device-inventory.js';
+import { FlowTable } from '../../src/flows/flow-table.js';
+import { parseInventoryFile, readInventoryFile } from '../../src/flows/inventory-file.js';
+import { guessDeviceClass, protocolBit } from '../../src/flows/device-class.js';
+import { macVendor } from '../../src/flows/oui.js';
+import type { DeviceIdentityOptions } from '../../src/flows/config.js';
+import type { DecodedPacket } from '../../src/records/packet.js';
+import { AppProto } from '../../src/records/packet.js';
+import { ConfigError } from '../../src/errors.js';
+import { ACK, PSHACK, SYN, SYNACK, arp, mac, tcp, udp } from '../support/packets.js';
+
+const PUMP = { mac: '00:1a:01:00:00:07', ip: '10.0.0.7', port: 49152 }; // 00:1A:01 = ICU Medical, Inc.
+const SRV = { mac: '02:00:00:00:00:02', ip: '10.0.0.2', port: 80 };
+const ROUTER = '02:00:00:00:00:fe';
+
+/** Runs packets through resolve → flow table → learn, as the pipeline does. */
+function feed(inv: DeviceInventory, packets: DecodedPacket[]): { src: number; dst: number; conflict: boolean; overflow: number }[] {
+  const flows = new FlowTable();
+  return packets.map((p) => {
+    const d = inv.resolve(p);
+    const r = { src: d.src, dst: d.dst, conflict: d.arp_conflict, overflow: d.overflow };
+    const u = flows.process(p, d);
+    inv.learn(p, d, u);
+    return r;
+  });
+}
+
+describe('oui-data vendor lookup', () => {
+  it('finds MA-L vendors, and none for locally administered or group MACs', () => {
+    assert.equal(macVendor(mac('00:1a:01:12:34:56')), 'ICU Medical, Inc.');
+    assert.equal(macVendor(mac('00:09:fb:00:00:01')), 'Philips Patient Monitoring');
+    assert.equal(macVendor(mac('02:1a:01:12:34:56')), '');
+    assert.equal(macVendor(mac('01:00:5e:00:00:01')), '');
+  });
+});
+
+describe('DeviceInventory: identity', () => {
+  it('keys devices on the L2 segment by MAC and learns IP, vendor, peers, listening ports and protocols', () => {
+    const inv = new DeviceInventory();
+    const r = feed(inv, [
+      tcp(10, PUMP, SRV, SYN),
+      tcp(10.1, SRV, PUMP, SYNACK),
+      tcp(10.2, PUMP, SRV, ACK),
+      tcp(10.3, PUMP, SRV, PSHACK, 50),
+    ]);
+    assert.deepEqual(r[0], { src: 0, dst: -1, conflict: false, overflow: 0 }); // server not yet known: not created by being addressed
+    assert.deepEqual(r[1], { src: 1, dst: 0, conflict: false, overflow: 0 });
+    const pump = inv.entry(0)!;
+    assert.equal(pump.device_id, 'mac:00:1a:01:00:00:07');
+    assert.equal(pump.key_kind, 'mac');
+    assert.equal(pump.vendor, 'ICU Medical, Inc.');
+    assert.deepEqual(pump.ips, ['10.0.0.7']);
+    assert.deepEqual(pump.peers, ['10.0.0.2']);
+    assert.deepEqual(pump.listening_ports, []);
+    assert.deepEqual(pump.protocols, ['http']);
+    assert.equal(pump.first_seen, 10);
+    assert.equal(pump.last_seen, 10.3);
+    assert.equal(pump.device_class, 'infusion_pump');
+    assert.equal(pump.class_source, 'guess');
+    assert.equal(pump.class_confidence, 0.7);
+    const srv = inv.entry(1)!;
+    assert.equal(srv.device_id, 'mac:02:00:00:00:00:02');
+    assert.equal(srv.vendor, '');
+    assert.deepEqual(srv.listening_ports, [80]);
+    assert.deepEqual(srv.peers, ['10.0.0.7']);
+  });
+
+  it('external sources are no devices and reveal the gateway MAC, whose own traffic is then keyed by IP', () => {
+    const inv = new DeviceInventory();
+    const ext = { mac: ROUTER, ip: '8.8.8.8', port: 53 };
+    const r = feed(inv, [
+      udp(1, ext, { ...PUMP, port: 5000 }, 40),
+      udp(2, { mac: ROUTER, ip: '10.0.0.254', port: 123 }, { ...PUMP, port: 123 }, 48),
+    ]);
+    assert.equal(r[0]!.src, -1);
+    assert.equal(r[0]!.dst, -1); // the pump has not sent anything yet
+    assert.ok(inv.isGateway(mac(ROUTER)));
+    assert.equal(inv.deviceId(r[1]!.src), 'ip:10.0.0.254');
+    assert.equal(inv.counters().get('gateways_detected'), 1);
+  });
+
+  it('keys devices of `key: ip` subnets by IP (longest prefix wins) and never creates devices for destinations', () => {
+    const opts: Partial<DeviceIdentityOptions> = {
+      subnets: [
+        { cidr: '10.0.0.0/8', key: 'mac' },
+        { cidr: '10.9.0.0/16', key: 'ip' },
+      ],
+    };
+    const inv = new DeviceInventory(opts);
+    const remote = { mac: ROUTER, ip: '10.9.1.5', port: 2575 };
+    const r = feed(inv, [udp(1, remote, PUMP, 10)]);
+    assert.equal(inv.deviceId(r[0]!.src), 'ip:10.9.1.5');
+    // A scan of 200 internal addresses creates no device but the scanner.
+    const scan: DecodedPacket[] = [];
+    for (let i = 0; i < 200; i++) scan.push(tcp(2 + i / 1000, PUMP, { mac: ROUTER, ip: `10.9.2.${i}`, port: 22 }, SYN));
+    feed(inv, scan);
+    assert.equal(inv.size, 2);
+  });
+
+  it('is bounded: senders beyond max_devices are refused and counted per packet', () => {
+    const inv = new DeviceInventory({ subnets: [{ cidr: '10.0.0.0/8', key: 'ip' }], max_devices: 4 });
+    const pkts: DecodedPacket[] = [];
+    for (let i = 0; i < 10; i++) pkts.push(tcp(1, { ip: `10.0.1.${i}`, port: 1000 }, SRV, SYN));
+    pkts.push(tcp(2, { ip: '10.0.1.9', port: 1000 }, SRV, SYN));
+    const r = feed(inv, pkts);
+    assert.equal(inv.size, 4);
+    assert.equal(inv.overflow, 7);
+    assert.deepEqual(
+      r.map((x) => x.overflow),
+      [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1],
+    );
+    assert.equal(inv.counters().get('devices_overflow'), 7);
+  });
+
+  it('keys a DHCP client without an address by MAC and learns its host name and vendor class', () => {
+    const inv = new DeviceInventory();
+    const discover = udp(1, { mac: PUMP.mac, ip: '0.0.0.0', port: 68 }, { mac: 'ff:ff:ff:ff:ff:ff', ip: '255.255.255.255', port: 67 }, 300, AppProto.DHCP, {
+      dhcp_msg_type: 1,
+      dhcp_hostname: 'pump-icu2-04',
+      dhcp_vendor_class: 'ICU Medical Plum 360',
+    });
+    const r = feed(inv, [discover, udp(5, { ...PUMP, port: 5000 }, { ...SRV, port: 2575 }, 10)]);
+    assert.equal(r[0]!.src, 0);
+    assert.equal(r[0]!.dst, -1);
+    assert.equal(r[1]!.src, 0);
+    const e = inv.entry(0)!;
+    assert.equal(e.dhcp_hostname, 'pump-icu2-04');
+    assert.equal(e.dhcp_vendor_class, 'ICU Medical Plum 360');
+    assert.deepEqual(e.ips, ['10.0.0.7']);
+    assert.deepEqual(e.protocols, ['dhcp', 'hl7']);
+    assert.equal(e.class_confidence, 0.85);
+  });
+
+  it('flags ARP claims of an IP bound to another MAC, until the owner has been silent for the binding timeout', () => {
+    const inv = new DeviceInventory({ arp_binding_timeout_ms: 60_000 });
+    const attacker = { mac: '02:00:00:00:00:66', ip: '10.0.0.66' };
+    const r = feed(inv, [
+      tcp(1, PUMP, SRV, SYN), // binds 10.0.0.7 → pump MAC
+      arp(2, 1, attacker, { ip: '10.0.0.2' }), // attacker's own address: fine
+      arp(3, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // claims the pump's IP
+      arp(200, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // pump silent since t=1 (> 60 s): binding moves
+      arp(201, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV),
+    ]);
+    assert.deepEqual(
+      r.map((x) => x.conflict),
+      [false, false, true, false, false],
+    );
+    assert.equal(inv.counters().get('arp_conflicts'), 1);
+    assert.equal(inv.deviceId(r[2]!.src), 'mac:02:00:00:00:00:66');
+  });
+
+  it('rejects invalid options with the field named', () => {
+    assert.throws(
+      () => new DeviceInventory({ subnets: [{ cidr: '10.0.0.0/33', key: 'mac' }] }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'devices.subnets.0.cidr',
+    );
+  });
+});
+
+describe('Device class guessing', () => {
+  const g = (vendor: string, protocols: string[], listening: number[] = [], gateway = false): [string, number] => {
+    const mask = protocols.reduce((m, p) => m | protocolBit(p as Parameters<typeof protocolBit>[0]), 0);
+    const r = guessDeviceClass({ vendor, protocols: mask, listening_ports: listening, gateway });
+    return [r.device_class, r.confidence];
+  };
+  it('applies the documented rules in order', () => {
+    assert.deepEqual(g('Cisco Systems, Inc', [], [], true), ['network', 0.9]);
+    assert.deepEqual(g('GE Healthcare', ['dicom']), ['imaging', 0.8]);
+    assert.deepEqual(g('', ['dicom'], [104]), ['pacs', 0.7]);
+    assert.deepEqual(g('', ['dicom']), ['imaging', 0.6]);
+    assert.deepEqual(g('Roche Diagnostics GmbH', ['hl7']), ['lab_analyser', 0.85]);
+    assert.deepEqual(g('B.Braun Melsungen AG', []), ['infusion_pump', 0.7]);
+    assert.deepEqual(g('Philips Patient Monitoring', ['hl7']), ['patient_monitor', 0.85]);
+    assert.deepEqual(g('', ['bacnet']), ['building_system', 0.7]);
+    assert.deepEqual(g('', ['hl7'], [2575]), ['server', 0.6]);
+    assert.deepEqual(g('', ['mqtt']), ['telemetry_gateway', 0.5]);
+    assert.deepEqual(g('', ['hl7']), ['patient_monitor', 0.4]);
+    assert.deepEqual(g('Dell Inc.', ['dns', 'tls']), ['workstation', 0.7]);
+    assert.deepEqual(g('', ['rdp']), ['workstation', 0.5]);
+    assert.deepEqual(g('', [], [22, 80, 443]), ['server', 0.4]);
+    assert.deepEqual(g('', ['dns']), ['unknown', 0]);
+  });
+});
+
+describe('Inventory file and persistence', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ww-inv-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a YAML inventory whose entries override the guesses', () => {
+    const path = join(dir, 'inventory.yaml');
+    writeFileSync(
+      path,
+      [
+        'devices:',
+        '  - mac: "00:1A:01:00:00:07"',
+        '    name: ICU-2 pump 4',
+        '    class: infusion_pump',
+        '    location: ICU-2 bed 4',
+        '    criticality: life_critical',
+        '  - ip: 10.0.0.2',
+        '    name: HL7 interface engine',
+        '    class: server',
+        '',
+      ].join('\n'),
+    );
+    const file = readInventoryFile(path);
+    assert.deepEqual(file[0], {
+      device_id: 'mac:00:1a:01:00:00:07',
+      name: 'ICU-2 pump 4',
+      device_class: 'infusion_pump',
+      location: 'ICU-2 bed 4',
+      criticality: 'life_critical',
+    });
+    const inv = new DeviceInventory({}, file);
+    feed(inv, [tcp(1, PUMP, SRV, SYN), tcp(1.1, SRV, PUMP, SYNACK)]);
+    const pump = inv.entry(0)!;
+    assert.deepEqual([pump.device_class, pump.class_source, pump.class_confidence, pump.name, pump.criticality], [
+      'infusion_pump',
+      'inventory',
+      1,
+      'ICU-2 pump 4',
+      'life_critical',
+    ]);
+    // The server is keyed by MAC but listed by IP: matched through its learned IP.
+    const srv = inv.entry(1)!;
+    assert.deepEqual([srv.device_class, srv.name, srv.criticality], ['server', 'HL7 interface engine', 'medium']);
+  });
+
+  it('rejects invalid inventory files naming the field', () => {
+    const field = (content: unknown): string => {
+      try {
+        parseInventoryFile(content);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.field;
+        throw e;
+      }
+      return 'no error';
+    };
+    assert.equal(field({ devices: [{ mac: '00:1a:01:00:00:07', class: 'toaster' }] }), 'inventory.devices.0.class');
+    assert.equal(field({ devices: [{ mac: '00:1a:01:00:00:07', ip: '10.0.0.1' }] }), 'inventory.devices.0');
+    assert.equal(field({ devices: [{ ip: '10.0.0.1', colour: 'red' }] }), 'inventory.devices.0');
+    assert.equal(field({ devices: [{ ip: '10.0.0.1' }, { ip: '10.0.0.1' }] }), 'inventory.devices.1');
+    assert.equal(field({ devices: [{ ip: '10.0.0.300' }] }), 'inventory.devices.0.ip');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'devices: [\n');
+    assert.throws(() => readInventoryFile(bad), (e: unknown) => e instanceof ConfigError && /not valid YAML/.test(e.message));
+  });
+
+  it('saves and reloads: same entries, same handles, learning continues', () => {
+    const inv = new DeviceInventory();
+    feed(inv, [
+      tcp(1, PUMP, SRV, SYN),
+      tcp(1.1, SRV, PUMP, SYNACK),
+      udp(2, { mac: ROUTER, ip: '8.8.8.8', port: 53 }, { ...PUMP, port: 5000 }, 40),
+    ]);
+    const path = join(dir, 'inventory.json');
+    inv.save(path);
+    const back = DeviceInventory.load(path);
+    assert.deepEqual(back.entries(), inv.entries());
+    assert.ok(back.isGateway(mac(ROUTER)));
+    const r = feed(back, [tcp(3, PUMP, SRV, PSHACK, 10), tcp(4, { mac: '02:00:00:00:00:09', ip: '10.0.0.9', port: 1 }, SRV, SYN)]);
+    assert.deepEqual([r[0]!.src, r[0]!.dst, r[1]!.src], [0, 1, 2]);
+    assert.equal(back.entry(0)!.last_seen, 3);
+    writeFileSync(path, '{"schema_version":1,"devices":"x"}');
+    assert.throws(() => DeviceInventory.load(path), ConfigError);
+  });
+});
