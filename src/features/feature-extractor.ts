@@ -22,8 +22,8 @@ import type { DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6 } from '../records/packet.js';
 import type { FeatureOptions } from './config.js';
 import { parseFeatureOptions } from './config.js';
+import { NumberMap } from '../numeric-hash.js';
 
-const IP6_KEY_BASE = 0x100000000;
 const EXPLAIN_MAX = 16;
 
 class DeviceWindowState {
@@ -36,6 +36,8 @@ class DeviceWindowState {
   sizeMean = 0;
   sizeM2 = 0;
   lastMs = -1;
+  /** Last peer key counted in this window (skips the set look-up for runs of packets with the same peer). */
+  lastPeerKey = -1;
   iatN = 0;
   iatMean = 0;
   iatM2 = 0;
@@ -63,10 +65,11 @@ class DeviceWindowState {
   hl7 = 0;
   dicom = 0;
   mqtt = 0;
-  readonly winPeers = new Set<number>();
+  /** Peer address keys (numeric map: IPv4 keys above 2^30 would be boxed as `Set` members). */
+  readonly winPeers = new NumberMap(16);
   readonly winPorts = new Set<number>();
   readonly dnsNames = new Set<string>();
-  readonly histPeers = new Set<number>();
+  readonly histPeers = new NumberMap(16);
   readonly histPorts = new Set<number>();
   newPeerList: string[] = [];
   newPortList: number[] = [];
@@ -76,6 +79,7 @@ class DeviceWindowState {
     this.pktsOut = this.pktsIn = this.bytesOut = this.bytesIn = 0;
     this.sizeN = this.sizeMean = this.sizeM2 = 0;
     this.lastMs = -1;
+    this.lastPeerKey = -1;
     this.iatN = this.iatMean = this.iatM2 = 0;
     this.flowsStarted = this.flowsAccepted = this.peersInternal = this.peersExternal = 0;
     this.newPeers = this.newPorts = 0;
@@ -117,7 +121,10 @@ export class FeatureExtractor {
 
   /** Closes the open window if the packet's time is at or past its end. */
   advance(p: DecodedPacket): void {
-    this.advanceTo(p.ts_sec * 1000 + Math.floor(p.ts_nsec / 1e6));
+    const ms = p.ts_sec * 1000 + Math.floor(p.ts_nsec / 1e6);
+    // Inline fast path: a double passed to a call would be boxed.
+    if (this.curStart >= 0 && ms < this.curStart + this.windowMs) return;
+    this.advanceTo(ms);
   }
 
   /** Same as `advance` with a time in whole milliseconds since the epoch. */
@@ -221,21 +228,30 @@ export class FeatureExtractor {
 
     const max = this.options.max_window_distinct;
     if (p.ip_version !== 0) {
-      const key =
-        p.ip_version === 4
-          ? (out ? p.ip_dst : p.ip_src) >>> 0
-          : IP6_KEY_BASE + fold6(out ? p.ip6_dst : p.ip6_src);
-      if (!st.winPeers.has(key) && st.winPeers.size < max) {
-        st.winPeers.add(key);
+      // Peer key as small (hi, lo) halves: IPv4 address, or 2^32 + 32-bit fold of the IPv6 address.
+      let hi: number;
+      let lo: number;
+      if (p.ip_version === 4) {
+        const ip = (out ? p.ip_dst : p.ip_src) >>> 0;
+        hi = ip >>> 24;
+        lo = ip & 0xffffff;
+      } else {
+        const fold = fold6(out ? p.ip6_dst : p.ip6_src);
+        hi = 256 + (fold >>> 24);
+        lo = fold & 0xffffff;
+      }
+      const key = hi * 16777216 + lo;
+      const seenKey = key === st.lastPeerKey;
+      st.lastPeerKey = key;
+      if (!seenKey && !st.winPeers.has(hi, lo) && st.winPeers.size < max) {
+        st.winPeers.set(hi, lo, 0);
         if (out ? d.dst_internal : d.src_internal) st.peersInternal++;
         else st.peersExternal++;
-        if (!st.histPeers.has(key)) {
+        if (!st.histPeers.has(hi, lo)) {
           st.newPeers++;
-          if (st.histPeers.size < this.options.max_history_peers) st.histPeers.add(key);
+          if (st.histPeers.size < this.options.max_history_peers) st.histPeers.set(hi, lo, 0);
           if (st.newPeerList.length < EXPLAIN_MAX) {
-            st.newPeerList.push(
-              p.ip_version === 4 ? formatIpv4(key) : formatIpv6(out ? p.ip6_dst : p.ip6_src),
-            );
+            st.newPeerList.push(p.ip_version === 4 ? formatIpv4(key) : formatIpv6(out ? p.ip6_dst : p.ip6_src));
           }
         }
       }
@@ -268,7 +284,7 @@ export class FeatureExtractor {
         if (out && meta.dns_response !== true && q !== undefined) {
           st.dnsQueries++;
           st.dnsLenSum += q.length;
-          st.dnsEntropySum += this.labelEntropy(q);
+          this.addLabelEntropy(st, q);
           if (st.dnsNames.size < max) st.dnsNames.add(q);
         }
       } else if (app === AppProto.HL7) {
@@ -281,11 +297,11 @@ export class FeatureExtractor {
     }
   }
 
-  /** Shannon entropy in bits per character of the leftmost label of `name` (0 for an empty label). */
-  private labelEntropy(name: string): number {
+  /** Adds the Shannon entropy in bits per character of the leftmost label of `name` (0 for an empty label). */
+  private addLabelEntropy(st: DeviceWindowState, name: string): void {
     let n = name.indexOf('.');
     if (n < 0) n = name.length;
-    if (n === 0) return 0;
+    if (n === 0) return;
     const counts = this.charCounts;
     for (let i = 0; i < n; i++) counts[name.charCodeAt(i) & 255]!++;
     let h = 0;
@@ -298,7 +314,7 @@ export class FeatureExtractor {
         counts[c] = 0;
       }
     }
-    return h;
+    st.dnsEntropySum += h;
   }
 
   private close(): void {

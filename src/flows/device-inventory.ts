@@ -35,9 +35,10 @@ import type { FlowUpdate } from '../records/flow.js';
 import type { DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6, formatMac, parseMac } from '../records/packet.js';
 import type { Cidr } from './address.js';
-import { isGroupMac, maskWord, parseCidr, parseIpv4, parseIpv6 } from './address.js';
+import { maskWord, parseCidr, parseIpv4, parseIpv6 } from './address.js';
 import type { DeviceIdentityOptions } from './config.js';
 import { DeviceIdentityOptionsSchema, parseOptions } from './config.js';
+import { NumberMap } from '../numeric-hash.js';
 import type { ProtocolName } from './device-class.js';
 import { PORT_PROTOCOL, PROTOCOL_NAMES, guessDeviceClass } from './device-class.js';
 import type { InventoryFileEntry } from './inventory-file.js';
@@ -55,13 +56,17 @@ class Device {
   ips: string[] = [];
   ipKeys: number[] = [];
   lastIpKey = -1;
+  /** Last peer key looked up (skips the map for runs of packets with the same peer). */
+  lastPeerKey = -1;
   vendor = '';
   dhcp_hostname = '';
   dhcp_vendor_class = '';
   first_seen = 0;
   last_seen = 0;
   protocols = 0;
-  readonly peers = new Map<number, string>();
+  /** Peer key → index into `peerTexts`. */
+  readonly peers = new NumberMap(16);
+  readonly peerTexts: string[] = [];
   peers_overflow = false;
   readonly listening = new Set<number>();
   gateway = false;
@@ -79,6 +84,9 @@ class Device {
 interface Subnet {
   cidr: Cidr;
   kind: number;
+  /** IPv4: network and mask as signed 32-bit integers (precomputed for the hot path). */
+  net4: number;
+  mask4: number;
 }
 
 export type InventoryCounter = 'devices_created' | 'devices_overflow' | 'arp_conflicts' | 'gateways_detected';
@@ -87,12 +95,17 @@ export class DeviceInventory implements DeviceDirectory {
   readonly options: DeviceIdentityOptions;
   private readonly subnets4: Subnet[];
   private readonly subnets6: Subnet[];
-  private readonly gateways = new Set<number>();
+  /** Gateway MACs (value unused). Numeric maps: MACs and IPv4 addresses would be boxed as `Map` keys. */
+  private readonly gateways = new NumberMap(16);
   private readonly devices: Device[] = [];
-  private readonly byMac = new Map<number, number>();
-  private readonly byIp = new Map<number, number>();
+  private readonly byMac = new NumberMap(1024);
+  private readonly byIp = new NumberMap(1024);
+  /** Full IPv6 address of each IPv6-keyed device, by handle. */
   private readonly ip6Words = new Map<number, Uint32Array>();
-  private readonly bindings = new Map<number, number>();
+  /** IPv4 address → MAC that owns it (ARP bindings). */
+  private readonly bindings = new NumberMap(1024);
+  /** [0] current packet time (seconds): kept in a typed array so it is never boxed. */
+  private readonly now = new Float64Array(1);
   private readonly overrides = new Map<string, InventoryFileEntry>();
   private readonly out: PacketDevices = {
     src: -1,
@@ -108,11 +121,14 @@ export class DeviceInventory implements DeviceDirectory {
 
   constructor(options: Partial<DeviceIdentityOptions> = {}, inventoryFile: readonly InventoryFileEntry[] = []) {
     this.options = parseOptions(DeviceIdentityOptionsSchema, options, 'devices');
-    const subnets = this.options.subnets.map((s) => ({ cidr: parseCidr(s.cidr)!, kind: s.key === 'mac' ? KEY_MAC : KEY_IP }));
+    const subnets = this.options.subnets.map((s) => {
+      const cidr = parseCidr(s.cidr)!;
+      return { cidr, kind: s.key === 'mac' ? KEY_MAC : KEY_IP, net4: cidr.words[0]! | 0, mask4: maskWord(cidr.prefix) | 0 };
+    });
     subnets.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
     this.subnets4 = subnets.filter((s) => s.cidr.version === 4);
     this.subnets6 = subnets.filter((s) => s.cidr.version === 6);
-    for (const g of this.options.gateway_macs) this.gateways.add(parseMac(g));
+    for (const g of this.options.gateway_macs) this.gateways.setKey(parseMac(g), 0);
     for (const e of inventoryFile) this.overrides.set(e.device_id, e);
   }
 
@@ -135,7 +151,7 @@ export class DeviceInventory implements DeviceDirectory {
   }
 
   isGateway(mac: number): boolean {
-    return this.gateways.has(mac);
+    return this.gateways.getKey(mac) >= 0;
   }
 
   counters(): Counters<InventoryCounter> {
@@ -149,6 +165,8 @@ export class DeviceInventory implements DeviceDirectory {
 
   /** Attributes the packet's two sides to devices (creating the sender's device). Returns a reused object. */
   resolve(p: DecodedPacket): PacketDevices {
+    // Hot path. MACs (48-bit) and IPv4 addresses above 2^30 are not small integers: they are split into small
+    // (hi, lo) halves before any call (a double argument to a call V8 does not inline is boxed, an allocation).
     const d = this.out;
     d.src = -1;
     d.dst = -1;
@@ -156,59 +174,64 @@ export class DeviceInventory implements DeviceDirectory {
     d.dst_internal = false;
     d.arp_conflict = false;
     d.overflow = 0;
-    const ts = p.ts_sec + p.ts_nsec * 1e-9;
+    this.now[0] = p.ts_sec + p.ts_nsec * 1e-9;
     if (p.proto === Proto.ARP) {
-      this.resolveArp(p, ts, d);
+      this.resolveArp(p, d);
       return d;
     }
+    const eSrc = p.eth_src;
+    const eDst = p.eth_dst;
+    // -1 halves for "no MAC"; the group (I/G) bit is bit 16 of the high half.
+    const sh = eSrc >= 0 ? (eSrc / 16777216) | 0 : -1;
+    const sl = eSrc >= 0 ? eSrc - sh * 16777216 : -1;
+    const th = eDst >= 0 ? (eDst / 16777216) | 0 : -1;
+    const tl = eDst >= 0 ? eDst - th * 16777216 : -1;
+    const srcMacUsable = sh >= 0 && ((sh >>> 16) & 1) === 0 && !this.gateways.has(sh, sl);
+    const dstMacUsable = th >= 0 && ((th >>> 16) & 1) === 0 && !this.gateways.has(th, tl);
     if (p.ip_version === 4) {
       const s = p.ip_src >>> 0;
-      const sk = this.kind4(s);
+      const sk = this.kind4(s >>> 16, s & 0xffff);
       d.src_internal = sk !== EXTERNAL;
       if (sk === EXTERNAL) {
-        if (s === 0) d.src = this.macDevice(p.eth_src, ts, true);
-        else if (this.options.auto_gateway) this.noteGateway(p.eth_src);
-      } else if (sk === KEY_MAC && p.eth_src >= 0 && !this.gateways.has(p.eth_src) && !isGroupMac(p.eth_src)) {
-        d.src = this.macDevice(p.eth_src, ts, true);
-        if (!this.bindings.has(s)) this.bindings.set(s, p.eth_src);
+        if (s === 0) d.src = srcMacUsable ? this.srcByMac(sh, sl) : -1;
+        else if (this.options.auto_gateway && srcMacUsable) this.noteGateway(sh, sl);
+      } else if (sk === KEY_MAC && srcMacUsable) {
+        d.src = this.srcByMac(sh, sl);
+        if (!this.bindings.has(s >>> 24, s & 0xffffff)) this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
       } else {
-        d.src = this.ipDevice(s, undefined, ts, true);
+        const h = this.byIp.get(s >>> 24, s & 0xffffff);
+        d.src = h >= 0 ? h : this.createIpDevice(s >>> 16, s & 0xffff);
       }
       const t = p.ip_dst >>> 0;
-      const tk = this.kind4(t);
+      const tk = this.kind4(t >>> 16, t & 0xffff);
       d.dst_internal = tk !== EXTERNAL;
       if (tk !== EXTERNAL && t !== 0xffffffff && t >>> 28 !== 14) {
-        if (tk === KEY_MAC && p.eth_dst >= 0 && !this.gateways.has(p.eth_dst) && !isGroupMac(p.eth_dst)) {
-          d.dst = this.byMac.get(p.eth_dst) ?? this.byIp.get(t) ?? -1;
-        } else {
-          d.dst = this.byIp.get(t) ?? -1;
-        }
+        let h = -1;
+        if (tk === KEY_MAC && dstMacUsable) h = this.byMac.get(th, tl);
+        d.dst = h >= 0 ? h : this.byIp.get(t >>> 24, t & 0xffffff);
       }
     } else if (p.ip_version === 6) {
       const sk = this.kind6(p.ip6_src);
       d.src_internal = sk !== EXTERNAL;
-      const unspecified = p.ip6_src[0] === 0 && p.ip6_src[1] === 0 && p.ip6_src[2] === 0 && p.ip6_src[3] === 0;
+      const w = p.ip6_src;
+      const unspecified = w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0;
       if (sk === EXTERNAL) {
-        if (unspecified) d.src = this.macDevice(p.eth_src, ts, true);
-        else if (this.options.auto_gateway) this.noteGateway(p.eth_src);
-      } else if (sk === KEY_MAC && p.eth_src >= 0 && !this.gateways.has(p.eth_src) && !isGroupMac(p.eth_src)) {
-        d.src = this.macDevice(p.eth_src, ts, true);
+        if (unspecified) d.src = srcMacUsable ? this.srcByMac(sh, sl) : -1;
+        else if (this.options.auto_gateway && srcMacUsable) this.noteGateway(sh, sl);
+      } else if (sk === KEY_MAC && srcMacUsable) {
+        d.src = this.srcByMac(sh, sl);
       } else {
-        d.src = this.ipDevice(IP6_KEY_BASE + fold6(p.ip6_src), p.ip6_src, ts, true);
+        d.src = this.srcByIp6(w);
       }
       const tk = this.kind6(p.ip6_dst);
       d.dst_internal = tk !== EXTERNAL;
       if (tk !== EXTERNAL && p.ip6_dst[0]! >>> 24 !== 0xff) {
-        if (tk === KEY_MAC && p.eth_dst >= 0 && !this.gateways.has(p.eth_dst) && !isGroupMac(p.eth_dst)) {
-          d.dst = this.byMac.get(p.eth_dst) ?? -1;
-        } else {
-          d.dst = this.ipDeviceLookup(IP6_KEY_BASE + fold6(p.ip6_dst), p.ip6_dst);
-        }
+        d.dst = tk === KEY_MAC && dstMacUsable ? this.byMac.get(th, tl) : this.ipDeviceLookup(p.ip6_dst);
       }
-    } else if (p.eth_src >= 0) {
+    } else if (sh >= 0) {
       // Other L2 traffic: attributed to known MAC devices, creates none.
-      d.src = this.gateways.has(p.eth_src) ? -1 : (this.byMac.get(p.eth_src) ?? -1);
-      d.dst = p.eth_dst >= 0 && !isGroupMac(p.eth_dst) ? (this.byMac.get(p.eth_dst) ?? -1) : -1;
+      d.src = srcMacUsable ? this.byMac.get(sh, sl) : -1;
+      d.dst = th >= 0 && ((th >>> 16) & 1) === 0 ? this.byMac.get(th, tl) : -1;
       d.src_internal = d.src >= 0;
       d.dst_internal = d.dst >= 0;
     }
@@ -225,7 +248,7 @@ export class DeviceInventory implements DeviceDirectory {
     }
     if (d.src >= 0) {
       const dv = this.devices[d.src]!;
-      const ts = p.ts_sec + p.ts_nsec * 1e-9;
+      const ts = this.now[0]!;
       if (ts > dv.last_seen) dv.last_seen = ts;
       dv.protocols |= appBit | portBit;
       if (p.ip_version === 4 && p.ip_src !== 0) {
@@ -285,7 +308,7 @@ export class DeviceInventory implements DeviceDirectory {
       first_seen: round6(dv.first_seen),
       last_seen: round6(dv.last_seen),
       protocols,
-      peers: [...dv.peers.values()],
+      peers: [...dv.peerTexts],
       peers_overflow: dv.peers_overflow,
       listening_ports: listening,
       device_class,
@@ -309,8 +332,8 @@ export class DeviceInventory implements DeviceDirectory {
   save(path: string): void {
     const doc: SavedInventory = {
       schema_version: DEVICE_SCHEMA_VERSION,
-      gateway_macs: [...this.gateways].map(formatMac).sort(),
-      arp_bindings: [...this.bindings].map(([ip, mac]) => [formatIpv4(ip), formatMac(mac)] as [string, string]),
+      gateway_macs: numberKeys(this.gateways).map(formatMac).sort(),
+      arp_bindings: numberEntries(this.bindings).map(([ip, mac]) => [formatIpv4(ip), formatMac(mac)] as [string, string]),
       devices: this.entries(),
     };
     const tmp = `${path}.tmp`;
@@ -332,8 +355,8 @@ export class DeviceInventory implements DeviceDirectory {
       throw new ConfigError(['inventory_state', ...(issue?.path ?? []).map(String)].join('.'), issue?.message ?? 'invalid');
     }
     const inv = new DeviceInventory(options, inventoryFile);
-    for (const g of r.data.gateway_macs) inv.gateways.add(parseMac(g));
-    for (const [ip, mac] of r.data.arp_bindings) inv.bindings.set(parseIpv4(ip), parseMac(mac));
+    for (const g of r.data.gateway_macs) inv.gateways.setKey(parseMac(g), 0);
+    for (const [ip, mac] of r.data.arp_bindings) inv.bindings.setKey(parseIpv4(ip), parseMac(mac));
     for (const e of r.data.devices) inv.restore(e);
     return inv;
   }
@@ -362,38 +385,49 @@ export class DeviceInventory implements DeviceDirectory {
     }
     for (const peer of e.peers) {
       const key = ipKeyOf(peer);
-      if (key !== undefined) dv.peers.set(key.key, peer);
+      if (key !== undefined && dv.peers.getKey(key.key) < 0) {
+        dv.peers.setKey(key.key, dv.peerTexts.length);
+        dv.peerTexts.push(peer);
+      }
     }
     dv.peers_overflow = e.peers_overflow;
     for (const port of e.listening_ports) dv.listening.add(port);
-    if (mac >= 0) dv.gateway = this.gateways.has(mac);
+    if (mac >= 0) dv.gateway = this.gateways.getKey(mac) >= 0;
     dv.override = this.overrides.get(dv.device_id);
     this.devices.push(dv);
-    if (e.key_kind === 'mac') this.byMac.set(mac, dv.handle);
+    if (e.key_kind === 'mac') this.byMac.setKey(mac, dv.handle);
     else {
       const key = ipKeyOf(e.device_id.slice(3));
       if (key !== undefined) {
-        this.byIp.set(key.key, dv.handle);
-        if (key.words) this.ip6Words.set(key.key, key.words);
+        this.byIp.setKey(key.key, dv.handle);
+        if (key.words) this.ip6Words.set(dv.handle, key.words);
       }
     }
   }
 
-  private resolveArp(p: DecodedPacket, ts: number, d: PacketDevices): void {
+  private resolveArp(p: DecodedPacket, d: PacketDevices): void {
+    const ts = this.now[0]!;
     const sha = p.arp_sha >= 0 ? p.arp_sha : p.eth_src;
+    const sh = sha >= 0 ? (sha / 16777216) | 0 : -1;
+    const sl = sha >= 0 ? sha - sh * 16777216 : -1;
     const spa = p.arp_spa >>> 0;
-    const sk = spa !== 0 ? this.kind4(spa) : KEY_MAC;
+    const sk = spa !== 0 ? this.kind4(spa >>> 16, spa & 0xffff) : KEY_MAC;
     d.src_internal = sk !== EXTERNAL;
-    if (sha >= 0 && !this.gateways.has(sha) && !isGroupMac(sha)) {
-      d.src = sk === KEY_IP ? this.ipDevice(spa, undefined, ts, true) : this.macDevice(sha, ts, true);
+    if (sh >= 0 && ((sh >>> 16) & 1) === 0 && !this.gateways.has(sh, sl)) {
+      if (sk === KEY_IP) {
+        const h = this.byIp.get(spa >>> 24, spa & 0xffffff);
+        d.src = h >= 0 ? h : this.createIpDevice(spa >>> 16, spa & 0xffff);
+      } else {
+        d.src = this.srcByMac(sh, sl);
+      }
     }
-    if (spa !== 0 && sha >= 0 && sk !== KEY_IP) {
-      const owner = this.bindings.get(spa);
-      if (owner === undefined) this.bindings.set(spa, sha);
+    if (spa !== 0 && sh >= 0 && sk !== KEY_IP) {
+      const owner = this.bindings.get(spa >>> 24, spa & 0xffffff);
+      if (owner < 0) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
       else if (owner !== sha) {
-        const oh = this.byMac.get(owner);
-        const ownerLast = oh !== undefined ? this.devices[oh]!.last_seen : -Infinity;
-        if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bindings.set(spa, sha);
+        const oh = this.byMac.getKey(owner);
+        const ownerLast = oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
+        if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
         else {
           d.arp_conflict = true;
           this.nConflicts++;
@@ -401,15 +435,21 @@ export class DeviceInventory implements DeviceDirectory {
       }
     }
     const tpa = p.arp_tpa >>> 0;
-    d.dst_internal = this.kind4(tpa) !== EXTERNAL;
-    if (p.eth_dst >= 0 && !isGroupMac(p.eth_dst)) d.dst = this.byMac.get(p.eth_dst) ?? -1;
+    d.dst_internal = this.kind4(tpa >>> 16, tpa & 0xffff) !== EXTERNAL;
+    const eDst = p.eth_dst;
+    if (eDst >= 0) {
+      const th = (eDst / 16777216) | 0;
+      if (((th >>> 16) & 1) === 0) d.dst = this.byMac.get(th, eDst - th * 16777216);
+    }
   }
 
-  private kind4(ip: number): number {
+  /** Internal-subnet kind of an IPv4 address given as two 16-bit halves. */
+  private kind4(hi16: number, lo16: number): number {
+    const ip = (hi16 << 16) | lo16;
     const subs = this.subnets4;
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
-      if (((ip & maskWord(s.cidr.prefix)) >>> 0) === s.cidr.words[0]) return s.kind;
+      if ((ip & s.mask4) === s.net4) return s.kind;
     }
     return EXTERNAL;
   }
@@ -429,12 +469,12 @@ export class DeviceInventory implements DeviceDirectory {
     return EXTERNAL;
   }
 
-  private noteGateway(mac: number): void {
-    if (mac < 0 || isGroupMac(mac) || this.gateways.has(mac)) return;
-    this.gateways.add(mac);
+  private noteGateway(hi: number, lo: number): void {
+    if (this.gateways.has(hi, lo)) return;
+    this.gateways.set(hi, lo, 0);
     this.nGateways++;
-    const h = this.byMac.get(mac);
-    if (h !== undefined) this.devices[h]!.gateway = true;
+    const h = this.byMac.get(hi, lo);
+    if (h >= 0) this.devices[h]!.gateway = true;
   }
 
   private admit(): boolean {
@@ -444,43 +484,57 @@ export class DeviceInventory implements DeviceDirectory {
     return false;
   }
 
-  private macDevice(mac: number, ts: number, create: boolean): number {
-    if (mac < 0 || isGroupMac(mac)) return -1;
-    const h = this.byMac.get(mac);
-    if (h !== undefined) return h;
-    if (!create || !this.admit()) return -1;
+  /** The sender's MAC device (MAC as hi/lo halves), created when new. */
+  private srcByMac(hi: number, lo: number): number {
+    const h = this.byMac.get(hi, lo);
+    return h >= 0 ? h : this.createMacDevice(hi, lo);
+  }
+
+  private createMacDevice(hi: number, lo: number): number {
+    if (!this.admit()) return -1;
+    const mac = hi * 16777216 + lo;
+    const ts = this.now[0]!;
     const dv = new Device(this.devices.length, `mac:${formatMac(mac)}`, 'mac', mac);
     dv.vendor = macVendor(mac);
     dv.first_seen = ts;
     dv.last_seen = ts;
     dv.override = this.overrides.get(dv.device_id);
     this.devices.push(dv);
-    this.byMac.set(mac, dv.handle);
+    this.byMac.set(hi, lo, dv.handle);
     return dv.handle;
   }
 
-  private ipDeviceLookup(key: number, words: Uint32Array | undefined): number {
-    const h = this.byIp.get(key);
-    if (h === undefined) return -1;
-    if (words !== undefined) {
-      const w = this.ip6Words.get(key);
-      if (w === undefined || w[0] !== words[0] || w[1] !== words[1] || w[2] !== words[2] || w[3] !== words[3]) return -1;
-    }
+  /** IPv6 devices are keyed by 2^32 + a 32-bit fold; the full address is compared. -1 when absent or a collision. */
+  private ipDeviceLookup(words: Uint32Array): number {
+    const fold = fold6(words);
+    const h = this.byIp.get(256 + (fold >>> 24), fold & 0xffffff);
+    if (h < 0) return -1;
+    const w = this.ip6Words.get(h);
+    if (w === undefined || w[0] !== words[0] || w[1] !== words[1] || w[2] !== words[2] || w[3] !== words[3]) return -1;
     return h;
   }
 
-  private ipDevice(key: number, words: Uint32Array | undefined, ts: number, create: boolean): number {
-    const h = this.byIp.get(key);
-    if (h !== undefined) return words === undefined ? h : this.ipDeviceLookup(key, words);
-    if (!create || !this.admit()) return -1;
+  private srcByIp6(words: Uint32Array): number {
+    const h = this.ipDeviceLookup(words);
+    if (h >= 0) return h;
+    const fold = fold6(words);
+    if (this.byIp.has(256 + (fold >>> 24), fold & 0xffffff)) return -1; // fold collision: not tracked
+    return this.createIpDevice(-1, -1, words);
+  }
+
+  /** Creates an IP-keyed device: IPv4 as two 16-bit halves, or IPv6 `words`. */
+  private createIpDevice(hi16: number, lo16: number, words?: Uint32Array): number {
+    if (!this.admit()) return -1;
+    const ts = this.now[0]!;
+    const key = words === undefined ? hi16 * 65536 + lo16 : IP6_KEY_BASE + fold6(words);
     const text = words === undefined ? formatIpv4(key) : formatIpv6(words);
     const dv = new Device(this.devices.length, `ip:${text}`, 'ip', -1);
     dv.first_seen = ts;
     dv.last_seen = ts;
     dv.override = this.overrides.get(dv.device_id);
     this.devices.push(dv);
-    this.byIp.set(key, dv.handle);
-    if (words !== undefined) this.ip6Words.set(key, Uint32Array.from(words));
+    this.byIp.setKey(key, dv.handle);
+    if (words !== undefined) this.ip6Words.set(dv.handle, Uint32Array.from(words));
     return dv.handle;
   }
 
@@ -506,21 +560,45 @@ export class DeviceInventory implements DeviceDirectory {
   }
 
   private addPeer(dv: Device, p: DecodedPacket, incoming: boolean): void {
-    const key =
-      p.ip_version === 4 ? (incoming ? p.ip_src : p.ip_dst) >>> 0 : IP6_KEY_BASE + fold6(incoming ? p.ip6_src : p.ip6_dst);
-    if (dv.peers.has(key)) return;
+    let hi: number;
+    let lo: number;
+    if (p.ip_version === 4) {
+      const ip = (incoming ? p.ip_src : p.ip_dst) >>> 0;
+      hi = ip >>> 24;
+      lo = ip & 0xffffff;
+    } else {
+      const fold = fold6(incoming ? p.ip6_src : p.ip6_dst);
+      hi = 256 + (fold >>> 24);
+      lo = fold & 0xffffff;
+    }
+    const key = hi * 16777216 + lo;
+    if (key === dv.lastPeerKey) return;
+    dv.lastPeerKey = key;
+    if (dv.peers.has(hi, lo)) return;
     if (dv.peers.size >= this.options.max_peers_per_device) {
       dv.peers_overflow = true;
       return;
     }
-    const text = p.ip_version === 4 ? formatIpv4(key) : formatIpv6(incoming ? p.ip6_src : p.ip6_dst);
-    dv.peers.set(key, text);
+    dv.peers.set(hi, lo, dv.peerTexts.length);
+    dv.peerTexts.push(p.ip_version === 4 ? formatIpv4(key) : formatIpv6(incoming ? p.ip6_src : p.ip6_dst));
   }
 }
 
 /** 32-bit XOR fold of an IPv6 address (inventory map key; the full address is verified on lookup). */
 function fold6(w: Uint32Array): number {
   return (w[0]! ^ w[1]! ^ w[2]! ^ w[3]!) >>> 0;
+}
+
+function numberKeys(m: NumberMap): number[] {
+  const out: number[] = [];
+  m.forEach((_, k) => out.push(k));
+  return out;
+}
+
+function numberEntries(m: NumberMap): [number, number][] {
+  const out: [number, number][] = [];
+  m.forEach((v, k) => out.push([k, v]));
+  return out.sort((a, b) => a[0] - b[0]);
 }
 
 function round6(x: number): number {

@@ -178,8 +178,8 @@ export class FlowTable {
   private kSrcIsLo = true;
   private kHash = 0;
 
-  private nextSweep = -Infinity;
-  private lastSeenTs = 0;
+  /** [0] current packet time, [1] next sweep time (seconds). */
+  private readonly now = new Float64Array([0, -Infinity]);
   private readonly update: FlowUpdate = { flow: -1, started: false, from_orig: true, rejected: false, overflow: 0 };
   private readonly endEvent: FlowEnd = {
     flow: -1,
@@ -274,11 +274,13 @@ export class FlowTable {
     u.rejected = false;
     u.overflow = 0;
     this.nPackets++;
+    // Packet time lives in a typed array: a double passed to a non-inlined call would be boxed (an allocation).
+    const now = this.now;
     const ts = p.ts_sec + p.ts_nsec * 1e-9;
-    if (ts > this.lastSeenTs) this.lastSeenTs = ts;
-    if (ts >= this.nextSweep) {
-      this.expire(ts);
-      this.nextSweep = ts + this.options.sweep_interval_ms / 1000;
+    now[0] = ts;
+    if (ts >= now[1]!) {
+      this.expireNow();
+      now[1] = ts + this.options.sweep_interval_ms / 1000;
     }
     if (!this.buildKey(p)) {
       this.nNoFlow++;
@@ -291,7 +293,7 @@ export class FlowTable {
         this.evictOne();
         u.overflow = 1;
       }
-      slot = this.create(p, ts);
+      slot = this.create(p);
       u.started = true;
       fromOrig = (this.origIsLo[slot] === 1) === this.kSrcIsLo;
       if (devices !== undefined) {
@@ -301,11 +303,11 @@ export class FlowTable {
     } else {
       fromOrig = (this.origIsLo[slot] === 1) === this.kSrcIsLo;
       const active = this.options.active_timeout_ms;
-      if (active > 0 && ts - this.firstTs[slot]! >= active / 1000) this.continueFlow(slot, ts);
+      if (active > 0 && ts - this.firstTs[slot]! >= active / 1000) this.continueFlow(slot);
     }
     u.flow = slot;
     u.from_orig = fromOrig;
-    this.account(slot, p, ts, fromOrig ? 0 : 1, u);
+    this.account(slot, p, fromOrig ? 0 : 1, u);
     return u;
   }
 
@@ -318,6 +320,12 @@ export class FlowTable {
 
   /** Ends flows idle past their timeout at packet time `ts` (seconds). Called by `process`; public for live idle ticks. */
   expire(ts: number): void {
+    this.now[0] = ts;
+    this.expireNow();
+  }
+
+  private expireNow(): void {
+    const ts = this.now[0]!;
     for (let l = 0; l < N_LISTS; l++) {
       const timeout = this.listTimeout[l]!;
       const reason: FlowEndReason = l === L_TCP_CLOSED ? 'closed' : 'idle_timeout';
@@ -590,7 +598,8 @@ export class FlowTable {
   // ---------------------------------------------------------------------------------------------------------------
   // Flow lifecycle
 
-  private create(p: DecodedPacket, ts: number): number {
+  private create(p: DecodedPacket): number {
+    const ts = this.now[0]!;
     const slot = this.free[--this.freeTop]!;
     this.liveCount++;
     this.nCreated++;
@@ -650,7 +659,8 @@ export class FlowTable {
   }
 
   /** Active timeout: write the record so far and continue the flow with fresh counters (same state and direction). */
-  private continueFlow(slot: number, ts: number): void {
+  private continueFlow(slot: number): void {
+    const ts = this.now[0]!;
     this.emitEnd(slot, 'active_timeout');
     this.firstTs[slot] = ts;
     this.resetCounters(slot);
@@ -707,7 +717,8 @@ export class FlowTable {
   // ---------------------------------------------------------------------------------------------------------------
   // Per-packet accounting and TCP state
 
-  private account(slot: number, p: DecodedPacket, ts: number, dir: number, u: FlowUpdate): void {
+  private account(slot: number, p: DecodedPacket, dir: number, u: FlowUpdate): void {
+    const ts = this.now[0]!;
     const i = 2 * slot + dir;
     this.pkts[i]!++;
     this.bytes[i]! += p.payload_len;

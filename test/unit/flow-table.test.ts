@@ -363,3 +363,27 @@ describe('FlowJsonlWriter', () => {
     }
   });
 });
+
+describe('FlowTable: IPv6', () => {
+  it('keys IPv6 flows on the full addresses and formats them compressed', () => {
+    const mk = (ts: number, fromA: boolean, flags: number): DecodedPacket => {
+      const p = tcp(ts, C, S, flags);
+      p.ip_version = 6;
+      p.ethertype = 0x86dd;
+      const a = [0x20010db8, 0, 0, 1];
+      const b = [0x20010db8, 0, 0, 2];
+      p.ip6_src.set(fromA ? a : b);
+      p.ip6_dst.set(fromA ? b : a);
+      p.ip_src = p.ip6_src[0]! ^ p.ip6_src[3]!;
+      p.ip_dst = p.ip6_dst[0]! ^ p.ip6_dst[3]!;
+      if (!fromA) [p.src_port, p.dst_port] = [p.dst_port, p.src_port];
+      return p;
+    };
+    const other = mk(1.5, true, SYN);
+    other.ip6_dst[1] = 5; // same fold-free words elsewhere, different address: another flow
+    const { records } = run([mk(1, true, SYN), mk(1.1, false, SYNACK), mk(1.2, true, ACK), other]);
+    assert.equal(records.length, 2);
+    const r = records.find((x) => x.conn_state === 'S1')!;
+    assert.deepEqual([r.orig_h, r.resp_h, r.orig_pkts, r.resp_pkts], ['2001:db8::1', '2001:db8::2', 2, 1]);
+  });
+});
