@@ -165,6 +165,30 @@ export async function startKafka(
   return state;
 }
 
+/**
+ * Stops the broker process but keeps its data dir, as an operator's restart would; `resumeKafka` starts it again
+ * on the same storage. For outage tests.
+ */
+export async function pauseKafka(instance = DEFAULT_KAFKA.instance): Promise<void> {
+  const state = readState(instance);
+  if (!state) throw new Error(`kafka ${instance} is not running`);
+  await stopProcess(state.pid);
+}
+
+export async function resumeKafka(options: Partial<KafkaInstanceOptions> = {}): Promise<ServiceState> {
+  const o = { ...DEFAULT_KAFKA, ...options };
+  const state = readState(o.instance);
+  if (!state) throw new Error(`kafka ${o.instance} was never started`);
+  if (isAlive(state.pid)) return state;
+  const props = path.join(state.data_dir, 'server.properties');
+  const jvm = ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
+  const pid = startDetached(o.instance, 'java', [...jvm, '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', props]);
+  const next = { ...state, pid, started_at: new Date().toISOString() };
+  writeState(next);
+  await waitReady(`kafka broker ${o.host}:${o.port}`, pid, () => kafkaReady(o), 60_000);
+  return next;
+}
+
 /** Stops the instance (if running) and removes its data dir. */
 export async function stopKafka(instance = DEFAULT_KAFKA.instance): Promise<boolean> {
   const state = readState(instance);
