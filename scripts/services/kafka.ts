@@ -1,0 +1,202 @@
+/**
+ * A real Apache Kafka broker (KRaft, one broker+controller) on loopback for tests and the quick start.
+ * Jars come from Maven Central through scripts/kafka/pom.xml into .cache/kafka/libs (re-fetched only when the pom
+ * changes); storage is formatted in a fresh temp dir at every start; the JVM is the machine's Java 17.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  CACHE_DIR,
+  REPO_ROOT,
+  clearState,
+  instanceDir,
+  isAlive,
+  logPath,
+  onPath,
+  portOpen,
+  readState,
+  run,
+  startDetached,
+  stopProcess,
+  waitReady,
+  writeState,
+  type ServiceState,
+} from './common.js';
+
+export interface KafkaInstanceOptions {
+  /** Name of the instance (state and log folder). */
+  instance: string;
+  host: string;
+  /** PLAINTEXT listener for clients. */
+  port: number;
+  /** CONTROLLER listener (KRaft quorum). */
+  controller_port: number;
+  /** JVM max heap, e.g. '1g'. */
+  heap: string;
+}
+
+export const DEFAULT_KAFKA: KafkaInstanceOptions = {
+  instance: 'kafka',
+  host: '127.0.0.1',
+  port: Number(process.env['WARDWATCH_TEST_KAFKA_PORT'] ?? 19092),
+  controller_port: Number(process.env['WARDWATCH_TEST_KAFKA_CONTROLLER_PORT'] ?? 19093),
+  heap: '768m',
+};
+
+const POM = path.join(REPO_ROOT, 'scripts', 'kafka', 'pom.xml');
+const LOG4J = path.join(REPO_ROOT, 'scripts', 'kafka', 'log4j2.properties');
+export const KAFKA_LIBS = path.join(CACHE_DIR, 'kafka', 'libs');
+
+/** Fetches the broker's jars with Maven unless the cache already matches the pom. Returns the libs folder. */
+export async function ensureKafkaJars(log: (msg: string) => void = () => {}): Promise<string> {
+  const pomHash = createHash('sha256').update(readFileSync(POM)).digest('hex');
+  const stamp = path.join(KAFKA_LIBS, '.pom-sha256');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === pomHash) return KAFKA_LIBS;
+  if (!(await onPath('mvn'))) throw new Error('Maven (mvn) is not installed: it fetches the Kafka broker jars (apt-get install maven)');
+  if (!(await onPath('java'))) throw new Error('Java is not installed: the Kafka broker needs Java 17 (apt-get install openjdk-17-jre-headless)');
+  log(`fetching Kafka jars with Maven into ${path.relative(REPO_ROOT, KAFKA_LIBS)} ...`);
+  rmSync(KAFKA_LIBS, { recursive: true, force: true });
+  await run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${KAFKA_LIBS}`]);
+  const jars = readdirSync(KAFKA_LIBS).filter((f) => f.endsWith('.jar'));
+  if (!jars.some((j) => j.startsWith('kafka_2.13-'))) throw new Error(`Maven ran but no kafka_2.13 jar is in ${KAFKA_LIBS}`);
+  writeFileSync(stamp, pomHash);
+  return KAFKA_LIBS;
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid format). */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function serverProperties(o: KafkaInstanceOptions, dataDir: string): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `listeners=PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controller_port}`,
+    `advertised.listeners=PLAINTEXT://${o.host}:${o.port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `controller.quorum.bootstrap.servers=${o.host}:${o.controller_port}`,
+    `log.dirs=${dataDir}/logs`,
+    'num.partitions=3',
+    'auto.create.topics.enable=false',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'log.flush.interval.messages=9223372036854775807',
+    '',
+  ].join('\n');
+}
+
+export function kafkaBrokers(o: KafkaInstanceOptions = DEFAULT_KAFKA): string[] {
+  return [`${o.host}:${o.port}`];
+}
+
+/** True when a broker answers a metadata request on the instance's port. */
+export async function kafkaReady(o: KafkaInstanceOptions = DEFAULT_KAFKA): Promise<boolean> {
+  if (!(await portOpen(o.host, o.port))) return false;
+  const admin = new Kafka({
+    clientId: 'wardwatch-services',
+    brokers: kafkaBrokers(o),
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Starts the instance unless it is already running (then it is reused). Waits until a client gets metadata.
+ * Fails with the tail of the broker log when it cannot start.
+ */
+export async function startKafka(
+  options: Partial<KafkaInstanceOptions> = {},
+  log: (msg: string) => void = () => {},
+): Promise<ServiceState> {
+  const o = { ...DEFAULT_KAFKA, ...options };
+  const existing = readState(o.instance);
+  if (existing && isAlive(existing.pid) && (await kafkaReady(o))) return existing;
+  if (existing) await stopKafka(o.instance);
+  if (await portOpen(o.host, o.port)) {
+    throw new Error(`kafka: port ${o.host}:${o.port} is taken by a process this script did not start; stop it or set WARDWATCH_TEST_KAFKA_PORT`);
+  }
+  const libs = await ensureKafkaJars(log);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `wardwatch-${o.instance}-`));
+  const props = path.join(dataDir, 'server.properties');
+  writeFileSync(props, serverProperties(o, dataDir));
+  writeFileSync(logPath(o.instance), `--- ${new Date().toISOString()} starting ${o.instance} in ${dataDir}\n`);
+  const classpath = `${libs}/*`;
+  const jvm = ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
+  await run('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props]);
+  log(`starting Kafka ${o.instance} on ${o.host}:${o.port} (data ${dataDir})`);
+  const pid = startDetached(o.instance, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
+  const state: ServiceState = {
+    instance: o.instance,
+    pid,
+    host: o.host,
+    ports: { kafka: o.port, controller: o.controller_port },
+    data_dir: dataDir,
+    started_at: new Date().toISOString(),
+  };
+  writeState(state);
+  try {
+    await waitReady(`kafka broker ${o.host}:${o.port}`, pid, () => kafkaReady(o), 60_000);
+  } catch (err) {
+    await stopKafka(o.instance);
+    throw err;
+  }
+  return state;
+}
+
+/**
+ * Stops the broker process but keeps its data dir, as an operator's restart would; `resumeKafka` starts it again
+ * on the same storage. For outage tests.
+ */
+export async function pauseKafka(instance = DEFAULT_KAFKA.instance): Promise<void> {
+  const state = readState(instance);
+  if (!state) throw new Error(`kafka ${instance} is not running`);
+  await stopProcess(state.pid);
+}
+
+export async function resumeKafka(options: Partial<KafkaInstanceOptions> = {}): Promise<ServiceState> {
+  const o = { ...DEFAULT_KAFKA, ...options };
+  const state = readState(o.instance);
+  if (!state) throw new Error(`kafka ${o.instance} was never started`);
+  if (isAlive(state.pid)) return state;
+  const props = path.join(state.data_dir, 'server.properties');
+  const jvm = ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
+  const pid = startDetached(o.instance, 'java', [...jvm, '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', props]);
+  const next = { ...state, pid, started_at: new Date().toISOString() };
+  writeState(next);
+  await waitReady(`kafka broker ${o.host}:${o.port}`, pid, () => kafkaReady(o), 60_000);
+  return next;
+}
+
+/** Stops the instance (if running) and removes its data dir. */
+export async function stopKafka(instance = DEFAULT_KAFKA.instance): Promise<boolean> {
+  const state = readState(instance);
+  if (!state) return false;
+  await stopProcess(state.pid);
+  if (state.data_dir.includes('wardwatch-')) rmSync(state.data_dir, { recursive: true, force: true });
+  clearState(instance);
+  return true;
+}
+
+export { instanceDir };

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * The `wardwatch` command. Each stage's command is wired here as it lands (see README, "Status").
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { describeError } from '../errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('wardwatch')
+    .description('Passive network sensor for hospital medical devices: learns each device\'s normal behaviour and flags deviations.')
+    .version(pkg.version)
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('Sensor + detector in one process on the embedded default (no Kafka, no InfluxDB): replay a capture and print the alerts.')
+    .argument('[capture]', 'pcap/pcapng file to replay', 'captures/demo.pcap')
+    .action((capture: string) => {
+      process.stdout.write(
+        `wardwatch ${pkg.version}: the embedded pipeline (decode → flows → features → model → alerts) is coming; ` +
+          `nothing to replay yet for ${capture}.\n`,
+      );
+    });
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`wardwatch: ${describeError(err)}\n`);
+    process.exitCode = 1;
+  });

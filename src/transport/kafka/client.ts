@@ -1,0 +1,96 @@
+/**
+ * The one place a kafkajs client is made: connection settings from config, kafkajs logs routed to pino, and
+ * failures turned into `ServiceError`s that name the brokers, so an outage reads
+ * "kafka 127.0.0.1:19092: produce to wardwatch.features failed: Connection error: connect ECONNREFUSED ...".
+ */
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
+import { ServiceError } from '../../errors.js';
+import { componentLogger, type Logger } from '../../log.js';
+
+export interface KafkaConnectionOptions {
+  brokers: string[];
+  client_id: string;
+  /** Time to establish a TCP connection to a broker. */
+  connection_timeout_ms: number;
+  /** Time to wait for a broker's answer to one request. */
+  request_timeout_ms: number;
+  /** kafkajs retrier: attempts after the first, and its backoff bounds (see kafkajs docs/RetryDetailed.md). */
+  retry: { retries: number; initial_retry_time_ms: number; max_retry_time_ms: number };
+  /** TLS: `true` for the system CAs, or PEM paths. */
+  ssl?: boolean | { ca_file?: string; cert_file?: string; key_file?: string; reject_unauthorized?: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export const DEFAULT_KAFKA_CONNECTION: Omit<KafkaConnectionOptions, 'brokers'> = {
+  client_id: 'wardwatch',
+  connection_timeout_ms: 3000,
+  request_timeout_ms: 30_000,
+  retry: { retries: 8, initial_retry_time_ms: 300, max_retry_time_ms: 30_000 },
+};
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const method = LEVELS[level] ?? 'info';
+      // kafkajs is chatty at INFO about joins and commits: demote to debug, keep warnings and errors.
+      if (method === 'info') logger.debug(extra, message);
+      else logger[method](extra, message);
+    };
+}
+
+export function describeBrokers(brokers: string[]): string {
+  return `kafka ${brokers.join(',')}`;
+}
+
+export function createKafka(options: KafkaConnectionOptions, logger: Logger = componentLogger('kafka')): Kafka {
+  const config: KafkaConfig = {
+    clientId: options.client_id,
+    brokers: options.brokers,
+    connectionTimeout: options.connection_timeout_ms,
+    requestTimeout: options.request_timeout_ms,
+    retry: {
+      retries: options.retry.retries,
+      initialRetryTime: options.retry.initial_retry_time_ms,
+      maxRetryTime: options.retry.max_retry_time_ms,
+    },
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(logger),
+  };
+  if (options.ssl !== undefined) config.ssl = options.ssl === true ? true : options.ssl === false ? false : sslOptions(options.ssl);
+  if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
+  return new Kafka(config);
+}
+
+function sslOptions(ssl: Exclude<KafkaConnectionOptions['ssl'], boolean | undefined>): Record<string, unknown> {
+  // Read lazily so a bad path is reported as a config error by the caller that validated it.
+  return {
+    rejectUnauthorized: ssl.reject_unauthorized ?? true,
+    ...(ssl.ca_file ? { ca: [readPem(ssl.ca_file)] } : {}),
+    ...(ssl.cert_file ? { cert: readPem(ssl.cert_file) } : {}),
+    ...(ssl.key_file ? { key: readPem(ssl.key_file) } : {}),
+  };
+}
+
+function readPem(file: string): string {
+  return readFileSync(file, 'utf8');
+}
+
+/** Wraps a kafkajs failure so the message names the brokers and the operation. */
+export function kafkaFailure(brokers: string[], operation: string, err: unknown): ServiceError {
+  const reason = err instanceof Error ? err.message : String(err);
+  const retriable = !(err && typeof err === 'object' && 'retriable' in err && (err).retriable === false);
+  return new ServiceError(describeBrokers(brokers), `${operation} failed: ${reason}`, {
+    cause: err,
+    retriable,
+    code: 'WW_KAFKA_UNAVAILABLE',
+  });
+}
