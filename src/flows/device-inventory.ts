@@ -48,6 +48,8 @@ const EXTERNAL = 0;
 const KEY_MAC = 1;
 const KEY_IP = 2;
 const IP6_KEY_BASE = 0x100000000;
+/** `byMac` value of a gateway MAC: one look-up tells device, gateway or unknown. */
+const GATEWAY = 0x7fffffff;
 
 /** AppProto code → protocol bit. */
 const APP_BITS: readonly number[] = [0, 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5];
@@ -128,7 +130,10 @@ export class DeviceInventory implements DeviceDirectory {
     subnets.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
     this.subnets4 = subnets.filter((s) => s.cidr.version === 4);
     this.subnets6 = subnets.filter((s) => s.cidr.version === 6);
-    for (const g of this.options.gateway_macs) this.gateways.setKey(parseMac(g), 0);
+    for (const g of this.options.gateway_macs) {
+      this.gateways.setKey(parseMac(g), 0);
+      this.byMac.setKey(parseMac(g), GATEWAY);
+    }
     for (const e of inventoryFile) this.overrides.set(e.device_id, e);
   }
 
@@ -186,18 +191,24 @@ export class DeviceInventory implements DeviceDirectory {
     const sl = eSrc >= 0 ? eSrc - sh * 16777216 : -1;
     const th = eDst >= 0 ? (eDst / 16777216) | 0 : -1;
     const tl = eDst >= 0 ? eDst - th * 16777216 : -1;
-    const srcMacUsable = sh >= 0 && ((sh >>> 16) & 1) === 0 && !this.gateways.has(sh, sl);
-    const dstMacUsable = th >= 0 && ((th >>> 16) & 1) === 0 && !this.gateways.has(th, tl);
+    // byMac value: a device handle, GATEWAY, or -1 (unknown); -2 here for no MAC or a group MAC.
+    const sv = sh >= 0 && ((sh >>> 16) & 1) === 0 ? this.byMac.get(sh, sl) : -2;
+    const tv = th >= 0 && ((th >>> 16) & 1) === 0 ? this.byMac.get(th, tl) : -2;
+    const srcMacUsable = sv !== -2 && sv !== GATEWAY;
+    const dstMacUsable = tv !== -2 && tv !== GATEWAY;
     if (p.ip_version === 4) {
       const s = p.ip_src >>> 0;
       const sk = this.kind4(s >>> 16, s & 0xffff);
       d.src_internal = sk !== EXTERNAL;
       if (sk === EXTERNAL) {
-        if (s === 0) d.src = srcMacUsable ? this.srcByMac(sh, sl) : -1;
+        if (s === 0) d.src = srcMacUsable ? (sv >= 0 ? sv : this.createMacDevice(sh, sl)) : -1;
         else if (this.options.auto_gateway && srcMacUsable) this.noteGateway(sh, sl);
       } else if (sk === KEY_MAC && srcMacUsable) {
-        d.src = this.srcByMac(sh, sl);
-        if (!this.bindings.has(s >>> 24, s & 0xffffff)) this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
+        const h = sv >= 0 ? sv : this.createMacDevice(sh, sl);
+        d.src = h;
+        // First MAC seen using an IPv4 address owns it (checked only when the device's address changes).
+        if (h >= 0 && this.devices[h]!.lastIpKey !== s && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
+          this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
       } else {
         const h = this.byIp.get(s >>> 24, s & 0xffffff);
         d.src = h >= 0 ? h : this.createIpDevice(s >>> 16, s & 0xffff);
@@ -206,9 +217,7 @@ export class DeviceInventory implements DeviceDirectory {
       const tk = this.kind4(t >>> 16, t & 0xffff);
       d.dst_internal = tk !== EXTERNAL;
       if (tk !== EXTERNAL && t !== 0xffffffff && t >>> 28 !== 14) {
-        let h = -1;
-        if (tk === KEY_MAC && dstMacUsable) h = this.byMac.get(th, tl);
-        d.dst = h >= 0 ? h : this.byIp.get(t >>> 24, t & 0xffffff);
+        d.dst = tk === KEY_MAC && dstMacUsable && tv >= 0 ? tv : this.byIp.get(t >>> 24, t & 0xffffff);
       }
     } else if (p.ip_version === 6) {
       const sk = this.kind6(p.ip6_src);
@@ -216,22 +225,22 @@ export class DeviceInventory implements DeviceDirectory {
       const w = p.ip6_src;
       const unspecified = w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0;
       if (sk === EXTERNAL) {
-        if (unspecified) d.src = srcMacUsable ? this.srcByMac(sh, sl) : -1;
+        if (unspecified) d.src = srcMacUsable ? (sv >= 0 ? sv : this.createMacDevice(sh, sl)) : -1;
         else if (this.options.auto_gateway && srcMacUsable) this.noteGateway(sh, sl);
       } else if (sk === KEY_MAC && srcMacUsable) {
-        d.src = this.srcByMac(sh, sl);
+        d.src = sv >= 0 ? sv : this.createMacDevice(sh, sl);
       } else {
         d.src = this.srcByIp6(w);
       }
       const tk = this.kind6(p.ip6_dst);
       d.dst_internal = tk !== EXTERNAL;
       if (tk !== EXTERNAL && p.ip6_dst[0]! >>> 24 !== 0xff) {
-        d.dst = tk === KEY_MAC && dstMacUsable ? this.byMac.get(th, tl) : this.ipDeviceLookup(p.ip6_dst);
+        d.dst = tk === KEY_MAC && dstMacUsable ? tv : this.ipDeviceLookup(p.ip6_dst);
       }
     } else if (sh >= 0) {
       // Other L2 traffic: attributed to known MAC devices, creates none.
-      d.src = srcMacUsable ? this.byMac.get(sh, sl) : -1;
-      d.dst = th >= 0 && ((th >>> 16) & 1) === 0 ? this.byMac.get(th, tl) : -1;
+      d.src = srcMacUsable ? sv : -1;
+      d.dst = dstMacUsable ? tv : -1;
       d.src_internal = d.src >= 0;
       d.dst_internal = d.dst >= 0;
     }
@@ -355,9 +364,15 @@ export class DeviceInventory implements DeviceDirectory {
       throw new ConfigError(['inventory_state', ...(issue?.path ?? []).map(String)].join('.'), issue?.message ?? 'invalid');
     }
     const inv = new DeviceInventory(options, inventoryFile);
-    for (const g of r.data.gateway_macs) inv.gateways.setKey(parseMac(g), 0);
     for (const [ip, mac] of r.data.arp_bindings) inv.bindings.setKey(parseIpv4(ip), parseMac(mac));
     for (const e of r.data.devices) inv.restore(e);
+    for (const g of r.data.gateway_macs) {
+      const mac = parseMac(g);
+      inv.gateways.setKey(mac, 0);
+      const h = inv.byMac.getKey(mac);
+      if (h >= 0 && h !== GATEWAY) inv.devices[h]!.gateway = true;
+      inv.byMac.setKey(mac, GATEWAY);
+    }
     return inv;
   }
 
@@ -392,7 +407,6 @@ export class DeviceInventory implements DeviceDirectory {
     }
     dv.peers_overflow = e.peers_overflow;
     for (const port of e.listening_ports) dv.listening.add(port);
-    if (mac >= 0) dv.gateway = this.gateways.getKey(mac) >= 0;
     dv.override = this.overrides.get(dv.device_id);
     this.devices.push(dv);
     if (e.key_kind === 'mac') this.byMac.setKey(mac, dv.handle);
@@ -413,12 +427,13 @@ export class DeviceInventory implements DeviceDirectory {
     const spa = p.arp_spa >>> 0;
     const sk = spa !== 0 ? this.kind4(spa >>> 16, spa & 0xffff) : KEY_MAC;
     d.src_internal = sk !== EXTERNAL;
-    if (sh >= 0 && ((sh >>> 16) & 1) === 0 && !this.gateways.has(sh, sl)) {
+    const sv = sh >= 0 && ((sh >>> 16) & 1) === 0 ? this.byMac.get(sh, sl) : -2;
+    if (sv !== -2 && sv !== GATEWAY) {
       if (sk === KEY_IP) {
         const h = this.byIp.get(spa >>> 24, spa & 0xffffff);
         d.src = h >= 0 ? h : this.createIpDevice(spa >>> 16, spa & 0xffff);
       } else {
-        d.src = this.srcByMac(sh, sl);
+        d.src = sv >= 0 ? sv : this.createMacDevice(sh, sl);
       }
     }
     if (spa !== 0 && sh >= 0 && sk !== KEY_IP) {
@@ -426,7 +441,7 @@ export class DeviceInventory implements DeviceDirectory {
       if (owner < 0) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
       else if (owner !== sha) {
         const oh = this.byMac.getKey(owner);
-        const ownerLast = oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
+        const ownerLast = oh >= 0 && oh !== GATEWAY ? this.devices[oh]!.last_seen : -Infinity;
         if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
         else {
           d.arp_conflict = true;
@@ -439,7 +454,10 @@ export class DeviceInventory implements DeviceDirectory {
     const eDst = p.eth_dst;
     if (eDst >= 0) {
       const th = (eDst / 16777216) | 0;
-      if (((th >>> 16) & 1) === 0) d.dst = this.byMac.get(th, eDst - th * 16777216);
+      if (((th >>> 16) & 1) === 0) {
+        const v = this.byMac.get(th, eDst - th * 16777216);
+        d.dst = v === GATEWAY ? -1 : v;
+      }
     }
   }
 
@@ -474,7 +492,10 @@ export class DeviceInventory implements DeviceDirectory {
     this.gateways.set(hi, lo, 0);
     this.nGateways++;
     const h = this.byMac.get(hi, lo);
-    if (h >= 0) this.devices[h]!.gateway = true;
+    // A device created from this MAC before it was known as a gateway stays in the inventory (class network) but
+    // no packet is attributed to it by MAC any more.
+    if (h >= 0 && h !== GATEWAY) this.devices[h]!.gateway = true;
+    this.byMac.set(hi, lo, GATEWAY);
   }
 
   private admit(): boolean {
@@ -482,12 +503,6 @@ export class DeviceInventory implements DeviceDirectory {
     this.nOverflow++;
     this.out.overflow = 1;
     return false;
-  }
-
-  /** The sender's MAC device (MAC as hi/lo halves), created when new. */
-  private srcByMac(hi: number, lo: number): number {
-    const h = this.byMac.get(hi, lo);
-    return h >= 0 ? h : this.createMacDevice(hi, lo);
   }
 
   private createMacDevice(hi: number, lo: number): number {
