@@ -3,16 +3,18 @@
  * the device spoke and the ports it answered on. Rules are tried in order; the first that matches gives the class
  * and a confidence. The inventory file always overrides a guess.
  *
- * The rules, in order:
+ * The rules, in order (vendor = the IEEE organisation name of the MAC prefix):
  *  1. a MAC recognised as a gateway (configured, or seen sending from external addresses) → network (0.9)
  *  2. DICOM spoken: imaging vendor → imaging (0.8); answers on 104/11112 → pacs (0.7); otherwise → imaging (0.6)
- *  3. vendor is a lab-diagnostics maker → lab_analyser (0.85 with HL7, else 0.7)
+ *  3. vendor is a lab-diagnostics maker → lab_analyser (0.85 with HL7 or ASTM-like traffic, else 0.7)
  *  4. vendor is an infusion-pump maker → infusion_pump (0.85 with HL7 or MQTT, else 0.7)
- *  5. vendor is a patient-monitoring maker → patient_monitor (0.85 with HL7, else 0.7)
- *  6. vendor is an imaging maker → imaging (0.6)
- *  7. BACnet or Modbus spoken, or a building-automation vendor → building_system (0.7)
- *  8. answers on the HL7 MLLP port 2575 or an MQTT broker port (1883/8883) → server (0.6)
- *  9. MQTT spoken as a client only → telemetry_gateway (0.5)
+ *  5. MQTT spoken as a client only (does not answer on 1883/8883) → telemetry_gateway (0.8 with a patient-monitoring
+ *     vendor, else 0.5)
+ *  6. vendor is a patient-monitoring maker → patient_monitor (0.85 with HL7, else 0.7)
+ *  7. vendor is an imaging maker (no DICOM seen yet) → imaging (0.5)
+ *  8. answers on a service port (DNS, DHCP, NTP, HTTP(S), HL7 2575, MQTT broker, LDAP, Kerberos, syslog, databases)
+ *     → server (0.6)
+ *  9. BACnet or Modbus spoken, or a building-automation vendor → building_system (0.7)
  * 10. HL7 spoken as a client only → patient_monitor (0.4)
  * 11. vendor is a network-equipment maker → network (0.6)
  * 12. PC vendor, or RDP/SMB/SSH spoken as a client → workstation (0.7 with vendor, else 0.5)
@@ -85,13 +87,15 @@ for (const [port, name] of PORTS) PORT_PROTOCOL[port] = PROTOCOL_NAMES.indexOf(n
 const VENDOR = {
   lab: /roche diagnostics|abbott diagnostics|beckman (?:coulter|lab)|sysmex|bio-rad|siemens healthcare diagnostics|ortho[- ]clinical/i,
   infusion: /icu medical|alaris|baxter|b\.? ?braun|fresenius|hospira|smiths medical|carefusion|becton|ivenix|terumo/i,
-  monitor: /patient monitoring|philips medical|mindray|draeger|dr[aä]ger|nihon kohden|spacelabs|welch allyn|masimo|ge medical|zoll|medtronic/i,
-  imaging: /ge healthcare|siemens healthineers|siemens healthcare|canon medical|toshiba medical|carestream|fujifilm|hologic|varian|olympus|x-ray|agfa/i,
+  monitor: /patient monitoring|philips medical|mindray|draeger|dr[aä]ger|nihon kohden|spacelabs|welch allyn|masimo|ge healthcare|zoll|medtronic/i,
+  imaging: /ge healthcare|ge medical|siemens healthineers|siemens (?:ag, )?healthcare|canon medical|toshiba medical|carestream|fujifilm|hologic|varian|olympus|x-ray|agfa/i,
   building: /siemens building|honeywell|johnson controls|schneider electric|tridium|trane|carrier corp|belimo/i,
-  network: /cisco|juniper|aruba|hewlett packard enterprise|ubiquiti|fortinet|palo alto|extreme networks|arista|mikrotik|netgear|tp-link/i,
+  network: /cisco|juniper|aruba|ubiquiti|fortinet|palo alto|extreme networks|arista|mikrotik|netgear|tp-link/i,
   pc: /dell|hp inc|hewlett[- ]packard|lenovo|apple|microsoft|intel corporate|asustek|acer|fujitsu/i,
 };
 
+/** Ports whose listener is a server (not 104/11112: PACS, rule 2; not 47808/502: building systems). */
+const SERVICE_PORTS = [53, 67, 123, 80, 443, 8080, 8443, 2575, 1883, 8883, 389, 636, 88, 514, 1433, 3306, 5432];
 export interface ClassEvidence {
   vendor: string;
   /** Bit mask over PROTOCOL_NAMES. */
@@ -117,11 +121,12 @@ export function guessDeviceClass(e: ClassEvidence): ClassGuess {
   }
   if (VENDOR.lab.test(v)) return { device_class: 'lab_analyser', confidence: has('hl7') ? 0.85 : 0.7 };
   if (VENDOR.infusion.test(v)) return { device_class: 'infusion_pump', confidence: has('hl7') || has('mqtt') ? 0.85 : 0.7 };
+  if (has('mqtt') && !listens(1883, 8883))
+    return { device_class: 'telemetry_gateway', confidence: VENDOR.monitor.test(v) ? 0.8 : 0.5 };
   if (VENDOR.monitor.test(v)) return { device_class: 'patient_monitor', confidence: has('hl7') ? 0.85 : 0.7 };
-  if (VENDOR.imaging.test(v)) return { device_class: 'imaging', confidence: 0.6 };
+  if (VENDOR.imaging.test(v)) return { device_class: 'imaging', confidence: 0.5 };
+  if (listens(...SERVICE_PORTS)) return { device_class: 'server', confidence: 0.6 };
   if (has('bacnet') || has('modbus') || VENDOR.building.test(v)) return { device_class: 'building_system', confidence: 0.7 };
-  if (listens(2575, 1883, 8883)) return { device_class: 'server', confidence: 0.6 };
-  if (has('mqtt')) return { device_class: 'telemetry_gateway', confidence: 0.5 };
   if (has('hl7')) return { device_class: 'patient_monitor', confidence: 0.4 };
   if (VENDOR.network.test(v)) return { device_class: 'network', confidence: 0.6 };
   const pcVendor = VENDOR.pc.test(v);

@@ -170,18 +170,22 @@ describe('Device class guessing', () => {
   it('applies the documented rules in order', () => {
     assert.deepEqual(g('Cisco Systems, Inc', [], [], true), ['network', 0.9]);
     assert.deepEqual(g('GE Healthcare', ['dicom']), ['imaging', 0.8]);
-    assert.deepEqual(g('', ['dicom'], [104]), ['pacs', 0.7]);
+    assert.deepEqual(g('Hewlett Packard Enterprise', ['dicom'], [104]), ['pacs', 0.7]);
     assert.deepEqual(g('', ['dicom']), ['imaging', 0.6]);
-    assert.deepEqual(g('Roche Diagnostics GmbH', ['hl7']), ['lab_analyser', 0.85]);
+    assert.deepEqual(g('Siemens Healthcare Diagnostics Manufacturing Ltd', ['hl7']), ['lab_analyser', 0.85]);
     assert.deepEqual(g('B.Braun Melsungen AG', []), ['infusion_pump', 0.7]);
-    assert.deepEqual(g('Philips Patient Monitoring', ['hl7']), ['patient_monitor', 0.85]);
-    assert.deepEqual(g('', ['bacnet']), ['building_system', 0.7]);
-    assert.deepEqual(g('', ['hl7'], [2575]), ['server', 0.6]);
+    assert.deepEqual(g('Masimo Corp', ['mqtt', 'dns']), ['telemetry_gateway', 0.8]);
     assert.deepEqual(g('', ['mqtt']), ['telemetry_gateway', 0.5]);
+    assert.deepEqual(g('GE Healthcare', ['hl7']), ['patient_monitor', 0.85]);
+    assert.deepEqual(g('Siemens AG, Healthcare Sector', []), ['imaging', 0.5]);
+    assert.deepEqual(g('Dell Inc.', ['dns'], [53]), ['server', 0.6]);
+    assert.deepEqual(g('Dell Inc.', ['bacnet'], [47808]), ['building_system', 0.7]);
+    assert.deepEqual(g('Tridium, Inc.', []), ['building_system', 0.7]);
     assert.deepEqual(g('', ['hl7']), ['patient_monitor', 0.4]);
+    assert.deepEqual(g('Cisco Systems, Inc', []), ['network', 0.6]);
     assert.deepEqual(g('Dell Inc.', ['dns', 'tls']), ['workstation', 0.7]);
     assert.deepEqual(g('', ['rdp']), ['workstation', 0.5]);
-    assert.deepEqual(g('', [], [22, 80, 443]), ['server', 0.4]);
+    assert.deepEqual(g('', [], [22, 3389, 5900]), ['server', 0.4]);
     assert.deepEqual(g('', ['dns']), ['unknown', 0]);
   });
 });
