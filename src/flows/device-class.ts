@@ -14,12 +14,14 @@
  *  7. vendor is an imaging maker (no DICOM seen yet) → imaging (0.5)
  *  8. answers on a service port (DNS, DHCP, NTP, HTTP(S), HL7 2575, MQTT broker, LDAP, Kerberos, syslog, databases)
  *     → server (0.6)
- *  9. BACnet or Modbus spoken, or a building-automation vendor → building_system (0.7)
- * 10. HL7 spoken as a client only → patient_monitor (0.4)
- * 11. vendor is a network-equipment maker → network (0.6)
- * 12. PC vendor, or RDP/SMB/SSH spoken as a client → workstation (0.7 with vendor, else 0.5)
- * 13. answers on 3 or more ports → server (0.4)
- * 14. otherwise unknown (0)
+ *  9. BACnet or Modbus spoken by a PC/server vendor's machine (a building-management head end) → server (0.5);
+ *     BACnet or Modbus otherwise, or a building-automation vendor → building_system (0.7)
+ * 10. vendor is a network-equipment maker → network (0.6)
+ * 11. vendor is a PC maker → workstation (0.7)
+ * 12. HL7 spoken as a client only → patient_monitor (0.4)
+ * 13. RDP/SMB/SSH spoken as a client → workstation (0.5)
+ * 14. answers on 3 or more ports → server (0.4)
+ * 15. otherwise unknown (0)
  */
 import type { DeviceClass } from '../records/device.js';
 
@@ -126,12 +128,12 @@ export function guessDeviceClass(e: ClassEvidence): ClassGuess {
   if (VENDOR.monitor.test(v)) return { device_class: 'patient_monitor', confidence: has('hl7') ? 0.85 : 0.7 };
   if (VENDOR.imaging.test(v)) return { device_class: 'imaging', confidence: 0.5 };
   if (listens(...SERVICE_PORTS)) return { device_class: 'server', confidence: 0.6 };
+  if ((has('bacnet') || has('modbus')) && VENDOR.pc.test(v)) return { device_class: 'server', confidence: 0.5 };
   if (has('bacnet') || has('modbus') || VENDOR.building.test(v)) return { device_class: 'building_system', confidence: 0.7 };
-  if (has('hl7')) return { device_class: 'patient_monitor', confidence: 0.4 };
   if (VENDOR.network.test(v)) return { device_class: 'network', confidence: 0.6 };
-  const pcVendor = VENDOR.pc.test(v);
-  if (pcVendor || ((has('rdp') || has('smb') || has('ssh')) && !listens(3389, 445, 139, 22)))
-    return { device_class: 'workstation', confidence: pcVendor ? 0.7 : 0.5 };
+  if (VENDOR.pc.test(v)) return { device_class: 'workstation', confidence: 0.7 };
+  if (has('hl7')) return { device_class: 'patient_monitor', confidence: 0.4 };
+  if ((has('rdp') || has('smb') || has('ssh')) && !listens(3389, 445, 139, 22)) return { device_class: 'workstation', confidence: 0.5 };
   if (e.listening_ports.length >= 3) return { device_class: 'server', confidence: 0.4 };
   return { device_class: 'unknown', confidence: 0 };
 }

@@ -21,8 +21,11 @@
  * when entries are read (`device-class.ts`); the inventory file overrides them.
  *
  * ARP bindings: the first MAC seen claiming an IPv4 address (by ARP, or as the source of IP traffic in a MAC-keyed
- * subnet) owns it. An ARP packet from another MAC claiming it is a conflict (`PacketDevices.arp_conflict`), unless
- * the owner has been silent for `arp_binding_timeout_ms`, when the binding moves.
+ * subnet, gateways included) owns it. An ARP packet from another MAC claiming it is a conflict
+ * (`PacketDevices.arp_conflict`), unless the owner is a device silent for `arp_binding_timeout_ms`, when the binding
+ * moves. A gateway's binding never moves silently. An ARP reply claiming a still unbound address is also a conflict
+ * when its sender is a device known to use another address (the spoofed owner has not spoken yet). ARP senders'
+ * addresses are learned as device IPs only when they are not in conflict.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -210,6 +213,9 @@ export class DeviceInventory implements DeviceDirectory {
         if (h >= 0 && this.devices[h]!.lastIpKey !== s && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
           this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
       } else {
+        // A gateway's own address (its traffic from inside the segment) is bound to it too.
+        if (sv === GATEWAY && sk === KEY_MAC && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
+          this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
         const h = this.byIp.get(s >>> 24, s & 0xffffff);
         d.src = h >= 0 ? h : this.createIpDevice(s >>> 16, s & 0xffff);
       }
@@ -250,10 +256,14 @@ export class DeviceInventory implements DeviceDirectory {
   /** Learns from the packet once the flow table has seen it. */
   learn(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {
     const appBit = APP_BITS[p.app] ?? 0;
+    // Protocol by well-known port: only once the responder answers from it (not RST), so that a scan of 1000 ports
+    // does not teach its target 1000 protocols.
     let portBit = 0;
-    if (flow.started && (p.proto === Proto.TCP || p.proto === Proto.UDP)) {
-      const pp = PORT_PROTOCOL[flow.from_orig ? p.dst_port : p.src_port] ?? 0;
-      if (pp > 0) portBit = 1 << (pp - 1);
+    if (!flow.from_orig && flow.flow >= 0 && p.src_port >= 0) {
+      if (p.proto === Proto.UDP || (p.proto === Proto.TCP && (p.tcp_flags & TcpFlag.RST) === 0)) {
+        const pp = PORT_PROTOCOL[p.src_port] ?? 0;
+        if (pp > 0) portBit = 1 << (pp - 1);
+      }
     }
     if (d.src >= 0) {
       const dv = this.devices[d.src]!;
@@ -267,6 +277,10 @@ export class DeviceInventory implements DeviceDirectory {
         if (!unspecified) this.addIp(dv, IP6_KEY_BASE + fold6(p.ip6_src), p.ip6_src);
       }
       if (p.ip_version !== 0) this.addPeer(dv, p, false);
+      else if (p.proto === Proto.ARP && !d.arp_conflict && p.arp_spa > 0 && p.arp_spa >>> 0 !== dv.lastIpKey)
+        this.addIp(dv, p.arp_spa >>> 0, undefined);
+      // A DHCP server answers from port 67 to a broadcast or a new address: a new flow, so mark it here.
+      if (p.app === AppProto.DHCP && p.src_port === 67 && !dv.listening.has(67)) dv.listening.add(67);
       if (flow.flow >= 0 && !flow.from_orig && p.src_port >= 0) {
         const answered = p.proto === Proto.UDP || (p.proto === Proto.TCP && (p.tcp_flags & TcpFlag.RST) === 0);
         if (answered && !dv.listening.has(p.src_port) && dv.listening.size < this.options.max_listening_ports_per_device)
@@ -438,10 +452,21 @@ export class DeviceInventory implements DeviceDirectory {
     }
     if (spa !== 0 && sh >= 0 && sk !== KEY_IP) {
       const owner = this.bindings.get(spa >>> 24, spa & 0xffffff);
-      if (owner < 0) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
-      else if (owner !== sha) {
+      if (owner < 0) {
+        // An unbound address claimed in a REPLY by a device whose own address we know to be another one: a
+        // spoof (ARP poisoning of an address whose owner has not spoken yet, e.g. a quiet gateway). Not bound.
+        const dv = d.src >= 0 ? this.devices[d.src] : undefined;
+        if (p.arp_op === 2 && dv !== undefined && dv.ipKeys.length > 0 && !dv.ipKeys.includes(spa)) {
+          d.arp_conflict = true;
+          this.nConflicts++;
+        } else {
+          this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
+        }
+      } else if (owner !== sha) {
+        // A gateway owner is always alive (its address never moves silently); a device owner is alive while it
+        // has sent within the binding timeout.
         const oh = this.byMac.getKey(owner);
-        const ownerLast = oh >= 0 && oh !== GATEWAY ? this.devices[oh]!.last_seen : -Infinity;
+        const ownerLast = oh === GATEWAY ? Infinity : oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
         if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
         else {
           d.arp_conflict = true;

@@ -11,7 +11,7 @@ import type { DeviceIdentityOptions } from '../../src/flows/config.js';
 import type { DecodedPacket } from '../../src/records/packet.js';
 import { AppProto } from '../../src/records/packet.js';
 import { ConfigError } from '../../src/errors.js';
-import { ACK, PSHACK, SYN, SYNACK, arp, mac, tcp, udp } from '../support/packets.js';
+import { ACK, PSHACK, RSTACK, SYN, SYNACK, arp, mac, tcp, udp } from '../support/packets.js';
 
 const PUMP = { mac: '00:1a:01:00:00:07', ip: '10.0.0.7', port: 49152 }; // 00:1A:01 = ICU Medical, Inc.
 const SRV = { mac: '02:00:00:00:00:02', ip: '10.0.0.2', port: 80 };
@@ -123,7 +123,11 @@ describe('DeviceInventory: identity', () => {
       dhcp_hostname: 'pump-icu2-04',
       dhcp_vendor_class: 'ICU Medical Plum 360',
     });
-    const r = feed(inv, [discover, udp(5, { ...PUMP, port: 5000 }, { ...SRV, port: 2575 }, 10)]);
+    const r = feed(inv, [
+      discover,
+      udp(5, { ...PUMP, port: 5000 }, { ...SRV, port: 2575 }, 10),
+      udp(5.1, { ...SRV, port: 2575 }, { ...PUMP, port: 5000 }, 10), // the answer teaches 'hl7' (port 2575)
+    ]);
     assert.equal(r[0]!.src, 0);
     assert.equal(r[0]!.dst, -1);
     assert.equal(r[1]!.src, 0);
@@ -153,6 +157,35 @@ describe('DeviceInventory: identity', () => {
     assert.equal(inv.deviceId(r[2]!.src), 'mac:02:00:00:00:00:66');
   });
 
+  it('flags an ARP reply claiming a not yet bound address from a device that uses another one (quiet gateway spoofed)', () => {
+    const inv = new DeviceInventory();
+    const attacker = { mac: '02:00:00:00:00:66', ip: '10.0.0.66' };
+    const r = feed(inv, [
+      arp(1, 1, attacker, { ip: '10.0.0.7' }), // its own address, learned from the request
+      arp(2, 2, { mac: attacker.mac, ip: '10.0.0.1' }, PUMP), // claims the (silent) gateway's address
+      arp(3, 2, { mac: '02:00:00:00:00:77', ip: '10.0.0.77' }, PUMP), // a new device answering for itself: fine
+    ]);
+    assert.deepEqual(
+      r.map((x) => x.conflict),
+      [false, true, false],
+    );
+    assert.deepEqual(inv.entry(0)!.ips, ['10.0.0.66']);
+  });
+
+  it('learns protocols by port only from answers, so a scan does not teach its target protocols', () => {
+    const inv = new DeviceInventory();
+    const pkts: DecodedPacket[] = [tcp(0, SRV, PUMP, SYN)];
+    for (const port of [104, 2575, 1883, 22]) {
+      pkts.push(tcp(1, PUMP, { ...SRV, port }, SYN), tcp(1.001, { ...SRV, port }, PUMP, RSTACK));
+    }
+    pkts.push(tcp(2, PUMP, { ...SRV, port: 443 }, SYN), tcp(2.001, { ...SRV, port: 443 }, PUMP, SYNACK));
+    feed(inv, pkts);
+    const srv = inv.entry(0)!;
+    assert.equal(srv.device_id, 'mac:02:00:00:00:00:02');
+    assert.deepEqual(srv.protocols, ['tls']);
+    assert.deepEqual(srv.listening_ports, [443]);
+  });
+
   it('rejects invalid options with the field named', () => {
     assert.throws(
       () => new DeviceInventory({ subnets: [{ cidr: '10.0.0.0/33', key: 'mac' }] }),
@@ -179,11 +212,13 @@ describe('Device class guessing', () => {
     assert.deepEqual(g('GE Healthcare', ['hl7']), ['patient_monitor', 0.85]);
     assert.deepEqual(g('Siemens AG, Healthcare Sector', []), ['imaging', 0.5]);
     assert.deepEqual(g('Dell Inc.', ['dns'], [53]), ['server', 0.6]);
-    assert.deepEqual(g('Dell Inc.', ['bacnet'], [47808]), ['building_system', 0.7]);
+    assert.deepEqual(g('Dell Inc.', ['bacnet'], [47808]), ['server', 0.5]);
+    assert.deepEqual(g('', ['bacnet'], [47808]), ['building_system', 0.7]);
     assert.deepEqual(g('Tridium, Inc.', []), ['building_system', 0.7]);
     assert.deepEqual(g('', ['hl7']), ['patient_monitor', 0.4]);
     assert.deepEqual(g('Cisco Systems, Inc', []), ['network', 0.6]);
     assert.deepEqual(g('Dell Inc.', ['dns', 'tls']), ['workstation', 0.7]);
+    assert.deepEqual(g('Dell Inc.', ['hl7', 'smb']), ['workstation', 0.7]);
     assert.deepEqual(g('', ['rdp']), ['workstation', 0.5]);
     assert.deepEqual(g('', [], [22, 3389, 5900]), ['server', 0.4]);
     assert.deepEqual(g('', ['dns']), ['unknown', 0]);
