@@ -63,3 +63,19 @@ export interface Alert {
   sensor_id: string;
   run_id: string;
 }
+
+/**
+ * The detector's verdict on one feature window (every window, anomalous or not): what the dashboards plot as
+ * "anomaly score against its threshold".
+ */
+export interface WindowScore {
+  device_id: string;
+  window_start: number;
+  window_end: number;
+  /** Reconstruction error ÷ threshold; NaN while the device is learning. */
+  score: number;
+  threshold: number;
+  /** Model that scored it (see `Alert.model`); empty while learning. */
+  model: string;
+  learning: boolean;
+}

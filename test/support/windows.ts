@@ -14,10 +14,9 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function makeWindows(devices: number, perDevice: number, seed = 1, runId = 'test'): FeatureWindow[] {
+export function makeWindows(devices: number, perDevice: number, seed = 1, runId = 'test', t0 = 1_790_000_000): FeatureWindow[] {
   const r = rng(seed);
   const out: FeatureWindow[] = [];
-  const t0 = 1_790_000_000;
   for (let k = 0; k < perDevice; k++) {
     for (let d = 0; d < devices; d++) {
       const values = Array.from({ length: FEATURE_COUNT }, () => Math.round(r() * 1e6) / 1e3 + r() * 1e-9);

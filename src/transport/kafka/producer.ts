@@ -15,11 +15,23 @@ import { FORMAT_HEADER, encodeWindow, type EncodedMessage, type WindowCodecName 
 import { DiskSpool } from './spool.js';
 import { kafkaFailure } from './client.js';
 
+/** Errors retrying cannot fix: the broker answered, and said no to this content (size, corrupt record, ...). */
+function isRefusedForGood(err: unknown): boolean {
+  const e = err as { retriable?: boolean; type?: string; cause?: { type?: string; retriable?: boolean } } | undefined;
+  const type = e?.type ?? e?.cause?.type;
+  return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' || type === 'CORRUPT_MESSAGE' || type === 'INVALID_RECORD';
+}
+
 export interface WindowProducerOptions {
   topic: string;
   codec: WindowCodecName;
   /** Messages per produce request. */
   batch_max_messages: number;
+  /**
+   * Encoded bytes per produce request. Keep it under the broker's `message.max.bytes` (1 MiB by default): a batch
+   * the broker refuses as too large is split in halves, and a single window it refuses for good is dropped (counted).
+   */
+  batch_max_bytes: number;
   /** How long the sender waits for more windows before sending a partial batch. */
   linger_ms: number;
   compression: 'gzip' | 'none';
@@ -36,6 +48,7 @@ export interface WindowProducerOptions {
 export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
   codec: 'binary',
   batch_max_messages: 2000,
+  batch_max_bytes: 768 * 1024,
   linger_ms: 20,
   compression: 'gzip',
   memory_buffer_bytes: 32 * 1024 * 1024,
@@ -79,8 +92,14 @@ export class KafkaWindowProducer implements WindowProducer {
     if (this.closing) throw new Error('kafka producer: enqueue after close()');
     const toSpool: EncodedMessage[] = [];
     for (const w of windows) {
-      const m = encodeWindow(w, this.o.codec);
       this.s.enqueued++;
+      let m: EncodedMessage;
+      try {
+        m = encodeWindow(w, this.o.codec);
+      } catch (err) {
+        this.drop(1, `window of ${w.device_id} cannot be encoded: ${(err as Error).message}`);
+        continue;
+      }
       const spooling = this.spool !== undefined && (this.spool.pending > 0 || toSpool.length > 0 || this.memBytes + m.value.length > this.o.memory_buffer_bytes);
       if (spooling) {
         toSpool.push(m);
@@ -145,8 +164,24 @@ export class KafkaWindowProducer implements WindowProducer {
     this.log.error({ dropped: n, dropped_total: this.s.dropped, reason, topic: this.o.topic }, `DROPPED ${n} feature windows: ${reason}`);
   }
 
+  /** Removes a delivered (or given-up) batch from the head of memory or spool. */
+  private acknowledge(fromMemory: boolean, batch: readonly EncodedMessage[]): void {
+    if (!fromMemory) {
+      this.spool!.commit(batch.length);
+      return;
+    }
+    this.memHead += batch.length;
+    for (const m of batch) this.memBytes -= m.value.length;
+    if (this.memHead > 10_000 && this.memHead * 2 > this.mem.length) {
+      this.mem = this.mem.slice(this.memHead);
+      this.memHead = 0;
+    }
+  }
+
   private async run(): Promise<void> {
     let backoff = this.o.retry_initial_ms;
+    /** Lowered when the broker refuses a batch for good (e.g. too large), restored after a success. */
+    let splitLimit = Number.MAX_SAFE_INTEGER;
     while (!this.closing) {
       if (this.pending() === 0) {
         await new Promise<void>((resolve) => {
@@ -160,7 +195,12 @@ export class KafkaWindowProducer implements WindowProducer {
         await sleep(this.o.linger_ms);
       }
       const fromMemory = this.mem.length - this.memHead > 0;
-      const batch = fromMemory ? this.mem.slice(this.memHead, this.memHead + this.o.batch_max_messages) : this.spool!.peek(this.o.batch_max_messages);
+      const limit = Math.max(1, Math.min(this.o.batch_max_messages, splitLimit));
+      const candidates = fromMemory ? this.mem.slice(this.memHead, this.memHead + limit) : this.spool!.peek(limit);
+      let bytes = 0;
+      let take = 0;
+      while (take < candidates.length && (take === 0 || bytes + candidates[take]!.value.length <= this.o.batch_max_bytes)) bytes += candidates[take++]!.value.length;
+      const batch = candidates.slice(0, take);
       this.inFlight = batch.length;
       try {
         if (!this.connected) {
@@ -173,23 +213,25 @@ export class KafkaWindowProducer implements WindowProducer {
           compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
           messages: batch.map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })),
         });
-        if (fromMemory) {
-          this.memHead += batch.length;
-          for (const m of batch) this.memBytes -= m.value.length;
-          if (this.memHead > 10_000 && this.memHead * 2 > this.mem.length) {
-            this.mem = this.mem.slice(this.memHead);
-            this.memHead = 0;
-          }
-        } else {
-          this.spool!.commit();
-        }
+        this.acknowledge(fromMemory, batch);
         this.s.produced += batch.length;
+        splitLimit = Number.MAX_SAFE_INTEGER;
         if (this.outageSince) {
           this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: this.pending() }, 'broker reachable again: delivering buffered windows');
           this.outageSince = 0;
         }
         backoff = this.o.retry_initial_ms;
       } catch (err) {
+        if (isRefusedForGood(err)) {
+          if (batch.length > 1) {
+            splitLimit = Math.ceil(batch.length / 2);
+            this.log.warn({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err), batch: batch.length }, 'broker refused the batch: retrying in halves');
+          } else {
+            this.acknowledge(fromMemory, batch);
+            this.drop(1, `broker refused the window for good: ${(err as Error).message}`);
+          }
+          continue;
+        }
         this.s.send_retries++;
         if (!this.outageSince) {
           this.outageSince = Date.now();

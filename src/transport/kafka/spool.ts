@@ -29,12 +29,11 @@ export class DiskSpool {
   private segments: number[] = [];
   private head: Position = { segment: 0, offset: 0 };
   private writeFd: number | undefined;
-  private writeSegment = -1;
   private writeSize = 0;
   private bytes = 0;
   private count = 0;
-  /** Records read by `peek` but not yet committed: their end position. */
-  private peeked: { end: Position; n: number; bytes: number } | undefined;
+  /** Records read by the last `peek`: the position after each, and each one's size. */
+  private peeked: { ends: Position[]; sizes: number[] } | undefined;
 
   constructor(private readonly options: SpoolOptions) {
     mkdirSync(options.dir, { recursive: true });
@@ -107,36 +106,35 @@ export class DiskSpool {
   /** Reads up to `max` messages from the head without removing them; `commit()` removes them. */
   peek(max: number): EncodedMessage[] {
     const out: EncodedMessage[] = [];
-    let pos = { ...this.head };
-    let bytes = 0;
+    const ends: Position[] = [];
+    const sizes: number[] = [];
     for (const seg of this.segments) {
-      if (seg < pos.segment) continue;
-      const start = seg === pos.segment ? pos.offset : 0;
+      if (seg < this.head.segment) continue;
+      const start = seg === this.head.segment ? this.head.offset : 0;
       for (const rec of this.scan(seg, start, max - out.length)) {
         out.push(rec.message);
-        bytes += rec.size;
-        pos = { segment: seg, offset: rec.end };
+        sizes.push(rec.size);
+        ends.push({ segment: seg, offset: rec.end });
       }
       if (out.length >= max) break;
-      // Segment exhausted: the next read starts at the next segment.
-      if (seg !== this.writeSegment) pos = { segment: seg + 1, offset: 0 };
     }
-    this.peeked = { end: pos, n: out.length, bytes };
+    this.peeked = { ends, sizes };
     return out;
   }
 
-  /** Removes the messages returned by the last `peek`. */
-  commit(): void {
-    if (!this.peeked) return;
-    const { end, n, bytes } = this.peeked;
+  /** Removes the first `n` (default: all) of the messages returned by the last `peek`. */
+  commit(n?: number): void {
+    if (!this.peeked || this.peeked.ends.length === 0) return;
+    const count = Math.min(n ?? this.peeked.ends.length, this.peeked.ends.length);
+    if (count === 0) return;
+    const end = this.peeked.ends[count - 1]!;
+    const bytes = this.peeked.sizes.slice(0, count).reduce((a, b) => a + b, 0);
     this.peeked = undefined;
-    this.count -= n;
+    this.count -= count;
     this.bytes -= bytes;
-    for (const seg of this.segments.filter((s) => s < end.segment)) {
-      if (seg === this.writeSegment) continue;
-      rmSync(this.segmentPath(seg), { force: true });
-    }
-    this.segments = this.segments.filter((s) => s >= end.segment || s === this.writeSegment);
+    // Segments wholly before the new head are done.
+    for (const seg of this.segments.filter((s) => s < end.segment)) rmSync(this.segmentPath(seg), { force: true });
+    this.segments = this.segments.filter((s) => s >= end.segment);
     this.head = end;
     if (this.count === 0) {
       // Empty: start afresh so the folder does not keep growing segments.
@@ -156,14 +154,12 @@ export class DiskSpool {
   private closeWriter(): void {
     if (this.writeFd !== undefined) closeSync(this.writeFd);
     this.writeFd = undefined;
-    this.writeSegment = -1;
   }
 
   private roll(): void {
     this.closeWriter();
     const next = Math.max(this.head.segment, (this.segments.at(-1) ?? this.head.segment - 1) + 1);
     this.writeFd = openSync(this.segmentPath(next), 'a');
-    this.writeSegment = next;
     this.writeSize = fstatSync(this.writeFd).size;
     if (!this.segments.includes(next)) this.segments.push(next);
   }

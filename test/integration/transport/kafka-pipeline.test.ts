@@ -130,6 +130,25 @@ describe('feature windows over Kafka (real broker)', function () {
     }
   });
 
+  it('splits batches the broker refuses as too large, and drops (counted) only a window it can never take', async () => {
+    const kafka = kafkaFor(brokers, 'ww-large');
+    const { features, dlq } = await makeTopics(kafka, 1);
+    const sent = makeWindows(3, 40, 8);
+    // One window over the broker's 1 MiB message.max.bytes (20 peers of 60,000 characters).
+    const huge = { ...sent[50]!, new_peers: Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(60_000, 'x')) };
+    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, batch_max_bytes: 4 * 1024 * 1024, compression: 'none' });
+    producer.enqueue([...sent.slice(0, 50), huge, ...sent.slice(51)]);
+    await producer.flush(60_000);
+    const stats = producer.stats();
+    assert.equal(stats.dropped, 1);
+    assert.equal(stats.produced, sent.length - 1);
+    await producer.close();
+    const expected = sent.filter((_, i) => i !== 50);
+    const { got, consumer } = await consume(kafka, features, dlq, expected.length);
+    await consumer.stop();
+    assertSameWindowsInDeviceOrder(expected, got);
+  });
+
   it('dead-letters undecodable messages and keeps consuming', async () => {
     const kafka = kafkaFor(brokers, 'ww-poison');
     const { features, dlq } = await makeTopics(kafka, 2);
