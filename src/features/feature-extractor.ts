@@ -243,11 +243,11 @@ export class FeatureExtractor {
       const key = hi * 16777216 + lo;
       const seenKey = key === st.lastPeerKey;
       st.lastPeerKey = key;
-      if (!seenKey && !st.winPeers.has(hi, lo) && st.winPeers.size < max) {
+      if (!seenKey && st.winPeers.get(hi, lo) < 0 && st.winPeers.size < max) {
         st.winPeers.set(hi, lo, 0);
         if (out ? d.dst_internal : d.src_internal) st.peersInternal++;
         else st.peersExternal++;
-        if (!st.histPeers.has(hi, lo)) {
+        if (st.histPeers.get(hi, lo) < 0) {
           st.newPeers++;
           if (st.histPeers.size < this.options.max_history_peers) st.histPeers.set(hi, lo, 0);
           if (st.newPeerList.length < EXPLAIN_MAX) {

@@ -614,7 +614,7 @@ export class DeviceInventory implements DeviceDirectory {
     const key = hi * 16777216 + lo;
     if (key === dv.lastPeerKey) return;
     dv.lastPeerKey = key;
-    if (dv.peers.has(hi, lo)) return;
+    if (dv.peers.get(hi, lo) >= 0) return;
     if (dv.peers.size >= this.options.max_peers_per_device) {
       dv.peers_overflow = true;
       return;
