@@ -27,8 +27,10 @@ export interface ThroughputResult {
   pipeline_pps_median: number;
   /** Packets per CPU-second (user + system): fairer than wall clock on a shared machine. */
   pipeline_cpu_pps_median: number;
+  pipeline_cpu_pps_runs: number[];
   pipeline_pps_runs: number[];
   flow_table_pps_median: number;
+  flow_table_pps_runs: number[];
   flows_created: number;
   windows_emitted: number;
   devices: number;
@@ -76,8 +78,10 @@ export function throughput(n: number, runs: number): ThroughputResult {
     runs,
     pipeline_pps_median: median(pipePps),
     pipeline_cpu_pps_median: median(pipeCpuPps),
+    pipeline_cpu_pps_runs: pipeCpuPps,
     pipeline_pps_runs: pipePps,
     flow_table_pps_median: median(tablePps),
+    flow_table_pps_runs: tablePps,
     flows_created: flows,
     windows_emitted: windows,
     devices,

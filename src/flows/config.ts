@@ -62,8 +62,12 @@ export const DeviceIdentityOptionsSchema = z
       ]),
     /** MACs of routers/gateways: never devices; traffic through them is attributed by IP. */
     gateway_macs: z.array(z.string().refine((s) => parseMac(s) >= 0, 'must be a MAC such as 00:11:22:33:44:55')).default([]),
-    /** Also treat as a gateway any MAC seen sending packets from an external source IP. */
+    /**
+     * Also treat as a gateway any MAC seen sending packets from at least `auto_gateway_min_sources` distinct external
+     * source addresses (a router forwards for many; a host sending from its own global address is not one).
+     */
     auto_gateway: z.boolean().default(true),
+    auto_gateway_min_sources: z.number().int().min(1).max(1000).default(4),
     /** Hard cap on devices. Devices are never evicted; newcomers beyond the cap are counted (`devices_overflow`). */
     max_devices: z.number().int().min(1).max(1_000_000).default(16_384),
     /** Per-device bounds of the inventory's learned lists. */

@@ -3,7 +3,7 @@
  *
  * Keying rules (per packet side, `resolve`):
  *  - An address outside every configured internal subnet is an external peer, never a device. If auto_gateway is on,
- *    the MAC that sent a packet from an external address is a gateway.
+ *    a MAC that sent packets from `auto_gateway_min_sources` (4) distinct external addresses is a gateway.
  *  - Inside a `key: mac` subnet (on the mirrored L2 segment) a device is its MAC (`mac:aa:bb:…`), unless the frame's
  *    MAC is a gateway's or there is no L2 header: then it is keyed by IP (`ip:10.1.2.3`).
  *  - Inside a `key: ip` subnet (behind a router) a device is its IP.
@@ -109,6 +109,11 @@ export class DeviceInventory implements DeviceDirectory {
   private readonly ip6Words = new Map<number, Uint32Array>();
   /** IPv4 address → MAC that owns it (ARP bindings). */
   private readonly bindings = new NumberMap(1024);
+  /** Auto-gateway evidence: MAC → row of distinct external source keys (`extKeys`, `extCounts`). */
+  private readonly extRow = new NumberMap(64);
+  private extRowCount = 0;
+  private extKeys = new Float64Array(0);
+  private extCounts = new Uint16Array(0);
   /** [0] current packet time (seconds): kept in a typed array so it is never boxed. */
   private readonly now = new Float64Array(1);
   private readonly overrides = new Map<string, InventoryFileEntry>();
@@ -205,7 +210,7 @@ export class DeviceInventory implements DeviceDirectory {
       d.src_internal = sk !== EXTERNAL;
       if (sk === EXTERNAL) {
         if (s === 0) d.src = srcMacUsable ? (sv >= 0 ? sv : this.createMacDevice(sh, sl)) : -1;
-        else if (this.options.auto_gateway && srcMacUsable) this.noteGateway(sh, sl);
+        else if (this.options.auto_gateway && srcMacUsable) this.noteExternalSource(sh, sl, s);
       } else if (sk === KEY_MAC && srcMacUsable) {
         const h = sv >= 0 ? sv : this.createMacDevice(sh, sl);
         d.src = h;
@@ -232,7 +237,7 @@ export class DeviceInventory implements DeviceDirectory {
       const unspecified = w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0;
       if (sk === EXTERNAL) {
         if (unspecified) d.src = srcMacUsable ? (sv >= 0 ? sv : this.createMacDevice(sh, sl)) : -1;
-        else if (this.options.auto_gateway && srcMacUsable) this.noteGateway(sh, sl);
+        else if (this.options.auto_gateway && srcMacUsable) this.noteExternalSource(sh, sl, fold6(w));
       } else if (sk === KEY_MAC && srcMacUsable) {
         d.src = sv >= 0 ? sv : this.createMacDevice(sh, sl);
       } else {
@@ -510,6 +515,34 @@ export class DeviceInventory implements DeviceDirectory {
       if (match) return s.kind;
     }
     return EXTERNAL;
+  }
+
+  /**
+   * A MAC sent from an external address (`key`: IPv4, or the IPv6 fold): it becomes a gateway once seen with
+   * `auto_gateway_min_sources` distinct ones. Up to that many keys are kept per MAC, in `extKeys` rows.
+   */
+  private noteExternalSource(hi: number, lo: number, key: number): void {
+    const need = this.options.auto_gateway_min_sources;
+    let row = this.extRow.get(hi, lo);
+    if (row < 0) {
+      row = this.extRowCount++;
+      this.extRow.set(hi, lo, row);
+      if ((row + 1) * need > this.extKeys.length) {
+        const grown = new Float64Array(Math.max(this.extKeys.length * 2, (row + 1) * need));
+        grown.set(this.extKeys);
+        this.extKeys = grown;
+        const counts = new Uint16Array(grown.length / need + 1);
+        counts.set(this.extCounts);
+        this.extCounts = counts;
+      }
+    }
+    const base = row * need;
+    const n = this.extCounts[row]!;
+    if (n >= need) return;
+    for (let i = 0; i < n; i++) if (this.extKeys[base + i] === key) return;
+    this.extKeys[base + n] = key;
+    this.extCounts[row] = n + 1;
+    if (n + 1 >= need) this.noteGateway(hi, lo);
   }
 
   private noteGateway(hi: number, lo: number): void {

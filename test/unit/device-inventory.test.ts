@@ -69,17 +69,24 @@ describe('DeviceInventory: identity', () => {
     assert.deepEqual(srv.peers, ['10.0.0.7']);
   });
 
-  it('external sources are no devices and reveal the gateway MAC, whose own traffic is then keyed by IP', () => {
+  it('external sources are no devices; a MAC forwarding from 4 distinct external sources is a gateway, whose own traffic is then keyed by IP', () => {
     const inv = new DeviceInventory();
     const ext = { mac: ROUTER, ip: '8.8.8.8', port: 53 };
     const r = feed(inv, [
       udp(1, ext, { ...PUMP, port: 5000 }, 40),
-      udp(2, { mac: ROUTER, ip: '10.0.0.254', port: 123 }, { ...PUMP, port: 123 }, 48),
+      udp(1.1, ext, { ...PUMP, port: 5000 }, 40),
+      udp(1.2, { ...ext, ip: '8.8.4.4' }, { ...PUMP, port: 5000 }, 40),
+      udp(1.3, { ...ext, ip: '9.9.9.9' }, { ...PUMP, port: 5000 }, 40),
     ]);
     assert.equal(r[0]!.src, -1);
     assert.equal(r[0]!.dst, -1); // the pump has not sent anything yet
+    assert.ok(!inv.isGateway(mac(ROUTER)), 'three distinct external sources are not enough (a host may have a few addresses)');
+    const r2 = feed(inv, [
+      udp(1.4, { ...ext, ip: '1.1.1.1' }, { ...PUMP, port: 5000 }, 40),
+      udp(2, { mac: ROUTER, ip: '10.0.0.254', port: 123 }, { ...PUMP, port: 123 }, 48),
+    ]);
     assert.ok(inv.isGateway(mac(ROUTER)));
-    assert.equal(inv.deviceId(r[1]!.src), 'ip:10.0.0.254');
+    assert.equal(inv.deviceId(r2[1]!.src), 'ip:10.0.0.254');
     assert.equal(inv.counters().get('gateways_detected'), 1);
   });
 
@@ -298,6 +305,9 @@ describe('Inventory file and persistence', () => {
       tcp(1, PUMP, SRV, SYN),
       tcp(1.1, SRV, PUMP, SYNACK),
       udp(2, { mac: ROUTER, ip: '8.8.8.8', port: 53 }, { ...PUMP, port: 5000 }, 40),
+      udp(2, { mac: ROUTER, ip: '8.8.4.4', port: 53 }, { ...PUMP, port: 5000 }, 40),
+      udp(2, { mac: ROUTER, ip: '9.9.9.9', port: 53 }, { ...PUMP, port: 5000 }, 40),
+      udp(2, { mac: ROUTER, ip: '1.1.1.1', port: 53 }, { ...PUMP, port: 5000 }, 40),
     ]);
     const path = join(dir, 'inventory.json');
     inv.save(path);
