@@ -15,7 +15,7 @@ export const FeatureOptionsSchema = z
     /** Destination ports remembered per device for `new_dst_ports`. */
     max_history_ports: z.number().int().min(1).max(65_536).default(1024),
     /** Bound of each per-window distinct set (peers, ports, DNS names) per device; counts saturate there. */
-    max_window_distinct: z.number().int().min(1).max(1_000_000).default(65_536),
+    max_window_distinct: z.number().int().min(1).max(1_000_000).default(4096),
   })
   .strict();
 

@@ -30,7 +30,7 @@ export function renderFeatureDoc(): string {
     '- `tcp_half_open` is counted when the unanswered flow ends: after the TCP attempt timeout (default 10 s of packet',
     '  time without a packet on the flow), so it usually lands in the window after the SYNs.',
     '- Peers and ports are remembered per device up to a bound (4096 peers, 1024 ports); beyond it, unseen values stay',
-    '  "new" in every window. Per-window distinct counts saturate at 65536.',
+    '  "new" in every window. Per-window distinct counts (peers, ports, DNS names) saturate at 4096 per device.',
     '- IPv6 peers are keyed by a 32-bit fold of the address: two peers with the same fold count once.',
     '- Packets out of order across a window boundary are counted in the window that is open.',
     '- `sensor_overflow` is sensor-wide (the same value in every device window of the same period).',
