@@ -15,7 +15,9 @@ import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { decodeNull, decodeRaw, decodeSll, decodeSll2 } from './link.js';
 import { newDecodeState, type DecodeState } from './state.js';
-import { decodeIcmp, decodeTcp, decodeUdp } from './transport.js';
+import { decodeIcmp } from './icmp.js';
+import { decodeTcp } from './tcp.js';
+import { decodeUdp } from './udp.js';
 
 export interface PacketDecoderOptions {
   /** Extract application metadata (DNS, DHCP, TLS SNI, HL7, DICOM, MQTT). Default true. */

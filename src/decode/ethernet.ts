@@ -4,6 +4,7 @@
  */
 import type { DecodedPacket } from '../records/packet.js';
 import type { DecodeState } from './state.js';
+import { u16, mac48 } from './bytes.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
@@ -18,17 +19,17 @@ const MAX_VLAN_TAGS = 8;
 export function decodeEthernet(b: Buffer, off: number, s: DecodeState, p: DecodedPacket): number {
   const end = s.end;
   if (end - off < 14) return -1;
-  p.eth_dst = b.readUIntBE(off, 6);
-  p.eth_src = b.readUIntBE(off + 6, 6);
-  let et = b.readUInt16BE(off + 12);
+  p.eth_dst = mac48(b, off);
+  p.eth_src = mac48(b, off + 6);
+  let et = u16(b, off + 12);
   off += 14;
   let tags = 0;
   while (et === ETHERTYPE_VLAN || et === ETHERTYPE_QINQ || et === ETHERTYPE_QINQ_OLD) {
     if (end - off < 4 || ++tags > MAX_VLAN_TAGS) return -1;
-    const vid = b.readUInt16BE(off) & 0x0fff;
+    const vid = u16(b, off) & 0x0fff;
     if (p.vlan_outer < 0) p.vlan_outer = vid;
     else if (p.vlan_inner < 0) p.vlan_inner = vid;
-    et = b.readUInt16BE(off + 2);
+    et = u16(b, off + 2);
     off += 4;
   }
   if (et < 0x0600) {
@@ -46,7 +47,7 @@ export function decodeEthernet(b: Buffer, off: number, s: DecodeState, p: Decode
 /** PPPoE session header (6 bytes) + PPP protocol (2 bytes): IPv4 0x0021, IPv6 0x0057. */
 function decodePppoe(b: Buffer, off: number, s: DecodeState): number {
   if (s.end - off < 8) return -1;
-  const ppp = b.readUInt16BE(off + 6);
+  const ppp = u16(b, off + 6);
   s.net = ppp === 0x0021 ? ETHERTYPE_IPV4 : ppp === 0x0057 ? ETHERTYPE_IPV6 : -1;
   return off + 8;
 }

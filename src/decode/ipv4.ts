@@ -7,6 +7,7 @@
 import { DecodeError, type DecodedPacket } from '../records/packet.js';
 import type { DecodeCounters } from './counters.js';
 import type { DecodeState } from './state.js';
+import { u8, u16, u32 } from './bytes.js';
 
 export const IPPROTO_AH = 51;
 
@@ -14,22 +15,22 @@ export function decodeIpv4(b: Buffer, off: number, s: DecodeState, p: DecodedPac
   const avail = s.end - off;
   p.ip_version = 4;
   if (avail < 20) {
-    p.decode_error = avail > 0 && (b[off] ?? 0) >> 4 !== 4 ? DecodeError.BAD_IPV4_VERSION : DecodeError.TRUNCATED_IPV4;
+    p.decode_error = avail > 0 && u8(b, off) >> 4 !== 4 ? DecodeError.BAD_IPV4_VERSION : DecodeError.TRUNCATED_IPV4;
     return -1;
   }
-  const vihl = b[off] ?? 0;
+  const vihl = u8(b, off);
   if (vihl >> 4 !== 4) {
     p.decode_error = DecodeError.BAD_IPV4_VERSION;
     return -1;
   }
   const ihl = (vihl & 0x0f) << 2;
-  const total = b.readUInt16BE(off + 2);
+  const total = u16(b, off + 2);
   p.ip_len = total;
-  p.ip_ttl = b[off + 8] ?? 0;
-  const proto = b[off + 9] ?? 0;
+  p.ip_ttl = u8(b, off + 8);
+  const proto = u8(b, off + 9);
   p.ip_proto = proto;
-  p.ip_src = b.readUInt32BE(off + 12);
-  p.ip_dst = b.readUInt32BE(off + 16);
+  p.ip_src = u32(b, off + 12);
+  p.ip_dst = u32(b, off + 16);
   if (ihl < 20) {
     p.decode_error = DecodeError.BAD_IPV4_HEADER_LENGTH;
     return -1;
@@ -42,7 +43,7 @@ export function decodeIpv4(b: Buffer, off: number, s: DecodeState, p: DecodedPac
     p.decode_error = DecodeError.TRUNCATED_IPV4;
     return -1;
   }
-  const frag = b.readUInt16BE(off + 6);
+  const frag = u16(b, off + 6);
   const fragOffset = frag & 0x1fff;
   if ((frag & 0x2000) !== 0 || fragOffset !== 0) {
     p.ip_fragment = true;
@@ -61,12 +62,12 @@ export function decodeIpv4(b: Buffer, off: number, s: DecodeState, p: DecodedPac
       p.decode_error = DecodeError.TRUNCATED_AH;
       return -1;
     }
-    const ahLen = ((b[l4 + 1] ?? 0) + 2) << 2;
+    const ahLen = (u8(b, l4 + 1) + 2) << 2;
     if (ahLen > l4len || s.end - l4 < ahLen) {
       p.decode_error = DecodeError.TRUNCATED_AH;
       return -1;
     }
-    p.ip_proto = b[l4] ?? 0;
+    p.ip_proto = u8(b, l4);
     l4 += ahLen;
     l4len -= ahLen;
   }
@@ -78,14 +79,14 @@ export function decodeIpv4(b: Buffer, off: number, s: DecodeState, p: DecodedPac
 /** Options: 0 = end, 1 = no-op, others type/length/value with length ≥ 2 and inside the header. */
 function optionsValid(b: Buffer, o: number, end: number): boolean {
   while (o < end) {
-    const type = b[o] ?? 0;
+    const type = u8(b, o);
     if (type === 0) return true;
     if (type === 1) {
       o++;
       continue;
     }
     if (o + 1 >= end) return false;
-    const len = b[o + 1] ?? 0;
+    const len = u8(b, o + 1);
     if (len < 2 || o + len > end) return false;
     o += len;
   }

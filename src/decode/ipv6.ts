@@ -7,33 +7,34 @@
 import { DecodeError, type DecodedPacket } from '../records/packet.js';
 import type { DecodeCounters } from './counters.js';
 import type { DecodeState } from './state.js';
+import { u8, u16, u32 } from './bytes.js';
 
 export const MAX_EXTENSION_HEADERS = 12;
 
 export function decodeIpv6(b: Buffer, off: number, s: DecodeState, p: DecodedPacket, c: DecodeCounters): number {
   p.ip_version = 6;
   if (s.end - off < 40) {
-    p.decode_error = s.end - off > 0 && (b[off] ?? 0) >> 4 !== 6 ? DecodeError.BAD_IPV6_VERSION : DecodeError.TRUNCATED_IPV6;
+    p.decode_error = s.end - off > 0 && u8(b, off) >> 4 !== 6 ? DecodeError.BAD_IPV6_VERSION : DecodeError.TRUNCATED_IPV6;
     return -1;
   }
-  if ((b[off] ?? 0) >> 4 !== 6) {
+  if (u8(b, off) >> 4 !== 6) {
     p.decode_error = DecodeError.BAD_IPV6_VERSION;
     return -1;
   }
-  const plen = b.readUInt16BE(off + 4);
-  let next = b[off + 6] ?? 0;
-  p.ip_ttl = b[off + 7] ?? 0;
+  const plen = u16(b, off + 4);
+  let next = u8(b, off + 6);
+  p.ip_ttl = u8(b, off + 7);
   p.ip_len = 40 + plen;
   const src = p.ip6_src;
   const dst = p.ip6_dst;
-  src[0] = b.readUInt32BE(off + 8);
-  src[1] = b.readUInt32BE(off + 12);
-  src[2] = b.readUInt32BE(off + 16);
-  src[3] = b.readUInt32BE(off + 20);
-  dst[0] = b.readUInt32BE(off + 24);
-  dst[1] = b.readUInt32BE(off + 28);
-  dst[2] = b.readUInt32BE(off + 32);
-  dst[3] = b.readUInt32BE(off + 36);
+  src[0] = u32(b, off + 8);
+  src[1] = u32(b, off + 12);
+  src[2] = u32(b, off + 16);
+  src[3] = u32(b, off + 20);
+  dst[0] = u32(b, off + 24);
+  dst[1] = u32(b, off + 28);
+  dst[2] = u32(b, off + 32);
+  dst[3] = u32(b, off + 36);
   p.ip_src = ((src[0] ?? 0) ^ (src[1] ?? 0) ^ (src[2] ?? 0) ^ (src[3] ?? 0)) >>> 0;
   p.ip_dst = ((dst[0] ?? 0) ^ (dst[1] ?? 0) ^ (dst[2] ?? 0) ^ (dst[3] ?? 0)) >>> 0;
 
@@ -49,20 +50,20 @@ export function decodeIpv6(b: Buffer, off: number, s: DecodeState, p: DecodedPac
       case 139: // HIP
       case 140: // Shim6
         if (s.end - o < 8) return truncatedExt(p, next);
-        hlen = ((b[o + 1] ?? 0) + 1) << 3;
+        hlen = (u8(b, o + 1) + 1) << 3;
         break;
       case 51: // AH
         if (s.end - o < 8) return truncatedExt(p, next);
-        hlen = ((b[o + 1] ?? 0) + 2) << 2;
+        hlen = (u8(b, o + 1) + 2) << 2;
         break;
       case 44: {
         // Fragment
         if (s.end - o < 8) return truncatedExt(p, next);
-        const fo = b.readUInt16BE(o + 2);
+        const fo = u16(b, o + 2);
         p.ip_fragment = true;
         c.ipv6_fragments++;
         if (fo >> 3 !== 0) {
-          p.ip_proto = b[o] ?? 0;
+          p.ip_proto = u8(b, o);
           return -1;
         }
         hlen = 8;
@@ -80,7 +81,7 @@ export function decodeIpv6(b: Buffer, off: number, s: DecodeState, p: DecodedPac
       return -1;
     }
     if (hlen > s.end - o || (plen !== 0 && hlen > remaining)) return truncatedExt(p, next);
-    next = b[o] ?? 0;
+    next = u8(b, o);
     o += hlen;
     remaining -= hlen;
   }

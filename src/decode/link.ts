@@ -6,6 +6,7 @@
 import type { DecodedPacket } from '../records/packet.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './ethernet.js';
 import type { DecodeState } from './state.js';
+import { u8, u16, u32, mac48 } from './bytes.js';
 
 const ARPHRD_ETHER = 1;
 const ARPHRD_LOOPBACK = 772;
@@ -22,19 +23,19 @@ function sllProtocol(s: DecodeState, p: DecodedPacket, protocol: number): void {
 
 export function decodeSll(b: Buffer, off: number, s: DecodeState, p: DecodedPacket): number {
   if (s.end - off < 16) return -1;
-  const hatype = b.readUInt16BE(off + 2);
-  const alen = b.readUInt16BE(off + 4);
-  if (alen === 6 && (hatype === ARPHRD_ETHER || hatype === ARPHRD_LOOPBACK)) p.eth_src = b.readUIntBE(off + 6, 6);
-  sllProtocol(s, p, b.readUInt16BE(off + 14));
+  const hatype = u16(b, off + 2);
+  const alen = u16(b, off + 4);
+  if (alen === 6 && (hatype === ARPHRD_ETHER || hatype === ARPHRD_LOOPBACK)) p.eth_src = mac48(b, off + 6);
+  sllProtocol(s, p, u16(b, off + 14));
   return off + 16;
 }
 
 export function decodeSll2(b: Buffer, off: number, s: DecodeState, p: DecodedPacket): number {
   if (s.end - off < 20) return -1;
-  const hatype = b.readUInt16BE(off + 8);
-  const alen = b[off + 11] ?? 0;
-  if (alen === 6 && (hatype === ARPHRD_ETHER || hatype === ARPHRD_LOOPBACK)) p.eth_src = b.readUIntBE(off + 12, 6);
-  sllProtocol(s, p, b.readUInt16BE(off));
+  const hatype = u16(b, off + 8);
+  const alen = u8(b, off + 11);
+  if (alen === 6 && (hatype === ARPHRD_ETHER || hatype === ARPHRD_LOOPBACK)) p.eth_src = mac48(b, off + 12);
+  sllProtocol(s, p, u16(b, off));
   return off + 20;
 }
 
@@ -48,11 +49,11 @@ function familyToEthertype(af: number): number {
 export function decodeNull(b: Buffer, off: number, s: DecodeState, networkOrder: boolean): number {
   if (s.end - off < 4) return -1;
   let af: number;
-  if (networkOrder) af = b.readUInt32BE(off);
+  if (networkOrder) af = u32(b, off);
   else {
     // Host order of the machine that wrote the file: a small number is valid in exactly one byte order.
     const le = b.readUInt32LE(off);
-    af = le < 256 ? le : b.readUInt32BE(off);
+    af = le < 256 ? le : u32(b, off);
   }
   s.net = familyToEthertype(af);
   return off + 4;
@@ -61,7 +62,7 @@ export function decodeNull(b: Buffer, off: number, s: DecodeState, networkOrder:
 /** Raw IP: the version nibble says IPv4 or IPv6. */
 export function decodeRaw(b: Buffer, off: number, s: DecodeState): number {
   if (s.end - off < 1) return -1;
-  const v = (b[off] ?? 0) >> 4;
+  const v = u8(b, off) >> 4;
   s.net = v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : -1;
   return off;
 }

@@ -274,10 +274,10 @@ export class PcapFileSource implements CaptureSource {
         this.needed = 16;
         return false;
       }
-      const tsSec = le ? b.readUInt32LE(p) : b.readUInt32BE(p);
-      const tsFrac = le ? b.readUInt32LE(p + 4) : b.readUInt32BE(p + 4);
-      const incl = le ? b.readUInt32LE(p + 8) : b.readUInt32BE(p + 8);
-      let orig = le ? b.readUInt32LE(p + 12) : b.readUInt32BE(p + 12);
+      const tsSec = le ? le32(b, p) : be32(b, p);
+      const tsFrac = le ? le32(b, p + 4) : be32(b, p + 4);
+      const incl = le ? le32(b, p + 8) : be32(b, p + 8);
+      let orig = le ? le32(b, p + 12) : be32(b, p + 12);
       const limit = this.snaplen > PCAP_MAX_SNAPLEN ? this.snaplen : PCAP_MAX_SNAPLEN;
       if (incl > MAX_RECORD_BYTES || incl > limit) {
         // No way to find the next record boundary: stop here.
@@ -365,11 +365,11 @@ export class PcapFileSource implements CaptureSource {
           this.count.pcapng_bad_block_length++;
           continue;
         }
-        const ifId = type === BLOCK_EPB ? (le ? b.readUInt32LE(p + 8) : b.readUInt32BE(p + 8)) : le ? b.readUInt16LE(p + 8) : b.readUInt16BE(p + 8);
-        const hi = le ? b.readUInt32LE(p + 12) : b.readUInt32BE(p + 12);
-        const lo = le ? b.readUInt32LE(p + 16) : b.readUInt32BE(p + 16);
-        const capLen = le ? b.readUInt32LE(p + 20) : b.readUInt32BE(p + 20);
-        let orig = le ? b.readUInt32LE(p + 24) : b.readUInt32BE(p + 24);
+        const ifId = type === BLOCK_EPB ? (le ? le32(b, p + 8) : be32(b, p + 8)) : le ? b.readUInt16LE(p + 8) : b.readUInt16BE(p + 8);
+        const hi = le ? le32(b, p + 12) : be32(b, p + 12);
+        const lo = le ? le32(b, p + 16) : be32(b, p + 16);
+        const capLen = le ? le32(b, p + 20) : be32(b, p + 20);
+        let orig = le ? le32(b, p + 24) : be32(b, p + 24);
         const unit = this.ifTs[ifId];
         if (unit === undefined) {
           this.count.pcapng_unknown_interface++;
@@ -478,6 +478,15 @@ export class PcapFileSource implements CaptureSource {
     this.ifSnaplen.push(snaplen);
     this.ifTs.push(tsUnitFromResol(resol, offsetSec));
   }
+}
+
+/** Unsigned 32-bit reads without Buffer's per-call argument validation (offsets are checked by the caller). */
+function le32(b: Uint8Array, o: number): number {
+  return ((b[o] as number) | ((b[o + 1] as number) << 8) | ((b[o + 2] as number) << 16) | ((b[o + 3] as number) << 24)) >>> 0;
+}
+
+function be32(b: Uint8Array, o: number): number {
+  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
 }
 
 /**
