@@ -154,7 +154,7 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
           const sport = rng.int(40000, 40999);
           // Random ports in 40000–40999, a range no well-known service (nor a tshark port-table dissector) claims.
           const dport = rng.int(40000, 40999);
-          const frame = udpFrame(ctx.vlan, d, victim, sport, dport, Buffer.alloc(rng.int(200, 512)));
+          const frame = udpFrame(ctx.vlan, d, victim, sport, dport, Buffer.alloc(rng.int(18, 80)));
           eng.emit(t, frame);
           // The victim answers one in 20 with ICMP port unreachable (rate limited), quoting the IP header + 8 bytes.
           if (i % 20 === 0) {

@@ -198,7 +198,8 @@ function imaging(ctx: SimContext, d: Host, begin: number, index: number): void {
   const rng = d.rng;
   const ae = `${k.modality}${String(index).padStart(2, '0')}`;
   const pacsAe = pacs.name.toUpperCase().replace(/-/g, '');
-  repeat(ctx, begin + rng.exp(daily(k.mean * MIN, begin)), (now) => {
+  // The first study comes 1–10 minutes after boot (the modality was switched on for a patient), then by the rhythm.
+  repeat(ctx, begin + rng.int(60, 600) * SEC, (now) => {
     const patient = rng.int(1, 999_999);
     // Modality worklist query first (C-FIND), then the study's C-STORE burst.
     const t = ctx.hospital.resolve(d, `${pacs.name}.${DOMAIN}`, now, 3600);
@@ -230,7 +231,7 @@ function ehrSession(ctx: SimContext, d: Host, t: number, requests: number): numb
   const c = openTcp(ctx, d, ehr, 443, t);
   tlsHandshake(c, d, name);
   for (let i = 0; i < requests; i++) {
-    c.exchange(appData(rng, rng.int(400, 900)), appData(rng, rng.int(2000, 30000)), rng.int(5000, 60000));
+    c.exchange(appData(rng, rng.int(400, 900)), appData(rng, rng.int(1000, 12000)), rng.int(5000, 60000));
     c.t += rng.int(1, 20) * SEC / 10;
   }
   c.close(true);
@@ -243,7 +244,7 @@ function readingWorkstation(ctx: SimContext, d: Host, begin: number, index: numb
   const rng = d.rng;
   const ae = `READWS${String(index).padStart(2, '0')}`;
   const pacsAe = pacs.name.toUpperCase().replace(/-/g, '');
-  repeat(ctx, begin + rng.exp(daily(10 * MIN, begin)), (now) => {
+  repeat(ctx, begin + rng.int(60, 600) * SEC, (now) => {
     // Study-root C-FIND to the PACS on 11112, then the PACS pushes the chosen study back (C-STORE to the ws on 104).
     const patient = rng.int(1, 999_999);
     const q = openTcp(ctx, d, pacs, 11112, ctx.hospital.resolve(d, `${pacs.name}.${DOMAIN}`, now, 3600));

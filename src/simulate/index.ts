@@ -4,3 +4,4 @@ export { DEFAULTS, DEFAULT_DEVICES, parseAttack, parseDevices, parseDuration, pa
 export { ATTACKS, ATTACK_ALIASES } from './attacks.js';
 export { ARCHETYPES, ARCHETYPE_ORDER, ROUTER_OUI, SERVER_OUIS, INTRUDER_OUI } from './hospital.js';
 export * from './labels.js';
+export { simulateCommand, toSimulateOptions } from './command.js';

@@ -52,6 +52,16 @@ export class Prng {
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
 
+  /** A generator with an explicit state (for tests against the algorithm's reference). */
+  static fromState(a: number, b: number, c: number, d: number): Prng {
+    const p = new Prng(0);
+    p.a = a >>> 0;
+    p.b = b >>> 0;
+    p.c = c >>> 0;
+    p.d = d >>> 0;
+    return p;
+  }
+
   /** Next 32-bit unsigned integer. */
   u32(): number {
     const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;

@@ -3,7 +3,7 @@
  * their benign behaviour and the requested attacks, runs the event scheduler over simulated time writing frames in
  * time order to the capture (streamed, bounded memory), then writes the labels JSON.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { ATTACKS, injectAttack, type PlannedAttack } from './attacks.js';
 import { bmsDiscovery, startDevice } from './behaviours.js';
@@ -163,7 +163,10 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
       elapsed_ms: Date.now() - began,
       max_pending_frames: engine.maxPendingFrames,
     };
-  } finally {
+  } catch (err) {
+    // Leave no half-written capture behind.
     writer.close();
+    rmSync(options.out, { force: true });
+    throw err;
   }
 }
