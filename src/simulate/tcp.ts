@@ -55,7 +55,7 @@ export class TcpConnection {
         seq: this.seq[d],
         ack: this.seq[1 - d]!,
         flags,
-        window: fromClient ? 502 : 509,
+        window: flags & TCP_RST ? 0 : fromClient ? 502 : 509,
       },
       payload,
     );

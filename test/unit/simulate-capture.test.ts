@@ -236,6 +236,85 @@ describe('simulate: capture checked by tshark', function () {
     assert.ok(hl7 > 0, 'a monitor speaks HL7 to the new peer');
   });
 
+  it("every attack shows in its device's 10-second window features beyond anything its benign windows reach", () => {
+    // Independent, simplified per-device window features (as src/features will compute them), from tshark fields.
+    interface Win {
+      pktsOut: number;
+      bytesOut: number;
+      synOut: number;
+      synIn: number;
+      extPeers: Set<string>;
+      newPairs: number;
+      arpSpoof: number;
+      dnsEntropy: number[];
+    }
+    const entropy = (s: string): number => {
+      const counts = new Map<string, number>();
+      for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+      let h = 0;
+      for (const c of counts.values()) h -= (c / s.length) * Math.log2(c / s.length);
+      return h;
+    };
+    const start = labels.options.start;
+    const features = (mac: string, ip: string): Map<number, Win> => {
+      const wins = new Map<number, Win>();
+      const seenPairs = new Set<string>();
+      const get = (t: number): Win => {
+        const w = Math.floor((t - start) / 10);
+        let x = wins.get(w);
+        if (!x) wins.set(w, (x = { pktsOut: 0, bytesOut: 0, synOut: 0, synIn: 0, extPeers: new Set(), newPairs: 0, arpSpoof: 0, dnsEntropy: [] }));
+        return x;
+      };
+      for (const p of pkts) {
+        if (p.ethSrc === mac) {
+          const w = get(p.t);
+          w.pktsOut++;
+          w.bytesOut += p.frameLen;
+          if (synOnly(p)) {
+            w.synOut++;
+            const pair = `${p.ipDst}:${p.tcpDport}`;
+            if (!seenPairs.has(pair)) w.newPairs++;
+            seenPairs.add(pair);
+          }
+          if (p.ipDst && !p.ipDst.startsWith('10.20.') && p.ipDst !== '255.255.255.255') w.extPeers.add(p.ipDst);
+          if (p.arpOp === 2 && p.arpSpa === labels.network.gateway_ip) w.arpSpoof++;
+          if (p.ipSrc === ip && p.dnsName) w.dnsEntropy.push(entropy(p.dnsName.split('.')[0] ?? ''));
+        } else if (p.ethDst === mac && synOnly(p)) get(p.t).synIn++;
+      }
+      return wins;
+    };
+    const measure: Record<string, (w: Win) => number> = {
+      port_scan: (w) => w.synOut,
+      slow_scan: (w) => w.newPairs,
+      syn_flood: (w) => w.synOut,
+      udp_flood: (w) => w.pktsOut,
+      exfiltration: (w) => w.extPeers.size * 1e9 + w.bytesOut,
+      c2_beacon: (w) => w.extPeers.size,
+      dns_tunnel: (w) => (w.dnsEntropy.length ? w.dnsEntropy.reduce((a, b) => a + b, 0) / w.dnsEntropy.length : 0),
+      arp_spoof: (w) => w.arpSpoof,
+      brute_force_telnet: (w) => w.synIn,
+      brute_force_ssh: (w) => w.synIn,
+      lateral_movement: (w) => w.newPairs,
+      new_peer: (w) => w.extPeers.size,
+    };
+    const warmup = 600; // "new" pairs are only meaningful once the device's history has been learned
+    for (const a of labels.attacks) {
+      const f = measure[a.kind];
+      assert.ok(f, a.kind);
+      const wins = features(macOf(a.device_id), ipOf(a.device_id));
+      const involved = labels.attacks.filter((x) => x.device_id === a.device_id);
+      let benignMax = 0;
+      let attackMax = 0;
+      for (const [w, x] of wins) {
+        const ws = start + w * 10;
+        const we = ws + 10;
+        if (ws >= a.start && we <= a.end) attackMax = Math.max(attackMax, f(x));
+        else if (ws >= start + warmup && !involved.some((i) => we > i.start && ws < i.end)) benignMax = Math.max(benignMax, f(x));
+      }
+      assert.ok(attackMax > benignMax, `${a.kind}: attack windows reach ${attackMax}, benign windows ${benignMax}`);
+    }
+  });
+
   it('patient monitors and lab analysers send HL7 ORU^R01 over MLLP and get ACKs', () => {
     const types = tsharkFields(pcap, ['hl7.message.type', 'hl7.event.type', 'tcp.dstport', 'tcp.srcport'], 'hl7').map((r) => `${r[0]}^${r[1]}`);
     assert.ok(types.filter((t) => t === 'ORU^R01').length > 100);
