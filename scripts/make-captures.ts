@@ -48,18 +48,18 @@ export const CAPTURES: ShippedCapture[] = [
   },
   {
     file: 'golden/scan.pcap',
-    about: 'TCP SYN port scan from a nurse-station PC after a minute of benign traffic.',
-    args: ['--seed', '101', '--duration', '150s', '--devices', 'pump=1,monitor=1,nurse_pc=2', '--attacks', 'port_scan@+90s/40s:nursepc-01'],
+    about: 'TCP SYN port scan from a nurse-station PC after two minutes of benign traffic.',
+    args: ['--seed', '101', '--duration', '180s', '--devices', 'pump=1,monitor=1,nurse_pc=2', '--attacks', 'port_scan@+130s/40s:nursepc-01'],
   },
   {
     file: 'golden/syn-flood.pcap',
     about: 'SYN flood from a nurse-station PC against the EHR server (port 443).',
-    args: ['--seed', '102', '--duration', '100s', '--devices', 'pump=1,nurse_pc=1', '--attacks', 'syn_flood@+90s/6s:nursepc-01'],
+    args: ['--seed', '102', '--duration', '140s', '--devices', 'pump=1,nurse_pc=1', '--attacks', 'syn_flood@+130s/6s:nursepc-01'],
   },
   {
     file: 'golden/arp-spoof.pcap',
     about: "ARP replies from a nurse-station PC claiming the gateway's IP.",
-    args: ['--seed', '103', '--duration', '150s', '--devices', 'pump=1,nurse_pc=1', '--attacks', 'arp_spoof@+90s/40s:nursepc-01'],
+    args: ['--seed', '103', '--duration', '180s', '--devices', 'pump=1,nurse_pc=1', '--attacks', 'arp_spoof@+130s/40s:nursepc-01'],
   },
   {
     file: 'golden/hl7-monitor.pcap',
@@ -79,12 +79,12 @@ export const CAPTURES: ShippedCapture[] = [
   {
     file: 'golden/dns-tunnel.pcap',
     about: 'DNS tunnelling (TXT queries with long random names) from a lab analyser.',
-    args: ['--seed', '107', '--duration', '150s', '--devices', 'lab=1', '--attacks', 'dns_tunnel@+90s/30s:lab-01'],
+    args: ['--seed', '107', '--duration', '180s', '--devices', 'lab=1', '--attacks', 'dns_tunnel@+130s/30s:lab-01'],
   },
   {
     file: 'golden/brute-force-telnet.pcap',
     about: 'Telnet login brute force against a building controller from a new host that joins by DHCP.',
-    args: ['--seed', '108', '--duration', '180s', '--devices', 'bacnet=1', '--attacks', 'brute_force_telnet@+90s/60s:bms-ctl-01'],
+    args: ['--seed', '108', '--duration', '220s', '--devices', 'bacnet=1', '--attacks', 'brute_force_telnet@+130s/60s:bms-ctl-01'],
   },
 ];
 

@@ -27,6 +27,7 @@ import { TcpConnection } from './tcp.js';
 import { appData } from './protocols/tls.js';
 import { ackR01, mllp, oruR01 } from './protocols/hl7.js';
 import { associateAc, associateRq, releaseRp, releaseRq, UID_CT_STORAGE } from './protocols/dicom.js';
+import { BACNET_PORT, iAm, OBJ_ANALOG_INPUT, readPropertyAck, readPropertyRq } from './protocols/bacnet.js';
 import { mqttConnack, mqttConnect, mqttPublish, MQTT_DISCONNECT } from './protocols/mqtt.js';
 import { rdpConnectionConfirm, rdpConnectionRequest, smb2NegotiateRq, smb2NegotiateRsp, sshBanner, sshKexinit } from './protocols/remote-access.js';
 import type { Archetype } from './labels.js';
@@ -53,7 +54,7 @@ export const ATTACKS: Record<AttackKind, AttackDef> = {
   brute_force_telnet: { duration_s: 120, actors: ['lab', 'bacnet'], describe: (d, x) => `Telnet login brute force against ${d} from new host ${x}` },
   brute_force_ssh: { duration_s: 120, actors: ['lab', 'bacnet'], describe: (d, x) => `SSH brute force against ${d} from new host ${x}` },
   lateral_movement: { duration_s: 90, actors: ['pump', 'monitor', 'imaging'], describe: (d, x) => `Lateral movement from ${d}: SMB/RDP connections to ${x}` },
-  new_peer: { duration_s: 180, actors: ['monitor', 'pump', 'telemetry', 'imaging'], describe: (d, x) => `${d} speaks its usual protocol to never-seen peer ${x}` },
+  new_peer: { duration_s: 180, actors: ['monitor', 'pump', 'telemetry', 'imaging', 'lab', 'bacnet'], describe: (d, x) => `${d} speaks its usual protocol to never-seen peer ${x}` },
 };
 
 /** Aliases accepted on the command line. */
@@ -309,12 +310,32 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
       let seq = 1;
       repeat(ctx, a.startUs, (now) => {
         if (!inWindow(now)) return undefined;
+        if (a.archetype === 'bacnet') {
+          // A building controller answering (and sending) BACnet/IP to an outside address.
+          const t = h.arp(d, ext, now, 600 * SEC);
+          eng.emit(t, udpFrame(ctx.vlan, d, ext, BACNET_PORT, BACNET_PORT, iAm(4000 + seq, 5)));
+          eng.emit(t + rng.int(20000, 40000), udpFrame(ctx.vlan, ext, d, BACNET_PORT, BACNET_PORT, readPropertyRq(seq & 0xff, OBJ_ANALOG_INPUT, 1)));
+          eng.emit(t + rng.int(41000, 45000), udpFrame(ctx.vlan, d, ext, BACNET_PORT, BACNET_PORT, readPropertyAck(seq & 0xff, OBJ_ANALOG_INPUT, 1, 21.5)));
+          seq++;
+          return now + rng.jitter(20 * SEC, 0.2);
+        }
         let c: TcpConnection;
         switch (a.archetype) {
-          case 'monitor': {
+          case 'monitor':
+          case 'lab': {
+            // HL7 results to an outside "interface engine" (an ASTM lab analyser is modelled as HL7 here too).
             c = openTcp(ctx, d, ext, 2575, now);
             const ctl = `${d.name.toUpperCase()}-X${seq++}`;
-            const oru = oruR01({ sendingApp: d.name.toUpperCase(), sendingFacility: 'WARD', receivingApp: 'HL7ENGINE', controlId: ctl, tUs: c.t, patient: rng.int(1, 999_999), observations: [{ id: '8867-4^Heart rate^LN', value: String(rng.int(60, 90)), units: '/min' }], service: 'VITALS^Vital signs' });
+            const oru = oruR01({
+              sendingApp: d.name.toUpperCase(),
+              sendingFacility: a.archetype === 'lab' ? 'LAB' : 'WARD',
+              receivingApp: 'HL7ENGINE',
+              controlId: ctl,
+              tUs: c.t,
+              patient: rng.int(1, 999_999),
+              observations: [{ id: '8867-4^Heart rate^LN', value: String(rng.int(60, 90)), units: '/min' }],
+              service: 'VITALS^Vital signs',
+            });
             c.exchange(mllp(oru), mllp(ackR01('HL7ENGINE', d.name.toUpperCase(), ctl, c.t, `ACK-${ctl}`)), rng.int(20000, 40000));
             break;
           }
@@ -325,13 +346,18 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
             c.send(true, MQTT_DISCONNECT);
             break;
           case 'imaging':
+          case 'pacs':
+          case 'reading_ws': {
+            const ae = d.name.toUpperCase().replace(/-/g, '');
             c = openTcp(ctx, d, ext, 104, now);
-            c.exchange(associateRq('ARCHIVE', d.name.toUpperCase().replace(/-/g, ''), [UID_CT_STORAGE]), associateAc('ARCHIVE', d.name.toUpperCase().replace(/-/g, ''), 1), rng.int(20000, 40000));
+            c.exchange(associateRq('ARCHIVE', ae, [UID_CT_STORAGE]), associateAc('ARCHIVE', ae, 1), rng.int(20000, 40000));
             c.exchange(releaseRq(), releaseRp(), rng.int(20000, 40000));
             break;
+          }
           default: {
+            // Pumps and nurse-station PCs: TLS, with the SNI of their usual server.
             c = openTcp(ctx, d, ext, 443, now);
-            tlsHandshake(c, d, `pumpserver.${DOMAIN}`);
+            tlsHandshake(c, d, a.archetype === 'pump' ? `pumpserver.${DOMAIN}` : `ehr.${DOMAIN}`);
             c.exchange(appData(rng, rng.int(180, 260)), appData(rng, rng.int(40, 90)), rng.int(20000, 40000));
           }
         }

@@ -30,6 +30,8 @@ export interface SimulateSummary {
 }
 
 const MAX_PER_ARCHETYPE = 240;
+/** Attacks start after every device has booted (boot times are spread over the first 90 s). */
+const MIN_ATTACK_OFFSET_S = 120;
 
 function validate(o: SimulateOptions): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'must be an integer in 0..4294967295');
@@ -45,7 +47,10 @@ function validate(o: SimulateOptions): void {
   for (const a of o.attacks) {
     if (!(a.kind in ATTACKS)) throw new ConfigError('attacks', `unknown kind ${a.kind}`);
     const dur = a.duration_s ?? ATTACKS[a.kind].duration_s;
-    if (a.offset_s < 0 || a.offset_s + dur > o.duration_s) {
+    if (a.offset_s < MIN_ATTACK_OFFSET_S) {
+      throw new ConfigError('attacks', `${formatAttack(a)} starts before +${MIN_ATTACK_OFFSET_S}s: devices boot and take their DHCP lease in the first 90 s; start it later`);
+    }
+    if (a.offset_s + dur > o.duration_s) {
       throw new ConfigError('attacks', `${formatAttack(a)} ends at +${a.offset_s + dur}s, after the capture (${o.duration_s}s); shorten it or lengthen --duration`);
     }
     if (a.kind.startsWith('brute_force') && dur < 30) throw new ConfigError('attacks', `${formatAttack(a)}: brute force needs at least 30 s`);

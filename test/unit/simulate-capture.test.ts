@@ -357,7 +357,7 @@ describe('simulate: capture checked by tshark', function () {
   });
 
   it('is deterministic: the same seed and options give the same bytes, another seed does not', async () => {
-    const opts = { start: 1767596400, duration_s: 300, devices: DEFAULT_DEVICES, attacks: [parseAttack('port_scan@+100s/30s')] };
+    const opts = { start: 1767596400, duration_s: 300, devices: DEFAULT_DEVICES, attacks: [parseAttack('port_scan@+150s/30s')] };
     await simulate({ ...opts, seed: 5, out: join(dir, 'a.pcap') });
     await simulate({ ...opts, seed: 5, out: join(dir, 'b.pcap') });
     await simulate({ ...opts, seed: 6, out: join(dir, 'c.pcap') });

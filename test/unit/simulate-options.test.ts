@@ -37,10 +37,11 @@ describe('simulate/options', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ww-simopt-'));
     try {
       const out = join(dir, 'x.pcap');
-      const base = { seed: 1, start: 1767596400, duration_s: 60, devices: { pump: 1 }, out };
-      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'port_scan', offset_s: 30 }] }), /after the capture/);
-      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'port_scan', offset_s: 1, duration_s: 10, device: 'pump-09' }] }), /no device named pump-09/);
-      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'arp_spoof', offset_s: 1, duration_s: 10 }] }), /needs a device/);
+      const base = { seed: 1, start: 1767596400, duration_s: 200, devices: { pump: 1 }, out };
+      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'port_scan', offset_s: 150 }] }), /after the capture/);
+      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'port_scan', offset_s: 30, duration_s: 10 }] }), /starts before \+120s/);
+      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'port_scan', offset_s: 130, duration_s: 10, device: 'pump-09' }] }), /no device named pump-09/);
+      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'arp_spoof', offset_s: 130, duration_s: 10 }] }), /needs a device/);
       assert.equal(existsSync(out), false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
