@@ -178,7 +178,7 @@ function storeImages(c: TcpConnection, fromClient: boolean, d: Host, count: numb
     const sop = `${series}.${i + 1}`;
     const msgId = (msgBase + i) & 0xffff;
     for (const p of pData(1, true, cStoreRq(msgId, sopClass, sop))) c.send(fromClient, p);
-    const ds = imageDataset({ sopClass, sopInstance: sop, studyUid: study, seriesUid: series, modality, patient, pixels: rng.bytes(rng.int(Math.floor(bytes * 0.8), bytes)) });
+    const ds = imageDataset({ sopClass, sopInstance: sop, studyUid: study, seriesUid: series, modality, patient, pixels: rng.opaque(rng.int(Math.floor(bytes * 0.8), bytes)) });
     for (const p of pData(1, false, ds)) c.send(fromClient, p);
     c.t += rng.int(1000, 5000);
     for (const p of pData(1, true, cStoreRsp(msgId, sopClass, sop))) c.send(!fromClient, p);

@@ -124,10 +124,32 @@ export class Prng {
     return out;
   }
 
+  /**
+   * `n` opaque high-entropy bytes for bulk payloads (ciphertext, pixel data): a view into a fixed 1 MiB random pool
+   * (itself generated once by this algorithm) at a random offset. Much cheaper than `bytes(n)`; never write into it.
+   */
+  opaque(n: number): Buffer {
+    const pool = opaquePool();
+    if (n <= pool.length) {
+      const off = Math.floor(this.float() * (pool.length - n + 1));
+      return pool.subarray(off, off + n);
+    }
+    const parts: Buffer[] = [];
+    for (let left = n; left > 0; left -= pool.length) parts.push(this.opaque(Math.min(left, pool.length)));
+    return Buffer.concat(parts);
+  }
+
   /** Random string of `n` characters from `alphabet`. */
   chars(n: number, alphabet: string): string {
     let s = '';
     for (let i = 0; i < n; i++) s += alphabet[Math.floor(this.float() * alphabet.length)];
     return s;
   }
+}
+
+let pool: Buffer | undefined;
+
+function opaquePool(): Buffer {
+  pool ??= new Prng(0x5eed, 'opaque-pool').bytes(1 << 20);
+  return pool;
 }

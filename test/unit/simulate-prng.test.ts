@@ -42,6 +42,22 @@ describe('simulate/prng (xoshiro128**, splitmix32 seeding)', () => {
     assert.deepEqual([...seen].sort(), [3, 4, 5, 6]);
   });
 
+  it('opaque() gives deterministic high-entropy bytes of any length', () => {
+    const a = new Prng(3, 's');
+    const b = new Prng(3, 's');
+    for (const n of [1, 17, 4096, (1 << 20) + 5]) {
+      const x = a.opaque(n);
+      assert.equal(x.length, n);
+      assert.ok(x.equals(b.opaque(n)));
+    }
+    const big = new Prng(4).opaque(65536);
+    const counts = new Array<number>(256).fill(0);
+    for (const byte of big) counts[byte]! += 1;
+    let h = 0;
+    for (const c of counts) if (c > 0) h -= (c / big.length) * Math.log2(c / big.length);
+    assert.ok(h > 7.99, `entropy ${h} bits/byte`);
+  });
+
   it('normal() has the requested mean and spread', () => {
     const p = new Prng(9);
     const xs = Array.from({ length: 20_000 }, () => p.normal(10, 2));

@@ -71,7 +71,7 @@ export function serverFlight(rng: Prng, sessionId: Buffer, encryptedBytes: numbe
   return Buffer.concat([
     record(0x16, handshake(2, body)),
     record(0x14, Buffer.from([1])),
-    record(0x17, rng.bytes(encryptedBytes)),
+    record(0x17, rng.opaque(encryptedBytes)),
   ]);
 }
 
@@ -86,7 +86,7 @@ export function appData(rng: Prng, n: number): Buffer {
   let left = Math.max(1, n);
   while (left > 0) {
     const chunk = Math.min(left, 16384);
-    parts.push(record(0x17, rng.bytes(chunk + 17)));
+    parts.push(record(0x17, rng.opaque(chunk + 17)));
     left -= chunk;
   }
   return Buffer.concat(parts);
