@@ -51,7 +51,7 @@ export interface Alert {
   /** Windows over the threshold in the last N (the K-of-N rule that fired), e.g. 3 of 4. */
   windows_over: number;
   windows_considered: number;
-  /** One-sentence summary for pages and tables. */
+  /** What changed, in one sentence without the device name (pages and tables prefix it), e.g. "contacted 12 new destination ports". */
   summary: string;
   /** Top contributing features, largest share first (≤ 5). */
   top_features: FeatureContribution[];

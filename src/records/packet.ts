@@ -36,8 +36,13 @@ export interface CapturedFrame {
   linktype: number;
   /** Interface index: pcapng IDB index, 0 for classic pcap and live capture. */
   interface_id: number;
-  /** The captured bytes. A view into a reused buffer: valid only during the callback. */
+  /**
+   * The captured bytes, or a reused buffer that contains them at `data_offset` (so that a reader can hand out frames
+   * without allocating a view per frame). Valid only during the callback.
+   */
   data: Buffer;
+  /** Where the frame starts in `data`: the frame is `data[data_offset, data_offset + cap_len)`. Absent means 0. */
+  data_offset?: number;
 }
 
 /** Layer-3/4 protocol the decoder reached. `OTHER` = an EtherType or IP protocol it does not decode. */
@@ -110,6 +115,35 @@ export interface AppMeta {
   mqtt_topic?: string;
 }
 
+/**
+ * Why the decoder stopped early on a frame (the first problem found); `NONE` when it decoded every header it knows.
+ * A packet with an error still carries what was decoded before the problem (e.g. MACs and IPs for a bad TCP header).
+ * The decoder counts each reason (see `src/decode/counters.ts`).
+ */
+export const DecodeError = {
+  NONE: 0,
+  UNSUPPORTED_LINKTYPE: 1,
+  TRUNCATED_LINK: 2,
+  TRUNCATED_ARP: 3,
+  TRUNCATED_IPV4: 4,
+  BAD_IPV4_VERSION: 5,
+  BAD_IPV4_HEADER_LENGTH: 6,
+  BAD_IPV4_TOTAL_LENGTH: 7,
+  BAD_IPV4_OPTION: 8,
+  TRUNCATED_IPV6: 9,
+  BAD_IPV6_VERSION: 10,
+  TRUNCATED_IPV6_EXT: 11,
+  IPV6_EXT_LIMIT: 12,
+  TRUNCATED_TCP: 13,
+  BAD_TCP_HEADER_LENGTH: 14,
+  BAD_TCP_OPTION: 15,
+  TRUNCATED_UDP: 16,
+  BAD_UDP_LENGTH: 17,
+  TRUNCATED_ICMP: 18,
+  TRUNCATED_AH: 19,
+} as const;
+export type DecodeErrorCode = (typeof DecodeError)[keyof typeof DecodeError];
+
 export interface DecodedPacket {
   schema_version: typeof PACKET_SCHEMA_VERSION;
   /** Copied from the frame. */
@@ -169,8 +203,11 @@ export interface DecodedPacket {
   arp_tpa: number;
 
   app: AppProtoCode;
-  /** Application metadata; `undefined` for the (common) packets that carry none. */
+  /** Application metadata; `undefined` for the (common) packets that carry none. A fresh object per packet. */
   app_meta: AppMeta | undefined;
+
+  /** First decoding problem found in this frame (`DecodeError`), 0 when none. */
+  decode_error: DecodeErrorCode;
 }
 
 export function newDecodedPacket(): DecodedPacket {
@@ -212,6 +249,7 @@ export function newDecodedPacket(): DecodedPacket {
     arp_tpa: -1,
     app: AppProto.NONE,
     app_meta: undefined,
+    decode_error: DecodeError.NONE,
   };
 }
 

@@ -21,7 +21,7 @@ export function makeAlert(i: number, runId = 'test', base = Math.floor(Date.now(
     threshold: 0.25,
     windows_over: 3,
     windows_considered: 4,
-    summary: `Pump ${i % 16} contacted 12 new destination ports`,
+    summary: 'contacted 12 new destination ports',
     top_features: [
       { feature: 'new_dst_ports', observed: 12, expected: 0.4, share: 0.7, text: '12 new destination ports; expected ≤ 1' },
       { feature: 'tcp_syn', observed: 40, expected: 2, share: 0.2, text: '40 TCP SYNs sent; expected about 2' },

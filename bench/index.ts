@@ -1,0 +1,2 @@
+/** Every benchmark module, in the order BENCHMARKS.md lists them. Add one import per new benchmark. */
+import './decode.bench.js';

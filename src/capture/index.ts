@@ -1,0 +1,12 @@
+/**
+ * Capture stage: sources of `CapturedFrame`s.
+ *
+ *   const source = await readCapture('ward3.pcapng.gz');       // files: pcap / pcapng, gzip or not
+ *   const source = new LiveCaptureSource({ interface: 'eth1', bpf_filter: 'not port 22' });  // live (receive-only)
+ *   const counters = await source.forEachFrame((frame) => { ... });   // frame valid only during the call
+ *
+ * Both implement `CaptureSource` (forEachFrame / stop / progress / counters).
+ */
+export { readCapture, PcapFileSource, MAX_RECORD_BYTES, type CaptureFileFormat, type PcapFileOptions } from './pcap-file/reader.js';
+export { LiveCaptureSource, type LiveCaptureOptions, type LiveCaptureStats } from './live/cap-source.js';
+export { newCaptureCounters, type CaptureCountersSnapshot, type CaptureProgress, type CaptureSource, type FrameHandler } from './source.js';

@@ -1,0 +1,90 @@
+/**
+ * Loading the configuration: YAML file → environment overrides → schema (defaults, validation).
+ *
+ * Environment variables override endpoints and secrets (they win over the file):
+ *   WARDWATCH_SENSOR_ID            sensor.id
+ *   WARDWATCH_KAFKA_BROKERS        transport.kafka.brokers (comma-separated; also sets transport.kind: kafka)
+ *   WARDWATCH_KAFKA_SASL_PASSWORD  transport.kafka.sasl.password
+ *   WARDWATCH_INFLUX_URL           sinks.influx.url
+ *   WARDWATCH_INFLUX_USERNAME      sinks.influx.username
+ *   WARDWATCH_INFLUX_PASSWORD      sinks.influx.password
+ * Webhook secrets are named per endpoint (`secret_env`), never written in the file.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { ConfigSchema, type WardwatchConfig } from './schema.js';
+
+type Obj = Record<string, unknown>;
+
+function section(root: Obj, path: string[]): Obj {
+  let cur = root;
+  for (const key of path) {
+    const next = cur[key];
+    if (next === undefined || next === null) cur[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new ConfigError(path.join('.'), 'must be a mapping');
+    cur = cur[key] as Obj;
+  }
+  return cur;
+}
+
+export function applyEnvironment(raw: Obj, env: NodeJS.ProcessEnv = process.env): Obj {
+  const out = structuredClone(raw);
+  const set = (path: string[], value: unknown): void => {
+    section(out, path.slice(0, -1))[path.at(-1)!] = value;
+  };
+  if (env['WARDWATCH_SENSOR_ID']) set(['sensor', 'id'], env['WARDWATCH_SENSOR_ID']);
+  if (env['WARDWATCH_KAFKA_BROKERS']) {
+    set(['transport', 'kafka', 'brokers'], env['WARDWATCH_KAFKA_BROKERS'].split(',').map((s) => s.trim()).filter(Boolean));
+    set(['transport', 'kind'], 'kafka');
+  }
+  if (env['WARDWATCH_KAFKA_SASL_PASSWORD']) set(['transport', 'kafka', 'sasl', 'password'], env['WARDWATCH_KAFKA_SASL_PASSWORD']);
+  if (env['WARDWATCH_INFLUX_URL']) set(['sinks', 'influx', 'url'], env['WARDWATCH_INFLUX_URL']);
+  if (env['WARDWATCH_INFLUX_USERNAME']) set(['sinks', 'influx', 'username'], env['WARDWATCH_INFLUX_USERNAME']);
+  if (env['WARDWATCH_INFLUX_PASSWORD']) set(['sinks', 'influx', 'password'], env['WARDWATCH_INFLUX_PASSWORD']);
+  return out;
+}
+
+/** The most useful single message for a zod failure: the first issue, with its path and what is allowed. */
+function toConfigError(error: z.ZodError, source: string): ConfigError {
+  const issue = error.issues[0]!;
+  const field = issue.path.map(String).join('.') || '(root)';
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    return new ConfigError(issue.path.length ? `${field}.${issue.keys[0]}` : issue.keys[0]!, `unknown option${issue.keys.length > 1 ? 's' : ''} ${keys} in ${source} (check the spelling against deploy/wardwatch.example.yaml)`);
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
+  return new ConfigError(field, `${message} in ${source}${more}`);
+}
+
+/** Validates an already-parsed object (after environment overrides). */
+export function parseConfig(raw: unknown, source = 'configuration', env: NodeJS.ProcessEnv = process.env): WardwatchConfig {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError('(root)', `${source} must be a YAML mapping of sections (sensor, transport, sinks, ...)`);
+  }
+  const result = ConfigSchema.safeParse(applyEnvironment((raw ?? {}) as Obj, env));
+  if (!result.success) throw toConfigError(result.error, source);
+  return result.data;
+}
+
+/** Reads and validates a YAML config file; without a path, the defaults (plus environment). */
+export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): WardwatchConfig {
+  if (!path) return parseConfig({}, 'defaults', env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+    throw new ConfigError('--config', `${path} is not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  return parseConfig(raw, path, env);
+}

@@ -1,0 +1,392 @@
+/**
+ * Benign behaviour of each device archetype: what the device does after boot (DHCP, NTP, DNS), its periodic traffic
+ * with per-device phase and jitter, its occasional events, and the day/night rhythm (`dayFactor`) for the activities
+ * that follow the hospital's working hours (imaging studies, workstation use, lab runs). Infusion pumps, monitors and
+ * telemetry report around the clock.
+ */
+import { openTcp, repeat, tlsHandshake, type SimContext } from './context.js';
+import { BROADCAST_MAC, parseIpv4, udpFrame, type Station } from './frames.js';
+import { ARCHETYPES, dayFactor, DOMAIN, type Host } from './hospital.js';
+import type { Archetype } from './labels.js';
+import type { TcpConnection } from './tcp.js';
+import { appData } from './protocols/tls.js';
+import { ackR01, hl7Time, mllp, oruR01, type Observation } from './protocols/hl7.js';
+import {
+  associateAc,
+  associateRq,
+  cFindRq,
+  cFindRsp,
+  cStoreRq,
+  cStoreRsp,
+  findIdentifier,
+  imageDataset,
+  pData,
+  releaseRp,
+  releaseRq,
+  UID_CT_STORAGE,
+  UID_DX_STORAGE,
+  UID_MR_STORAGE,
+  UID_MWL_FIND,
+  UID_STUDY_ROOT_FIND,
+} from './protocols/dicom.js';
+import { mqttConnack, mqttConnect, mqttPublish } from './protocols/mqtt.js';
+import { BACNET_PORT, iAm, OBJ_ANALOG_INPUT, readPropertyAck, readPropertyRq, whoIs } from './protocols/bacnet.js';
+import { ACK as ASTM_ACK, astmFrame, astmResultRecords, ENQ, EOT } from './protocols/astm.js';
+
+const MIN = 60e6;
+const SEC = 1e6;
+
+/** Interval scaled by the day/night rhythm (longer at night). */
+function daily(mean: number, now: number): number {
+  return mean / Math.max(0.1, dayFactor(now));
+}
+
+/** Boots a device: DHCP at start-up (+ renewal at T1), periodic NTP, then the archetype's own behaviour. */
+export function startDevice(ctx: SimContext, d: Host, archetype: Archetype, index: number): void {
+  const spec = ARCHETYPES[archetype];
+  const h = ctx.hospital;
+  const boot = ctx.startUs + d.rng.int(0, 90) * SEC + d.rng.int(0, 999_999);
+  ctx.engine.at(boot, (now) => {
+    const t = archetype === 'pacs' ? now : h.dhcp(d, now, d.name.toUpperCase(), spec.vendorClass);
+    const ready = h.ntp(d, t + d.rng.int(100, 2000) * 1000);
+    repeat(ctx, ready + 3 * 3600 * SEC, (n) => (h.dhcp(d, n, d.name.toUpperCase(), spec.vendorClass, true), n + 3 * 3600 * SEC));
+    const ntpPoll = archetype === 'nurse_pc' || archetype === 'reading_ws' || archetype === 'imaging' ? 3600 : 1024;
+    repeat(ctx, ready + d.rng.jitter(ntpPoll, 0.1) * SEC, (n) => (h.ntp(d, n), n + d.rng.jitter(ntpPoll, 0.05) * SEC));
+    const begin = ready + d.rng.int(200, 3000) * 1000;
+    switch (archetype) {
+      case 'pump':
+        return pump(ctx, d, begin);
+      case 'monitor':
+        return monitor(ctx, d, begin);
+      case 'imaging':
+        return imaging(ctx, d, begin, index);
+      case 'pacs':
+        return;
+      case 'reading_ws':
+        return readingWorkstation(ctx, d, begin, index);
+      case 'nurse_pc':
+        return nursePc(ctx, d, begin);
+      case 'telemetry':
+        return telemetry(ctx, d, begin, index);
+      case 'lab':
+        return lab(ctx, d, begin, index);
+      case 'bacnet':
+        return bacnetController(ctx, d, begin, index);
+    }
+  });
+}
+
+/** A persistent session that reopens itself every `lifetimeUs` (± 20 %). */
+class PersistentSession {
+  conn: TcpConnection | undefined;
+  private until = 0;
+
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly d: Host,
+    private readonly server: Host,
+    private readonly port: number,
+    private readonly lifetimeUs: number,
+    private readonly onOpen: (c: TcpConnection) => void,
+    private readonly dnsName: string,
+  ) {}
+
+  /** The open connection at `now` (reopened when expired), clock moved to `now`. */
+  at(now: number): TcpConnection {
+    let t = now;
+    if (this.conn && now >= this.until) {
+      this.conn.at(now).close(true);
+      t = this.conn.t + this.d.rng.int(2000, 20000);
+      this.conn = undefined;
+    }
+    if (!this.conn) {
+      t = this.ctx.hospital.resolve(this.d, this.dnsName, t);
+      this.conn = openTcp(this.ctx, this.d, this.server, this.port, t);
+      this.onOpen(this.conn);
+      this.until = now + this.d.rng.jitter(this.lifetimeUs, 0.2);
+      return this.conn;
+    }
+    // Keep the ARP entry of a long-lived peer fresh (re-resolved every 20 min of use).
+    const t2 = this.ctx.hospital.arp(this.d, this.server, now, 20 * MIN);
+    return this.conn.at(t2);
+  }
+}
+
+function pump(ctx: SimContext, d: Host, begin: number): void {
+  const srv = ctx.hospital.servers.pumpServer;
+  const name = `${srv.name}.${DOMAIN}`;
+  const rng = d.rng;
+  const session = new PersistentSession(ctx, d, srv, 443, 20 * MIN, (c) => tlsHandshake(c, d, name), name);
+  repeat(ctx, begin, (now) => {
+    session.at(now).exchange(appData(rng, rng.int(180, 260)), appData(rng, rng.int(40, 90)), rng.int(1000, 4000));
+    return now + rng.jitter(15 * SEC, 0.1);
+  });
+  // Drug-library fetch: a separate TLS session every few hours, tens of KB down.
+  repeat(ctx, begin + rng.exp(3 * 60 * MIN), (now) => {
+    const t = ctx.hospital.resolve(d, name, now);
+    const c = openTcp(ctx, d, srv, 443, t);
+    tlsHandshake(c, d, name);
+    c.exchange(appData(rng, rng.int(300, 500)), appData(rng, rng.int(40_000, 120_000)), rng.int(5000, 20000)).close(true);
+    return now + rng.jitter(4 * 60 * MIN, 0.5);
+  });
+}
+
+function vitals(d: Host, base: { hr: number; spo2: number; rr: number; sys: number }): Observation[] {
+  const r = d.rng;
+  return [
+    { id: '8867-4^Heart rate^LN', value: String(Math.round(r.normal(base.hr, 3))), units: '/min' },
+    { id: '59408-5^SpO2^LN', value: String(Math.min(100, Math.round(r.normal(base.spo2, 1)))), units: '%' },
+    { id: '9279-1^Resp rate^LN', value: String(Math.round(r.normal(base.rr, 1.5))), units: '/min' },
+    { id: '8480-6^Systolic BP^LN', value: String(Math.round(r.normal(base.sys, 5))), units: 'mm[Hg]' },
+  ];
+}
+
+function monitor(ctx: SimContext, d: Host, begin: number): void {
+  const eng = ctx.hospital.servers.hl7Engine;
+  const name = `${eng.name}.${DOMAIN}`;
+  const rng = d.rng;
+  const base = { hr: rng.int(60, 95), spo2: rng.int(94, 99), rr: rng.int(12, 20), sys: rng.int(105, 140) };
+  const patient = rng.int(1, 999_999);
+  const app = d.name.toUpperCase();
+  let seq = rng.int(1, 50_000);
+  const session = new PersistentSession(ctx, d, eng, 2575, 60 * MIN, () => undefined, name);
+  repeat(ctx, begin, (now) => {
+    const c = session.at(now);
+    const ctl = `${app}-${seq++}`;
+    const oru = oruR01({ sendingApp: app, sendingFacility: 'WARD', receivingApp: 'HL7ENGINE', controlId: ctl, tUs: c.t, patient, observations: vitals(d, base), service: 'VITALS^Vital signs' });
+    c.exchange(mllp(oru), mllp(ackR01('HL7ENGINE', app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 8000));
+    return now + rng.jitter(30 * SEC, 0.05);
+  });
+}
+
+/** One DICOM association: A-ASSOCIATE-RQ/AC, `body`, A-RELEASE-RQ/RP, TCP close. */
+function association(c: TcpConnection, called: string, calling: string, syntaxes: string[], rng: Host['rng'], body: () => void): void {
+  c.exchange(associateRq(called, calling, syntaxes), associateAc(called, calling, syntaxes.length), rng.int(1000, 5000));
+  body();
+  c.t += rng.int(500, 3000);
+  c.exchange(releaseRq(), releaseRp(), rng.int(200, 1000));
+  c.close(true);
+}
+
+/** C-STORE of `count` images over an open association from the connection's client side (`fromClient`). */
+function storeImages(c: TcpConnection, fromClient: boolean, d: Host, count: number, sopClass: string, modality: string, bytes: number, patient: number, msgBase: number): void {
+  const rng = d.rng;
+  const root = `1.2.826.0.1.3680043.10.1234.${rng.int(1, 99999)}`;
+  const study = `${root}.1.${rng.int(1, 1e6)}`;
+  const series = `${study}.${rng.int(1, 99)}`;
+  for (let i = 0; i < count; i++) {
+    const sop = `${series}.${i + 1}`;
+    const msgId = (msgBase + i) & 0xffff;
+    for (const p of pData(1, true, cStoreRq(msgId, sopClass, sop))) c.send(fromClient, p);
+    const ds = imageDataset({ sopClass, sopInstance: sop, studyUid: study, seriesUid: series, modality, patient, pixels: rng.opaque(rng.int(Math.floor(bytes * 0.8), bytes)) });
+    for (const p of pData(1, false, ds)) c.send(fromClient, p);
+    c.t += rng.int(1000, 5000);
+    for (const p of pData(1, true, cStoreRsp(msgId, sopClass, sop))) c.send(!fromClient, p);
+    c.t += rng.int(200, 2000);
+  }
+}
+
+function imaging(ctx: SimContext, d: Host, begin: number, index: number): void {
+  const kinds = [
+    { modality: 'CT', sop: UID_CT_STORAGE, mean: 25, images: [20, 60] as const, scale: 1 },
+    { modality: 'MR', sop: UID_MR_STORAGE, mean: 45, images: [15, 40] as const, scale: 1 },
+    { modality: 'DX', sop: UID_DX_STORAGE, mean: 12, images: [1, 4] as const, scale: 4 },
+  ];
+  const k = kinds[(index - 1) % kinds.length]!;
+  const pacs = ctx.pacs[(index - 1) % Math.max(1, ctx.pacs.length)];
+  if (!pacs) return;
+  const rng = d.rng;
+  const ae = `${k.modality}${String(index).padStart(2, '0')}`;
+  const pacsAe = pacs.name.toUpperCase().replace(/-/g, '');
+  // The first study comes 1–10 minutes after boot (the modality was switched on for a patient), then by the rhythm.
+  repeat(ctx, begin + rng.int(60, 600) * SEC, (now) => {
+    const patient = rng.int(1, 999_999);
+    // Modality worklist query first (C-FIND), then the study's C-STORE burst.
+    const t = ctx.hospital.resolve(d, `${pacs.name}.${DOMAIN}`, now, 3600);
+    const q = openTcp(ctx, d, pacs, 104, t);
+    association(q, pacsAe, ae, [UID_MWL_FIND], rng, () => {
+      for (const p of pData(1, true, cFindRq(1, UID_MWL_FIND))) q.send(true, p);
+      for (const p of pData(1, false, findIdentifier(0, '', 'PATIENT'))) q.send(true, p);
+      q.t += rng.int(5000, 30000);
+      const matches = rng.int(1, 3);
+      for (let m = 0; m < matches; m++) {
+        for (const p of pData(1, true, cFindRsp(1, UID_MWL_FIND, true))) q.send(false, p);
+        for (const p of pData(1, false, findIdentifier(rng.int(1, 999_999), '', 'PATIENT'))) q.send(false, p);
+      }
+      for (const p of pData(1, true, cFindRsp(1, UID_MWL_FIND, false))) q.send(false, p);
+    });
+    const s = openTcp(ctx, d, pacs, 104, q.t + rng.int(30, 300) * SEC / 10);
+    association(s, pacsAe, ae, [k.sop], rng, () => {
+      storeImages(s, true, d, rng.int(k.images[0], k.images[1]), k.sop, k.modality, ctx.dicomImageBytes * k.scale, patient, rng.int(1, 30000));
+    });
+    return now + rng.exp(daily(k.mean * MIN, now)) + 2 * MIN;
+  });
+}
+
+function ehrSession(ctx: SimContext, d: Host, t: number, requests: number): number {
+  const rng = d.rng;
+  const ehr = ctx.hospital.servers.ehr;
+  const name = `${ehr.name}.${DOMAIN}`;
+  t = ctx.hospital.resolve(d, name, t);
+  const c = openTcp(ctx, d, ehr, 443, t);
+  tlsHandshake(c, d, name);
+  for (let i = 0; i < requests; i++) {
+    c.exchange(appData(rng, rng.int(400, 900)), appData(rng, rng.int(1000, 12000)), rng.int(5000, 60000));
+    c.t += rng.int(1, 20) * SEC / 10;
+  }
+  c.close(true);
+  return c.t;
+}
+
+function readingWorkstation(ctx: SimContext, d: Host, begin: number, index: number): void {
+  const pacs = ctx.pacs[(index - 1) % Math.max(1, ctx.pacs.length)];
+  if (!pacs) return;
+  const rng = d.rng;
+  const ae = `READWS${String(index).padStart(2, '0')}`;
+  const pacsAe = pacs.name.toUpperCase().replace(/-/g, '');
+  repeat(ctx, begin + rng.int(60, 600) * SEC, (now) => {
+    // Study-root C-FIND to the PACS on 11112, then the PACS pushes the chosen study back (C-STORE to the ws on 104).
+    const patient = rng.int(1, 999_999);
+    const q = openTcp(ctx, d, pacs, 11112, ctx.hospital.resolve(d, `${pacs.name}.${DOMAIN}`, now, 3600));
+    association(q, pacsAe, ae, [UID_STUDY_ROOT_FIND], rng, () => {
+      for (const p of pData(1, true, cFindRq(7, UID_STUDY_ROOT_FIND))) q.send(true, p);
+      for (const p of pData(1, false, findIdentifier(patient, '', 'STUDY'))) q.send(true, p);
+      q.t += rng.int(20000, 200000);
+      for (let m = rng.int(1, 4); m > 0; m--) {
+        for (const p of pData(1, true, cFindRsp(7, UID_STUDY_ROOT_FIND, true))) q.send(false, p);
+        for (const p of pData(1, false, findIdentifier(patient, `1.2.826.0.1.3680043.10.1234.9.${rng.int(1, 1e6)}`, 'STUDY'))) q.send(false, p);
+      }
+      for (const p of pData(1, true, cFindRsp(7, UID_STUDY_ROOT_FIND, false))) q.send(false, p);
+    });
+    const push = openTcp(ctx, pacs, d, 104, q.t + rng.int(200, 2000) * 1000);
+    association(push, ae, pacsAe, [UID_CT_STORAGE], rng, () => {
+      storeImages(push, true, pacs, rng.int(5, 20), UID_CT_STORAGE, 'CT', ctx.dicomImageBytes, patient, rng.int(1, 30000));
+    });
+    return now + rng.exp(daily(10 * MIN, now)) + MIN;
+  });
+  repeat(ctx, begin + rng.exp(daily(5 * MIN, begin)), (now) => ehrSession(ctx, d, now, rng.int(1, 3)) + rng.exp(daily(5 * MIN, now)));
+}
+
+function nursePc(ctx: SimContext, d: Host, begin: number): void {
+  const rng = d.rng;
+  repeat(ctx, begin + rng.exp(daily(MIN, begin)), (now) => ehrSession(ctx, d, now, rng.int(1, 4)) + rng.exp(daily(1.5 * MIN, now)));
+  // Occasional external software update (via the router).
+  repeat(ctx, begin + rng.exp(4 * 60 * MIN), (now) => {
+    const name = 'update.vendor-sim.example';
+    const t = ctx.hospital.resolve(d, name, now);
+    const ext = ctx.hospital.external('203.0.113.10');
+    const c = openTcp(ctx, d, ext, 443, t);
+    tlsHandshake(c, d, name);
+    c.exchange(appData(rng, rng.int(500, 900)), appData(rng, rng.int(100_000, 400_000)), rng.int(20000, 80000)).close(true);
+    return now + rng.jitter(4 * 60 * MIN, 0.5);
+  });
+}
+
+function telemetry(ctx: SimContext, d: Host, begin: number, index: number): void {
+  const broker = ctx.hospital.servers.mqttBroker;
+  const rng = d.rng;
+  const clientId = `${d.name}-${d.label?.mac.replace(/:/g, '').slice(6) ?? index}`;
+  const beds = Array.from({ length: rng.int(2, 4) }, (_, i) => ({ bed: 10 * index + i + 1, hr: rng.int(60, 100), spo2: rng.int(93, 99) }));
+  const session = new PersistentSession(
+    ctx,
+    d,
+    broker,
+    1883,
+    120 * MIN,
+    (c) => c.exchange(mqttConnect(clientId, 60), mqttConnack(), rng.int(500, 3000)),
+    `${broker.name}.${DOMAIN}`,
+  );
+  repeat(ctx, begin, (now) => {
+    const c = session.at(now);
+    const msgs = beds.map((b) =>
+      mqttPublish(
+        `ward${index}/bed${b.bed}/vitals`,
+        JSON.stringify({ hr: Math.round(rng.normal(b.hr, 2)), spo2: Math.min(100, Math.round(rng.normal(b.spo2, 0.8))), ts: Math.floor(now / 1000) }),
+      ),
+    );
+    c.send(true, Buffer.concat(msgs));
+    return now + rng.jitter(5 * SEC, 0.02);
+  });
+}
+
+const LAB_TESTS = [
+  { code: 'GLU', loinc: '2345-7^Glucose^LN', units: 'mg/dL', mean: 100, sd: 15 },
+  { code: 'NA', loinc: '2951-2^Sodium^LN', units: 'mmol/L', mean: 140, sd: 3 },
+  { code: 'K', loinc: '2823-3^Potassium^LN', units: 'mmol/L', mean: 4.2, sd: 0.4 },
+  { code: 'CREA', loinc: '2160-0^Creatinine^LN', units: 'mg/dL', mean: 0.9, sd: 0.2 },
+];
+
+function lab(ctx: SimContext, d: Host, begin: number, index: number): void {
+  const lis = ctx.hospital.servers.lis;
+  const rng = d.rng;
+  const useAstm = index % 2 === 0;
+  const app = d.name.toUpperCase();
+  let seq = rng.int(1, 50_000);
+  const session = new PersistentSession(ctx, d, lis, useAstm ? 5000 : 2575, 240 * MIN, () => undefined, `${lis.name}.${DOMAIN}`);
+  repeat(ctx, begin + rng.exp(daily(4 * MIN, begin)), (now) => {
+    const c = session.at(now);
+    const patient = rng.int(1, 999_999);
+    const results = LAB_TESTS.map((t) => ({ ...t, value: rng.normal(t.mean, t.sd).toFixed(t.mean < 10 ? 1 : 0) }));
+    if (useAstm) {
+      c.exchange(ENQ, ASTM_ACK, rng.int(500, 3000));
+      const records = astmResultRecords(app, patient, results.map((r) => ({ code: r.code, value: r.value, units: r.units })), hl7Time(c.t));
+      records.forEach((rec, i) => c.exchange(astmFrame(i + 1, rec), ASTM_ACK, rng.int(500, 3000)));
+      c.send(true, EOT);
+    } else {
+      const ctl = `${app}-${seq++}`;
+      const oru = oruR01({
+        sendingApp: app,
+        sendingFacility: 'LAB',
+        receivingApp: 'LIS',
+        controlId: ctl,
+        tUs: c.t,
+        patient,
+        observations: results.map((r) => ({ id: r.loinc, value: r.value, units: r.units })),
+        service: 'CHEM^Chemistry panel',
+      });
+      c.exchange(mllp(oru), mllp(ackR01('LIS', app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 10000));
+    }
+    return now + rng.exp(daily(4 * MIN, now)) + 20 * SEC;
+  });
+}
+
+function bacnetController(ctx: SimContext, d: Host, begin: number, index: number): void {
+  const bms = ctx.hospital.servers.bms;
+  const rng = d.rng;
+  const vendorId = 5;
+  const instance = 1000 + index;
+  const bcast: Station = { mac: BROADCAST_MAC, ip: parseIpv4('10.20.255.255'), ttl: 64, ipId: 0 };
+  const announce = (t: number): void => {
+    ctx.engine.emit(t, udpFrame(ctx.vlan, d, bcast, BACNET_PORT, BACNET_PORT, iAm(instance, vendorId)));
+  };
+  announce(begin);
+  const points = Array.from({ length: rng.int(2, 5) }, (_, i) => ({ instance: i + 1, value: rng.int(180, 260) / 10 }));
+  let invoke = rng.int(0, 255);
+  // The BMS server polls each controller's present values every minute.
+  repeat(ctx, begin + rng.int(1, 59) * SEC, (now) => {
+    let t = ctx.hospital.arp(bms, d, now, 20 * MIN);
+    for (const p of points) {
+      invoke = (invoke + 1) & 0xff;
+      ctx.engine.emit(t, udpFrame(ctx.vlan, bms, d, BACNET_PORT, BACNET_PORT, readPropertyRq(invoke, OBJ_ANALOG_INPUT, p.instance)));
+      t += rng.int(2000, 10000);
+      p.value += rng.normal(0, 0.1);
+      ctx.engine.emit(t, udpFrame(ctx.vlan, d, bms, BACNET_PORT, BACNET_PORT, readPropertyAck(invoke, OBJ_ANALOG_INPUT, p.instance, Math.round(p.value * 10) / 10)));
+      t += rng.int(1000, 5000);
+    }
+    return now + rng.jitter(60 * SEC, 0.01);
+  });
+}
+
+/** The BMS server broadcasts Who-Is every 30 minutes; every controller that is up answers with a broadcast I-Am. */
+export function bmsDiscovery(ctx: SimContext, controllers: Host[]): void {
+  const bms = ctx.hospital.servers.bms;
+  const bcast: Station = { mac: BROADCAST_MAC, ip: parseIpv4('10.20.255.255'), ttl: 64, ipId: 0 };
+  repeat(ctx, ctx.startUs + 30 * MIN, (now) => {
+    ctx.engine.emit(now, udpFrame(ctx.vlan, bms, bcast, BACNET_PORT, BACNET_PORT, whoIs()));
+    controllers.forEach((c, i) => {
+      if (!c.up) return;
+      ctx.engine.emit(now + c.rng.int(2000, 200000), udpFrame(ctx.vlan, c, bcast, BACNET_PORT, BACNET_PORT, iAm(1001 + i, 5)));
+    });
+    return now + 30 * MIN;
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The `simulate` command (commander): options, their parsing into `SimulateOptions`, and the run. Used by
+ * `scripts/simulate.ts` (`node dist/scripts/simulate.js`), by `scripts/make-captures.ts` (so the shipped captures are
+ * made by exactly the documented command) and, later, by `wardwatch simulate`.
+ */
+import { Command, Option } from 'commander';
+import { ATTACKS } from './attacks.js';
+import { ARCHETYPE_ORDER } from './hospital.js';
+import { DEFAULTS, DEFAULT_DEVICES, parseAttack, parseDevices, parseDuration, parseStart, type SimulateOptions } from './options.js';
+import { simulate, type SimulateSummary } from './simulate.js';
+
+interface CommandOptions {
+  out: string;
+  labels?: string;
+  seed: string;
+  start: string;
+  duration: string;
+  devices: string;
+  attacks: string;
+  format: 'pcap' | 'pcapng';
+  resolution: 'us' | 'ns';
+  vlan: string;
+  dicomImageBytes: string;
+  quiet?: boolean;
+}
+
+export function toSimulateOptions(o: CommandOptions): SimulateOptions {
+  return {
+    out: o.out,
+    labels: o.labels,
+    seed: Number(o.seed),
+    start: parseStart(o.start),
+    duration_s: parseDuration(o.duration, 'duration'),
+    devices: parseDevices(o.devices),
+    attacks: o.attacks
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(parseAttack),
+    format: o.format,
+    resolution: o.resolution,
+    vlan: Number(o.vlan),
+    dicom_image_bytes: Number(o.dicomImageBytes),
+  };
+}
+
+function report(summary: SimulateSummary): string {
+  const mb = (summary.bytes / 1048576).toFixed(2);
+  const lines = [
+    `wrote ${summary.out} (${summary.frames} frames, ${mb} MiB, ${summary.devices} hosts, ${summary.attacks.length} attacks) and ${summary.labels} in ${(summary.elapsed_ms / 1000).toFixed(1)} s`,
+    ...summary.attacks.map((a) => `  ${a.id} ${a.kind} ${new Date(a.start * 1000).toISOString()} .. ${new Date(a.end * 1000).toISOString()}: ${a.description}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Builds the command; `onDone` receives the summary (the default prints it unless --quiet). */
+export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Command {
+  const cmd = new Command('simulate')
+    .description('Generate a synthetic hospital network capture (pcap/pcapng) with labelled attacks, deterministic for a seed and options.')
+    .requiredOption('-o, --out <file>', 'capture file to write (.pcap or .pcapng)')
+    .option('--labels <file>', 'labels JSON to write (default: <out>.labels.json beside the capture)')
+    .option('--seed <n>', 'PRNG seed, 0..4294967295', String(DEFAULTS.seed))
+    .option('--start <time>', 'capture start: ISO-8601 UTC time or epoch seconds', new Date(DEFAULTS.start * 1000).toISOString())
+    .option('--duration <d>', 'simulated duration: 90, 30s, 10m, 24h', `${DEFAULTS.duration_s}s`)
+    .option(
+      '--devices <list>',
+      `devices per archetype, e.g. pump=4,monitor=6 (archetypes: ${ARCHETYPE_ORDER.join(', ')}; omitted ones get 0)`,
+      Object.entries(DEFAULT_DEVICES)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    )
+    .option(
+      '--attacks <list>',
+      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01 (kinds: ${Object.keys(ATTACKS).join(', ')})`,
+      '',
+    )
+    .addOption(new Option('--format <fmt>', 'capture format').choices(['pcap', 'pcapng']).default(DEFAULTS.format))
+    .addOption(new Option('--resolution <r>', 'timestamp resolution').choices(['us', 'ns']).default(DEFAULTS.resolution))
+    .option('--vlan <id>', '802.1Q VLAN id on every frame (-1 = untagged)', String(DEFAULTS.vlan))
+    .option('--dicom-image-bytes <n>', 'pixel bytes per CT/MR image (radiographs 4x)', String(DEFAULTS.dicom_image_bytes))
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (o: CommandOptions) => {
+      const summary = await simulate(toSimulateOptions(o));
+      if (onDone) onDone(summary);
+      else if (!o.quiet) process.stdout.write(report(summary));
+    });
+  return cmd;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('parses the fully commented example config in deploy/', () => {
+    const c = loadConfig(path.join(repo, 'deploy', 'wardwatch.example.yaml'), {});
+    assert.equal(c.sensor.id, 'ward-3-sensor');
+    assert.deepEqual(c.transport.kafka?.brokers, ['kafka-1.hospital.internal:9092']);
+    assert.equal(c.transport.kafka?.topics.replication_factor, 3);
+    assert.equal(c.sinks.webhooks.endpoints.length, 2);
+    assert.equal(c.sinks.webhooks.endpoints[1]?.format, 'pagerduty');
+    assert.equal(c.sinks.syslog?.protocol, 'udp');
+  });
+
+  it('has working defaults with no file at all', () => {
+    const c = loadConfig(undefined, {});
+    assert.equal(c.transport.kind, 'memory');
+    assert.equal(c.sinks.influx, undefined);
+    assert.equal(c.sinks.files.alerts_file, 'out/alerts.jsonl');
+    assert.equal(c.service.metrics_listen, '127.0.0.1:9464');
+  });
+
+  it('environment overrides endpoints and secrets', () => {
+    const c = parseConfig({ sinks: { influx: { url: 'http://file:8086' } } }, 'test', {
+      WARDWATCH_KAFKA_BROKERS: 'k1:9092, k2:9092',
+      WARDWATCH_INFLUX_URL: 'http://env:8086',
+      WARDWATCH_INFLUX_PASSWORD: 'pw',
+    });
+    assert.equal(c.transport.kind, 'kafka');
+    assert.deepEqual(c.transport.kafka?.brokers, ['k1:9092', 'k2:9092']);
+    assert.equal(c.sinks.influx?.url, 'http://env:8086');
+    assert.equal(c.sinks.influx?.password, 'pw');
+  });
+
+  it('names the field and what is allowed', () => {
+    let e = configError(() => parseConfig({ transport: { kind: 'rabbitmq' } }, 'x.yaml', {}));
+    assert.equal(e.field, 'transport.kind');
+    assert.match(e.message, /must be one of "memory", "kafka" in x\.yaml/);
+    e = configError(() => parseConfig({ sinks: { influx: { url: 'http://h:8086', batch_point: 5 } } }, 'x.yaml', {}));
+    assert.equal(e.field, 'sinks.influx.batch_point');
+    assert.match(e.message, /unknown option batch_point/);
+    e = configError(() => parseConfig({ transport: { kind: 'kafka' } }, 'x.yaml', {}));
+    assert.equal(e.field, 'transport.kafka');
+    assert.match(e.message, /add transport\.kafka\.brokers/);
+    e = configError(() => parseConfig({ transport: { kafka: { brokers: ['no-port'] } } }, 'x.yaml', {}));
+    assert.equal(e.field, 'transport.kafka.brokers.0');
+    assert.match(e.message, /host:port/);
+    e = configError(() => parseConfig({ sinks: { webhooks: { endpoints: [{ name: 'a', url: 'http://x', format: 'generic' }, { name: 'a', url: 'http://y', format: 'slack' }] } } }, 'x.yaml', {}));
+    assert.equal(e.field, 'sinks.webhooks.endpoints.1.name');
+    assert.equal(e.code, 'WW_CONFIG_INVALID');
+  });
+
+  it('reports unreadable and malformed files clearly', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ww-cfg-'));
+    try {
+      assert.match(configError(() => loadConfig(path.join(dir, 'missing.yaml'), {})).message, /cannot read .*missing\.yaml: no such file/);
+      writeFileSync(path.join(dir, 'bad.yaml'), 'sensor:\n  id: [unclosed\n');
+      assert.match(configError(() => loadConfig(path.join(dir, 'bad.yaml'), {})).message, /is not valid YAML at line \d+/);
+      writeFileSync(path.join(dir, 'list.yaml'), '- a\n- b\n');
+      assert.match(configError(() => loadConfig(path.join(dir, 'list.yaml'), {})).message, /must be a YAML mapping/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
