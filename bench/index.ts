@@ -1,2 +1,3 @@
 /** Every benchmark module, in the order BENCHMARKS.md lists them. Add one import per new benchmark. */
 import './decode.bench.js';
+import './flows.bench.js';
