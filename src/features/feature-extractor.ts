@@ -66,10 +66,10 @@ class DeviceWindowState {
   dicom = 0;
   mqtt = 0;
   /** Peer address keys (numeric map: IPv4 keys above 2^30 would be boxed as `Set` members). */
-  readonly winPeers = new NumberMap(16);
+  readonly winPeers = new NumberMap(4);
   readonly winPorts = new Set<number>();
   readonly dnsNames = new Set<string>();
-  readonly histPeers = new NumberMap(16);
+  readonly histPeers = new NumberMap(4);
   readonly histPorts = new Set<number>();
   newPeerList: string[] = [];
   newPortList: number[] = [];

@@ -58,8 +58,9 @@ const GATEWAY = 0x7fffffff;
 const APP_BITS: readonly number[] = [0, 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5];
 
 class Device {
-  ips: string[] = [];
+  /** IPs as numeric keys (most recent last) and, for IPv6, the full address; text is made on export only. */
   ipKeys: number[] = [];
+  ipWords: (Uint32Array | undefined)[] = [];
   lastIpKey = -1;
   /** Last peer key looked up (skips the map for runs of packets with the same peer). */
   lastPeerKey = -1;
@@ -70,7 +71,7 @@ class Device {
   last_seen = 0;
   protocols = 0;
   /** Peer key → index into `peerTexts`. */
-  readonly peers = new NumberMap(16);
+  readonly peers = new NumberMap(4);
   readonly peerTexts: string[] = [];
   peers_overflow = false;
   readonly listening = new Set<number>();
@@ -329,7 +330,10 @@ export class DeviceInventory implements DeviceDirectory {
       device_id: dv.device_id,
       key_kind: dv.key_kind,
       mac: dv.mac >= 0 ? formatMac(dv.mac) : '',
-      ips: [...dv.ips],
+      ips: dv.ipKeys.map((k, i) => {
+        const w = dv.ipWords[i];
+        return w === undefined ? formatIpv4(k) : formatIpv6(w);
+      }),
       vendor: dv.vendor,
       dhcp_hostname: dv.dhcp_hostname,
       dhcp_vendor_class: dv.dhcp_vendor_class,
@@ -413,8 +417,8 @@ export class DeviceInventory implements DeviceDirectory {
     for (const ip of e.ips) {
       const key = ipKeyOf(ip);
       if (key !== undefined) {
-        dv.ips.push(ip);
         dv.ipKeys.push(key.key);
+        dv.ipWords.push(key.words);
       }
     }
     for (const peer of e.peers) {
@@ -614,22 +618,30 @@ export class DeviceInventory implements DeviceDirectory {
   /** Slow path (the device's source IP changed): record the IP, most recent last, bounded. */
   private addIp(dv: Device, key: number, words: Uint32Array | undefined): void {
     dv.lastIpKey = key;
-    const i = dv.ipKeys.indexOf(key);
+    const keys = dv.ipKeys;
+    const i = keys.indexOf(key);
     if (i >= 0) {
-      if (i !== dv.ipKeys.length - 1) {
-        dv.ipKeys.push(dv.ipKeys.splice(i, 1)[0]!);
-        dv.ips.push(dv.ips.splice(i, 1)[0]!);
+      // Move to the end (most recent), in place.
+      const last = keys.length - 1;
+      if (i !== last) {
+        const w = dv.ipWords[i];
+        for (let j = i; j < last; j++) {
+          keys[j] = keys[j + 1]!;
+          dv.ipWords[j] = dv.ipWords[j + 1];
+        }
+        keys[last] = key;
+        dv.ipWords[last] = w;
       }
       return;
     }
-    const text = words === undefined ? formatIpv4(key) : formatIpv6(words);
-    dv.ipKeys.push(key);
-    dv.ips.push(text);
-    if (dv.ips.length > this.options.max_ips_per_device) {
-      dv.ipKeys.shift();
-      dv.ips.shift();
+    keys.push(key);
+    dv.ipWords.push(words === undefined ? undefined : Uint32Array.from(words));
+    if (keys.length > this.options.max_ips_per_device) {
+      keys.shift();
+      dv.ipWords.shift();
     }
-    if (dv.override === undefined && dv.key_kind === 'mac') dv.override = this.overrides.get(`ip:${text}`);
+    if (this.overrides.size > 0 && dv.override === undefined && dv.key_kind === 'mac')
+      dv.override = this.overrides.get(`ip:${words === undefined ? formatIpv4(key) : formatIpv6(words)}`);
   }
 
   private addPeer(dv: Device, p: DecodedPacket, incoming: boolean): void {
