@@ -106,24 +106,36 @@ export function describeFeature(spec: FeatureSpec, observed: number, expected: n
   return `${label} ${formatValue(spec, observed)}; expected ≈ ${formatValue(spec, expected)}`;
 }
 
+/** A feature whose scaled observed value is further than this from the baseline median (in robust SDs) is "unusual". */
+export const UNUSUAL_Z = 2;
+
 /**
  * Top contributors of one window. `sqErr[j]` is feature j's squared error in scaled space, `observed[j]` its raw
- * value, `expected[j]` the reconstruction in the feature's unit. Returns at most `top` features, largest share first,
- * skipping features with a negligible share (< 2 %).
+ * value, `expected[j]` the reconstruction in the feature's unit, `deviation[j]` the scaled observed value
+ * (robust z-score against the baseline).
+ *
+ * Ranking: an autoencoder fed an out-of-baseline window also mis-reconstructs features that are perfectly normal
+ * (a DNS tunnel's 60 flows make it "expect" more destination ports), so features whose observed value is itself
+ * unusual (|deviation| > UNUSUAL_Z) come first, by squared error; the others only when no feature is unusual (a
+ * deviation in how normal-looking values combine). `share` is always the feature's true share of the squared error.
+ * Returns at most `top` features, skipping those with a negligible share (< 2 %).
  */
 export function topContributions(
   sqErr: ArrayLike<number>,
   observed: readonly number[],
   expected: ArrayLike<number>,
+  deviation: ArrayLike<number>,
   top = 5,
   schema: readonly FeatureSpec[] = FEATURE_SCHEMA,
 ): FeatureContribution[] {
   let total = 0;
   for (let j = 0; j < sqErr.length; j++) total += sqErr[j] as number;
   if (!(total > 0)) return [];
-  const idx = Array.from({ length: sqErr.length }, (_, j) => j).sort((a, b) => (sqErr[b] as number) - (sqErr[a] as number));
+  const all = Array.from({ length: sqErr.length }, (_, j) => j).sort((a, b) => (sqErr[b] as number) - (sqErr[a] as number));
+  const unusual = all.filter((j) => Math.abs(deviation[j] as number) > UNUSUAL_Z);
+  const ranked = unusual.some((j) => (sqErr[j] as number) / total >= 0.02) ? unusual : all;
   const out: FeatureContribution[] = [];
-  for (const j of idx.slice(0, top)) {
+  for (const j of ranked.slice(0, top)) {
     const share = (sqErr[j] as number) / total;
     if (share < 0.02) break;
     const spec = schema[j] as FeatureSpec;

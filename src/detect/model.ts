@@ -86,15 +86,17 @@ export class BaselineModel {
     const d = this.d;
     const sq = new Float64Array(d);
     const expected = new Float64Array(d);
+    const deviation = new Float64Array(d);
     for (let j = 0; j < d; j++) {
       const xv = batch.x[i * d + j] as number;
+      deviation[j] = xv;
       const rv = batch.recon[i * d + j] as number;
       sq[j] = (xv - rv) ** 2;
       let e = this.scaler.inverse(j, rv);
       if (FEATURE_SCHEMA[j]?.unit === 'fraction') e = Math.min(e, 1);
       expected[j] = e;
     }
-    return topContributions(sq, observed, expected, top);
+    return topContributions(sq, observed, expected, deviation, top);
   }
 
   dispose(): void {

@@ -1,9 +1,10 @@
 /**
  * Feature scaling learned from the baseline and saved with the model: x' = clip((log1p(max(x,0)) − median) / scale, ±clip)
  * per feature, where median and scale come from the log1p values of the baseline windows and
- * scale = max(IQR / 1.349, min_scale) (IQR/1.349 is the standard deviation a normal distribution with that IQR has;
- * the floor keeps features that were constant in the baseline — e.g. `new_dst_ports` always 0 — from turning any
- * change into an infinite score, while one new port still scores log1p(1)/min_scale ≫ the baseline noise).
+ * scale = IQR / 1.349 (the standard deviation a normal distribution with that IQR has); when that is below `min_scale`
+ * (a discrete feature that is 0 in most windows) the standard deviation of the log1p values instead; and never below
+ * `min_scale`, which keeps features that were constant in the baseline — e.g. `new_dst_ports` always 0 — from turning
+ * any change into an infinite score, while one new port still scores log1p(1)/min_scale ≫ the baseline noise.
  *
  * log1p first because the counts are heavy-tailed (bytes, packets); robust statistics because the baseline may still
  * hold a few odd windows.
@@ -60,7 +61,18 @@ export class RobustScaler {
       const med = quantileSorted(col, 0.5);
       const iqr = quantileSorted(col, 0.75) - quantileSorted(col, 0.25);
       median.push(med);
-      scale.push(Math.max(iqr / 1.349, opts.min_scale));
+      let sd = iqr / 1.349;
+      if (sd < opts.min_scale) {
+        // Mostly-constant discrete features (0 in 80 % of windows, 1 otherwise) have IQR 0; their standard deviation
+        // still says how much they move. Truly constant ones get the floor.
+        let m = 0;
+        for (let i = 0; i < n; i++) m += col[i] as number;
+        m /= n;
+        let v = 0;
+        for (let i = 0; i < n; i++) v += ((col[i] as number) - m) ** 2;
+        sd = Math.sqrt(v / n);
+      }
+      scale.push(Math.max(sd, opts.min_scale));
       p01.push(quantileSorted(raw, 0.01));
       p99.push(quantileSorted(raw, 0.99));
     }

@@ -171,6 +171,7 @@ export function withAnomaly(w: FeatureWindow, kind: AnomalyKind): FeatureWindow 
       add('bytes_out', 60 * 110);
       add('bytes_in', 60 * 160);
       add('flows_started', 60);
+      set('dst_ports', Math.max(v[ix('dst_ports')] ?? 0, 1)); // port 53
       break;
     case 'flood':
       for (const n of ['pkts_out', 'bytes_out']) set(n, (v[ix(n)] ?? 0) * 50 + 5000);

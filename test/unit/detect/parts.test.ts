@@ -131,12 +131,33 @@ describe('detect: explanations', () => {
     observed[iSyn] = 40;
     const expected = new Array<number>(d).fill(0);
     expected[iSyn] = 3;
-    const top = topContributions(sq, observed, expected);
+    const deviation = new Array<number>(d).fill(0.5);
+    deviation[iPorts] = 40;
+    deviation[iSyn] = 3;
+    const top = topContributions(sq, observed, expected, deviation);
     assert.deepEqual(top.map((c) => c.feature), ['new_dst_ports', 'tcp_syn']);
     const total = 8 + 0.001 * (d - 2);
     assert.ok(Math.abs((top[0]?.share ?? 0) - 6 / total) < 1e-3);
     assert.equal(top[0]?.text, '12 new destination ports; expected ≤ 0');
     assert.equal(top[1]?.text, '40 TCP SYNs sent; expected ≤ 3');
+  });
+
+  it('features whose observed value is usual are not blamed while an unusual one explains enough', () => {
+    const d = FEATURE_NAMES.length;
+    const iDns = FEATURE_NAMES.indexOf('dns_queries');
+    const iPorts = FEATURE_NAMES.indexOf('dst_ports');
+    const sq = new Array<number>(d).fill(0);
+    sq[iPorts] = 9; // collateral: mis-reconstructed, but its observed value is ordinary
+    sq[iDns] = 4;
+    const deviation = new Array<number>(d).fill(0);
+    deviation[iDns] = 30;
+    deviation[iPorts] = 0.4;
+    const top = topContributions(sq, new Array<number>(d).fill(1), new Array<number>(d).fill(1), deviation);
+    assert.deepEqual(top.map((c) => c.feature), ['dns_queries']);
+    assert.ok(Math.abs((top[0]?.share ?? 0) - 4 / 13) < 1e-3);
+    // No unusual feature at all: fall back to the squared error ranking.
+    deviation[iDns] = 0.1;
+    assert.deepEqual(topContributions(sq, new Array<number>(d).fill(1), new Array<number>(d).fill(1), deviation).map((c) => c.feature), ['dst_ports', 'dns_queries']);
   });
 });
 
