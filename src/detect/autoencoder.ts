@@ -172,7 +172,7 @@ export function reconstruct(model: tf.LayersModel, x: Float32Array, d: number, b
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const chunk = x.subarray(start * d, (start + size) * d);
-    const recon = tf.tidy(() => model.predict(tf.tensor2d(chunk, [size, d])) as tf.Tensor);
+    const recon = tf.tidy(() => model.predict(tf.tensor2d(chunk, [size, d]), { batchSize: size }) as tf.Tensor);
     out.set(recon.dataSync(), start * d);
     recon.dispose();
   }

@@ -80,7 +80,7 @@ async function activate(name: BackendName): Promise<boolean> {
 export async function selectBackend(
   choice: BackendChoice,
   job: BackendJob,
-  fallback: { train: 'wasm' | 'cpu'; score: 'wasm' | 'cpu' } = { train: 'cpu', score: 'cpu' },
+  fallback: { train: 'wasm' | 'cpu'; score: 'wasm' | 'cpu' } = { train: 'wasm', score: 'wasm' },
 ): Promise<BackendStatus> {
   const node = await probeTfjsNode();
   let active: BackendName;
@@ -105,3 +105,11 @@ export function activeBackend(): string {
   return tf.getBackend();
 }
 
+
+/** `selectBackend` with the per-job fallbacks from the detect config. */
+export function selectBackendFor(
+  config: { backend: BackendChoice; auto_train_backend: 'wasm' | 'cpu'; auto_score_backend: 'wasm' | 'cpu' },
+  job: BackendJob,
+): Promise<BackendStatus> {
+  return selectBackend(config.backend, job, { train: config.auto_train_backend, score: config.auto_score_backend });
+}

@@ -37,8 +37,8 @@ export const DetectConfig = z
     /** TF.js backend. `auto`: tfjs-node when installed, else the benchmark's faster pure-JS backend per job. */
     backend: BackendChoice.default('auto'),
     /** Backend that `auto` uses for training / scoring when tfjs-node is absent (chosen by bench/model.ts). */
-    auto_train_backend: z.enum(['wasm', 'cpu']).default('cpu'),
-    auto_score_backend: z.enum(['wasm', 'cpu']).default('cpu'),
+    auto_train_backend: z.enum(['wasm', 'cpu']).default('wasm'),
+    auto_score_backend: z.enum(['wasm', 'cpu']).default('wasm'),
     scaler: z
       .object({
         /** Lower bound of a feature's robust scale (IQR/1.349 of log1p values), so near-constant features don't explode. */

@@ -48,6 +48,7 @@ type DetectorCounter =
   | 'windows_over_threshold'
   | 'alerts_anomaly'
   | 'alerts_new_device'
+  | 'alerted_ranges_dropped'
   | 'models_loaded'
   | 'model_load_errors';
 
@@ -57,7 +58,7 @@ interface DeviceState {
   kofn: KOfN;
   announced: boolean;
   /** Open incident, if any. */
-  incident?: { id: string; since: number; until: number; severity: Severity; peers: Set<string>; ports: Set<number> };
+  incident?: { id: string; since: number; severity: Severity; peers: Set<string>; ports: Set<number>; range: AlertedRange };
 }
 
 export interface DeviceStatus {
@@ -69,6 +70,8 @@ export interface DeviceStatus {
 }
 
 const MAX_LIST = 16;
+/** Alerted ranges kept in memory for the next training (oldest dropped, counted); alerts.jsonl keeps them all. */
+const MAX_ALERTED_RANGES = 10_000;
 
 export class Detector {
   readonly counters = new Counters<DetectorCounter>('detect');
@@ -207,13 +210,16 @@ export class Detector {
       const inv = inventory(w.device_id);
       const severity = severityFor(score, inv?.criticality ?? 'medium');
       if (step.opened || st.incident === undefined) {
-        st.incident = { id: alertId(w.device_id, 'anomaly', step.since), since: step.since, until: w.window_start, severity, peers: new Set(), ports: new Set() };
-        this.alerted.push({ device_id: w.device_id, since: step.since, until: w.window_start });
+        const range = { device_id: w.device_id, since: step.since, until: w.window_start };
+        st.incident = { id: alertId(w.device_id, 'anomaly', step.since), since: step.since, severity, peers: new Set(), ports: new Set(), range };
+        this.alerted.push(range);
+        if (this.alerted.length > MAX_ALERTED_RANGES) {
+          this.alerted.shift();
+          this.counters.add('alerted_ranges_dropped');
+        }
       }
       const inc = st.incident;
-      inc.until = w.window_start;
-      const range = this.alerted.findLast((r) => r.device_id === w.device_id && r.since === inc.since);
-      if (range) range.until = w.window_start;
+      inc.range.until = w.window_start;
       if (over) {
         for (const p of w.new_peers) if (inc.peers.size < MAX_LIST) inc.peers.add(p);
         for (const p of w.new_dst_ports) if (inc.ports.size < MAX_LIST) inc.ports.add(p);

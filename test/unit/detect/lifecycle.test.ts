@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { selectBackend } from '../../../src/detect/backend.js';
+import { selectBackendFor, type BackendStatus } from '../../../src/detect/backend.js';
 import { parseDetectConfig, type DetectConfig } from '../../../src/detect/config.js';
 import { Detector, type InventoryLookup } from '../../../src/detect/detector.js';
 import { ModelStore } from '../../../src/detect/store.js';
@@ -50,10 +50,12 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
   // Held out: another seed, the next day (never seen in training, not even its seed).
   const heldout = benignWindows({ device_id: PUMP, count: 1500, seed: 2, start: DEFAULT_START + DAY });
 
+  let backend: BackendStatus;
+
   before(async () => {
-    await selectBackend('cpu', 'train');
     dir = await mkdtemp(path.join(os.tmpdir(), 'ww-models-'));
     config = parseDetectConfig({ models_dir: dir, learning_min_windows: 60, device_model_min_windows: 500, reload_check_ms: 0 });
+    backend = await selectBackendFor(config, 'train'); // the default: auto
     store = new ModelStore(dir);
     trainer = new Trainer(config, store);
     trained = await trainer.train(baseline, { kind: 'device', id: PUMP });
@@ -71,7 +73,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const meta = JSON.parse(await readFile(path.join(vdir, 'metadata.json'), 'utf8')) as typeof trained.metadata;
     assert.equal(meta.feature_schema_version, FEATURE_SCHEMA_VERSION);
     assert.equal(meta.version, 1);
-    assert.equal(meta.backend, 'cpu');
+    assert.equal(meta.backend, backend.active);
     assert.equal(meta.samples.total, 2000);
     assert.equal(meta.samples.train + meta.samples.validation + meta.samples.heldout, 2000);
     assert.ok(meta.samples.heldout >= 300 && meta.samples.heldout <= 500, `heldout ${meta.samples.heldout}`);
