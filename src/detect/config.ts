@@ -59,8 +59,8 @@ export const DetectConfig = z
     training: z
       .object({
         max_epochs: z.number().int().positive().default(40),
-        batch_size: z.number().int().positive().default(256),
-        learning_rate: z.number().positive().default(0.01),
+        batch_size: z.number().int().positive().default(512),
+        learning_rate: z.number().positive().default(0.02),
         /** Stop when the validation loss has not improved by `min_delta` for `patience` epochs. */
         patience: z.number().int().nonnegative().default(5),
         min_delta: z.number().nonnegative().default(1e-4),
@@ -73,8 +73,8 @@ export const DetectConfig = z
       .strict()
       .default({
         max_epochs: 40,
-        batch_size: 256,
-        learning_rate: 0.01,
+        batch_size: 512,
+        learning_rate: 0.02,
         patience: 5,
         min_delta: 1e-4,
         validation_fraction: 0.15,

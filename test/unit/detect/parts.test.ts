@@ -165,7 +165,7 @@ describe('detect: config', () => {
   it('fills defaults and accepts partial nested options', () => {
     const c = parseDetectConfig({ training: { max_epochs: 5 } });
     assert.equal(c.training.max_epochs, 5);
-    assert.equal(c.training.batch_size, 256);
+    assert.equal(c.training.batch_size, 512);
     assert.equal(c.threshold.rule, 'quantile');
     assert.equal(c.alert_k, 2);
     assert.equal(c.models_dir, 'models');
