@@ -5,7 +5,7 @@
  * Training runs are kept to a few seconds (≤ 2,000 windows).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { selectBackendFor, type BackendStatus } from '../../../src/detect/backend.js';
@@ -217,6 +217,24 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.ok(det.loadedModels().includes(`device:${PUMP}@v2`));
     assert.equal(a2[0]?.model, `device:${PUMP}@v2`);
     assert.deepEqual(await store.versions('device', PUMP), [1, 2]);
+  });
+
+  it('keeps the loaded version when a newer one is corrupt (counted, not a crash)', async () => {
+    const det = await Detector.open(config, store);
+    assert.ok(det.loadedModels().includes(`device:${PUMP}@v2`));
+    const base = path.join(dir, 'device', encodeURIComponent(PUMP));
+    await mkdir(path.join(base, 'v3'));
+    await writeFile(path.join(base, 'v3', 'metadata.json'), '{"format":"something-else"}');
+    await writeFile(path.join(base, 'latest'), '3\n');
+    await writeFile(path.join(dir, 'GENERATION'), 'manual-corruption\n');
+    await assert.rejects(store.load('device', PUMP), (e: unknown) => e instanceof ModelError && e.code === 'WW_MODEL_CORRUPT');
+    const next = benignWindows({ device_id: PUMP, count: 5, seed: 5, start: DEFAULT_START + 5 * DAY });
+    await det.score(next, inventory);
+    assert.equal(det.counters.get('model_load_errors'), 1);
+    assert.ok(det.loadedModels().includes(`device:${PUMP}@v2`));
+    assert.equal(det.counters.get('windows_scored'), 5);
+    await rm(path.join(base, 'v3'), { recursive: true });
+    await writeFile(path.join(base, 'latest'), '2\n');
   });
 
   it('training is deterministic for a seed and skips windows of another schema version', async () => {
