@@ -147,8 +147,11 @@ export class Detector {
     return this.models.get(`class:${cls ?? 'unknown'}`);
   }
 
-  /** Score a batch of windows (any devices, any order within a device); returns the alerts it raised. */
-  async score(windows: readonly FeatureWindow[], inventory: InventoryLookup): Promise<Alert[]> {
+  /**
+   * Score a batch of windows (any devices, any order within a device); returns the alerts it raised.
+   * `observe` (optional) sees every scored window's score and model label (evaluation, dashboards).
+   */
+  async score(windows: readonly FeatureWindow[], inventory: InventoryLookup, observe?: (w: FeatureWindow, score: number, model: string) => void): Promise<Alert[]> {
     await this.reloadIfChanged();
     const alerts: Alert[] = [];
     const sorted = [...windows].sort((a, b) => a.window_start - b.window_start);
@@ -200,6 +203,7 @@ export class Detector {
     for (const { w, model, batch, i } of scored) {
       const st = this.devices.get(w.device_id) as DeviceState;
       const score = batch.scores[i] as number;
+      observe?.(w, score, model.label);
       const over = score > 1;
       if (over) this.counters.add('windows_over_threshold');
       const step = st.kofn.push(w.window_start, over);

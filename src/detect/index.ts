@@ -7,3 +7,4 @@ export { Detector, type InventoryLookup, type DeviceStatus } from './detector.js
 export { BaselineModel, type BatchScores } from './model.js';
 export { ModelStore, modelLabel, type ModelMetadata, type ModelScope, type StoredModelRef } from './store.js';
 export { Trainer, alertedRangesFromAlerts, type AlertedRange, type TrainOptions, type TrainResult } from './trainer.js';
+export { evaluateDetections, rocAuc, type AttackLabel, type EvaluationReport, type KindReport, type ScoredWindow } from './evaluate.js';

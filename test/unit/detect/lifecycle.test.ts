@@ -11,6 +11,7 @@ import path from 'node:path';
 import { selectBackendFor, type BackendStatus } from '../../../src/detect/backend.js';
 import { parseDetectConfig, type DetectConfig } from '../../../src/detect/config.js';
 import { Detector, type InventoryLookup } from '../../../src/detect/detector.js';
+import { evaluateDetections, type AttackLabel, type ScoredWindow } from '../../../src/detect/evaluate.js';
 import { ModelStore } from '../../../src/detect/store.js';
 import { Trainer, type TrainResult } from '../../../src/detect/trainer.js';
 import { ModelError } from '../../../src/errors.js';
@@ -127,6 +128,30 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
       if (kind === 'exfiltration') assert.deepEqual(first.new_peers, ['203.0.113.50']);
     });
   }
+
+  it('evaluation on a held-out stream with one attack of each kind: all detected within 3 windows, ≤ 1 false alert per device-day', async () => {
+    const det = await Detector.open(config, store);
+    const labels: AttackLabel[] = [];
+    const stream = heldout.map((w, i) => {
+      const k = ANOMALY_KINDS[Math.floor((i - 200) / 300)];
+      const inAttack = i >= 200 && (i - 200) % 300 < 6 && k !== undefined;
+      if (inAttack && (i - 200) % 300 === 0) labels.push({ kind: k, device_id: PUMP, start: w.window_start, end: w.window_start + 6 * WINDOW_S });
+      return inAttack ? withAnomaly(w, k) : w;
+    });
+    assert.equal(labels.length, ANOMALY_KINDS.length);
+    const scored: ScoredWindow[] = [];
+    const alerts = await det.score(stream, inventory, (w, score) => scored.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score }));
+    const r = evaluateDetections(scored, alerts, labels, WINDOW_S);
+    for (const kind of ANOMALY_KINDS) {
+      const k = r.per_kind[kind];
+      assert.ok(k, kind);
+      assert.equal(k.detected, 1, `${kind} not detected`);
+      assert.ok((k.delays_windows[0] ?? 99) <= 3, `${kind} delay ${k.delays_windows[0]}`);
+      assert.ok(k.roc_auc > 0.99, `${kind} AUC ${k.roc_auc}`);
+    }
+    assert.ok(r.false_alerts_per_device_day <= 1, `false alerts/device-day ${r.false_alerts_per_device_day}`);
+    assert.equal(r.benign_windows, heldout.length - 6 * ANOMALY_KINDS.length);
+  });
 
   it('a single anomalous window among benign ones does not alert (K-of-N)', async () => {
     const det = await Detector.open(config, store);
