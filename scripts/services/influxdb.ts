@@ -147,6 +147,25 @@ export async function startInflux(
   return state;
 }
 
+/** Stops influxd but keeps its data dir, as an operator's restart would; `resumeInflux` starts it again. */
+export async function pauseInflux(instance = DEFAULT_INFLUX.instance): Promise<void> {
+  const state = readState(instance);
+  if (!state) throw new Error(`influxdb ${instance} is not running`);
+  await stopProcess(state.pid);
+}
+
+export async function resumeInflux(options: Partial<InfluxInstanceOptions> = {}): Promise<ServiceState> {
+  const o = { ...DEFAULT_INFLUX, ...options };
+  const state = readState(o.instance);
+  if (!state) throw new Error(`influxdb ${o.instance} was never started`);
+  if (isAlive(state.pid)) return state;
+  const pid = startDetached(o.instance, 'influxd', ['-config', path.join(state.data_dir, 'influxdb.conf')]);
+  const next = { ...state, pid, started_at: new Date().toISOString() };
+  writeState(next);
+  await waitReady(`influxdb ${influxUrl(o)}`, pid, () => influxReady(o), 30_000);
+  return next;
+}
+
 export async function stopInflux(instance = DEFAULT_INFLUX.instance): Promise<boolean> {
   const state = readState(instance);
   if (!state) return false;

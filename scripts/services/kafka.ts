@@ -49,21 +49,34 @@ export const DEFAULT_KAFKA: KafkaInstanceOptions = {
 const POM = path.join(REPO_ROOT, 'scripts', 'kafka', 'pom.xml');
 const LOG4J = path.join(REPO_ROOT, 'scripts', 'kafka', 'log4j2.properties');
 export const KAFKA_LIBS = path.join(CACHE_DIR, 'kafka', 'libs');
+export const LOG4J_CONFIG = LOG4J;
+
+export const KAFKA_TOOLS_LIBS = path.join(CACHE_DIR, 'kafka', 'tools-libs');
+const TOOLS_POM = path.join(REPO_ROOT, 'scripts', 'kafka', 'tools-pom.xml');
 
 /** Fetches the broker's jars with Maven unless the cache already matches the pom. Returns the libs folder. */
-export async function ensureKafkaJars(log: (msg: string) => void = () => {}): Promise<string> {
-  const pomHash = createHash('sha256').update(readFileSync(POM)).digest('hex');
-  const stamp = path.join(KAFKA_LIBS, '.pom-sha256');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === pomHash) return KAFKA_LIBS;
-  if (!(await onPath('mvn'))) throw new Error('Maven (mvn) is not installed: it fetches the Kafka broker jars (apt-get install maven)');
-  if (!(await onPath('java'))) throw new Error('Java is not installed: the Kafka broker needs Java 17 (apt-get install openjdk-17-jre-headless)');
-  log(`fetching Kafka jars with Maven into ${path.relative(REPO_ROOT, KAFKA_LIBS)} ...`);
-  rmSync(KAFKA_LIBS, { recursive: true, force: true });
-  await run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${KAFKA_LIBS}`]);
-  const jars = readdirSync(KAFKA_LIBS).filter((f) => f.endsWith('.jar'));
-  if (!jars.some((j) => j.startsWith('kafka_2.13-'))) throw new Error(`Maven ran but no kafka_2.13 jar is in ${KAFKA_LIBS}`);
+export function ensureKafkaJars(log: (msg: string) => void = () => {}): Promise<string> {
+  return fetchJars(POM, KAFKA_LIBS, 'kafka_2.13-', log);
+}
+
+/** Kafka's perf tools (the benchmark's reference), fetched on demand. */
+export function ensureKafkaToolsJars(log: (msg: string) => void = () => {}): Promise<string> {
+  return fetchJars(TOOLS_POM, KAFKA_TOOLS_LIBS, 'kafka-tools-', log);
+}
+
+async function fetchJars(pom: string, dir: string, expect: string, log: (msg: string) => void): Promise<string> {
+  const pomHash = createHash('sha256').update(readFileSync(pom)).digest('hex');
+  const stamp = path.join(dir, '.pom-sha256');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === pomHash) return dir;
+  if (!(await onPath('mvn'))) throw new Error('Maven (mvn) is not installed: it fetches the Kafka jars (apt-get install maven)');
+  if (!(await onPath('java'))) throw new Error('Java is not installed: Kafka needs Java 17 (apt-get install openjdk-17-jre-headless)');
+  log(`fetching ${path.basename(pom)} jars with Maven into ${path.relative(REPO_ROOT, dir)} ...`);
+  rmSync(dir, { recursive: true, force: true });
+  await run('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${dir}`]);
+  const jars = readdirSync(dir).filter((f) => f.endsWith('.jar'));
+  if (!jars.some((j) => j.startsWith(expect))) throw new Error(`Maven ran but no ${expect}*.jar is in ${dir}`);
   writeFileSync(stamp, pomHash);
-  return KAFKA_LIBS;
+  return dir;
 }
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid format). */
@@ -163,6 +176,30 @@ export async function startKafka(
     throw err;
   }
   return state;
+}
+
+/**
+ * Stops the broker process but keeps its data dir, as an operator's restart would; `resumeKafka` starts it again
+ * on the same storage. For outage tests.
+ */
+export async function pauseKafka(instance = DEFAULT_KAFKA.instance): Promise<void> {
+  const state = readState(instance);
+  if (!state) throw new Error(`kafka ${instance} is not running`);
+  await stopProcess(state.pid);
+}
+
+export async function resumeKafka(options: Partial<KafkaInstanceOptions> = {}): Promise<ServiceState> {
+  const o = { ...DEFAULT_KAFKA, ...options };
+  const state = readState(o.instance);
+  if (!state) throw new Error(`kafka ${o.instance} was never started`);
+  if (isAlive(state.pid)) return state;
+  const props = path.join(state.data_dir, 'server.properties');
+  const jvm = ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
+  const pid = startDetached(o.instance, 'java', [...jvm, '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', props]);
+  const next = { ...state, pid, started_at: new Date().toISOString() };
+  writeState(next);
+  await waitReady(`kafka broker ${o.host}:${o.port}`, pid, () => kafkaReady(o), 60_000);
+  return next;
 }
 
 /** Stops the instance (if running) and removes its data dir. */

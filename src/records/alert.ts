@@ -51,7 +51,7 @@ export interface Alert {
   /** Windows over the threshold in the last N (the K-of-N rule that fired), e.g. 3 of 4. */
   windows_over: number;
   windows_considered: number;
-  /** One-sentence summary for pages and tables. */
+  /** What changed, in one sentence without the device name (pages and tables prefix it), e.g. "contacted 12 new destination ports". */
   summary: string;
   /** Top contributing features, largest share first (≤ 5). */
   top_features: FeatureContribution[];
@@ -62,4 +62,20 @@ export interface Alert {
   model: string;
   sensor_id: string;
   run_id: string;
+}
+
+/**
+ * The detector's verdict on one feature window (every window, anomalous or not): what the dashboards plot as
+ * "anomaly score against its threshold".
+ */
+export interface WindowScore {
+  device_id: string;
+  window_start: number;
+  window_end: number;
+  /** Reconstruction error ÷ threshold; NaN while the device is learning. */
+  score: number;
+  threshold: number;
+  /** Model that scored it (see `Alert.model`); empty while learning. */
+  model: string;
+  learning: boolean;
 }

@@ -1,0 +1,126 @@
+/**
+ * How wardwatch's records become InfluxDB points (InfluxDB 1.x line protocol via `influx`). The measurement and tag
+ * names here are what the Grafana dashboards query; change them together.
+ *
+ * Tag cardinality is bounded by design: `device` ≤ the sensor's `max_devices`; `device_class` ≤ 11 values;
+ * `vendor` ≤ distinct OUI vendors of tracked devices; `kind` 2; `severity` 5; `sensor` = number of sensors;
+ * `run_id` = number of forensic replays kept within the retention period. Free text (summaries, explanations,
+ * peers) is stored in fields, never in tags.
+ *
+ * Identical records give identical points (same measurement, tag set and timestamp), so a redelivered window or alert
+ * overwrites its earlier copy instead of adding a duplicate.
+ */
+import type { IPoint } from 'influx';
+import type { Alert, WindowScore } from '../../records/alert.js';
+import type { FeatureWindow } from '../../records/features.js';
+import { FEATURE_SCHEMA } from '../../records/features.js';
+import type { InventoryEntry } from '../../records/device.js';
+
+export const MEASUREMENT = {
+  alert: 'ww_alert',
+  window: 'ww_device_window',
+  inventory: 'ww_inventory',
+  health: 'ww_health',
+} as const;
+
+/** What the sink knows of a device, to tag its points. */
+export interface DeviceTags {
+  device_class: string;
+  vendor: string;
+  name: string;
+}
+
+const UNKNOWN: DeviceTags = { device_class: 'unknown', vendor: '', name: '' };
+
+const ms = (seconds: number): string => String(Math.round(seconds * 1000));
+
+function cleanTags(tags: Record<string, string>): Record<string, string> {
+  // InfluxDB drops empty tag values; keep the key set stable by writing a placeholder.
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) out[k] = v === '' ? 'none' : v;
+  return out;
+}
+
+export function alertPoint(a: Alert): IPoint {
+  return {
+    measurement: MEASUREMENT.alert,
+    tags: cleanTags({
+      device: a.device_id,
+      device_class: a.device_class,
+      vendor: a.vendor,
+      kind: a.kind,
+      severity: a.severity,
+      sensor: a.sensor_id,
+      run_id: a.run_id,
+    }),
+    fields: {
+      alert_id: a.alert_id,
+      device_name: a.device_name,
+      criticality: a.criticality,
+      score: a.score,
+      threshold: a.threshold,
+      since_ms: Math.round(a.since * 1000),
+      windows_over: a.windows_over,
+      windows_considered: a.windows_considered,
+      summary: a.summary,
+      explanation: a.top_features.map((f) => f.text).join('; '),
+      top_features: a.top_features.map((f) => f.feature).join(','),
+      new_peers: a.new_peers.join(','),
+      new_dst_ports: a.new_dst_ports.join(','),
+      model: a.model,
+      value: 1,
+    },
+    timestamp: ms(a.ts),
+  };
+}
+
+export function windowPoint(w: FeatureWindow, score: WindowScore | undefined, device: DeviceTags = UNKNOWN): IPoint {
+  const fields: Record<string, number | string | boolean> = {};
+  FEATURE_SCHEMA.forEach((f, i) => {
+    const v = w.values[i];
+    if (v !== undefined && Number.isFinite(v)) fields[f.name] = v;
+  });
+  if (score) {
+    if (Number.isFinite(score.score)) fields['score'] = score.score;
+    if (Number.isFinite(score.threshold)) fields['threshold'] = score.threshold;
+    fields['learning'] = score.learning;
+  }
+  if (w.new_peers.length) fields['new_peer_list'] = w.new_peers.join(',');
+  if (w.new_dst_ports.length) fields['new_port_list'] = w.new_dst_ports.join(',');
+  return {
+    measurement: MEASUREMENT.window,
+    tags: cleanTags({ device: w.device_id, device_class: device.device_class, sensor: w.sensor_id, run_id: w.run_id }),
+    fields,
+    timestamp: ms(w.window_start),
+  };
+}
+
+export function inventoryPoint(d: InventoryEntry, at: number, sensor: string, runId: string): IPoint {
+  return {
+    measurement: MEASUREMENT.inventory,
+    tags: cleanTags({ device: d.device_id, device_class: d.device_class, vendor: d.vendor, sensor, run_id: runId }),
+    fields: {
+      name: d.name,
+      location: d.location,
+      criticality: d.criticality,
+      mac: d.mac,
+      ips: d.ips.join(','),
+      hostname: d.dhcp_hostname,
+      protocols: d.protocols.join(','),
+      listening_ports: d.listening_ports.join(','),
+      peers: d.peers.length,
+      first_seen_ms: Math.round(d.first_seen * 1000),
+      last_seen_ms: Math.round(d.last_seen * 1000),
+      learning: d.learning,
+      class_source: d.class_source,
+    },
+    timestamp: ms(at),
+  };
+}
+
+/** Sensor/detector/sink health: counters and gauges of one component at one time. */
+export function healthPoint(component: string, sensor: string, runId: string, at: number, values: Record<string, number>): IPoint {
+  const fields: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) if (Number.isFinite(v)) fields[k] = v;
+  return { measurement: MEASUREMENT.health, tags: cleanTags({ component, sensor, run_id: runId }), fields, timestamp: ms(at) };
+}

@@ -1,0 +1,243 @@
+/**
+ * Batched, retrying InfluxDB 1.x writer (via `influx`; InfluxDB 2.x/3.x serve the same API on their v1-compatible
+ * endpoints). Modelled on influxdb-client-js' RetryBuffer:
+ *  - `write(points)` resolves once InfluxDB acknowledged those points, so a Kafka consumer can commit after it;
+ *  - network errors, 5xx, 429 and 503 are retried with exponential backoff (see `src/retry.ts`), forever, while
+ *    the buffer holds at most `max_buffer_points`; beyond that the OLDEST points are dropped, counted and logged;
+ *  - 4xx answers other than 429 (a field type conflict, a bad point) cannot be fixed by retrying: the batch's points
+ *    are counted as rejected and logged with InfluxDB's message, and the write resolves.
+ * `start()` creates the database and the retention policy when missing (retried like writes).
+ */
+import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
+import { ServiceError } from '../../errors.js';
+import { componentLogger } from '../../log.js';
+import { retryDelayMs, sleep, type RetryOptions } from '../../retry.js';
+
+export interface InfluxWriterOptions {
+  /** http(s)://host:port of the InfluxDB HTTP API. */
+  url: string;
+  database: string;
+  username: string;
+  password: string;
+  /** Retention policy created (as the default) when missing; empty string keeps the server's default `autogen`. */
+  retention_policy: string;
+  /** InfluxDB duration literal, e.g. `30d`, `52w`, `INF`. */
+  retention_duration: string;
+  /** Points per HTTP write. */
+  batch_points: number;
+  /** How long a partial batch may wait for more points. */
+  flush_interval_ms: number;
+  /** Upper bound on points waiting (in memory) during an outage. */
+  max_buffer_points: number;
+  /** Per-request timeout. */
+  timeout_ms: number;
+  retry: RetryOptions;
+}
+
+export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
+  database: 'wardwatch',
+  username: '',
+  password: '',
+  retention_policy: 'wardwatch_30d',
+  retention_duration: '30d',
+  batch_points: 5000,
+  flush_interval_ms: 1000,
+  max_buffer_points: 500_000,
+  timeout_ms: 10_000,
+  retry: { retries: Infinity, initial_delay_ms: 250, max_delay_ms: 15_000, multiplier: 2, jitter: 0.2 },
+};
+
+export interface InfluxWriterStats {
+  points_written: number;
+  points_buffered: number;
+  points_dropped: number;
+  points_rejected: number;
+  write_retries: number;
+  batches_written: number;
+}
+
+interface Pending {
+  points: IPoint[];
+  resolve: () => void;
+}
+
+function httpStatus(err: unknown): number | undefined {
+  const res = (err as { res?: { statusCode?: number } } | undefined)?.res;
+  return res?.statusCode;
+}
+
+/** Retrying helps for network errors (no status), 429 and 5xx. */
+export function isRetriableInfluxError(err: unknown): boolean {
+  const status = httpStatus(err);
+  if (status === undefined) return true;
+  return status === 429 || status >= 500;
+}
+
+export class InfluxWriter {
+  private readonly log = componentLogger('influx-writer');
+  readonly o: InfluxWriterOptions;
+  readonly client: InfluxDB;
+  private queue: Pending[] = [];
+  private queued = 0;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private outageSince = 0;
+  private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0 };
+
+  constructor(options: Partial<InfluxWriterOptions> & { url: string }) {
+    this.o = { ...DEFAULT_INFLUX_WRITER, ...options, retry: { ...DEFAULT_INFLUX_WRITER.retry, ...options.retry } };
+    const url = new URL(this.o.url);
+    const config: ISingleHostConfig = {
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 8086)),
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      database: this.o.database,
+      username: this.o.username || undefined,
+      password: this.o.password || undefined,
+      pool: { maxRetries: 0, requestTimeout: this.o.timeout_ms },
+    };
+    this.client = new InfluxDB(config);
+  }
+
+  private get where(): string {
+    return `influxdb ${this.o.url}/${this.o.database}`;
+  }
+
+  /** Creates the database and retention policy when missing. Retries while InfluxDB is unreachable. */
+  async start(): Promise<void> {
+    await this.retrying('create database', async () => {
+      const names = await this.client.getDatabaseNames();
+      if (!names.includes(this.o.database)) await this.client.createDatabase(this.o.database);
+      if (this.o.retention_policy) {
+        const rps = await this.client.showRetentionPolicies(this.o.database);
+        if (!rps.some((rp) => rp.name === this.o.retention_policy)) {
+          await this.client.createRetentionPolicy(this.o.retention_policy, {
+            database: this.o.database,
+            duration: this.o.retention_duration,
+            replication: 1,
+            isDefault: true,
+          });
+        }
+      }
+    });
+    this.log.info({ url: this.o.url, database: this.o.database, retention_policy: this.o.retention_policy || 'autogen' }, 'influxdb ready');
+  }
+
+  /** Queues points; resolves when they are written (or rejected by InfluxDB for good, or dropped for space). */
+  write(points: IPoint[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ServiceError(this.where, 'write after close()', { retriable: false }));
+    if (points.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.queue.push({ points, resolve });
+      this.queued += points.length;
+      this.enforceBound();
+      if (this.queued >= this.o.batch_points) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.o.flush_interval_ms);
+    });
+  }
+
+  /** Resolves when everything queued so far is written. */
+  async flush(): Promise<void> {
+    while (this.queued > 0 || this.running) {
+      this.kick();
+      await this.running;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Gives up: pending points are counted as dropped and their writes resolve; retries stop. For shutdown on a deadline. */
+  abort(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    let dropped = 0;
+    for (const p of this.queue) {
+      dropped += p.points.length;
+      p.resolve();
+    }
+    this.s.points_dropped += dropped;
+    if (dropped > 0) this.log.error({ dropped }, `DROPPED ${dropped} points: writer aborted with InfluxDB unreachable`);
+    this.queue = [];
+    this.queued -= dropped; // what remains is the batch in flight, settled by drain()
+  }
+
+  stats(): InfluxWriterStats {
+    return { ...this.s, points_buffered: this.queued };
+  }
+
+  private enforceBound(): void {
+    while (this.queued > this.o.max_buffer_points && this.queue.length > 1) {
+      const oldest = this.queue.shift()!;
+      this.queued -= oldest.points.length;
+      this.s.points_dropped += oldest.points.length;
+      this.log.error({ dropped: oldest.points.length, dropped_total: this.s.points_dropped, max_buffer_points: this.o.max_buffer_points }, `DROPPED ${oldest.points.length} points: InfluxDB buffer full`);
+      oldest.resolve();
+    }
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.running || this.queued === 0) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.queued > 0) this.timer ??= setTimeout(() => this.kick(), 0);
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      // Take whole pending writes up to about batch_points.
+      const take: Pending[] = [];
+      let n = 0;
+      while (this.queue.length && (n === 0 || n + this.queue[0]!.points.length <= this.o.batch_points)) {
+        const p = this.queue.shift()!;
+        take.push(p);
+        n += p.points.length;
+      }
+      const points = take.flatMap((p) => p.points);
+      try {
+        await this.retrying('write points', () => this.client.writePoints(points, { precision: 'ms' }), () => this.queued - n);
+        this.s.points_written += points.length;
+        this.s.batches_written++;
+      } catch (err) {
+        // Not retriable: InfluxDB refused these points.
+        this.s.points_rejected += points.length;
+        this.log.error({ err: err instanceof Error ? err.message : String(err), points: points.length, rejected_total: this.s.points_rejected }, 'InfluxDB rejected points');
+      }
+      this.queued -= n;
+      for (const p of take) p.resolve();
+    }
+  }
+
+  private async retrying<T>(what: string, fn: () => Promise<T>, pendingNow: () => number = () => this.queued): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed && attempt > 1) throw new ServiceError(this.where, `${what} abandoned: writer aborted`, { retriable: false, code: 'WW_INFLUX_ABORTED' });
+      try {
+        const result = await fn();
+        if (this.outageSince) {
+          this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: pendingNow() }, 'InfluxDB reachable again');
+          this.outageSince = 0;
+        }
+        return result;
+      } catch (err) {
+        if (!isRetriableInfluxError(err) || attempt > this.o.retry.retries) {
+          throw new ServiceError(this.where, `${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: false, code: 'WW_INFLUX_REJECTED' });
+        }
+        this.s.write_retries++;
+        if (!this.outageSince) {
+          this.outageSince = Date.now();
+          this.log.error({ err: err instanceof Error ? err.message : String(err), url: this.o.url }, `InfluxDB unreachable: ${what} will be retried`);
+        }
+        await sleep(retryDelayMs(attempt, this.o.retry));
+      }
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * On-call webhooks. Alerts are folded into incidents (one per device + kind): the first alert pages (`trigger`), later
+ * alerts of the same incident are throttled except for a `reminder` every `reminder_after_s` of packet time, and
+ * after `resolve_after_windows` consecutive normal windows of the device a `resolve` is sent.
+ *
+ * Each endpoint has its own format and secret. Delivery: POST with a timeout; network errors, 429 and 5xx are retried
+ * with exponential backoff and jitter (src/retry.ts); what still fails — or a 4xx — goes to the dead-letter file
+ * (JSONL, one line per undelivered notice, with the reason) so nothing is lost silently. Every request carries
+ * `X-Wardwatch-Delivery` (the same on retries) so a receiver can drop duplicates. Generic-format requests are signed:
+ * `X-Wardwatch-Signature: sha256=HEX(HMAC-SHA256(secret, "<X-Wardwatch-Timestamp>.<body>"))`.
+ * Secrets come from an environment variable or a file, and are never logged.
+ */
+import { createHmac } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Alert, WindowScore } from '../../records/alert.js';
+import { ConfigError } from '../../errors.js';
+import { componentLogger } from '../../log.js';
+import { retryDelayMs, sleep, type RetryOptions } from '../../retry.js';
+import {
+  genericBody,
+  incidentKey,
+  pagerdutyBody,
+  slackBody,
+  teamsBody,
+  type IncidentNotice,
+  type WebhookFormat,
+} from './format.js';
+
+export interface WebhookEndpoint {
+  /** Name used in logs, metrics and the dead-letter file. */
+  name: string;
+  url: string;
+  format: WebhookFormat;
+  /** Secret for the generic format's signature, or PagerDuty's routing key: from this environment variable ... */
+  secret_env: string;
+  /** ... or from this file (first line). */
+  secret_file: string;
+  timeout_ms: number;
+  retry: RetryOptions;
+  /** Extra request headers (e.g. an API gateway's key). */
+  headers: Record<string, string>;
+}
+
+export interface WebhookSinkOptions {
+  endpoints: WebhookEndpoint[];
+  /** Re-page an open incident after this much packet time. 0 disables reminders. */
+  reminder_after_s: number;
+  /** Consecutive normal windows (score < 1) of the device that resolve its open incidents. */
+  resolve_after_windows: number;
+  /** JSONL file for notices that could not be delivered. */
+  dead_letter_file: string;
+}
+
+export const DEFAULT_WEBHOOK_ENDPOINT: Omit<WebhookEndpoint, 'name' | 'url' | 'format'> = {
+  secret_env: '',
+  secret_file: '',
+  timeout_ms: 5000,
+  retry: { retries: 5, initial_delay_ms: 500, max_delay_ms: 30_000, multiplier: 2, jitter: 0.3 },
+  headers: {},
+};
+
+export const DEFAULT_WEBHOOK_SINK: WebhookSinkOptions = {
+  endpoints: [],
+  reminder_after_s: 3600,
+  resolve_after_windows: 6,
+  dead_letter_file: 'out/webhooks.dead-letter.jsonl',
+};
+
+export interface WebhookStats {
+  incidents_opened: number;
+  notices_sent: number;
+  notices_throttled: number;
+  delivery_retries: number;
+  dead_lettered: number;
+}
+
+interface Incident {
+  key: string;
+  last: Alert;
+  count: number;
+  last_notice_at: number;
+  normal_windows: number;
+}
+
+class Delivery extends Error {
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+function readSecret(ep: WebhookEndpoint): string {
+  if (ep.secret_env) {
+    const v = process.env[ep.secret_env];
+    if (!v) throw new ConfigError(`sinks.webhooks.${ep.name}.secret_env`, `environment variable ${ep.secret_env} is not set`);
+    return v;
+  }
+  if (ep.secret_file) {
+    try {
+      return readFileSync(ep.secret_file, 'utf8').split('\n')[0]!.trim();
+    } catch (err) {
+      throw new ConfigError(`sinks.webhooks.${ep.name}.secret_file`, `cannot read ${ep.secret_file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return '';
+}
+
+export function signGeneric(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export class WebhookSink {
+  private readonly log = componentLogger('webhook-sink');
+  private readonly o: WebhookSinkOptions;
+  private readonly secrets = new Map<string, string>();
+  private readonly incidents = new Map<string, Incident>();
+  private readonly s: WebhookStats = { incidents_opened: 0, notices_sent: 0, notices_throttled: 0, delivery_retries: 0, dead_lettered: 0 };
+
+  constructor(options: Partial<WebhookSinkOptions>) {
+    this.o = { ...DEFAULT_WEBHOOK_SINK, ...options, endpoints: (options.endpoints ?? []).map((e) => ({ ...DEFAULT_WEBHOOK_ENDPOINT, ...e })) };
+    for (const ep of this.o.endpoints) {
+      const secret = readSecret(ep);
+      if (ep.format === 'pagerduty' && !secret) throw new ConfigError(`sinks.webhooks.${ep.name}`, 'the pagerduty format needs its routing key in secret_env or secret_file');
+      this.secrets.set(ep.name, secret);
+    }
+  }
+
+  stats(): WebhookStats {
+    return { ...this.s };
+  }
+
+  /** Open incidents (device + kind), for status pages and tests. */
+  openIncidents(): string[] {
+    return [...this.incidents.keys()];
+  }
+
+  /** Alerts from the detector: pages new incidents, throttles the rest, reminds when due. */
+  async onAlerts(alerts: readonly Alert[]): Promise<void> {
+    for (const a of alerts) {
+      if (a.kind === 'new_device') continue; // informational: dashboards, not pages
+      const key = incidentKey(a);
+      const open = this.incidents.get(key);
+      if (!open) {
+        const inc: Incident = { key, last: a, count: 1, last_notice_at: a.ts, normal_windows: 0 };
+        this.incidents.set(key, inc);
+        this.s.incidents_opened++;
+        await this.notify({ event: 'trigger', incident_key: key, alert: a, at: a.ts, alert_count: 1 });
+        continue;
+      }
+      if (a.alert_id === open.last.alert_id) continue; // redelivered alert
+      open.last = a;
+      open.count++;
+      open.normal_windows = 0;
+      if (this.o.reminder_after_s > 0 && a.ts - open.last_notice_at >= this.o.reminder_after_s) {
+        open.last_notice_at = a.ts;
+        await this.notify({ event: 'reminder', incident_key: key, alert: a, at: a.ts, alert_count: open.count });
+      } else {
+        this.s.notices_throttled++;
+      }
+    }
+  }
+
+  /** Every scored window: consecutive normal windows resolve the device's open incidents. */
+  async onScores(scores: readonly WindowScore[]): Promise<void> {
+    if (this.incidents.size === 0) return;
+    for (const sc of scores) {
+      for (const inc of this.incidents.values()) {
+        if (inc.last.device_id !== sc.device_id || sc.window_start < inc.last.ts) continue;
+        if (!sc.learning && sc.score < 1) inc.normal_windows++;
+        else inc.normal_windows = 0;
+        if (inc.normal_windows >= this.o.resolve_after_windows) {
+          this.incidents.delete(inc.key);
+          await this.notify({ event: 'resolve', incident_key: inc.key, alert: inc.last, at: sc.window_end, alert_count: inc.count });
+        }
+      }
+    }
+  }
+
+  private async notify(n: IncidentNotice): Promise<void> {
+    await Promise.all(this.o.endpoints.map((ep) => this.deliver(ep, n)));
+  }
+
+  private async deliver(ep: WebhookEndpoint, n: IncidentNotice): Promise<void> {
+    const secret = this.secrets.get(ep.name) ?? '';
+    const payload =
+      ep.format === 'generic' ? genericBody(n) : ep.format === 'slack' ? slackBody(n) : ep.format === 'pagerduty' ? pagerdutyBody(n, secret) : teamsBody(n);
+    const body = JSON.stringify(payload);
+    const deliveryId = `${n.alert.alert_id}:${n.event}:${Math.round(n.at)}`;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'wardwatch-webhook/1',
+      'x-wardwatch-delivery': deliveryId,
+      'x-wardwatch-event': n.event,
+      ...ep.headers,
+    };
+    if (ep.format === 'generic' && secret) {
+      const ts = String(Math.floor(Date.now() / 1000));
+      headers['x-wardwatch-timestamp'] = ts;
+      headers['x-wardwatch-signature'] = signGeneric(secret, ts, body);
+    }
+    let lastError = '';
+    for (let attempt = 0; attempt <= ep.retry.retries; attempt++) {
+      if (attempt > 0) {
+        this.s.delivery_retries++;
+        await sleep(retryDelayMs(attempt, ep.retry));
+      }
+      try {
+        const res = await fetch(ep.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(ep.timeout_ms) });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) {
+          this.s.notices_sent++;
+          this.log.info({ endpoint: ep.name, event: n.event, incident: n.incident_key, status: res.status }, 'webhook delivered');
+          return;
+        }
+        const retriable = res.status === 429 || res.status >= 500;
+        throw new Delivery(`HTTP ${res.status}`, retriable);
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+        const retriable = err instanceof Delivery ? err.retriable : true; // network error or timeout
+        this.log.warn({ endpoint: ep.name, event: n.event, attempt: attempt + 1, error: lastError }, 'webhook delivery failed');
+        if (!retriable) break;
+      }
+    }
+    this.deadLetter(ep, n, body, lastError);
+  }
+
+  private deadLetter(ep: WebhookEndpoint, n: IncidentNotice, body: string, reason: string): void {
+    this.s.dead_lettered++;
+    const line = JSON.stringify({ at: new Date().toISOString(), endpoint: ep.name, url: ep.url, format: ep.format, event: n.event, incident_key: n.incident_key, reason, body: ep.format === 'pagerduty' ? body.replace(JSON.stringify(this.secrets.get(ep.name) ?? ''), '"[redacted]"') : body });
+    try {
+      mkdirSync(path.dirname(this.o.dead_letter_file), { recursive: true });
+      appendFileSync(this.o.dead_letter_file, `${line}\n`);
+      this.log.error({ endpoint: ep.name, event: n.event, incident: n.incident_key, reason, dead_letter_file: this.o.dead_letter_file }, 'webhook undeliverable: written to the dead-letter file');
+    } catch (err) {
+      this.log.error({ endpoint: ep.name, err, line }, 'webhook undeliverable AND the dead-letter file cannot be written');
+    }
+  }
+}

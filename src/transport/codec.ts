@@ -1,0 +1,194 @@
+/**
+ * Wire formats of the records wardwatch sends over a bus. Every message carries a `ww-format` header naming its
+ * codec and version, so a consumer can decode a mixed topic and reject (dead-letter) what it cannot read.
+ *
+ * Feature windows have two codecs; `binary` is the default (see BENCHMARKS.md, "feature window codec": smaller and
+ * faster than JSON, and exact — values are IEEE-754 float64, so a window decodes to the same numbers it was built from
+ * and replays give the same alerts whichever transport carried them).
+ *
+ * `ww-window-bin/1` layout (big-endian):
+ *   u8  codec version (1)           u16 feature_schema_version      u16 n = number of values
+ *   f64 window_start                f64 window_end
+ *   str device_id                   str sensor_id                   str run_id          (str = u16 byte length + UTF-8)
+ *   f64 × n values
+ *   u8  p, then p × str new_peers   u8 q, then q × u16 new_dst_ports
+ * Alerts and flow records are JSON (`ww-alert-json/1`, `ww-flow-json/1`): rarer, read by people and other tools.
+ */
+import { FEATURE_WINDOW_SCHEMA_VERSION, type FeatureWindow } from '../records/features.js';
+import { ALERT_SCHEMA_VERSION, type Alert } from '../records/alert.js';
+import { WardwatchError } from '../errors.js';
+
+export const FORMAT_HEADER = 'ww-format';
+export const WINDOW_BINARY = 'ww-window-bin/1';
+export const WINDOW_JSON = 'ww-window-json/1';
+export const ALERT_JSON = 'ww-alert-json/1';
+
+export type WindowCodecName = 'binary' | 'json';
+
+/** A message that cannot be decoded: goes to the dead-letter topic, never stops a consumer. */
+export class PoisonMessageError extends WardwatchError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('WW_MESSAGE_UNDECODABLE', message, options);
+  }
+}
+
+const MAX_STR = 0xffff;
+
+function strBytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function writeStr(buf: Buffer, off: number, s: string): number {
+  const n = buf.write(s, off + 2, 'utf8');
+  buf.writeUInt16BE(n, off);
+  return off + 2 + n;
+}
+
+export function encodeWindowBinary(w: FeatureWindow): Buffer {
+  const peers = w.new_peers.slice(0, 255);
+  const ports = w.new_dst_ports.slice(0, 255);
+  let size = 1 + 2 + 2 + 8 + 8 + 6 + strBytes(w.device_id) + strBytes(w.sensor_id) + strBytes(w.run_id) + 8 * w.values.length + 1 + 1 + 2 * ports.length;
+  for (const p of peers) size += 2 + strBytes(p);
+  for (const s of [w.device_id, w.sensor_id, w.run_id, ...peers]) if (strBytes(s) > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
+  const buf = Buffer.allocUnsafe(size);
+  let o = buf.writeUInt8(1, 0);
+  o = buf.writeUInt16BE(w.feature_schema_version, o);
+  o = buf.writeUInt16BE(w.values.length, o);
+  o = buf.writeDoubleBE(w.window_start, o);
+  o = buf.writeDoubleBE(w.window_end, o);
+  o = writeStr(buf, o, w.device_id);
+  o = writeStr(buf, o, w.sensor_id);
+  o = writeStr(buf, o, w.run_id);
+  for (const v of w.values) o = buf.writeDoubleBE(v, o);
+  o = buf.writeUInt8(peers.length, o);
+  for (const p of peers) o = writeStr(buf, o, p);
+  o = buf.writeUInt8(ports.length, o);
+  for (const p of ports) o = buf.writeUInt16BE(p, o);
+  return buf;
+}
+
+export function decodeWindowBinary(buf: Buffer): FeatureWindow {
+  let o = 0;
+  const need = (n: number): void => {
+    if (o + n > buf.length) throw new PoisonMessageError(`feature window truncated at byte ${o} of ${buf.length}`);
+  };
+  const str = (): string => {
+    need(2);
+    const n = buf.readUInt16BE(o);
+    need(2 + n);
+    const s = buf.toString('utf8', o + 2, o + 2 + n);
+    o += 2 + n;
+    return s;
+  };
+  need(21);
+  const version = buf.readUInt8(0);
+  if (version !== 1) throw new PoisonMessageError(`unknown feature window codec version ${version}`);
+  const feature_schema_version = buf.readUInt16BE(1);
+  const n = buf.readUInt16BE(3);
+  const window_start = buf.readDoubleBE(5);
+  const window_end = buf.readDoubleBE(13);
+  o = 21;
+  const device_id = str();
+  const sensor_id = str();
+  const run_id = str();
+  need(8 * n);
+  const values = new Array<number>(n);
+  for (let i = 0; i < n; i++, o += 8) values[i] = buf.readDoubleBE(o);
+  need(1);
+  const np = buf.readUInt8(o++);
+  const new_peers: string[] = [];
+  for (let i = 0; i < np; i++) new_peers.push(str());
+  need(1);
+  const nq = buf.readUInt8(o++);
+  need(2 * nq);
+  const new_dst_ports: number[] = [];
+  for (let i = 0; i < nq; i++, o += 2) new_dst_ports.push(buf.readUInt16BE(o));
+  if (o !== buf.length) throw new PoisonMessageError(`feature window has ${buf.length - o} trailing bytes`);
+  if (!device_id) throw new PoisonMessageError('feature window without device_id');
+  return {
+    schema_version: FEATURE_WINDOW_SCHEMA_VERSION,
+    feature_schema_version,
+    device_id,
+    sensor_id,
+    run_id,
+    window_start,
+    window_end,
+    values,
+    new_peers,
+    new_dst_ports,
+  };
+}
+
+export function encodeWindowJson(w: FeatureWindow): Buffer {
+  return Buffer.from(JSON.stringify(w), 'utf8');
+}
+
+export function decodeWindowJson(buf: Buffer): FeatureWindow {
+  let w: unknown;
+  try {
+    w = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new PoisonMessageError('feature window is not valid JSON', { cause: err });
+  }
+  const version = (w as { schema_version?: unknown } | null)?.schema_version;
+  if (version !== FEATURE_WINDOW_SCHEMA_VERSION) throw new PoisonMessageError(`feature window schema_version ${String(version)} is not ${FEATURE_WINDOW_SCHEMA_VERSION}`);
+  if (!isWindow(w)) throw new PoisonMessageError('JSON is not a feature window (missing or mistyped fields)');
+  return w;
+}
+
+function isWindow(x: unknown): x is FeatureWindow {
+  if (!x || typeof x !== 'object') return false;
+  const w = x as Record<string, unknown>;
+  return (
+    typeof w['device_id'] === 'string' &&
+    w['device_id'] !== '' &&
+    typeof w['window_start'] === 'number' &&
+    typeof w['window_end'] === 'number' &&
+    typeof w['feature_schema_version'] === 'number' &&
+    Array.isArray(w['values']) &&
+    (w['values'] as unknown[]).every((v) => typeof v === 'number') &&
+    Array.isArray(w['new_peers']) &&
+    Array.isArray(w['new_dst_ports']) &&
+    typeof w['sensor_id'] === 'string' &&
+    typeof w['run_id'] === 'string'
+  );
+}
+
+export interface EncodedMessage {
+  key: string;
+  value: Buffer;
+  format: string;
+}
+
+export function encodeWindow(w: FeatureWindow, codec: WindowCodecName = 'binary'): EncodedMessage {
+  return codec === 'binary'
+    ? { key: w.device_id, value: encodeWindowBinary(w), format: WINDOW_BINARY }
+    : { key: w.device_id, value: encodeWindowJson(w), format: WINDOW_JSON };
+}
+
+/** Decodes a window by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
+export function decodeWindow(value: Buffer | null, format: string | undefined): FeatureWindow {
+  if (!value) throw new PoisonMessageError('message has no value');
+  if (format === WINDOW_BINARY) return decodeWindowBinary(value);
+  if (format === WINDOW_JSON) return decodeWindowJson(value);
+  throw new PoisonMessageError(`unknown message format '${format ?? '(none)'}'`);
+}
+
+export function encodeAlert(a: Alert): EncodedMessage {
+  return { key: a.device_id, value: Buffer.from(JSON.stringify(a), 'utf8'), format: ALERT_JSON };
+}
+
+export function decodeAlert(value: Buffer | null, format: string | undefined): Alert {
+  if (!value) throw new PoisonMessageError('message has no value');
+  if (format !== ALERT_JSON) throw new PoisonMessageError(`unknown alert format '${format ?? '(none)'}'`);
+  let a: unknown;
+  try {
+    a = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    throw new PoisonMessageError('alert is not valid JSON', { cause: err });
+  }
+  if (!a || typeof a !== 'object' || (a as Alert).schema_version !== ALERT_SCHEMA_VERSION || typeof (a as Alert).alert_id !== 'string') {
+    throw new PoisonMessageError('JSON is not an alert of schema version 1');
+  }
+  return a as Alert;
+}

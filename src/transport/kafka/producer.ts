@@ -1,0 +1,247 @@
+/**
+ * Sensor → Kafka. Feature windows are encoded (binary by default), keyed by device id (one device → one partition →
+ * in order), and sent in batches by one sender loop with an idempotent producer, acks=all and one request in flight.
+ *
+ * When the broker is unreachable nothing is lost: windows wait in memory up to `memory_buffer_bytes`, then go to the
+ * on-disk spool (`spool_dir`, up to `spool_max_bytes`); everything is delivered, oldest first, when the broker is
+ * back. Only a full spool drops windows, and each drop is counted and logged as an error.
+ */
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import type { FeatureWindow } from '../../records/features.js';
+import { componentLogger } from '../../log.js';
+import { sleep } from '../../retry.js';
+import type { WindowProducer, WindowProducerStats } from '../bus.js';
+import { FORMAT_HEADER, encodeWindow, type EncodedMessage, type WindowCodecName } from '../codec.js';
+import { DiskSpool } from './spool.js';
+import { kafkaFailure } from './client.js';
+
+/** Errors retrying cannot fix: the broker answered, and said no to this content (size, corrupt record, ...). */
+function isRefusedForGood(err: unknown): boolean {
+  const e = err as { retriable?: boolean; type?: string; cause?: { type?: string; retriable?: boolean } } | undefined;
+  const type = e?.type ?? e?.cause?.type;
+  return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' || type === 'CORRUPT_MESSAGE' || type === 'INVALID_RECORD';
+}
+
+export interface WindowProducerOptions {
+  topic: string;
+  codec: WindowCodecName;
+  /** Messages per produce request. */
+  batch_max_messages: number;
+  /**
+   * Encoded bytes per produce request. Keep it under the broker's `message.max.bytes` (1 MiB by default): a batch
+   * the broker refuses as too large is split in halves, and a single window it refuses for good is dropped (counted).
+   */
+  batch_max_bytes: number;
+  /** How long the sender waits for more windows before sending a partial batch. */
+  linger_ms: number;
+  compression: 'gzip' | 'none';
+  /** Encoded bytes kept in memory while the broker is unreachable, before spooling to disk. */
+  memory_buffer_bytes: number;
+  /** On-disk spool folder; empty string disables spooling (then a full memory buffer drops). */
+  spool_dir: string;
+  spool_max_bytes: number;
+  /** Backoff between failed sends: doubles from initial to max. */
+  retry_initial_ms: number;
+  retry_max_ms: number;
+}
+
+export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
+  codec: 'binary',
+  batch_max_messages: 2000,
+  batch_max_bytes: 768 * 1024,
+  linger_ms: 20,
+  compression: 'gzip',
+  memory_buffer_bytes: 32 * 1024 * 1024,
+  spool_dir: '',
+  spool_max_bytes: 1024 * 1024 * 1024,
+  retry_initial_ms: 200,
+  retry_max_ms: 5000,
+};
+
+export class KafkaWindowProducer implements WindowProducer {
+  private readonly log = componentLogger('kafka-producer');
+  private readonly o: WindowProducerOptions;
+  private readonly producer: Producer;
+  private readonly spool: DiskSpool | undefined;
+  private mem: EncodedMessage[] = [];
+  private memHead = 0;
+  private memBytes = 0;
+  private connected = false;
+  private closing = false;
+  private inFlight = 0;
+  private wake: (() => void) | undefined;
+  private readonly loop: Promise<void>;
+  private outageSince = 0;
+  private readonly s: WindowProducerStats = { enqueued: 0, produced: 0, buffered: 0, spooled: 0, spool_pending: 0, dropped: 0, send_retries: 0 };
+
+  constructor(
+    kafka: Kafka,
+    private readonly brokers: string[],
+    options: Partial<WindowProducerOptions> & { topic: string },
+  ) {
+    this.o = { ...DEFAULT_WINDOW_PRODUCER, ...options };
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.spool = this.o.spool_dir ? new DiskSpool({ dir: this.o.spool_dir, max_bytes: this.o.spool_max_bytes, segment_bytes: 16 * 1024 * 1024 }) : undefined;
+    if (this.spool && this.spool.pending > 0) {
+      this.log.warn({ pending: this.spool.pending, spool_dir: this.o.spool_dir }, 'spool holds windows from a previous run: sending them first');
+    }
+    this.loop = this.run();
+  }
+
+  enqueue(windows: readonly FeatureWindow[]): void {
+    if (this.closing) throw new Error('kafka producer: enqueue after close()');
+    const toSpool: EncodedMessage[] = [];
+    for (const w of windows) {
+      this.s.enqueued++;
+      let m: EncodedMessage;
+      try {
+        m = encodeWindow(w, this.o.codec);
+      } catch (err) {
+        this.drop(1, `window of ${w.device_id} cannot be encoded: ${(err as Error).message}`);
+        continue;
+      }
+      const spooling = this.spool !== undefined && (this.spool.pending > 0 || toSpool.length > 0 || this.memBytes + m.value.length > this.o.memory_buffer_bytes);
+      if (spooling) {
+        toSpool.push(m);
+      } else if (this.memBytes + m.value.length > this.o.memory_buffer_bytes) {
+        this.drop(1, 'memory buffer full and no spool configured');
+      } else {
+        this.mem.push(m);
+        this.memBytes += m.value.length;
+      }
+    }
+    if (toSpool.length && this.spool) {
+      const written = this.spool.append(toSpool);
+      this.s.spooled += written;
+      if (written < toSpool.length) this.drop(toSpool.length - written, 'spool full');
+    }
+    this.wake?.();
+  }
+
+  async flush(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending() > 0 || this.inFlight > 0) {
+      if (Date.now() > deadline) {
+        throw kafkaFailure(this.brokers, `flush to ${this.o.topic}`, new Error(`${this.pending()} windows still undelivered after ${timeoutMs} ms`));
+      }
+      this.wake?.();
+      await sleep(10);
+    }
+  }
+
+  async close(timeoutMs = 30_000): Promise<void> {
+    try {
+      await this.flush(timeoutMs);
+    } catch (err) {
+      this.log.error({ err, pending: this.pending() }, 'closing with undelivered windows (they stay in the spool when one is configured)');
+      // Move what is still in memory to the spool so a restart delivers it.
+      if (this.spool) {
+        const rest = this.mem.slice(this.memHead);
+        this.mem = [];
+        this.memHead = this.memBytes = 0;
+        const written = this.spool.append(rest);
+        this.s.spooled += written;
+        if (written < rest.length) this.drop(rest.length - written, 'spool full at shutdown');
+      }
+    }
+    this.closing = true;
+    this.wake?.();
+    await this.loop;
+    this.spool?.close();
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  stats(): WindowProducerStats {
+    return { ...this.s, buffered: this.mem.length - this.memHead, spool_pending: this.spool?.pending ?? 0 };
+  }
+
+  private pending(): number {
+    return this.mem.length - this.memHead + (this.spool?.pending ?? 0);
+  }
+
+  private drop(n: number, reason: string): void {
+    this.s.dropped += n;
+    this.log.error({ dropped: n, dropped_total: this.s.dropped, reason, topic: this.o.topic }, `DROPPED ${n} feature windows: ${reason}`);
+  }
+
+  /** Removes a delivered (or given-up) batch from the head of memory or spool. */
+  private acknowledge(fromMemory: boolean, batch: readonly EncodedMessage[]): void {
+    if (!fromMemory) {
+      this.spool!.commit(batch.length);
+      return;
+    }
+    this.memHead += batch.length;
+    for (const m of batch) this.memBytes -= m.value.length;
+    if (this.memHead > 10_000 && this.memHead * 2 > this.mem.length) {
+      this.mem = this.mem.slice(this.memHead);
+      this.memHead = 0;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.o.retry_initial_ms;
+    /** Lowered when the broker refuses a batch for good (e.g. too large), restored after a success. */
+    let splitLimit = Number.MAX_SAFE_INTEGER;
+    while (!this.closing) {
+      if (this.pending() === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+        this.wake = undefined;
+        continue;
+      }
+      if (this.mem.length - this.memHead < this.o.batch_max_messages && !(this.spool && this.spool.pending > 0) && this.o.linger_ms > 0) {
+        await sleep(this.o.linger_ms);
+      }
+      const fromMemory = this.mem.length - this.memHead > 0;
+      const limit = Math.max(1, Math.min(this.o.batch_max_messages, splitLimit));
+      const candidates = fromMemory ? this.mem.slice(this.memHead, this.memHead + limit) : this.spool!.peek(limit);
+      let bytes = 0;
+      let take = 0;
+      while (take < candidates.length && (take === 0 || bytes + candidates[take]!.value.length <= this.o.batch_max_bytes)) bytes += candidates[take++]!.value.length;
+      const batch = candidates.slice(0, take);
+      this.inFlight = batch.length;
+      try {
+        if (!this.connected) {
+          await this.producer.connect();
+          this.connected = true;
+        }
+        await this.producer.send({
+          topic: this.o.topic,
+          acks: -1,
+          compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          messages: batch.map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })),
+        });
+        this.acknowledge(fromMemory, batch);
+        this.s.produced += batch.length;
+        splitLimit = Number.MAX_SAFE_INTEGER;
+        if (this.outageSince) {
+          this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: this.pending() }, 'broker reachable again: delivering buffered windows');
+          this.outageSince = 0;
+        }
+        backoff = this.o.retry_initial_ms;
+      } catch (err) {
+        if (isRefusedForGood(err)) {
+          if (batch.length > 1) {
+            splitLimit = Math.ceil(batch.length / 2);
+            this.log.warn({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err), batch: batch.length }, 'broker refused the batch: retrying in halves');
+          } else {
+            this.acknowledge(fromMemory, batch);
+            this.drop(1, `broker refused the window for good: ${(err as Error).message}`);
+          }
+          continue;
+        }
+        this.s.send_retries++;
+        if (!this.outageSince) {
+          this.outageSince = Date.now();
+          this.log.error({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err) }, 'broker unreachable: buffering windows');
+        }
+        await sleep(backoff);
+        backoff = Math.min(this.o.retry_max_ms, backoff * 2);
+      } finally {
+        this.inFlight = 0;
+      }
+    }
+  }
+}

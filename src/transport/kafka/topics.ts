@@ -1,0 +1,61 @@
+/**
+ * Topic names and creation. Names are `<prefix><name>`; topics are created with the admin client when missing,
+ * with partitions, replication factor and retention from config. Existing topics are left as they are.
+ */
+import type { Admin } from 'kafkajs';
+
+export interface TopicOptions {
+  /** Prepended to every topic name, e.g. `hospital-a.` */
+  prefix: string;
+  features: string;
+  alerts: string;
+  flows: string;
+  dead_letter: string;
+  partitions: number;
+  replication_factor: number;
+  retention_ms: number;
+}
+
+export const DEFAULT_TOPICS: TopicOptions = {
+  prefix: 'wardwatch.',
+  features: 'features',
+  alerts: 'alerts',
+  flows: 'flows',
+  dead_letter: 'dead-letter',
+  partitions: 6,
+  replication_factor: 1,
+  retention_ms: 7 * 24 * 3600 * 1000,
+};
+
+export interface TopicNames {
+  features: string;
+  alerts: string;
+  flows: string;
+  dead_letter: string;
+}
+
+export function topicNames(o: TopicOptions = DEFAULT_TOPICS): TopicNames {
+  return {
+    features: o.prefix + o.features,
+    alerts: o.prefix + o.alerts,
+    flows: o.prefix + o.flows,
+    dead_letter: o.prefix + o.dead_letter,
+  };
+}
+
+/** Creates the missing ones of `names`; returns the names it created. */
+export async function ensureTopics(admin: Admin, names: string[], o: TopicOptions = DEFAULT_TOPICS): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = names.filter((n) => !existing.has(n));
+  if (missing.length === 0) return [];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: o.partitions,
+      replicationFactor: o.replication_factor,
+      configEntries: [{ name: 'retention.ms', value: String(o.retention_ms) }],
+    })),
+  });
+  return missing;
+}

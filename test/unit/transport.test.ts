@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  decodeWindow,
+  decodeWindowBinary,
+  encodeWindow,
+  encodeWindowBinary,
+  PoisonMessageError,
+  WINDOW_BINARY,
+  WINDOW_JSON,
+} from '../../src/transport/codec.js';
+import { DiskSpool } from '../../src/transport/kafka/spool.js';
+import { MemoryBus } from '../../src/transport/memory/bus.js';
+import type { FeatureWindow } from '../../src/records/features.js';
+import { makeWindows } from '../support/windows.js';
+
+describe('transport codec', () => {
+  const windows = makeWindows(5, 20, 7);
+
+  it('binary and JSON both round-trip windows exactly (float64 values, strings, peers, ports)', () => {
+    for (const w of windows) {
+      for (const codec of ['binary', 'json'] as const) {
+        const m = encodeWindow(w, codec);
+        assert.equal(m.key, w.device_id);
+        assert.deepEqual(decodeWindow(m.value, m.format), w);
+      }
+    }
+  });
+
+  it('binary is smaller than JSON', () => {
+    const bin = windows.reduce((n, w) => n + encodeWindow(w, 'binary').value.length, 0);
+    const json = windows.reduce((n, w) => n + encodeWindow(w, 'json').value.length, 0);
+    assert.ok(bin < json * 0.7, `binary ${bin} B vs JSON ${json} B`);
+  });
+
+  it('rejects truncated, padded, unknown and garbage messages as poison', () => {
+    const good = encodeWindowBinary(windows[0]!);
+    for (let cut = 0; cut < good.length; cut += 7) {
+      assert.throws(() => decodeWindowBinary(good.subarray(0, cut)), PoisonMessageError, `cut at ${cut}`);
+    }
+    assert.throws(() => decodeWindowBinary(Buffer.concat([good, Buffer.from([0])])), /trailing/);
+    const badVersion = Buffer.from(good);
+    badVersion[0] = 9;
+    assert.throws(() => decodeWindowBinary(badVersion), /codec version 9/);
+    assert.throws(() => decodeWindow(Buffer.from('{"device_id":1}'), WINDOW_JSON), PoisonMessageError);
+    assert.throws(() => decodeWindow(Buffer.from('not json'), WINDOW_JSON), PoisonMessageError);
+    assert.throws(() => decodeWindow(good, 'text/plain'), /unknown message format/);
+    assert.throws(() => decodeWindow(null, WINDOW_BINARY), /no value/);
+  });
+});
+
+describe('DiskSpool', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'ww-spool-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const msgs = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ key: `k${(from + i) % 3}`, format: WINDOW_BINARY, value: Buffer.from(`value-${from + i}`) }));
+
+  it('is FIFO across segments and deletes what was sent', () => {
+    const spool = new DiskSpool({ dir, max_bytes: 1 << 20, segment_bytes: 200 });
+    assert.equal(spool.append(msgs(0, 50)), 50);
+    assert.equal(spool.append(msgs(50, 50)), 50);
+    assert.equal(spool.pending, 100);
+    const seen: string[] = [];
+    while (spool.pending > 0) {
+      const batch = spool.peek(17);
+      assert.ok(batch.length > 0);
+      seen.push(...batch.map((m) => m.value.toString()));
+      spool.commit();
+      if (seen.length === 34) spool.append(msgs(100, 10)); // appends while draining stay behind the older ones
+    }
+    assert.deepEqual(seen, Array.from({ length: 110 }, (_, i) => `value-${i}`));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.wws')), []);
+    spool.close();
+  });
+
+  it('survives a restart: a new spool on the same folder resumes after the last commit', () => {
+    const a = new DiskSpool({ dir, max_bytes: 1 << 20, segment_bytes: 100 });
+    a.append(msgs(0, 30));
+    a.peek(12);
+    a.commit();
+    a.peek(5); // read but not acknowledged: must be sent again
+    a.close();
+    const b = new DiskSpool({ dir, max_bytes: 1 << 20, segment_bytes: 100 });
+    assert.equal(b.pending, 18);
+    assert.deepEqual(b.peek(100).map((m) => m.value.toString()), Array.from({ length: 18 }, (_, i) => `value-${12 + i}`));
+    b.close();
+  });
+
+  it('stops at max_bytes and reports how many fitted', () => {
+    const spool = new DiskSpool({ dir, max_bytes: 300, segment_bytes: 1 << 20 });
+    const fitted = spool.append(msgs(0, 100));
+    assert.ok(fitted > 0 && fitted < 100, `fitted ${fitted}`);
+    assert.ok(spool.pendingBytes <= 300);
+    spool.close();
+  });
+});
+
+describe('MemoryBus (embedded default)', () => {
+  it('delivers every window once, in order per device, after start()', async () => {
+    const bus = new MemoryBus({ batch_max_windows: 7 });
+    const windows = makeWindows(4, 25, 3);
+    bus.enqueue(windows.slice(0, 40)); // before the consumer exists: kept
+    const got: FeatureWindow[] = [];
+    await bus.start((batch) => {
+      got.push(...batch);
+      return Promise.resolve();
+    });
+    bus.enqueue(windows.slice(40));
+    await bus.flush();
+    assert.deepEqual(got, windows);
+    assert.equal(bus.stats().processed, 100);
+  });
+
+  it('redelivers a batch whose handler failed (at-least-once)', async () => {
+    const bus = new MemoryBus({ batch_max_windows: 10 });
+    const windows = makeWindows(1, 30, 4);
+    const got: number[] = [];
+    let failOnce = true;
+    await bus.start((batch) => {
+      if (failOnce && batch[0]!.window_start === windows[10]!.window_start) {
+        failOnce = false;
+        return Promise.reject(new Error('sink down'));
+      }
+      got.push(...batch.map((w) => w.window_start));
+      return Promise.resolve();
+    });
+    bus.enqueue(windows);
+    await assert.rejects(bus.flush(), /sink down/);
+    await bus.flush();
+    assert.deepEqual(got, windows.map((w) => w.window_start));
+    assert.equal(bus.stats().handler_errors, 1);
+  });
+
+  it('is bounded: beyond max_buffered windows are counted as dropped', () => {
+    const bus = new MemoryBus({ max_buffered: 10 });
+    bus.enqueue(makeWindows(1, 15));
+    assert.equal(bus.stats().dropped, 5);
+    assert.equal(bus.stats().buffered, 10);
+  });
+});
