@@ -57,7 +57,7 @@ for (const c of CANDIDATES) {
     const cpu = process.cpuUsage(c0);
     const cpuS = (cpu.user + cpu.system) / 1e6;
     const det = await Detector.open(config, new ModelStore(dir));
-    const benignAlerts = (await det.score(heldout, inventory)).filter((a) => a.kind === 'anomaly').length;
+    const benignAlerts = (await det.score(heldout, inventory)).alerts.filter((a) => a.kind === 'anomaly').length;
     const overShare = det.counters.get('windows_over_threshold') / heldout.length;
     const perKind: Record<string, { median_score: number; delay_windows: number | null }> = {};
     for (const kind of ANOMALY_KINDS) {
@@ -66,7 +66,7 @@ for (const c of CANDIDATES) {
       await d2.score(base.slice(0, 30), inventory);
       const attack = base.slice(30, 40).map((w) => withAnomaly(w, kind));
       const scores = r.model.scoreRows(attack.map((w) => w.values)).scores;
-      const alerts = (await d2.score(attack, inventory)).filter((a) => a.kind === 'anomaly');
+      const alerts = (await d2.score(attack, inventory)).alerts.filter((a) => a.kind === 'anomaly');
       const firstTs = alerts[0]?.ts;
       perKind[kind] = {
         median_score: median(Array.from(scores)),

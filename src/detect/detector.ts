@@ -26,6 +26,7 @@ import {
   type FeatureWindow,
   type InventoryEntry,
   type Severity,
+  type WindowScore,
 } from '../records/index.js';
 import type { DetectConfig } from './config.js';
 import { alertId, KOfN } from './incident.js';
@@ -49,6 +50,7 @@ type DetectorCounter =
   | 'alerts_anomaly'
   | 'alerts_new_device'
   | 'alerted_ranges_dropped'
+  | 'state_entries_invalid'
   | 'models_loaded'
   | 'model_load_errors';
 
@@ -59,6 +61,23 @@ interface DeviceState {
   announced: boolean;
   /** Open incident, if any. */
   incident?: { id: string; since: number; severity: Severity; peers: Set<string>; ports: Set<number>; range: AlertedRange };
+}
+
+/** What one `score` call produced: the alerts it raised and a verdict for every window it accepted. */
+export interface DetectorOutput {
+  alerts: Alert[];
+  /** One per accepted window, in time order; `learning: true` (score NaN) while no model scores the device. */
+  scores: WindowScore[];
+}
+
+/** Serialized per-device state (K-of-N flags, open incident, learning bookkeeping), version 1, JSON. */
+interface DeviceStateV1 {
+  v: 1;
+  windows_seen: number;
+  last_start: number | null;
+  announced: boolean;
+  kofn: { flags: boolean[]; starts: number[]; since: number | null };
+  incident: { id: string; since: number; until: number; severity: Severity; peers: string[]; ports: number[] } | null;
 }
 
 export interface DeviceStatus {
@@ -78,6 +97,7 @@ export class Detector {
   private readonly models = new Map<string, BaselineModel>();
   private readonly devices = new Map<string, DeviceState>();
   private readonly alerted: AlertedRange[] = [];
+  private readonly dirty = new Set<string>();
   private generation = '';
   private lastCheck = -Infinity;
 
@@ -148,12 +168,13 @@ export class Detector {
   }
 
   /**
-   * Score a batch of windows (any devices, any order within a device); returns the alerts it raised.
-   * `observe` (optional) sees every scored window's score and model label (evaluation, dashboards).
+   * Score a batch of windows (any devices, any order within a device): the alerts it raised and a `WindowScore` for
+   * every accepted window (learning-mode windows included, with score NaN).
    */
-  async score(windows: readonly FeatureWindow[], inventory: InventoryLookup, observe?: (w: FeatureWindow, score: number, model: string) => void): Promise<Alert[]> {
+  async score(windows: readonly FeatureWindow[], inventory: InventoryLookup): Promise<DetectorOutput> {
     await this.reloadIfChanged();
     const alerts: Alert[] = [];
+    const scores: WindowScore[] = [];
     const sorted = [...windows].sort((a, b) => a.window_start - b.window_start);
     // Group by the model that scores each window; learning-mode windows only update bookkeeping.
     const groups = new Map<BaselineModel, FeatureWindow[]>();
@@ -174,10 +195,12 @@ export class Detector {
       }
       st.last_start = w.window_start;
       st.windows_seen++;
+      this.dirty.add(w.device_id);
       const inv = inventory(w.device_id);
       const model = this.modelFor(w.device_id, st.windows_seen, inv?.device_class);
       if (model === undefined) {
         this.counters.add('windows_learning');
+        scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score: NaN, threshold: 0, model: '', learning: true });
         if (!st.announced && !this.models.has(`device:${w.device_id}`)) {
           st.announced = true;
           alerts.push(this.newDeviceAlert(w, inv));
@@ -203,7 +226,7 @@ export class Detector {
     for (const { w, model, batch, i } of scored) {
       const st = this.devices.get(w.device_id) as DeviceState;
       const score = batch.scores[i] as number;
-      observe?.(w, score, model.label);
+      scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score, threshold: model.threshold, model: model.label, learning: false });
       const over = score > 1;
       if (over) this.counters.add('windows_over_threshold');
       const step = st.kofn.push(w.window_start, over);
@@ -235,7 +258,69 @@ export class Detector {
       const top = model.explain(batch, i, w.values);
       alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top));
     }
-    return alerts;
+    scores.sort((a, b) => a.window_start - b.window_start);
+    return { alerts, scores };
+  }
+
+  /**
+   * State of the devices touched since the last call (K-of-N flags, open incident, learning bookkeeping), to be written
+   * to the per-device state store before the batch's offsets are committed. Clears the touched set.
+   */
+  takeDirtyState(): Map<string, Buffer> {
+    const out = this.exportState(this.dirty);
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Serialized state of the given devices (all known devices by default). */
+  exportState(deviceIds: Iterable<string> = this.devices.keys()): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    for (const id of deviceIds) {
+      const st = this.devices.get(id);
+      if (!st) continue;
+      const s: DeviceStateV1 = {
+        v: 1,
+        windows_seen: st.windows_seen,
+        last_start: Number.isFinite(st.last_start) ? st.last_start : null,
+        announced: st.announced,
+        kofn: st.kofn.toState(),
+        incident: st.incident
+          ? { id: st.incident.id, since: st.incident.since, until: st.incident.range.until, severity: st.incident.severity, peers: [...st.incident.peers], ports: [...st.incident.ports] }
+          : null,
+      };
+      out.set(id, Buffer.from(JSON.stringify(s)));
+    }
+    return out;
+  }
+
+  /** Restore devices' state (a partition moved to this detector). Undecodable entries are counted and skipped. */
+  restoreState(entries: ReadonlyMap<string, Buffer>): number {
+    let restored = 0;
+    for (const [id, buf] of entries) {
+      let s: DeviceStateV1;
+      try {
+        s = JSON.parse(buf.toString('utf8')) as DeviceStateV1;
+        if (s.v !== 1) throw new Error(`state version ${String(s.v)}`);
+      } catch (err) {
+        this.counters.add('state_entries_invalid');
+        log.warn({ device_id: id, err: (err as Error).message }, 'detector state entry skipped');
+        continue;
+      }
+      const st: DeviceState = {
+        windows_seen: s.windows_seen,
+        last_start: s.last_start ?? -Infinity,
+        announced: s.announced,
+        kofn: KOfN.fromState(this.config.alert_k, this.config.alert_n, s.kofn),
+      };
+      if (s.incident) {
+        const range = { device_id: id, since: s.incident.since, until: s.incident.until };
+        this.alerted.push(range);
+        st.incident = { id: s.incident.id, since: s.incident.since, severity: s.incident.severity, peers: new Set(s.incident.peers), ports: new Set(s.incident.ports), range };
+      }
+      this.devices.set(id, st);
+      restored++;
+    }
+    return restored;
   }
 
   private identity(w: FeatureWindow, inv: ReturnType<InventoryLookup>) {
@@ -251,7 +336,6 @@ export class Detector {
   private newDeviceAlert(w: FeatureWindow, inv: ReturnType<InventoryLookup>): Alert {
     this.counters.add('alerts_new_device');
     const since = inv?.first_seen ?? w.window_start;
-    const who = inv?.name || w.device_id;
     return {
       schema_version: ALERT_SCHEMA_VERSION,
       alert_id: alertId(w.device_id, 'new_device', since),
@@ -264,7 +348,7 @@ export class Detector {
       threshold: 0,
       windows_over: 0,
       windows_considered: 0,
-      summary: `New device ${who}${inv?.vendor ? ` (${inv.vendor})` : ''}: learning its baseline, no anomaly alerts until ${this.config.learning_min_windows} windows are seen.`,
+      summary: `new device${inv?.vendor ? ` (${inv.vendor})` : ''}: learning its baseline, no anomaly alerts until ${this.config.learning_min_windows} windows are seen`,
       top_features: [],
       new_peers: w.new_peers.slice(0, MAX_LIST),
       new_dst_ports: w.new_dst_ports.slice(0, MAX_LIST),
@@ -286,8 +370,6 @@ export class Detector {
     top: FeatureContribution[],
   ): Alert {
     this.counters.add('alerts_anomaly');
-    const who = inv?.name || w.device_id;
-    const cls = inv?.device_class ?? 'unknown';
     const what = top.slice(0, 2).map((c) => c.text).join('; ') || 'behaviour differs from its baseline';
     return {
       schema_version: ALERT_SCHEMA_VERSION,
@@ -301,7 +383,7 @@ export class Detector {
       threshold: model.threshold,
       windows_over: over,
       windows_considered: considered,
-      summary: `${who} (${cls}): ${what} — score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold`,
+      summary: `${what} (score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold)`,
       top_features: top,
       new_peers: [...inc.peers],
       new_dst_ports: [...inc.ports],

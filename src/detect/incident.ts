@@ -28,6 +28,20 @@ export class KOfN {
     readonly n: number,
   ) {}
 
+  /** Serializable state (for the per-device detector state that follows the Kafka partition). */
+  toState(): { flags: boolean[]; starts: number[]; since: number | null } {
+    return { flags: [...this.flags], starts: [...this.starts], since: this.incidentSince ?? null };
+  }
+
+  static fromState(k: number, n: number, s: { flags: boolean[]; starts: number[]; since: number | null }): KOfN {
+    const r = new KOfN(k, n);
+    const keep = Math.min(s.flags.length, s.starts.length, n);
+    r.flags.push(...s.flags.slice(-keep));
+    r.starts.push(...s.starts.slice(-keep));
+    r.incidentSince = s.since ?? undefined;
+    return r;
+  }
+
   get open(): boolean {
     return this.incidentSince !== undefined;
   }

@@ -87,7 +87,9 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
 
   it('raises no anomaly alert on a held-out benign day-part of the same device', async () => {
     const det = await Detector.open(config, store);
-    const alerts = await det.score(heldout, inventory);
+    const { alerts, scores } = await det.score(heldout, inventory);
+    assert.equal(scores.length, heldout.length);
+    assert.ok(scores.every((x) => !x.learning && x.model === `device:${PUMP}@v1` && Number.isFinite(x.score) && x.threshold > 0));
     assert.deepEqual(anomalies(alerts), [], anomalies(alerts).map((a) => a.summary).join('\n'));
     assert.equal(det.counters.get('windows_scored'), heldout.length);
     // Single noisy windows may cross the threshold; the K-of-N rule is what keeps them quiet. Few must cross at all.
@@ -99,8 +101,8 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
       const det = await Detector.open(config, store);
       const lead = heldout.slice(0, 30);
       const attack = heldout.slice(30, 36).map((w) => withAnomaly(w, kind));
-      assert.deepEqual(anomalies(await det.score(lead, inventory)), []);
-      const alerts = anomalies(await det.score(attack, inventory));
+      assert.deepEqual(anomalies((await det.score(lead, inventory)).alerts), []);
+      const alerts = anomalies((await det.score(attack, inventory)).alerts);
       assert.ok(alerts.length >= 1, `${kind}: no alert`);
       const first = alerts[0] as Alert;
       const firstAttack = attack[0] as FeatureWindow;
@@ -119,7 +121,8 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
         assert.ok(c.text.includes('expected'), c.text);
         assert.ok(c.share > 0 && c.share <= 1);
       }
-      assert.ok(first.summary.includes('Pump 3 West'));
+      assert.ok(!first.summary.includes('Pump 3 West'), 'summary must not carry the device name (sinks prefix it)');
+      assert.ok(first.summary.includes((first.top_features[0] as { text: string }).text), first.summary);
       if (kind === 'port_scan') {
         assert.ok(first.new_dst_ports.includes(1000));
         const ports = first.top_features.find((c) => c.feature === 'new_dst_ports');
@@ -139,8 +142,8 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
       return inAttack ? withAnomaly(w, k) : w;
     });
     assert.equal(labels.length, ANOMALY_KINDS.length);
-    const scored: ScoredWindow[] = [];
-    const alerts = await det.score(stream, inventory, (w, score) => scored.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score }));
+    const { alerts, scores } = await det.score(stream, inventory);
+    const scored: ScoredWindow[] = scores.filter((x) => !x.learning);
     const r = evaluateDetections(scored, alerts, labels, WINDOW_S);
     for (const kind of ANOMALY_KINDS) {
       const k = r.per_kind[kind];
@@ -153,10 +156,33 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.equal(r.benign_windows, heldout.length - 6 * ANOMALY_KINDS.length);
   });
 
+  it('per-device state handed over to another detector (partition move) gives the same alerts as one detector', async () => {
+    const stream = heldout.slice(0, 60).map((w, i) => (i >= 29 && i < 34 ? withAnomaly(w, 'port_scan') : w));
+    const single = await Detector.open(config, store);
+    const expected = anomalies((await single.score(stream, inventory)).alerts);
+    assert.ok(expected.length >= 1);
+    // Detector A sees the windows up to and including the first anomalous one (K-of-N half way), then hands over.
+    const a = await Detector.open(config, store);
+    const firstHalf = anomalies((await a.score(stream.slice(0, 30), inventory)).alerts);
+    assert.deepEqual(firstHalf, []);
+    const state = a.takeDirtyState();
+    assert.deepEqual([...state.keys()], [PUMP]);
+    assert.equal(a.takeDirtyState().size, 0); // taken
+    const b = await Detector.open(config, store);
+    assert.equal(b.restoreState(new Map([...state, ['mac:bad', Buffer.from('not json')]])), 1);
+    assert.equal(b.counters.get('state_entries_invalid'), 1);
+    const handedOver = anomalies((await b.score(stream.slice(30), inventory)).alerts);
+    assert.deepEqual(handedOver, expected);
+    // Without the state, B would alert later (it must see K over-threshold windows itself).
+    const c = await Detector.open(config, store);
+    const cold = anomalies((await c.score(stream.slice(30), inventory)).alerts);
+    assert.notEqual(cold[0]?.alert_id, expected[0]?.alert_id);
+  });
+
   it('a single anomalous window among benign ones does not alert (K-of-N)', async () => {
     const det = await Detector.open(config, store);
     const stream = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
-    assert.deepEqual(anomalies(await det.score(stream, inventory)), []);
+    assert.deepEqual(anomalies((await det.score(stream, inventory)).alerts), []);
     assert.ok(det.counters.get('windows_over_threshold') >= 1);
   });
 
@@ -179,7 +205,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const shorter: FeatureWindow = { ...(heldout[0] as FeatureWindow), values: (heldout[0] as FeatureWindow).values.slice(1) };
     assert.throws(() => trained.model.score([shorter]), (e: unknown) => e instanceof ModelError && e.code === 'WW_MODEL_SCHEMA');
     const det = await Detector.open(config, store);
-    assert.deepEqual(await det.score([withAnomaly(other, 'flood'), withAnomaly({ ...other, window_start: other.window_start + 10 }, 'flood')], inventory), []);
+    assert.deepEqual(await det.score([withAnomaly(other, 'flood'), withAnomaly({ ...other, window_start: other.window_start + 10 }, 'flood')], inventory), { alerts: [], scores: [] });
     assert.equal(det.counters.get('windows_refused_schema'), 2);
     assert.equal(det.counters.get('windows_scored'), 0);
   });
@@ -194,14 +220,16 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const stream = benignWindows({ device_id: NEWCOMER, count: 100, seed: 7, start, volume: 1.1 });
     // Anomalous windows while learning: no anomaly alert.
     const learning = stream.slice(0, 40).map((w, i) => (i >= 30 && i < 36 ? withAnomaly(w, 'port_scan') : w));
-    const a1 = await det.score(learning, inventory);
+    const { alerts: a1, scores: s1 } = await det.score(learning, inventory);
+    assert.equal(s1.length, learning.length);
+    assert.ok(s1.every((x) => x.learning && Number.isNaN(x.score) && x.model === ''));
     assert.equal(a1.length, 1);
     assert.equal(a1[0]?.kind, 'new_device');
     assert.equal(a1[0]?.severity, 'info');
     assert.equal(a1[0]?.since, start);
     assert.equal(det.deviceStatus(NEWCOMER, inventory).learning, true);
     // Past learning_min_windows but no class model yet: still learning, still quiet.
-    assert.deepEqual(await det.score(stream.slice(40, 70).map((w, i) => (i >= 25 ? withAnomaly(w, 'port_scan') : w)), inventory), []);
+    assert.deepEqual((await det.score(stream.slice(40, 70).map((w, i) => (i >= 25 ? withAnomaly(w, 'port_scan') : w)), inventory)).alerts, []);
     assert.equal(det.deviceStatus(NEWCOMER, inventory).learning, true);
     // Train the class model from two other pumps; the detector picks it up at its next batch.
     const peers = [
@@ -211,7 +239,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const cls = await trainer.train(peers, { kind: 'class', id: 'infusion_pump' });
     assert.deepEqual(cls.metadata.devices, ['mac:02:00:00:00:00:02', 'mac:02:00:00:00:00:03']);
     const tail = stream.slice(70, 100).map((w, i) => (i >= 20 && i < 26 ? withAnomaly(w, 'dns_tunnel') : w));
-    const a3 = await det.score(tail, inventory);
+    const a3 = (await det.score(tail, inventory)).alerts;
     assert.equal(det.deviceStatus(NEWCOMER, inventory).model, 'class:infusion_pump@v1');
     const an = anomalies(a3);
     assert.ok(an.length >= 1, 'class model raised no alert');
@@ -225,7 +253,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.ok(det.loadedModels().includes(`device:${PUMP}@v1`));
     const day3 = benignWindows({ device_id: PUMP, count: 600, seed: 3, start: DEFAULT_START + 3 * DAY });
     const withAttack = day3.map((w, i) => (i >= 300 && i < 310 ? withAnomaly(w, 'flood') : w));
-    const alerts = anomalies(await det.score(withAttack, inventory));
+    const alerts = anomalies((await det.score(withAttack, inventory)).alerts);
     assert.ok(alerts.length >= 1);
     const ranges = det.alertedRanges();
     assert.equal(ranges.length, 1);
@@ -238,7 +266,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.equal(retrained.metadata.samples.total, 500 + 600 - inRange);
     // The running detector uses v2 from its next batch on.
     const next = benignWindows({ device_id: PUMP, count: 10, seed: 4, start: DEFAULT_START + 4 * DAY }).map((w) => withAnomaly(w, 'port_scan'));
-    const a2 = anomalies(await det.score(next, inventory));
+    const a2 = anomalies((await det.score(next, inventory)).alerts);
     assert.ok(det.loadedModels().includes(`device:${PUMP}@v2`));
     assert.equal(a2[0]?.model, `device:${PUMP}@v2`);
     assert.deepEqual(await store.versions('device', PUMP), [1, 2]);
