@@ -6,5 +6,5 @@ export { DetectConfig, parseDetectConfig, type ThresholdRuleConfig } from './con
 export { Detector, type InventoryLookup, type DeviceStatus } from './detector.js';
 export { BaselineModel, type BatchScores } from './model.js';
 export { ModelStore, modelLabel, type ModelMetadata, type ModelScope, type StoredModelRef } from './store.js';
-export { Trainer, alertedRangesFromAlerts, type AlertedRange, type TrainOptions, type TrainResult } from './trainer.js';
+export { Trainer, alertedRangesFromAlerts, planTraining, type AlertedRange, type TrainOptions, type TrainResult, type TrainingJob } from './trainer.js';
 export { evaluateDetections, rocAuc, type AttackLabel, type EvaluationReport, type KindReport, type ScoredWindow } from './evaluate.js';

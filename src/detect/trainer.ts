@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.js';
 import { componentLogger } from '../log.js';
 import { Counters } from '../metrics.js';
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SCHEMA_VERSION, type FeatureWindow } from '../records/index.js';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SCHEMA_VERSION, type DeviceClass, type FeatureWindow } from '../records/index.js';
 import { buildAutoencoder, rowErrors, reconstruct, seededRandom, shuffleInPlace, trainAutoencoder, type TrainReport } from './autoencoder.js';
 import type { DetectConfig } from './config.js';
 import { BaselineModel } from './model.js';
@@ -154,4 +154,41 @@ export class Trainer {
     );
     return { ref, metadata: { ...metadata, version: ref.version }, report, model: new BaselineModel(network, { ...metadata, version: ref.version }) };
   }
+}
+
+export interface TrainingJob {
+  scope: ModelScope;
+  windows: FeatureWindow[];
+}
+
+/**
+ * What `train` should build from a set of baseline windows (a capture or a Kafka time range): a device model for each
+ * device with ≥ `device_model_min_windows` windows, and a class model for each device class whose devices together
+ * have ≥ `learning_min_windows` windows (every device of the class contributes, so the fallback covers devices too
+ * new for a model of their own). Devices the inventory does not know go to class `unknown`.
+ */
+export function planTraining(
+  windows: readonly FeatureWindow[],
+  classOf: (deviceId: string) => DeviceClass | undefined,
+  config: Pick<DetectConfig, 'device_model_min_windows' | 'learning_min_windows'>,
+): TrainingJob[] {
+  const byDevice = new Map<string, FeatureWindow[]>();
+  for (const w of windows) {
+    const list = byDevice.get(w.device_id);
+    if (list) list.push(w);
+    else byDevice.set(w.device_id, [w]);
+  }
+  const byClass = new Map<DeviceClass, FeatureWindow[]>();
+  const jobs: TrainingJob[] = [];
+  for (const [id, list] of [...byDevice].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (list.length >= config.device_model_min_windows) jobs.push({ scope: { kind: 'device', id }, windows: list });
+    const cls = classOf(id) ?? 'unknown';
+    const c = byClass.get(cls) ?? [];
+    for (const w of list) c.push(w);
+    byClass.set(cls, c);
+  }
+  for (const [cls, list] of [...byClass].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (list.length >= config.learning_min_windows) jobs.push({ scope: { kind: 'class', id: cls }, windows: list });
+  }
+  return jobs;
 }

@@ -177,3 +177,26 @@ describe('detect: config', () => {
     assert.throws(() => parseDetectConfig({ threshold: { rule: 'quantile', quantile: 2 } }), (e: unknown) => e instanceof ConfigError && e.field === 'detect.threshold.quantile');
   });
 });
+
+describe('detect: training plan', () => {
+  it('device models for devices with enough windows, class models over all devices of a class', async () => {
+    const { planTraining } = await import('../../../src/detect/trainer.js');
+    const { benignWindows } = await import('../../support/synthetic-windows.js');
+    const windows = [
+      ...benignWindows({ device_id: 'mac:a', count: 30, seed: 1 }),
+      ...benignWindows({ device_id: 'mac:b', count: 8, seed: 2 }),
+      ...benignWindows({ device_id: 'mac:c', count: 8, seed: 3 }),
+      ...benignWindows({ device_id: 'mac:d', count: 5, seed: 4 }),
+    ];
+    const classes: Record<string, 'infusion_pump' | 'imaging'> = { 'mac:a': 'infusion_pump', 'mac:b': 'infusion_pump', 'mac:c': 'imaging' };
+    const jobs = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, learning_min_windows: 10 });
+    assert.deepEqual(
+      jobs.map((j) => [j.scope.kind, j.scope.id, j.windows.length]),
+      [
+        ['device', 'mac:a', 30],
+        ['class', 'infusion_pump', 38],
+      ],
+    );
+    // imaging (8) and unknown (mac:d, 5) are below learning_min_windows: no class model yet.
+  });
+});
