@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { selectBackendFor, type BackendStatus } from '../../../src/detect/backend.js';
 import { parseDetectConfig, type DetectConfig } from '../../../src/detect/config.js';
@@ -184,6 +185,21 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const stream = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
     assert.deepEqual(anomalies((await det.score(stream, inventory)).alerts), []);
     assert.ok(det.counters.get('windows_over_threshold') >= 1);
+  });
+
+  it('scoring and training leak no tensors', async () => {
+    const det = await Detector.open(config, store);
+    await det.score(heldout.slice(0, 50), inventory);
+    const before = tf.memory().numTensors;
+    await det.score(heldout.slice(50, 500).map((w, i) => (i % 50 < 3 ? withAnomaly(w, 'flood') : w)), inventory);
+    assert.equal(tf.memory().numTensors, before);
+    const t = new Trainer(parseDetectConfig({ ...config, training: { ...config.training, max_epochs: 2 } }), store);
+    const mid = tf.memory().numTensors;
+    const r = await t.train(baseline.slice(0, 600), { kind: 'class', id: 'imaging' }, { min_windows: 100 });
+    const weights = r.model.network.getWeights().length;
+    assert.equal(tf.memory().numTensors, mid + weights); // only the new model's weights remain
+    r.model.dispose();
+    assert.equal(tf.memory().numTensors, mid);
   });
 
   it('save → load gives identical scores', async () => {
