@@ -121,6 +121,13 @@ describe('simulate: capture checked by tshark', function () {
     assert.equal(malformed, 0);
   });
 
+  it('models TCP cleanly: no retransmission, lost segment, bad ACK or keep-alive; port reuse only in the SYN flood', () => {
+    assert.deepEqual(tsharkFields(pcap, ['frame.number'], 'tcp.analysis.flags && !tcp.analysis.reused_ports'), []);
+    const flood = attack('syn_flood');
+    const reused = tsharkFields(pcap, ['frame.time_epoch'], 'tcp.analysis.reused_ports').map((r) => Number(r[0]));
+    assert.ok(reused.every((t) => inside(flood, t)), 'port reuse outside the SYN flood');
+  });
+
   it('writes frames in time order', () => {
     for (let i = 1; i < pkts.length; i++) assert.ok(pkts[i]!.t >= pkts[i - 1]!.t, `frame ${i + 1} goes back in time`);
     assert.ok(pkts.length > 10_000);
