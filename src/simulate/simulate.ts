@@ -27,6 +27,8 @@ export interface SimulateSummary {
   elapsed_ms: number;
   /** Most frames waiting in the output heap at once (memory bound check). */
   max_pending_frames: number;
+  /** Frames a behaviour tried to emit before the current event's time (moved to it); 0 unless there is a bug. */
+  clamped_frames: number;
 }
 
 const MAX_PER_ARCHETYPE = 240;
@@ -170,6 +172,7 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
       duration_s: options.duration_s,
       elapsed_ms: Date.now() - began,
       max_pending_frames: engine.maxPendingFrames,
+      clamped_frames: engine.clamped,
     };
   } catch (err) {
     // Leave no half-written capture behind.
