@@ -12,7 +12,7 @@ import { benchmarks, type BenchSection, type Measurement } from './registry.js';
 
 function version(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]?.trim() ?? '?';
+    return (execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] ?? '?').trim().replace(/\.$/, '');
   } catch {
     return 'not installed';
   }

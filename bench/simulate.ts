@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       `${hours} h, ${Object.values(BENCH_DEVICES).reduce((a, b) => a + b, 0)} devices: ${s.frames} frames, ` +
         `${(s.bytes / 1048576).toFixed(0)} MiB in ${secs.toFixed(1)} s ` +
         `(${Math.round(s.frames / secs)} frames/s, ${(s.bytes / 1048576 / secs).toFixed(1)} MiB/s), ` +
-        `max ${s.max_pending_frames} frames pending, RSS ${rssMb.toFixed(0)} MiB\n`,
+        `max ${s.max_pending_frames} frames pending, ${s.clamped_frames} clamped, RSS ${rssMb.toFixed(0)} MiB\n`,
     );
   } finally {
     if (ki < 0) rmSync(dir, { recursive: true, force: true });

@@ -180,3 +180,60 @@ export async function onPath(command: string): Promise<boolean> {
     return false;
   }
 }
+
+/** What it takes to (re)start one service process. */
+export interface ServiceLaunch {
+  instance: string;
+  /** For messages: "kafka broker 127.0.0.1:19092". */
+  label: string;
+  host: string;
+  ports: Record<string, number>;
+  data_dir: string;
+  command: string;
+  args: string[];
+  ready: () => Promise<boolean>;
+  ready_timeout_ms: number;
+}
+
+/** Starts the process detached, records its state, waits until ready; on failure stops it and removes its data. */
+export async function launchService(l: ServiceLaunch): Promise<ServiceState> {
+  const pid = startDetached(l.instance, l.command, l.args);
+  const state: ServiceState = { instance: l.instance, pid, host: l.host, ports: l.ports, data_dir: l.data_dir, started_at: new Date().toISOString() };
+  writeState(state);
+  try {
+    await waitReady(l.label, pid, l.ready, l.ready_timeout_ms);
+  } catch (err) {
+    await stopService(l.instance);
+    throw err;
+  }
+  return state;
+}
+
+/** Stops the process but keeps its data dir, as an operator's restart would (outage tests). */
+export async function pauseService(instance: string): Promise<void> {
+  const state = readState(instance);
+  if (!state) throw new Error(`${instance} is not running`);
+  await stopProcess(state.pid);
+}
+
+/** Starts a paused instance again on the same data dir. */
+export async function resumeService(l: Omit<ServiceLaunch, 'host' | 'ports' | 'data_dir'>): Promise<ServiceState> {
+  const state = readState(l.instance);
+  if (!state) throw new Error(`${l.instance} was never started`);
+  if (isAlive(state.pid)) return state;
+  const pid = startDetached(l.instance, l.command, l.args);
+  const next = { ...state, pid, started_at: new Date().toISOString() };
+  writeState(next);
+  await waitReady(l.label, pid, l.ready, l.ready_timeout_ms);
+  return next;
+}
+
+/** Stops the instance (if running) and removes its temp data dir. */
+export async function stopService(instance: string): Promise<boolean> {
+  const state = readState(instance);
+  if (!state) return false;
+  await stopProcess(state.pid);
+  if (state.data_dir.includes('wardwatch-')) rmSync(state.data_dir, { recursive: true, force: true });
+  clearState(instance);
+  return true;
+}

@@ -2,21 +2,20 @@
  * A real InfluxDB 1.x (`influxd` from Debian's `influxdb` package) on loopback for tests and the quick start,
  * with a generated config: loopback ports only, a fresh temp data dir per start, usage reporting disabled.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  clearState,
   isAlive,
+  launchService,
   logPath,
   onPath,
+  pauseService,
   portOpen,
   readState,
+  resumeService,
   run,
-  startDetached,
-  stopProcess,
-  waitReady,
-  writeState,
+  stopService,
   type ServiceState,
 } from './common.js';
 
@@ -128,49 +127,25 @@ export async function startInflux(
   writeFileSync(conf, config(o, dataDir));
   writeFileSync(logPath(o.instance), `--- ${new Date().toISOString()} starting ${o.instance} in ${dataDir}\n`);
   log(`starting InfluxDB ${o.instance} on ${influxUrl(o)} (data ${dataDir})`);
-  const pid = startDetached(o.instance, 'influxd', ['-config', conf]);
-  const state: ServiceState = {
-    instance: o.instance,
-    pid,
-    host: o.host,
-    ports: { http: o.port, rpc: o.rpc_port },
-    data_dir: dataDir,
-    started_at: new Date().toISOString(),
-  };
-  writeState(state);
-  try {
-    await waitReady(`influxdb ${influxUrl(o)}`, pid, () => influxReady(o), 30_000);
-  } catch (err) {
-    await stopInflux(o.instance);
-    throw err;
-  }
-  return state;
+  return launchService({ ...influxLaunch(o, conf), host: o.host, ports: { http: o.port, rpc: o.rpc_port }, data_dir: dataDir });
+}
+
+function influxLaunch(o: InfluxInstanceOptions, conf: string) {
+  return { instance: o.instance, label: `influxdb ${influxUrl(o)}`, command: 'influxd', args: ['-config', conf], ready: () => influxReady(o), ready_timeout_ms: 30_000 };
 }
 
 /** Stops influxd but keeps its data dir, as an operator's restart would; `resumeInflux` starts it again. */
-export async function pauseInflux(instance = DEFAULT_INFLUX.instance): Promise<void> {
-  const state = readState(instance);
-  if (!state) throw new Error(`influxdb ${instance} is not running`);
-  await stopProcess(state.pid);
+export function pauseInflux(instance = DEFAULT_INFLUX.instance): Promise<void> {
+  return pauseService(instance);
 }
 
-export async function resumeInflux(options: Partial<InfluxInstanceOptions> = {}): Promise<ServiceState> {
+export function resumeInflux(options: Partial<InfluxInstanceOptions> = {}): Promise<ServiceState> {
   const o = { ...DEFAULT_INFLUX, ...options };
   const state = readState(o.instance);
-  if (!state) throw new Error(`influxdb ${o.instance} was never started`);
-  if (isAlive(state.pid)) return state;
-  const pid = startDetached(o.instance, 'influxd', ['-config', path.join(state.data_dir, 'influxdb.conf')]);
-  const next = { ...state, pid, started_at: new Date().toISOString() };
-  writeState(next);
-  await waitReady(`influxdb ${influxUrl(o)}`, pid, () => influxReady(o), 30_000);
-  return next;
+  if (!state) return Promise.reject(new Error(`influxdb ${o.instance} was never started`));
+  return resumeService(influxLaunch(o, path.join(state.data_dir, 'influxdb.conf')));
 }
 
-export async function stopInflux(instance = DEFAULT_INFLUX.instance): Promise<boolean> {
-  const state = readState(instance);
-  if (!state) return false;
-  await stopProcess(state.pid);
-  if (state.data_dir.includes('wardwatch-')) rmSync(state.data_dir, { recursive: true, force: true });
-  clearState(instance);
-  return true;
+export function stopInflux(instance = DEFAULT_INFLUX.instance): Promise<boolean> {
+  return stopService(instance);
 }

@@ -11,18 +11,17 @@ import { Kafka, logLevel } from 'kafkajs';
 import {
   CACHE_DIR,
   REPO_ROOT,
-  clearState,
   instanceDir,
   isAlive,
+  launchService,
   logPath,
   onPath,
+  pauseService,
   portOpen,
   readState,
+  resumeService,
   run,
-  startDetached,
-  stopProcess,
-  waitReady,
-  writeState,
+  stopService,
   type ServiceState,
 } from './common.js';
 
@@ -155,61 +154,44 @@ export async function startKafka(
   const props = path.join(dataDir, 'server.properties');
   writeFileSync(props, serverProperties(o, dataDir));
   writeFileSync(logPath(o.instance), `--- ${new Date().toISOString()} starting ${o.instance} in ${dataDir}\n`);
-  const classpath = `${libs}/*`;
-  const jvm = ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
-  await run('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props]);
+  await run('java', [...jvmArgs(o), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props]);
   log(`starting Kafka ${o.instance} on ${o.host}:${o.port} (data ${dataDir})`);
-  const pid = startDetached(o.instance, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
-  const state: ServiceState = {
+  return launchService({ ...brokerLaunch(o, props), host: o.host, ports: { kafka: o.port, controller: o.controller_port }, data_dir: dataDir });
+}
+
+function jvmArgs(o: KafkaInstanceOptions): string[] {
+  return ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
+}
+
+function brokerLaunch(o: KafkaInstanceOptions, props: string) {
+  return {
     instance: o.instance,
-    pid,
-    host: o.host,
-    ports: { kafka: o.port, controller: o.controller_port },
-    data_dir: dataDir,
-    started_at: new Date().toISOString(),
+    label: `kafka broker ${o.host}:${o.port}`,
+    command: 'java',
+    args: [...jvmArgs(o), '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', props],
+    ready: () => kafkaReady(o),
+    ready_timeout_ms: 60_000,
   };
-  writeState(state);
-  try {
-    await waitReady(`kafka broker ${o.host}:${o.port}`, pid, () => kafkaReady(o), 60_000);
-  } catch (err) {
-    await stopKafka(o.instance);
-    throw err;
-  }
-  return state;
 }
 
 /**
  * Stops the broker process but keeps its data dir, as an operator's restart would; `resumeKafka` starts it again
  * on the same storage. For outage tests.
  */
-export async function pauseKafka(instance = DEFAULT_KAFKA.instance): Promise<void> {
-  const state = readState(instance);
-  if (!state) throw new Error(`kafka ${instance} is not running`);
-  await stopProcess(state.pid);
+export function pauseKafka(instance = DEFAULT_KAFKA.instance): Promise<void> {
+  return pauseService(instance);
 }
 
-export async function resumeKafka(options: Partial<KafkaInstanceOptions> = {}): Promise<ServiceState> {
+export function resumeKafka(options: Partial<KafkaInstanceOptions> = {}): Promise<ServiceState> {
   const o = { ...DEFAULT_KAFKA, ...options };
   const state = readState(o.instance);
-  if (!state) throw new Error(`kafka ${o.instance} was never started`);
-  if (isAlive(state.pid)) return state;
-  const props = path.join(state.data_dir, 'server.properties');
-  const jvm = ['-Xms128m', `-Xmx${o.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J}`];
-  const pid = startDetached(o.instance, 'java', [...jvm, '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', props]);
-  const next = { ...state, pid, started_at: new Date().toISOString() };
-  writeState(next);
-  await waitReady(`kafka broker ${o.host}:${o.port}`, pid, () => kafkaReady(o), 60_000);
-  return next;
+  if (!state) return Promise.reject(new Error(`kafka ${o.instance} was never started`));
+  return resumeService(brokerLaunch(o, path.join(state.data_dir, 'server.properties')));
 }
 
 /** Stops the instance (if running) and removes its data dir. */
-export async function stopKafka(instance = DEFAULT_KAFKA.instance): Promise<boolean> {
-  const state = readState(instance);
-  if (!state) return false;
-  await stopProcess(state.pid);
-  if (state.data_dir.includes('wardwatch-')) rmSync(state.data_dir, { recursive: true, force: true });
-  clearState(instance);
-  return true;
+export function stopKafka(instance = DEFAULT_KAFKA.instance): Promise<boolean> {
+  return stopService(instance);
 }
 
 export { instanceDir };

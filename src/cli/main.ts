@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { describeError } from '../errors.js';
+import { describeError, WardwatchError } from '../errors.js';
+import { simulateCommand } from '../simulate/command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
           `nothing to replay yet for ${capture}.\n`,
       );
     });
+  program.addCommand(simulateCommand());
   return program;
 }
 
@@ -31,5 +33,5 @@ buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
     process.stderr.write(`wardwatch: ${describeError(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof WardwatchError && err.code === 'WW_CONFIG_INVALID' ? 2 : 1;
   });

@@ -16,7 +16,7 @@
  */
 import type { DeviceDirectory, PacketDevices } from '../records/device.js';
 import type { FeatureName, FeatureWindow } from '../records/features.js';
-import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION, FEATURE_WINDOW_SCHEMA_VERSION } from '../records/features.js';
+import { FEATURE_SCHEMA, FEATURE_SCHEMA_VERSION, FEATURE_WINDOW_SCHEMA_VERSION } from '../records/features.js';
 import type { FlowEnd, FlowUpdate } from '../records/flow.js';
 import type { DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6 } from '../records/packet.js';
@@ -387,7 +387,7 @@ function featureValues(st: DeviceWindowState, overflow: number): number[] {
     mqtt_msgs: st.mqtt,
     sensor_overflow: overflow,
   };
-  return FEATURE_NAMES.map((n) => round6(v[n]));
+  return FEATURE_SCHEMA.map((f) => round6(v[f.name]));
 }
 
 function round6(x: number): number {

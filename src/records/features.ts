@@ -99,7 +99,7 @@ export const FEATURE_SCHEMA = [
 /** A feature's name, as a type: a `Record<FeatureName, number>` must set every feature. */
 export type FeatureName = (typeof FEATURE_SCHEMA)[number]['name'];
 
-export const FEATURE_NAMES: readonly FeatureName[] = FEATURE_SCHEMA.map((f) => f.name);
+export const FEATURE_NAMES: readonly string[] = FEATURE_SCHEMA.map((f) => f.name);
 export const FEATURE_COUNT = FEATURE_SCHEMA.length;
 
 export interface FeatureWindow {

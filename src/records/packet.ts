@@ -178,7 +178,10 @@ export interface DecodedPacket {
   ip_ttl: number;
   /** IPv4 total length / IPv6 40 + payload length, in bytes. */
   ip_len: number;
-  /** True for a fragment (MF set or offset > 0); fragments after the first carry no transport header. */
+  /**
+   * True for a fragment (MF set or offset > 0); fragments after the first carry no transport header: for them
+   * `ip_proto` is the fragment's protocol, `proto` is NONE and the ports are -1.
+   */
   ip_fragment: boolean;
 
   proto: ProtoCode;

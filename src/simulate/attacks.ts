@@ -227,6 +227,7 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
       const victims = internalTargets()
         .filter((x) => x.label?.archetype === 'server' || x.label?.archetype === 'pacs')
         .slice(0, 6);
+      for (const v of victims) related.push(v.label?.device_id ?? '');
       repeat(ctx, a.startUs, (now) => {
         if (!inWindow(now)) return undefined;
         victims.forEach((v, i) => eng.emit(now + i * rng.int(500, 3000), arpFrame(ctx.vlan, 2, d.mac, gw.ip, v.mac, v.ip, v.mac)));

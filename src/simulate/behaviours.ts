@@ -49,7 +49,8 @@ export function startDevice(ctx: SimContext, d: Host, archetype: Archetype, inde
   ctx.engine.at(boot, (now) => {
     const t = archetype === 'pacs' ? now : h.dhcp(d, now, d.name.toUpperCase(), spec.vendorClass);
     const ready = h.ntp(d, t + d.rng.int(100, 2000) * 1000);
-    repeat(ctx, ready + 3 * 3600 * SEC, (n) => (h.dhcp(d, n, d.name.toUpperCase(), spec.vendorClass, true), n + 3 * 3600 * SEC));
+    // Renew the 6-hour lease at T1 (the PACS has a static address).
+    if (archetype !== 'pacs') repeat(ctx, ready + 3 * 3600 * SEC, (n) => (h.dhcp(d, n, d.name.toUpperCase(), spec.vendorClass, true), n + 3 * 3600 * SEC));
     const ntpPoll = archetype === 'nurse_pc' || archetype === 'reading_ws' || archetype === 'imaging' ? 3600 : 1024;
     repeat(ctx, ready + d.rng.jitter(ntpPoll, 0.1) * SEC, (n) => (h.ntp(d, n), n + d.rng.jitter(ntpPoll, 0.05) * SEC));
     const begin = ready + d.rng.int(200, 3000) * 1000;

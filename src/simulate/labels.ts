@@ -59,7 +59,7 @@ export interface LabelAttack {
   kind: AttackKind;
   /** The device whose behaviour changes: the scanner, flooder, exfiltrating or spoofing device; for brute force, the victim. */
   device_id: string;
-  /** Other labelled hosts involved (the brute-force attacker, flood victim, ...); may be empty. */
+  /** Other labelled hosts involved: the brute-force attacker, the flood victim, the hosts an ARP spoof targets; may be empty. */
   related_device_ids: string[];
   /** Attack window, seconds since the epoch; every injected packet lies in [start, end]. */
   start: number;

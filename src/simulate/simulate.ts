@@ -27,9 +27,13 @@ export interface SimulateSummary {
   elapsed_ms: number;
   /** Most frames waiting in the output heap at once (memory bound check). */
   max_pending_frames: number;
+  /** Frames a behaviour tried to emit before the current event's time (moved to it); 0 unless there is a bug. */
+  clamped_frames: number;
 }
 
 const MAX_PER_ARCHETYPE = 240;
+/** Brute-force intruders take 10.20.99.(10 + attack number). */
+const MAX_ATTACKS = 200;
 /** Attacks start after every device has booted (boot times are spread over the first 90 s). */
 const MIN_ATTACK_OFFSET_S = 120;
 
@@ -44,6 +48,7 @@ function validate(o: SimulateOptions): void {
   if ((o.dicom_image_bytes ?? DEFAULTS.dicom_image_bytes) < 16) throw new ConfigError('dicom_image_bytes', 'must be at least 16');
   const vlan = o.vlan ?? -1;
   if (!Number.isInteger(vlan) || vlan < -1 || vlan > 4094) throw new ConfigError('vlan', 'must be -1 (untagged) or 0..4094');
+  if (o.attacks.length > MAX_ATTACKS) throw new ConfigError('attacks', `at most ${MAX_ATTACKS} attacks per capture`);
   for (const a of o.attacks) {
     if (!(a.kind in ATTACKS)) throw new ConfigError('attacks', `unknown kind ${a.kind}`);
     const dur = a.duration_s ?? ATTACKS[a.kind].duration_s;
@@ -167,6 +172,7 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
       duration_s: options.duration_s,
       elapsed_ms: Date.now() - began,
       max_pending_frames: engine.maxPendingFrames,
+      clamped_frames: engine.clamped,
     };
   } catch (err) {
     // Leave no half-written capture behind.

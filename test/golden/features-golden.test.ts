@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FEATURE_NAMES } from '../../src/records/features.js';
+import { FEATURE_NAMES, FEATURE_SCHEMA } from '../../src/records/features.js';
 import type { FeatureName, FeatureWindow } from '../../src/records/features.js';
 import { analyseFile, goldenText } from '../support/analyse-file.js';
 import { repoRoot } from '../support/fixtures.js';
@@ -27,7 +27,7 @@ function maxDuring(windows: readonly FeatureWindow[], deviceId: string, start: n
   for (const w of windows) {
     if (w.device_id !== deviceId || w.window_end <= start || w.window_start >= end) continue;
     w.values.forEach((v, i) => {
-      const n = FEATURE_NAMES[i]!;
+      const n = FEATURE_SCHEMA[i]!.name;
       if (v > out[n]) out[n] = v;
     });
   }

@@ -160,6 +160,12 @@ function comparePacket(file: string, frameNo: number, p: DecodedPacket, row: Row
     diff('ip present', 'no', ipCount > 0 ? 'yes' : 'no');
   }
 
+  // Which transport tshark reached (outermost; ICMP errors quote an inner header, so ICMP goes first).
+  const theirs =
+    row['icmp.type'].length > 0 ? 'icmp' : row['icmpv6.type'].length > 0 ? 'icmpv6' : row['arp.opcode'].length > 0 ? 'arp' : row['tcp.srcport'].length > 0 ? 'tcp' : row['udp.srcport'].length > 0 ? 'udp' : 'none';
+  const ours = ({ [Proto.TCP]: 'tcp', [Proto.UDP]: 'udp', [Proto.ICMP]: 'icmp', [Proto.ICMPV6]: 'icmpv6', [Proto.ARP]: 'arp' } as Record<number, string>)[p.proto] ?? 'none';
+  if (!tunnel) diff('transport', ours, theirs);
+
   if (p.proto === Proto.TCP && p.decode_error === DecodeError.NONE) {
     diff('tcp.srcport', p.src_port, first(row, 'tcp.srcport'));
     diff('tcp.dstport', p.dst_port, first(row, 'tcp.dstport'));

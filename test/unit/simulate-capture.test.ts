@@ -58,7 +58,8 @@ describe('simulate: capture checked by tshark', function () {
     requireTshark(this);
     dir = mkdtempSync(join(tmpdir(), 'ww-simcap-'));
     pcap = join(dir, 'all.pcap');
-    await simulate({ seed: 77, start: Date.parse('2026-01-05T10:00:00Z') / 1000, duration_s: 1200, devices: DEFAULT_DEVICES, attacks: ATTACKS, out: pcap, dicom_image_bytes: 2048 });
+    const summary = await simulate({ seed: 77, start: Date.parse('2026-01-05T10:00:00Z') / 1000, duration_s: 1200, devices: DEFAULT_DEVICES, attacks: ATTACKS, out: pcap, dicom_image_bytes: 2048 });
+    assert.equal(summary.clamped_frames, 0, 'no behaviour emitted a frame in the past');
     labels = JSON.parse(readFileSync(join(dir, 'all.labels.json'), 'utf8')) as SimulationLabels;
     for (const d of labels.devices) byName.set(d.name, { ip: d.ip, mac: d.mac });
     const rows = tsharkFields(pcap, [
@@ -119,6 +120,13 @@ describe('simulate: capture checked by tshark', function () {
     const { errors, malformed } = tsharkProblems(pcap, ['-d', 'tcp.port==11112,dicom']);
     assert.equal(errors, '');
     assert.equal(malformed, 0);
+  });
+
+  it('models TCP cleanly: no retransmission, lost segment, bad ACK or keep-alive; port reuse only in the SYN flood', () => {
+    assert.deepEqual(tsharkFields(pcap, ['frame.number'], 'tcp.analysis.flags && !tcp.analysis.reused_ports'), []);
+    const flood = attack('syn_flood');
+    const reused = tsharkFields(pcap, ['frame.time_epoch'], 'tcp.analysis.reused_ports').map((r) => Number(r[0]));
+    assert.ok(reused.every((t) => inside(flood, t)), 'port reuse outside the SYN flood');
   });
 
   it('writes frames in time order', () => {

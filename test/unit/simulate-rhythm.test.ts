@@ -59,4 +59,11 @@ describe('simulate: day/night rhythm over 24 hours', function () {
     const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
     assert.ok(Math.abs(mean - 15) < 1, `mean gap ${mean}`);
   });
+
+  it('devices renew their 6-hour DHCP lease every 3 hours (unicast REQUEST from the leased address)', () => {
+    const ip = labels.devices.find((d) => d.name === 'pump-01')?.ip;
+    const renewals = tsharkFields(pcap, ['frame.time_epoch'], `dhcp.option.dhcp == 3 && ip.src == ${ip}`).map((r) => Number(r[0]));
+    assert.equal(renewals.length, 7);
+    for (let i = 1; i < renewals.length; i++) assert.ok(Math.abs(renewals[i]! - renewals[i - 1]! - 3 * 3600) < 1);
+  });
 });

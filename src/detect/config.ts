@@ -1,0 +1,124 @@
+/**
+ * Options of the detect stage (scaling, model, training, thresholds, K-of-N alerting, lifecycle, store, backend),
+ * with their defaults in one place. Units are in the option names. Unknown keys are rejected.
+ *
+ * The defaults were chosen by measurement (see src/detect/README.md and BENCHMARKS.md); every one can be overridden
+ * under `detect:` in the sensor config.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']);
+export type BackendChoice = z.infer<typeof BackendChoice>;
+
+export const ThresholdRuleConfig = z.discriminatedUnion('rule', [
+  z
+    .object({
+      /** threshold = quantile(held-out errors, `quantile`) × `margin`. */
+      rule: z.literal('quantile'),
+      quantile: z.number().gt(0.5).lt(1).default(0.995),
+      margin: z.number().min(1).default(1.5),
+    })
+    .strict(),
+  z
+    .object({
+      /** Fit a log-normal to the held-out errors: threshold = exp(mean(ln e) + `z` · std(ln e)). */
+      rule: z.literal('lognormal'),
+      z: z.number().positive().default(4),
+    })
+    .strict(),
+]);
+export type ThresholdRuleConfig = z.infer<typeof ThresholdRuleConfig>;
+
+export const DetectConfig = z
+  .object({
+    /** Directory of the model store (relative paths resolve against the working directory). */
+    models_dir: z.string().min(1).default('models'),
+    /** TF.js backend. `auto`: tfjs-node when installed, else the benchmark's faster pure-JS backend per job. */
+    backend: BackendChoice.default('auto'),
+    /** Backend that `auto` uses for training / scoring when tfjs-node is absent (chosen by bench/model.ts). */
+    auto_train_backend: z.enum(['wasm', 'cpu']).default('wasm'),
+    auto_score_backend: z.enum(['wasm', 'cpu']).default('wasm'),
+    scaler: z
+      .object({
+        /** Lower bound of a feature's robust scale (IQR/1.349 of log1p values), so near-constant features don't explode. */
+        min_scale: z.number().positive().default(0.05),
+        /** Scaled values are clipped to ±clip so one wild feature cannot dominate training. */
+        clip: z.number().positive().default(20),
+      })
+      .strict()
+      .default({ min_scale: 0.05, clip: 20 }),
+    model: z
+      .object({
+        /** Hidden layer sizes of the encoder; the decoder mirrors them. The last is the bottleneck. */
+        hidden_units: z.array(z.number().int().positive()).min(1).default([32, 12]),
+        activation: z.enum(['relu', 'elu', 'tanh', 'selu']).default('elu'),
+      })
+      .strict()
+      .default({ hidden_units: [32, 12], activation: 'elu' }),
+    training: z
+      .object({
+        max_epochs: z.number().int().positive().default(40),
+        batch_size: z.number().int().positive().default(512),
+        learning_rate: z.number().positive().default(0.02),
+        /** Stop when the validation loss has not improved by `min_delta` for `patience` epochs. */
+        patience: z.number().int().nonnegative().default(5),
+        min_delta: z.number().nonnegative().default(1e-4),
+        /** Share of the baseline used for early stopping (validation) and share held out for the threshold. */
+        validation_fraction: z.number().gt(0).lt(0.5).default(0.15),
+        threshold_fraction: z.number().gt(0).lt(0.5).default(0.2),
+        /** Seed for weight initialisation and shuffling (training is deterministic on cpu/wasm for a given seed). */
+        seed: z.number().int().default(1234),
+      })
+      .strict()
+      .default({
+        max_epochs: 40,
+        batch_size: 512,
+        learning_rate: 0.02,
+        patience: 5,
+        min_delta: 1e-4,
+        validation_fraction: 0.15,
+        threshold_fraction: 0.2,
+        seed: 1234,
+      }),
+    threshold: ThresholdRuleConfig.default({ rule: 'quantile', quantile: 0.995, margin: 1.5 }),
+    /** Alert when the score (error ÷ threshold) is above 1 in at least `k` of the device's last `n` windows. */
+    alert_k: z.number().int().positive().default(2),
+    alert_n: z.number().int().positive().default(3),
+    /** A device without a model of its own stays in learning mode (no anomaly alerts) until it has this many baseline windows. */
+    learning_min_windows: z.number().int().positive().default(360),
+    /** A device gets a model of its own from this many baseline windows; below it the class model scores it. */
+    device_model_min_windows: z.number().int().positive().default(2160),
+    /** How often the detector checks the store for new model versions (0 = every batch). */
+    reload_check_ms: z.number().int().nonnegative().default(5000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.alert_k > c.alert_n) {
+      ctx.addIssue({ code: 'custom', path: ['alert_k'], message: `alert_k (${c.alert_k}) must be ≤ alert_n (${c.alert_n}); lower alert_k or raise alert_n` });
+    }
+    if (c.device_model_min_windows < c.learning_min_windows) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['device_model_min_windows'],
+        message: `device_model_min_windows (${c.device_model_min_windows}) must be ≥ learning_min_windows (${c.learning_min_windows})`,
+      });
+    }
+    if (c.training.validation_fraction + c.training.threshold_fraction >= 0.6) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'validation_fraction'],
+        message: 'validation_fraction + threshold_fraction must be < 0.6 so that most of the baseline is learned',
+      });
+    }
+  });
+export type DetectConfig = z.infer<typeof DetectConfig>;
+
+/** Parse detect options (partial input, defaults filled in); throws ConfigError naming the field. */
+export function parseDetectConfig(input: unknown = {}, prefix = 'detect'): DetectConfig {
+  const r = DetectConfig.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = [prefix, ...(issue?.path ?? []).map(String)].join('.');
+  throw new ConfigError(field, issue?.message ?? 'invalid');
+}

@@ -1,0 +1,395 @@
+/**
+ * `Detector`: scores batches of feature windows against the model store and returns alerts.
+ *
+ * Per window, by device:
+ * - a device with a model of its own (`device/<id>`) is scored by it;
+ * - otherwise a device that has not yet had `learning_min_windows` windows is in learning mode: no anomaly alerts
+ *   (the first window of a device without a model yields one `new_device` alert, info);
+ * - otherwise the model of its device class (`class/<class>`) scores it; without one it stays in learning mode.
+ * Scores go through the device's K-of-N state; an incident yields an `anomaly` alert when it opens and again (same
+ * alert_id, sinks overwrite) when its severity rises. Windows inside incidents are remembered as alerted ranges, which
+ * the trainer excludes from the next baseline.
+ *
+ * New model versions are picked up without restart: before a batch, at most every `reload_check_ms`, the detector
+ * reads the store's GENERATION file and reloads the scopes whose `latest` changed.
+ */
+import path from 'node:path';
+import { componentLogger } from '../log.js';
+import { Counters } from '../metrics.js';
+import {
+  ALERT_SCHEMA_VERSION,
+  FEATURE_COUNT,
+  FEATURE_SCHEMA_VERSION,
+  type Alert,
+  type DeviceClass,
+  type FeatureContribution,
+  type FeatureWindow,
+  type InventoryEntry,
+  type Severity,
+  type WindowScore,
+} from '../records/index.js';
+import type { DetectConfig } from './config.js';
+import { alertId, KOfN } from './incident.js';
+import { BaselineModel } from './model.js';
+import { severityFor, severityRank } from './severity.js';
+import { ModelStore } from './store.js';
+import type { AlertedRange } from './trainer.js';
+
+const log = componentLogger('detector');
+
+/** What the detector needs to know about a device (from the inventory); undefined = unknown device. */
+export type InventoryLookup = (deviceId: string) => Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'> | undefined;
+
+type DetectorCounter =
+  | 'windows_received'
+  | 'windows_scored'
+  | 'windows_learning'
+  | 'windows_refused_schema'
+  | 'windows_replayed'
+  | 'windows_over_threshold'
+  | 'alerts_anomaly'
+  | 'alerts_new_device'
+  | 'alerted_ranges_dropped'
+  | 'state_entries_invalid'
+  | 'models_loaded'
+  | 'model_load_errors';
+
+interface DeviceState {
+  windows_seen: number;
+  last_start: number;
+  kofn: KOfN;
+  announced: boolean;
+  /** Open incident, if any. */
+  incident?: { id: string; since: number; severity: Severity; peers: Set<string>; ports: Set<number>; range: AlertedRange };
+}
+
+/** What one `score` call produced: the alerts it raised and a verdict for every window it accepted. */
+export interface DetectorOutput {
+  alerts: Alert[];
+  /** One per accepted window, in time order; `learning: true` (score NaN) while no model scores the device. */
+  scores: WindowScore[];
+}
+
+/** Serialized per-device state (K-of-N flags, open incident, learning bookkeeping), version 1, JSON. */
+interface DeviceStateV1 {
+  v: 1;
+  windows_seen: number;
+  last_start: number | null;
+  announced: boolean;
+  kofn: { flags: boolean[]; starts: number[]; since: number | null };
+  incident: { id: string; since: number; until: number; severity: Severity; peers: string[]; ports: number[] } | null;
+}
+
+export interface DeviceStatus {
+  device_id: string;
+  learning: boolean;
+  windows_seen: number;
+  /** Model that scores the device now, or undefined while learning. */
+  model?: string;
+}
+
+const MAX_LIST = 16;
+/** Alerted ranges kept in memory for the next training (oldest dropped, counted); alerts.jsonl keeps them all. */
+const MAX_ALERTED_RANGES = 10_000;
+
+export class Detector {
+  readonly counters = new Counters<DetectorCounter>('detect');
+  private readonly models = new Map<string, BaselineModel>();
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly alerted: AlertedRange[] = [];
+  private readonly dirty = new Set<string>();
+  private generation = '';
+  private lastCheck = -Infinity;
+
+  private constructor(
+    readonly config: DetectConfig,
+    readonly store: ModelStore,
+  ) {}
+
+  /** Open the store and load the latest version of every model in it. */
+  static async open(config: DetectConfig, store = new ModelStore(path.resolve(config.models_dir))): Promise<Detector> {
+    const d = new Detector(config, store);
+    await d.reloadIfChanged(true);
+    return d;
+  }
+
+  /** Labels of the loaded models (`device:<id>@v3`). */
+  loadedModels(): string[] {
+    return [...this.models.values()].map((m) => m.label).sort();
+  }
+
+  /** Ranges of windows that were part of incidents, for `Trainer.train(..., { exclude })`. */
+  alertedRanges(): AlertedRange[] {
+    return this.alerted.map((r) => ({ ...r }));
+  }
+
+  deviceStatus(deviceId: string, inventory: InventoryLookup): DeviceStatus {
+    const st = this.devices.get(deviceId);
+    const model = this.modelFor(deviceId, st?.windows_seen ?? 0, inventory(deviceId)?.device_class);
+    return { device_id: deviceId, learning: model === undefined, windows_seen: st?.windows_seen ?? 0, ...(model ? { model: model.label } : {}) };
+  }
+
+  /**
+   * Reload models whose `latest` changed since the last check. Called by `score` (throttled by reload_check_ms);
+   * call it with force=true to check now.
+   */
+  async reloadIfChanged(force = false): Promise<boolean> {
+    const now = performance.now();
+    if (!force && now - this.lastCheck < this.config.reload_check_ms) return false;
+    this.lastCheck = now;
+    const gen = await this.store.generation();
+    if (gen === this.generation && !force) return false;
+    this.generation = gen;
+    let changed = false;
+    for (const ref of await this.store.list()) {
+      const key = `${ref.scope}:${ref.id}`;
+      const current = this.models.get(key);
+      if (current?.metadata.version === ref.version) continue;
+      try {
+        const { model, metadata } = await this.store.load(ref.scope, ref.id, ref.version);
+        this.models.set(key, new BaselineModel(model, metadata));
+        current?.dispose();
+        this.counters.add('models_loaded');
+        changed = true;
+        log.info({ model: `${key}@v${ref.version}`, previous: current?.metadata.version ?? null }, 'model loaded');
+      } catch (err) {
+        this.counters.add('model_load_errors');
+        log.error({ model: `${key}@v${ref.version}`, err: (err as Error).message }, 'model load failed; keeping the previous version');
+      }
+    }
+    return changed;
+  }
+
+  private modelFor(deviceId: string, seen: number, cls: DeviceClass | undefined): BaselineModel | undefined {
+    const own = this.models.get(`device:${deviceId}`);
+    if (own) return own;
+    if (seen < this.config.learning_min_windows) return undefined;
+    return this.models.get(`class:${cls ?? 'unknown'}`);
+  }
+
+  /**
+   * Score a batch of windows (any devices, any order within a device): the alerts it raised and a `WindowScore` for
+   * every accepted window (learning-mode windows included, with score NaN).
+   */
+  async score(windows: readonly FeatureWindow[], inventory: InventoryLookup): Promise<DetectorOutput> {
+    await this.reloadIfChanged();
+    const alerts: Alert[] = [];
+    const scores: WindowScore[] = [];
+    const sorted = [...windows].sort((a, b) => a.window_start - b.window_start);
+    // Group by the model that scores each window; learning-mode windows only update bookkeeping.
+    const groups = new Map<BaselineModel, FeatureWindow[]>();
+    for (const w of sorted) {
+      this.counters.add('windows_received');
+      if (w.feature_schema_version !== FEATURE_SCHEMA_VERSION || w.values.length !== FEATURE_COUNT) {
+        this.counters.add('windows_refused_schema');
+        continue;
+      }
+      let st = this.devices.get(w.device_id);
+      if (st === undefined) {
+        st = { windows_seen: 0, last_start: -Infinity, kofn: new KOfN(this.config.alert_k, this.config.alert_n), announced: false };
+        this.devices.set(w.device_id, st);
+      }
+      if (w.window_start <= st.last_start) {
+        this.counters.add('windows_replayed');
+        continue;
+      }
+      st.last_start = w.window_start;
+      st.windows_seen++;
+      this.dirty.add(w.device_id);
+      const inv = inventory(w.device_id);
+      const model = this.modelFor(w.device_id, st.windows_seen, inv?.device_class);
+      if (model === undefined) {
+        this.counters.add('windows_learning');
+        scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score: NaN, threshold: 0, model: '', learning: true });
+        if (!st.announced && !this.models.has(`device:${w.device_id}`)) {
+          st.announced = true;
+          alerts.push(this.newDeviceAlert(w, inv));
+        }
+        continue;
+      }
+      st.announced = true;
+      if (!model.accepts(w)) {
+        this.counters.add('windows_refused_schema');
+        continue;
+      }
+      const list = groups.get(model) ?? [];
+      list.push(w);
+      groups.set(model, list);
+    }
+    const scored: { w: FeatureWindow; model: BaselineModel; batch: ReturnType<BaselineModel['scoreRows']>; i: number }[] = [];
+    for (const [model, list] of groups) {
+      const batch = model.scoreRows(list.map((w) => w.values));
+      list.forEach((w, i) => scored.push({ w, model, batch, i }));
+      this.counters.add('windows_scored', list.length);
+    }
+    scored.sort((a, b) => a.w.window_start - b.w.window_start);
+    for (const { w, model, batch, i } of scored) {
+      const st = this.devices.get(w.device_id) as DeviceState;
+      const score = batch.scores[i] as number;
+      scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score, threshold: model.threshold, model: model.label, learning: false });
+      const over = score > 1;
+      if (over) this.counters.add('windows_over_threshold');
+      const step = st.kofn.push(w.window_start, over);
+      if (!step.firing) {
+        st.incident = undefined;
+        continue;
+      }
+      const inv = inventory(w.device_id);
+      const severity = severityFor(score, inv?.criticality ?? 'medium');
+      if (step.opened || st.incident === undefined) {
+        const range = { device_id: w.device_id, since: step.since, until: w.window_start };
+        st.incident = { id: alertId(w.device_id, 'anomaly', step.since), since: step.since, severity, peers: new Set(), ports: new Set(), range };
+        this.alerted.push(range);
+        if (this.alerted.length > MAX_ALERTED_RANGES) {
+          this.alerted.shift();
+          this.counters.add('alerted_ranges_dropped');
+        }
+      }
+      const inc = st.incident;
+      inc.range.until = w.window_start;
+      if (over) {
+        for (const p of w.new_peers) if (inc.peers.size < MAX_LIST) inc.peers.add(p);
+        for (const p of w.new_dst_ports) if (inc.ports.size < MAX_LIST) inc.ports.add(p);
+      }
+      const rising = severityRank(severity) > severityRank(inc.severity);
+      if (!step.opened && !rising) continue;
+      if (rising) inc.severity = severity;
+      if (!over) continue; // never page on a window that is itself under the threshold
+      const top = model.explain(batch, i, w.values);
+      alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top));
+    }
+    scores.sort((a, b) => a.window_start - b.window_start);
+    return { alerts, scores };
+  }
+
+  /**
+   * State of the devices touched since the last call (K-of-N flags, open incident, learning bookkeeping), to be written
+   * to the per-device state store before the batch's offsets are committed. Clears the touched set.
+   */
+  takeDirtyState(): Map<string, Buffer> {
+    const out = this.exportState(this.dirty);
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Serialized state of the given devices (all known devices by default). */
+  exportState(deviceIds: Iterable<string> = this.devices.keys()): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    for (const id of deviceIds) {
+      const st = this.devices.get(id);
+      if (!st) continue;
+      const s: DeviceStateV1 = {
+        v: 1,
+        windows_seen: st.windows_seen,
+        last_start: Number.isFinite(st.last_start) ? st.last_start : null,
+        announced: st.announced,
+        kofn: st.kofn.toState(),
+        incident: st.incident
+          ? { id: st.incident.id, since: st.incident.since, until: st.incident.range.until, severity: st.incident.severity, peers: [...st.incident.peers], ports: [...st.incident.ports] }
+          : null,
+      };
+      out.set(id, Buffer.from(JSON.stringify(s)));
+    }
+    return out;
+  }
+
+  /** Restore devices' state (a partition moved to this detector). Undecodable entries are counted and skipped. */
+  restoreState(entries: ReadonlyMap<string, Buffer>): number {
+    let restored = 0;
+    for (const [id, buf] of entries) {
+      let s: DeviceStateV1;
+      try {
+        s = JSON.parse(buf.toString('utf8')) as DeviceStateV1;
+        if (s.v !== 1) throw new Error(`state version ${String(s.v)}`);
+      } catch (err) {
+        this.counters.add('state_entries_invalid');
+        log.warn({ device_id: id, err: (err as Error).message }, 'detector state entry skipped');
+        continue;
+      }
+      const st: DeviceState = {
+        windows_seen: s.windows_seen,
+        last_start: s.last_start ?? -Infinity,
+        announced: s.announced,
+        kofn: KOfN.fromState(this.config.alert_k, this.config.alert_n, s.kofn),
+      };
+      if (s.incident) {
+        const range = { device_id: id, since: s.incident.since, until: s.incident.until };
+        this.alerted.push(range);
+        st.incident = { id: s.incident.id, since: s.incident.since, severity: s.incident.severity, peers: new Set(s.incident.peers), ports: new Set(s.incident.ports), range };
+      }
+      this.devices.set(id, st);
+      restored++;
+    }
+    return restored;
+  }
+
+  private identity(w: FeatureWindow, inv: ReturnType<InventoryLookup>) {
+    return {
+      device_id: w.device_id,
+      device_name: inv?.name ?? '',
+      device_class: inv?.device_class ?? ('unknown'),
+      vendor: inv?.vendor ?? '',
+      criticality: inv?.criticality ?? ('medium' as const),
+    };
+  }
+
+  private newDeviceAlert(w: FeatureWindow, inv: ReturnType<InventoryLookup>): Alert {
+    this.counters.add('alerts_new_device');
+    const since = inv?.first_seen ?? w.window_start;
+    return {
+      schema_version: ALERT_SCHEMA_VERSION,
+      alert_id: alertId(w.device_id, 'new_device', since),
+      kind: 'new_device',
+      severity: 'info',
+      ...this.identity(w, inv),
+      ts: w.window_end,
+      since,
+      score: 0,
+      threshold: 0,
+      windows_over: 0,
+      windows_considered: 0,
+      summary: `new device${inv?.vendor ? ` (${inv.vendor})` : ''}: learning its baseline, no anomaly alerts until ${this.config.learning_min_windows} windows are seen`,
+      top_features: [],
+      new_peers: w.new_peers.slice(0, MAX_LIST),
+      new_dst_ports: w.new_dst_ports.slice(0, MAX_LIST),
+      model: '',
+      sensor_id: w.sensor_id,
+      run_id: w.run_id,
+    };
+  }
+
+  private anomalyAlert(
+    w: FeatureWindow,
+    inv: ReturnType<InventoryLookup>,
+    model: BaselineModel,
+    score: number,
+    severity: Severity,
+    over: number,
+    considered: number,
+    inc: NonNullable<DeviceState['incident']>,
+    top: FeatureContribution[],
+  ): Alert {
+    this.counters.add('alerts_anomaly');
+    const what = top.slice(0, 2).map((c) => c.text).join('; ') || 'behaviour differs from its baseline';
+    return {
+      schema_version: ALERT_SCHEMA_VERSION,
+      alert_id: inc.id,
+      kind: 'anomaly',
+      severity,
+      ...this.identity(w, inv),
+      ts: w.window_end,
+      since: inc.since,
+      score: Math.round(score * 100) / 100,
+      threshold: model.threshold,
+      windows_over: over,
+      windows_considered: considered,
+      summary: `${what} (score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold)`,
+      top_features: top,
+      new_peers: [...inc.peers],
+      new_dst_ports: [...inc.ports],
+      model: model.label,
+      sensor_id: w.sensor_id,
+      run_id: w.run_id,
+    };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Evaluation metrics of the detector against labelled attacks (the numbers `wardwatch evaluate` prints; the command
+ * itself, reading a capture + labels, lands in phase 2 with the simulator).
+ *
+ * Definitions (all in packet time):
+ * - A scored window is **positive for kind k** when it overlaps a label of kind k on the same device, else benign.
+ *   Windows not scored (learning mode, no model) are left out of every window-level metric.
+ * - **Window level**, with "flagged" = score > 1: precision_k = TP_k / (TP_k + FP), recall_k = TP_k / P_k, where FP
+ *   counts flagged benign windows (shared by all kinds); overall uses all positives. **ROC-AUC** is the probability
+ *   that a positive window scores higher than a benign one (Mann–Whitney, ties count ½).
+ * - **Attack level**: an attack (one label) is detected when an anomaly alert of its device has [since, ts] overlapping
+ *   [start, end) and ts ≥ start; the delay is the number of the device's windows from the first window overlapping the
+ *   attack up to and including the window whose end is the alert's ts (1 = alerted on the first attack window).
+ * - **False alerts**: distinct anomaly alert ids whose [since, ts] overlaps no label of their device;
+ *   per device-day = false alerts ÷ (benign scored windows × window length ÷ 86,400 s).
+ */
+import type { Alert } from '../records/index.js';
+
+export interface AttackLabel {
+  kind: string;
+  device_id: string;
+  /** [start, end) in seconds since the epoch (packet time). */
+  start: number;
+  end: number;
+}
+
+export interface ScoredWindow {
+  device_id: string;
+  window_start: number;
+  window_end: number;
+  score: number;
+}
+
+export interface KindReport {
+  attacks: number;
+  detected: number;
+  /** Per attack, in label order: delay in windows, or null when not detected. */
+  delays_windows: (number | null)[];
+  positive_windows: number;
+  precision: number;
+  recall: number;
+  roc_auc: number;
+}
+
+export interface EvaluationReport {
+  per_kind: Record<string, KindReport>;
+  overall: KindReport;
+  benign_windows: number;
+  benign_device_days: number;
+  false_alerts: number;
+  false_alerts_per_device_day: number;
+}
+
+/** ROC-AUC by ranks (Mann–Whitney U). NaN when either class is empty. */
+export function rocAuc(positives: readonly number[], negatives: readonly number[]): number {
+  if (positives.length === 0 || negatives.length === 0) return NaN;
+  const all = [...positives.map((s) => ({ s, p: 1 })), ...negatives.map((s) => ({ s, p: 0 }))].sort((a, b) => a.s - b.s);
+  let rankSumPos = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j + 1 < all.length && (all[j + 1] as { s: number }).s === (all[i] as { s: number }).s) j++;
+    const avgRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if ((all[k] as { p: number }).p === 1) rankSumPos += avgRank;
+    i = j + 1;
+  }
+  const nP = positives.length;
+  const nN = negatives.length;
+  return (rankSumPos - (nP * (nP + 1)) / 2) / (nP * nN);
+}
+
+function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+  return aStart < bEnd && bStart < aEnd;
+}
+
+export function evaluateDetections(scored: readonly ScoredWindow[], alerts: readonly Alert[], labels: readonly AttackLabel[], windowSeconds: number): EvaluationReport {
+  const labelsByDevice = new Map<string, AttackLabel[]>();
+  for (const l of labels) labelsByDevice.set(l.device_id, [...(labelsByDevice.get(l.device_id) ?? []), l]);
+  const kinds = [...new Set(labels.map((l) => l.kind))].sort();
+  const posScores = new Map<string, number[]>(kinds.map((k) => [k, []]));
+  const negScores: number[] = [];
+  for (const w of scored) {
+    const hit = labelsByDevice.get(w.device_id)?.find((l) => overlaps(w.window_start, w.window_end, l.start, l.end));
+    if (hit) posScores.get(hit.kind)?.push(w.score);
+    else negScores.push(w.score);
+  }
+  const fp = negScores.filter((s) => s > 1).length;
+
+  const anomalyAlerts = alerts.filter((a) => a.kind === 'anomaly');
+  // Latest state of each alert id (an incident may be re-emitted with a later ts).
+  const byId = new Map<string, Alert>();
+  for (const a of anomalyAlerts) {
+    const prev = byId.get(a.alert_id);
+    if (!prev || a.ts > prev.ts) byId.set(a.alert_id, a);
+  }
+  let falseAlerts = 0;
+  for (const a of byId.values()) {
+    const own = labelsByDevice.get(a.device_id) ?? [];
+    if (!own.some((l) => overlaps(a.since, a.ts, l.start, l.end))) falseAlerts++;
+  }
+
+  const windowsOf = new Map<string, number[]>();
+  for (const w of scored) windowsOf.set(w.device_id, [...(windowsOf.get(w.device_id) ?? []), w.window_start]);
+  for (const v of windowsOf.values()) v.sort((a, b) => a - b);
+
+  const attackReport = (subset: readonly AttackLabel[]) =>
+    subset.map((l) => {
+      const candidates = anomalyAlerts.filter((a) => a.device_id === l.device_id && a.ts > l.start && a.since < l.end).sort((a, b) => a.ts - b.ts);
+      const first = candidates[0];
+      if (!first) return null;
+      const starts = (windowsOf.get(l.device_id) ?? []).filter((s) => s + windowSeconds > l.start && s < first.ts);
+      return Math.max(1, starts.length);
+    });
+
+  const report = (subset: readonly AttackLabel[], pos: number[]): KindReport => {
+    const tp = pos.filter((s) => s > 1).length;
+    const delays = attackReport(subset);
+    return {
+      attacks: subset.length,
+      detected: delays.filter((d) => d !== null).length,
+      delays_windows: delays,
+      positive_windows: pos.length,
+      precision: tp + fp === 0 ? NaN : tp / (tp + fp),
+      recall: pos.length === 0 ? NaN : tp / pos.length,
+      roc_auc: rocAuc(pos, negScores),
+    };
+  };
+  const perKind: Record<string, KindReport> = {};
+  for (const k of kinds) perKind[k] = report(labels.filter((l) => l.kind === k), posScores.get(k) ?? []);
+  const benignDays = (negScores.length * windowSeconds) / 86_400;
+  return {
+    per_kind: perKind,
+    overall: report(labels, [...posScores.values()].flat()),
+    benign_windows: negScores.length,
+    benign_device_days: benignDays,
+    false_alerts: falseAlerts,
+    false_alerts_per_device_day: benignDays === 0 ? NaN : falseAlerts / benignDays,
+  };
+}

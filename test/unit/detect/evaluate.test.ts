@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { evaluateDetections, rocAuc, type ScoredWindow } from '../../../src/detect/evaluate.js';
+import { ALERT_SCHEMA_VERSION, type Alert } from '../../../src/records/index.js';
+
+const D = 'mac:02:00:00:00:00:01';
+
+function alert(id: string, since: number, ts: number, device = D): Alert {
+  return {
+    schema_version: ALERT_SCHEMA_VERSION, alert_id: id, kind: 'anomaly', severity: 'high', device_id: device, device_name: '',
+    device_class: 'infusion_pump', vendor: '', criticality: 'high', ts, since, score: 3, threshold: 1, windows_over: 2,
+    windows_considered: 3, summary: '', top_features: [], new_peers: [], new_dst_ports: [], model: 'device:x@v1', sensor_id: 's', run_id: '',
+  };
+}
+
+describe('detect: evaluation metrics', () => {
+  it('ROC-AUC by ranks, ties count half', () => {
+    assert.equal(rocAuc([3, 4], [1, 2]), 1);
+    assert.equal(rocAuc([1, 2], [3, 4]), 0);
+    assert.equal(rocAuc([1], [1]), 0.5);
+    assert.equal(rocAuc([2, 0.5], [1, 3]), 0.25); // pairs: 2>1 yes, 2>3 no, .5>1 no, .5>3 no → 1 of 4
+  });
+
+  it('window- and attack-level metrics on a hand-made day', () => {
+    // 20 windows of 10 s for one device; a scan labelled on windows 5..7 ([50, 80)), a tunnel on 12..13 ([120, 140)).
+    const scores = [0.2, 0.3, 1.4, 0.1, 0.2, 2.5, 3.0, 4.0, 0.3, 0.2, 0.1, 0.2, 0.8, 1.5, 0.4, 0.3, 0.2, 1.2, 1.3, 0.2];
+    const scored: ScoredWindow[] = scores.map((score, i) => ({ device_id: D, window_start: i * 10, window_end: i * 10 + 10, score }));
+    const labels = [
+      { kind: 'port_scan', device_id: D, start: 50, end: 80 },
+      { kind: 'dns_tunnel', device_id: D, start: 120, end: 140 },
+    ];
+    // Alerts: the scan after its 2nd window (ts = 70); the tunnel never alerted (only 1 window over); a false alert
+    // on windows 17–18 (since 170, ts 190).
+    const alerts = [alert('a', 50, 70), alert('a', 50, 80), alert('b', 170, 190)];
+    const r = evaluateDetections(scored, alerts, labels, 10);
+    const scan = r.per_kind['port_scan'];
+    const tunnel = r.per_kind['dns_tunnel'];
+    assert.ok(scan && tunnel);
+    assert.deepEqual(scan.delays_windows, [2]);
+    assert.equal(scan.detected, 1);
+    assert.deepEqual(tunnel.delays_windows, [null]);
+    assert.equal(tunnel.detected, 0);
+    // Benign windows: 15; over threshold among them: windows 2, 17, 18 → FP = 3.
+    assert.equal(r.benign_windows, 15);
+    assert.equal(scan.recall, 1); // 3 of 3
+    assert.equal(scan.precision, 3 / 6);
+    assert.equal(tunnel.recall, 0.5);
+    assert.equal(tunnel.precision, 1 / 4);
+    assert.equal(r.overall.recall, 4 / 5);
+    assert.equal(r.overall.precision, 4 / 7);
+    // Scan windows (2.5, 3, 4) outrank all 15 benign (max 1.4) → AUC 1.
+    assert.equal(scan.roc_auc, 1);
+    // Tunnel (0.8, 1.5) vs the 15 benign scores: 0.8 beats 12 (all but 1.4, 1.2, 1.3), 1.5 beats 15 → 27 / 30.
+    assert.ok(Math.abs(tunnel.roc_auc - 0.9) < 1e-12);
+    assert.equal(r.false_alerts, 1);
+    assert.equal(r.benign_device_days, 150 / 86_400);
+    assert.equal(r.false_alerts_per_device_day, 86_400 / 150);
+  });
+});
