@@ -38,6 +38,11 @@ export interface AnalysedCapture {
 }
 
 export interface AnalyseOptions extends AnalysisPipelineOptions {
+  /** Replay pace: undefined = as fast as possible; N = N× the capture's own pace (1 = real time). */
+  speed?: number;
+  /** Only frames with from ≤ time < to (seconds since the epoch) are analysed. */
+  from?: number;
+  to?: number;
   onWindow?: (w: FeatureWindow) => void;
   onFlow?: (r: FlowRecord) => void;
   onProgress?: (p: CaptureProgressEvent) => void;
@@ -46,23 +51,38 @@ export interface AnalyseOptions extends AnalysisPipelineOptions {
 }
 
 /** Feeds every frame of a capture file through decode and `pipeline`; flushes the pipeline at the end. */
-async function feed(path: string, pipeline: AnalysisPipeline, onProgress?: (p: CaptureProgressEvent) => void): Promise<Omit<AnalysedCapture, 'windows'>> {
+async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOptions, 'onProgress' | 'speed' | 'from' | 'to'>): Promise<Omit<AnalysedCapture, 'windows'>> {
   const decoder = new PacketDecoder();
   const p = newDecodedPacket();
   const source = await readCapture(path);
+  const from = o.from ?? -Infinity;
+  const to = o.to ?? Infinity;
+  const speed = o.speed;
   let packets = 0;
   let first = NaN;
   let last = NaN;
+  let wallStart = 0;
   const capture = await source.forEachFrame((frame) => {
+    const ts = frame.ts_sec + frame.ts_nsec / 1e9;
+    if (ts < from || ts >= to) return undefined;
     decoder.decode(frame, p);
     pipeline.process(p);
     packets++;
-    if (packets === 1) first = frame.ts_sec + frame.ts_nsec / 1e9;
-    last = frame.ts_sec + frame.ts_nsec / 1e9;
-    if (onProgress && (packets & 0xffff) === 0) {
-      const pr = source.progress();
-      onProgress({ bytes_read: pr.bytes_read, bytes_total: pr.bytes_total ?? 0, packets });
+    if (packets === 1) {
+      first = ts;
+      wallStart = performance.now();
     }
+    last = ts;
+    if (o.onProgress && (packets & 0x3fff) === 0) {
+      const pr = source.progress();
+      o.onProgress({ bytes_read: pr.bytes_read, bytes_total: pr.bytes_total ?? 0, packets });
+    }
+    if (speed !== undefined) {
+      // Paced replay: wait until the wall clock catches up with packet time ÷ speed (windows still close on packet time).
+      const ahead = ((ts - first) * 1000) / speed - (performance.now() - wallStart);
+      if (ahead > 20) return new Promise<void>((r) => setTimeout(r, ahead));
+    }
+    return undefined;
   });
   pipeline.flush();
   return {
@@ -87,7 +107,7 @@ export async function windowsFromCapture(path: string, options: AnalyseOptions =
     },
     ...(options.onFlow ? { onFlow: options.onFlow } : {}),
   });
-  return { windows, ...(await feed(path, pipeline, options.onProgress)) };
+  return { windows, ...(await feed(path, pipeline, options)) };
 }
 
 export interface ReplaySinks {
@@ -130,7 +150,7 @@ export async function replayCapture(path: string, detect: DetectConfig, options:
     await options.sinks?.onScores?.(out.scores, windows);
     if (out.alerts.length) await options.sinks?.onAlerts?.(out.alerts);
   });
-  const analysed = await feed(path, pipeline, options.onProgress);
+  const analysed = await feed(path, pipeline, options);
   await bus.flush();
   return { ...analysed, alerts, windows_scored: scored, detector: detector.counters.snapshot() };
 }

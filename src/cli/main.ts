@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { describeError, WardwatchError } from '../errors.js';
 import { simulateCommand } from '../simulate/command.js';
+import { replayCommand, runCommand } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,16 +16,8 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
 
-  program
-    .command('run')
-    .description('Sensor + detector in one process on the embedded default (no Kafka, no InfluxDB): replay a capture and print the alerts.')
-    .argument('[capture]', 'pcap/pcapng file to replay', 'captures/demo.pcap')
-    .action((capture: string) => {
-      process.stdout.write(
-        `wardwatch ${pkg.version}: the embedded pipeline (decode → flows → features → model → alerts) is coming; ` +
-          `nothing to replay yet for ${capture}.\n`,
-      );
-    });
+  program.addCommand(runCommand());
+  program.addCommand(replayCommand());
   program.addCommand(simulateCommand());
   return program;
 }

@@ -8,6 +8,9 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { DetectConfig } from '../detect/config.js';
+import { FeatureOptionsSchema } from '../features/config.js';
+import { DeviceIdentityOptionsSchema, FlowTableOptionsSchema } from '../flows/config.js';
 
 const duration_ms = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -102,6 +105,14 @@ export const ConfigSchema = z
         id: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, ., - and _').default(os.hostname().replace(/[^a-zA-Z0-9_.-]/g, '-') || 'sensor'),
       })
       .prefault({}),
+    /** Flow table: timeouts, cap (src/flows/config.ts). */
+    flows: FlowTableOptionsSchema.prefault({}),
+    /** Device identity: subnets, keying, gateways, caps, inventory file (src/flows/config.ts). */
+    devices: DeviceIdentityOptionsSchema.prefault({}),
+    /** Feature windows (src/features/config.ts). */
+    features: FeatureOptionsSchema.prefault({}),
+    /** Baseline model, thresholds, alerting rule, model store (src/detect/config.ts). */
+    detect: DetectConfig.prefault({}),
     transport: z
       .strictObject({
         kind: z.enum(['memory', 'kafka']).default('memory'),

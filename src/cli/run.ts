@@ -1,0 +1,140 @@
+/**
+ * `wardwatch run` and `wardwatch replay`: a capture through the whole pipeline in one process on the embedded bus
+ * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names.
+ */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { WardwatchConfig } from '../config/schema.js';
+import { ConfigError, CaptureError } from '../errors.js';
+import { selectBackendFor } from '../detect/index.js';
+import { replayCapture, type ReplayResult } from '../replay.js';
+import type { Alert } from '../records/alert.js';
+import { SinkSet } from '../sinks/fanout.js';
+import { Progress } from './progress.js';
+
+export interface ReplayCliOptions {
+  config?: string;
+  speed: string;
+  from?: string;
+  to?: string;
+  runId?: string;
+  alerts?: string;
+  modelsDir?: string;
+  quiet?: boolean;
+}
+
+/** `max`, `1x`, `10x`, `0.5x` → undefined (as fast as possible) or the factor. */
+export function parseSpeed(text: string): number | undefined {
+  if (text === 'max') return undefined;
+  const m = /^(\d+(?:\.\d+)?)x$/.exec(text);
+  if (!m || Number(m[1]) <= 0) throw new ConfigError('--speed', `'${text}' is not a speed: use max, 1x, 10x, 0.5x ...`);
+  return Number(m[1]);
+}
+
+/** ISO-8601 time or epoch seconds → epoch seconds. */
+export function parseTime(text: string, field: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new ConfigError(field, `'${text}' is not a time: use ISO-8601 (2026-01-05T07:30:00Z) or epoch seconds`);
+  return ms / 1000;
+}
+
+const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The alerts as a fixed-width table for the terminal. */
+export function alertTable(alerts: readonly Alert[]): string {
+  if (alerts.length === 0) return 'No alerts.\n';
+  const rows = alerts.map((a) => [
+    iso(a.ts).slice(0, 19).replace('T', ' '),
+    a.severity.toUpperCase(),
+    a.kind,
+    (a.device_name || a.device_id).slice(0, 28),
+    a.device_class.replace(/_/g, ' '),
+    a.kind === 'new_device' ? '' : a.score.toFixed(1),
+    a.summary,
+  ]);
+  const head = ['time (UTC)', 'severity', 'kind', 'device', 'class', 'score', 'what changed'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
+  const line = (r: string[]): string => r.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w, i) => '-'.repeat(i === 6 ? 12 : w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+export async function replayToSinks(capture: string, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<ReplayResult> {
+  if (!existsSync(capture)) throw new CaptureError(capture, 'no such file', { code: 'WW_CAPTURE_UNREADABLE' });
+  const runId = o.runId ?? '';
+  const detect = { ...config.detect, ...(o.modelsDir ? { models_dir: o.modelsDir } : {}) };
+  const backend = await selectBackendFor(detect, 'score');
+  const sinks = new SinkSet({
+    alerts_file: { file: o.alerts ?? config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
+    influx: config.sinks.influx,
+    webhooks: config.sinks.webhooks,
+    syslog: config.sinks.syslog,
+    sensor_id: config.sensor.id,
+    run_id: runId,
+  });
+  await sinks.start();
+  const progress = new Progress(label);
+  const speed = parseSpeed(o.speed);
+  const result = await replayCapture(capture, detect, {
+    flows: config.flows,
+    devices: config.devices,
+    features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
+    ...(speed !== undefined ? { speed } : {}),
+    ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
+    ...(o.to ? { to: parseTime(o.to, '--to') } : {}),
+    onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets),
+    sinks: { onAlerts: (a) => sinks.onAlerts(a), onScores: (s, w) => sinks.onScores(s, w) },
+  });
+  await sinks.onInventory(result.inventory, Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000);
+  await sinks.onHealth('sensor', Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000, {
+    packets: result.packets,
+    decode_malformed: result.decode.malformed,
+    ...result.metrics,
+  });
+  await sinks.close();
+  progress.done(
+    `${result.packets.toLocaleString('en-US')} packets, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
+  );
+  return result;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'YAML configuration (see deploy/wardwatch.example.yaml); default: built-in defaults')
+    .option('--models-dir <dir>', 'model store (overrides detect.models_dir)')
+    .option('--alerts <file>', 'alerts JSONL to write (overrides sinks.files.alerts_file)')
+    .option('-q, --quiet', 'print only the summary, not the alert table');
+}
+
+async function action(capture: string, o: ReplayCliOptions, label: string): Promise<void> {
+  const config = loadConfig(o.config);
+  const result = await replayToSinks(capture, config, o, label);
+  if (!o.quiet) process.stdout.write(alertTable(result.alerts));
+  const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
+  process.stdout.write(`${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${result.alerts.length - anomalies} new-device notice${result.alerts.length - anomalies === 1 ? '' : 's'}; alerts written to ${o.alerts ?? config.sinks.files.alerts_file}\n`);
+}
+
+export function runCommand(): Command {
+  return common(
+    new Command('run')
+      .description('Sensor + detector in one process on the embedded default (no Kafka, no InfluxDB needed): replay a capture at full speed and print the alerts.')
+      .argument('[capture]', 'pcap/pcapng file (plain or .gz)', 'captures/demo.pcap'),
+  )
+    .addHelpText('after', '\nExamples:\n  wardwatch run                                  # the shipped demo capture\n  wardwatch run ward3.pcapng.gz -c site.yaml     # sinks from the config (InfluxDB, webhooks, ...)\n')
+    .action((capture: string, o: Omit<ReplayCliOptions, 'speed'>) => action(capture, { ...o, speed: 'max' }, 'run'));
+}
+
+export function replayCommand(): Command {
+  return common(
+    new Command('replay')
+      .description('Forensic replay of a capture through the pipeline: same input and models, same alerts, whatever the speed.')
+      .argument('<capture>', 'pcap/pcapng file (plain or .gz)'),
+  )
+    .addOption(new Option('--speed <speed>', 'max, or N× the capture\'s own pace (1x = real time)').default('max'))
+    .option('--from <time>', 'start of the time range (ISO-8601 or epoch seconds)')
+    .option('--to <time>', 'end of the time range (exclusive)')
+    .option('--run-id <id>', 'tag every window and alert with this run id (Grafana\'s forensic view filters on it)')
+    .addHelpText('after', '\nExamples:\n  wardwatch replay incident.pcap --run-id case-4711 -c site.yaml\n  wardwatch replay day.pcap --from 2026-01-05T09:00:00Z --to 2026-01-05T10:00:00Z --speed 10x\n')
+    .action((capture: string, o: ReplayCliOptions) => action(capture, o, 'replay'));
+}

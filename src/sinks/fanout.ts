@@ -1,0 +1,84 @@
+/**
+ * The configured set of sinks as one: every alert goes to the alerts file and to each configured sink (InfluxDB,
+ * webhooks, syslog); every scored window to InfluxDB (metrics) and to the webhooks (for resolves). `onAlerts` and
+ * `onScores` resolve after every sink has the data (InfluxDB acknowledged, webhooks delivered or dead-lettered), so
+ * a Kafka consumer may commit after them.
+ */
+import type { Alert, WindowScore } from '../records/alert.js';
+import type { FeatureWindow } from '../records/features.js';
+import type { InventoryEntry } from '../records/device.js';
+import { AlertFileSink } from './file/alerts.js';
+import { InfluxWriter, type InfluxWriterOptions } from './influx/writer.js';
+import { alertPoint, healthPoint, inventoryPoint, windowPoint, type DeviceTags } from './influx/points.js';
+import { WebhookSink, type WebhookSinkOptions } from './webhook/sink.js';
+import { SyslogSink, type SyslogOptions } from './syslog/sink.js';
+
+export interface SinkSetOptions {
+  alerts_file: { file: string; max_bytes: number; keep: number } | undefined;
+  influx: (Partial<InfluxWriterOptions> & { url: string }) | undefined;
+  webhooks: Partial<WebhookSinkOptions> | undefined;
+  syslog: Partial<SyslogOptions> | undefined;
+  sensor_id: string;
+  run_id: string;
+}
+
+export class SinkSet {
+  readonly file: AlertFileSink | undefined;
+  readonly influx: InfluxWriter | undefined;
+  readonly webhooks: WebhookSink | undefined;
+  readonly syslog: SyslogSink | undefined;
+
+  constructor(
+    private readonly o: SinkSetOptions,
+    private readonly deviceTags: (id: string) => DeviceTags | undefined = () => undefined,
+  ) {
+    this.file = o.alerts_file ? new AlertFileSink(o.alerts_file) : undefined;
+    this.influx = o.influx ? new InfluxWriter(o.influx) : undefined;
+    this.webhooks = o.webhooks?.endpoints?.length ? new WebhookSink(o.webhooks) : undefined;
+    this.syslog = o.syslog?.host ? new SyslogSink(o.syslog) : undefined;
+  }
+
+  /** Creates the InfluxDB database and retention policy (retries while unreachable). */
+  async start(): Promise<void> {
+    await this.influx?.start();
+  }
+
+  async onAlerts(alerts: readonly Alert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    this.file?.write(alerts);
+    await Promise.all([this.influx?.write(alerts.map(alertPoint)), this.webhooks?.onAlerts(alerts), this.syslog?.write(alerts)]);
+  }
+
+  async onScores(scores: readonly WindowScore[], windows: readonly FeatureWindow[]): Promise<void> {
+    if (this.influx) {
+      const byKey = new Map(scores.map((s) => [`${s.device_id}@${s.window_start}`, s]));
+      await this.influx.write(windows.map((w) => windowPoint(w, byKey.get(`${w.device_id}@${w.window_start}`), this.deviceTags(w.device_id))));
+    }
+    await this.webhooks?.onScores(scores);
+  }
+
+  async onInventory(entries: readonly InventoryEntry[], at: number): Promise<void> {
+    await this.influx?.write(entries.map((e) => inventoryPoint(e, at, this.o.sensor_id, this.o.run_id)));
+  }
+
+  async onHealth(component: string, at: number, values: Record<string, number>): Promise<void> {
+    await this.influx?.write([healthPoint(component, this.o.sensor_id, this.o.run_id, at, values)]);
+  }
+
+  stats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (this.file) out['alerts_file_written'] = this.file.written;
+    for (const [k, v] of Object.entries(this.influx?.stats() ?? {})) out[`influx_${k}`] = v;
+    for (const [k, v] of Object.entries(this.webhooks?.stats() ?? {})) out[`webhook_${k}`] = v;
+    if (this.syslog) {
+      out['syslog_sent'] = this.syslog.sent;
+      out['syslog_errors'] = this.syslog.errors;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.influx?.close();
+    await this.syslog?.close();
+  }
+}
