@@ -68,8 +68,11 @@ export class SinkSet {
   stats(): Record<string, number> {
     const out: Record<string, number> = {};
     if (this.file) out['alerts_file_written'] = this.file.written;
-    for (const [k, v] of Object.entries(this.influx?.stats() ?? {})) out[`influx_${k}`] = v;
-    for (const [k, v] of Object.entries(this.webhooks?.stats() ?? {})) out[`webhook_${k}`] = v;
+    const add = (prefix: string, values: object | undefined): void => {
+      for (const [k, v] of Object.entries(values ?? {})) if (typeof v === 'number') out[`${prefix}_${k}`] = v;
+    };
+    add('influx', this.influx?.stats());
+    add('webhook', this.webhooks?.stats());
     if (this.syslog) {
       out['syslog_sent'] = this.syslog.sent;
       out['syslog_errors'] = this.syslog.errors;
