@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { describeError, WardwatchError } from '../errors.js';
 import { simulateCommand } from '../simulate/command.js';
 import { replayCommand, runCommand } from './run.js';
+import { detectCommand, sensorCommand } from './services.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +19,8 @@ export function buildProgram(): Command {
 
   program.addCommand(runCommand());
   program.addCommand(replayCommand());
+  program.addCommand(sensorCommand());
+  program.addCommand(detectCommand());
   program.addCommand(simulateCommand());
   return program;
 }

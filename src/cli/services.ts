@@ -1,0 +1,92 @@
+/**
+ * `wardwatch sensor` and `wardwatch detect`: the two long-running processes of a Kafka deployment, with /metrics and
+ * /healthz, structured logs, and a graceful stop on SIGINT/SIGTERM (flush the producer / finish the batch, commit,
+ * close the sinks).
+ */
+import { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { componentLogger } from '../log.js';
+import { MetricsRegistry, startMetricsServer } from '../metrics.js';
+import { DetectorService, SensorService } from '../services.js';
+import { ConfigError } from '../errors.js';
+
+const log = componentLogger('cli');
+
+async function serveMetrics(listen: string, registry: MetricsRegistry, healthy: () => boolean, what: string): Promise<(() => Promise<void>) | undefined> {
+  if (!listen) return undefined;
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw new ConfigError('service.metrics_listen', `'${listen}' is not host:port`);
+  const server = await startMetricsServer({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }, registry, () => ({ ok: healthy(), checks: { [what]: healthy() ? 'ok' : 'stopping' } }));
+  log.info({ url: server.url }, '/metrics and /healthz listening');
+  return server.close;
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const handler = (sig: NodeJS.Signals): void => {
+      if (seen) process.exit(130);
+      seen = true;
+      log.warn({ signal: sig }, 'stopping: flushing and committing (send again to exit at once)');
+      resolve(sig);
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}
+
+export function sensorCommand(): Command {
+  return new Command('sensor')
+    .description('Capture from a live interface (receive-only) or a file, and produce feature windows to Kafka.')
+    .option('-c, --config <file>', 'YAML configuration (transport.kafka is required)')
+    .option('-i, --interface <name>', 'live capture interface (SPAN/TAP port)')
+    .option('-r, --read <file>', 'read a pcap/pcapng file instead of an interface')
+    .option('-f, --filter <bpf>', 'BPF capture filter (live)', '')
+    .option('--snaplen <bytes>', 'bytes kept per frame (live)', '65535')
+    .option('--buffer-size <bytes>', 'libpcap buffer size (live)', String(16 * 1024 * 1024))
+    .option('--run-id <id>', 'tag windows with a run id (file replays)')
+    .addHelpText('after', '\nExamples:\n  wardwatch sensor -c /etc/wardwatch/wardwatch.yaml -i eth1 -f "not port 22"\n  WARDWATCH_KAFKA_BROKERS=kafka:9092 wardwatch sensor -r ward3.pcapng\n')
+    .action(async (o: { config?: string; interface?: string; read?: string; filter: string; snaplen: string; bufferSize: string; runId?: string }) => {
+      const config = loadConfig(o.config);
+      if (!o.interface === !o.read) throw new ConfigError('--interface/--read', 'give exactly one of --interface NAME or --read FILE');
+      const sensor = new SensorService(
+        config,
+        o.read ? { file: o.read } : { live: { interface: o.interface!, bpf_filter: o.filter, snaplen_bytes: Number(o.snaplen), buffer_size_bytes: Number(o.bufferSize) } },
+        o.runId ?? '',
+      );
+      const registry = new MetricsRegistry();
+      registry.register('sensor', () => sensor.metrics());
+      let stopping = false;
+      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, () => !stopping, 'sensor');
+      const done = sensor.run();
+      const sig = stopSignal();
+      await Promise.race([done, sig]);
+      stopping = true;
+      await sensor.stop();
+      await done.catch(() => undefined);
+      await closeMetrics?.();
+      log.info(sensor.metrics(), 'sensor stopped');
+    });
+}
+
+export function detectCommand(): Command {
+  return new Command('detect')
+    .description('Consume feature windows from Kafka as one member of the detector group, score them, write alerts to the sinks.')
+    .option('-c, --config <file>', 'YAML configuration (transport.kafka is required)')
+    .addHelpText('after', '\nExamples:\n  wardwatch detect -c /etc/wardwatch/wardwatch.yaml          # run one per partition share; add more to scale out\n')
+    .action(async (o: { config?: string }) => {
+      const config = loadConfig(o.config);
+      const detector = new DetectorService(config);
+      const registry = new MetricsRegistry();
+      registry.register('detector', () => detector.metrics());
+      let stopping = false;
+      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, () => !stopping, 'detector');
+      await detector.start();
+      await stopSignal();
+      stopping = true;
+      await detector.stop();
+      await closeMetrics?.();
+      log.info(detector.metrics(), 'detector stopped');
+    });
+}

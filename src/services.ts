@@ -1,0 +1,189 @@
+/**
+ * The distributed deployment's two processes (wiring only; each stage lives in its folder):
+ *  - `SensorService`: capture (file or live interface) → decode → flows/features → Kafka feature topic;
+ *  - `DetectorService`: Kafka consumer group → detector → sinks, with per-device detector state written to the
+ *    compacted state topic before each batch is committed and reloaded when partitions are assigned.
+ */
+import type { Kafka } from 'kafkajs';
+import { readCapture } from './capture/pcap-file/reader.js';
+import { LiveCaptureSource, type LiveCaptureOptions } from './capture/live/cap-source.js';
+import type { CaptureSource } from './capture/source.js';
+import { PacketDecoder } from './decode/decoder.js';
+import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
+import { newDecodedPacket } from './records/packet.js';
+import type { InventoryEntry } from './records/device.js';
+import type { WardwatchConfig } from './config/schema.js';
+import { createKafka } from './transport/kafka/client.js';
+import { KafkaWindowProducer } from './transport/kafka/producer.js';
+import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
+import { KafkaStateStore } from './transport/kafka/state.js';
+import { ensureTopics, topicNames } from './transport/kafka/topics.js';
+import { Detector, type InventoryLookup } from './detect/index.js';
+import { SinkSet } from './sinks/fanout.js';
+import { componentLogger } from './log.js';
+import { ConfigError } from './errors.js';
+
+type KafkaSection = NonNullable<WardwatchConfig['transport']['kafka']>;
+
+export function kafkaFromConfig(k: KafkaSection): Kafka {
+  return createKafka({
+    brokers: k.brokers,
+    client_id: k.client_id,
+    connection_timeout_ms: k.connection_timeout_ms,
+    request_timeout_ms: k.request_timeout_ms,
+    retry: k.retry,
+    ...(k.ssl !== undefined ? { ssl: k.ssl } : {}),
+    ...(k.sasl ? { sasl: k.sasl } : {}),
+  });
+}
+
+function requireKafka(config: WardwatchConfig): KafkaSection {
+  const k = config.transport.kafka;
+  if (!k) throw new ConfigError('transport.kafka', 'this command needs Kafka: set transport.kafka.brokers (or WARDWATCH_KAFKA_BROKERS)');
+  return k;
+}
+
+export interface SensorSource {
+  file?: string;
+  live?: LiveCaptureOptions;
+}
+
+/** Capture → decode → flows/features → Kafka. `run()` resolves at the end of a file, or after `stop()`. */
+export class SensorService {
+  private readonly log = componentLogger('sensor');
+  readonly pipeline: AnalysisPipeline;
+  readonly producer: KafkaWindowProducer;
+  private readonly kafka: Kafka;
+  private source: CaptureSource | undefined;
+  readonly decoder = new PacketDecoder();
+  packets = 0;
+
+  constructor(
+    private readonly config: WardwatchConfig,
+    private readonly input: SensorSource,
+    runId = '',
+  ) {
+    const k = requireKafka(config);
+    this.kafka = kafkaFromConfig(k);
+    const topics = topicNames({ ...k.topics });
+    this.producer = new KafkaWindowProducer(this.kafka, k.brokers, { topic: topics.features, ...k.producer });
+    const options: AnalysisPipelineOptions = {
+      flows: config.flows,
+      devices: config.devices,
+      features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
+    };
+    this.pipeline = new AnalysisPipeline(options, { onWindow: (w) => this.producer.enqueue([w]) });
+  }
+
+  async run(): Promise<void> {
+    const k = requireKafka(this.config);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const t = topicNames(k.topics);
+      await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
+    } finally {
+      await admin.disconnect();
+    }
+    this.source = this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(this.input.live!);
+    this.log.info({ source: this.input.file ?? this.input.live?.interface }, 'sensor started');
+    const p = newDecodedPacket();
+    await this.source.forEachFrame((frame) => {
+      this.decoder.decode(frame, p);
+      this.pipeline.process(p);
+      this.packets++;
+    });
+    this.pipeline.flush();
+  }
+
+  /** Stops capturing; flushes the last window and the producer (what the broker cannot take stays in the spool). */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    this.source?.stop();
+    await this.producer.close(timeoutMs);
+  }
+
+  metrics(): Record<string, number> {
+    return { ...this.pipeline.metrics(), ...prefixed('producer', { ...this.producer.stats() }), decode_malformed: this.decoder.counters.snapshot().malformed };
+  }
+}
+
+function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}_${k}`, v]));
+}
+
+/** Kafka → detector → sinks, one member of the detector group. */
+export class DetectorService {
+  private readonly log = componentLogger('detector');
+  private readonly kafka: Kafka;
+  readonly consumer: KafkaWindowConsumer;
+  readonly state: KafkaStateStore;
+  private detector: Detector | undefined;
+  readonly sinks: SinkSet;
+  /** Device facts for scoring; a detector does not see packets, so class and criticality come from the inventory file or default. */
+  private readonly inventory = new Map<string, InventoryEntry>();
+
+  constructor(private readonly config: WardwatchConfig) {
+    const k = requireKafka(config);
+    this.kafka = kafkaFromConfig(k);
+    const topics = topicNames(k.topics);
+    this.consumer = new KafkaWindowConsumer(this.kafka, {
+      topic: topics.features,
+      group_id: k.consumer.group_id,
+      dead_letter_topic: topics.dead_letter,
+      session_timeout_ms: k.consumer.session_timeout_ms,
+      heartbeat_interval_ms: k.consumer.heartbeat_interval_ms,
+      max_bytes_per_partition: k.consumer.max_bytes_per_partition,
+    });
+    this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: k.topics.prefix + k.topics.detector_state, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
+    this.sinks = new SinkSet({
+      alerts_file: { file: config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
+      influx: config.sinks.influx,
+      webhooks: config.sinks.webhooks,
+      syslog: config.sinks.syslog,
+      sensor_id: config.sensor.id,
+      run_id: '',
+    });
+  }
+
+  async start(): Promise<void> {
+    const k = requireKafka(this.config);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const t = topicNames(k.topics);
+      await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
+      await this.state.ensureTopic(admin);
+    } finally {
+      await admin.disconnect();
+    }
+    await this.sinks.start();
+    const detector = await Detector.open(this.config.detect);
+    this.detector = detector;
+    const lookup: InventoryLookup = (id) => this.inventory.get(id);
+    await this.consumer.start(
+      async (windows, ctx) => {
+        const out = await detector.score(windows, lookup);
+        await this.sinks.onScores(out.scores, windows);
+        await this.sinks.onAlerts(out.alerts);
+        await ctx.heartbeat();
+        // State before the commit: a member that takes this partition over continues from here.
+        await this.state.put(detector.takeDirtyState());
+      },
+      async (partitions) => {
+        const restored = detector.restoreState(await this.state.load());
+        this.log.info({ partitions, devices_restored: restored }, 'partitions assigned: detector state loaded');
+      },
+    );
+    this.log.info({ group: k.consumer.group_id }, 'detector started');
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    await this.sinks.close();
+    await this.state.close();
+  }
+
+  metrics(): Record<string, number> {
+    return { ...prefixed('consumer', { ...this.consumer.stats() }), ...(this.detector?.counters.snapshot() ?? {}), ...this.sinks.stats() };
+  }
+}
