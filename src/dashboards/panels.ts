@@ -68,7 +68,14 @@ function deviceLinkOverride(scope: Scope): dashboard.DynamicConfigValue[] {
   return [
     {
       id: 'links',
-      value: [{ title: 'Open device drill-down', url: `/d/${scope.deviceLink.uid}?var-device=\${__value.raw}${carry}&\${__url_time_range}` }],
+      // Grafana reads title/url/targetBlank of a field data link; the SDK types field links as DashboardLink.
+      value: [
+        new dashboard.DashboardLinkBuilder('Open device drill-down')
+          .type(dashboard.DashboardLinkType.Link)
+          .url(`/d/${scope.deviceLink.uid}?var-device=\${__value.raw}${carry}&\${__url_time_range}`)
+          .targetBlank(false)
+          .build(),
+      ],
     },
   ];
 }
