@@ -393,7 +393,7 @@ export function deviceTopFeatures(scope: Scope): cog.Builder<dashboard.Panel> {
     .withTarget(influxql(`SELECT ${id('top_features')} AS ${id('top features')} FROM ${A} ${where(scope, DEVICE)}`))
     .mergeValues(true)
     .showValue(common.VisibilityMode.Auto)
-    .height(5)
+    .height(8)
     .span(12);
 }
 
