@@ -8,6 +8,7 @@ import { describeError, WardwatchError } from '../errors.js';
 import { simulateCommand } from '../simulate/command.js';
 import { replayCommand, runCommand } from './run.js';
 import { detectCommand, sensorCommand } from './services.js';
+import { dashboardsCommand } from './dashboards.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(sensorCommand());
   program.addCommand(detectCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(dashboardsCommand());
   return program;
 }
 

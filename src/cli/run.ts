@@ -87,9 +87,17 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
     sinks: { onAlerts: (a) => sinks.onAlerts(a), onScores: (s, w) => sinks.onScores(s, w) },
   });
   await sinks.onInventory(result.inventory, Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000);
-  await sinks.onHealth('sensor', Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000, {
-    packets: result.packets,
-    decode_malformed: result.decode.malformed,
+  const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
+  const span = Math.max(1e-3, result.last_ts - result.first_ts);
+  const sinkStats = sinks.stats();
+  // The health fields the dashboards plot (docs/dashboards.md), plus every stage counter.
+  await sinks.onHealth('sensor', at, {
+    packets_per_s: result.packets / span,
+    packets_dropped: 0,
+    decode_errors: result.decode.malformed,
+    flow_table_fill: (result.metrics['flows_active'] ?? 0) / config.flows.max_flows,
+    kafka_lag: 0,
+    sink_retries: (sinkStats['influx_write_retries'] ?? 0) + (sinkStats['webhook_delivery_retries'] ?? 0),
     ...result.metrics,
   });
   await sinks.close();
