@@ -134,7 +134,8 @@ export class DetectorService {
       heartbeat_interval_ms: k.consumer.heartbeat_interval_ms,
       max_bytes_per_partition: k.consumer.max_bytes_per_partition,
     });
-    this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: k.topics.prefix + k.topics.detector_state, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
+    // One state topic per detector group: another group (a second deployment, a test) must not inherit its state.
+    this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: `${k.topics.prefix}${k.topics.detector_state}.${k.consumer.group_id}`, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
     this.sinks = new SinkSet({
       alerts_file: { file: config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
       influx: config.sinks.influx,

@@ -45,6 +45,7 @@ export const KafkaSchema = z.strictObject({
       alerts: z.string().min(1).default('alerts'),
       flows: z.string().min(1).default('flows'),
       dead_letter: z.string().min(1).default('dead-letter'),
+      /** Compacted per-device detector state; the topic is `<prefix><detector_state>.<consumer.group_id>`. */
       detector_state: z.string().min(1).default('detector-state'),
       partitions: positive.default(6),
       replication_factor: positive.default(1),

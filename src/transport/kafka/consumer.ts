@@ -57,10 +57,15 @@ export class KafkaWindowConsumer implements WindowConsumer {
   async start(handler: WindowBatchHandler, onAssign?: (partitions: number[]) => void | Promise<void>): Promise<void> {
     await this.dlq.connect();
     await this.consumer.connect();
+    // Batches wait until the assignment callback finished (e.g. per-device state restored for new partitions).
+    let assigned: Promise<void> = Promise.resolve();
     if (onAssign) {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
         const partitions = e.payload.memberAssignment[this.o.topic] ?? [];
-        Promise.resolve(onAssign([...partitions].sort((a, b) => a - b))).catch((err: unknown) => this.log.error({ err }, 'onAssign failed'));
+        assigned = Promise.resolve(onAssign([...partitions].sort((a, b) => a - b))).catch((err: unknown) => {
+          this.log.error({ err }, 'onAssign failed');
+          throw err;
+        });
       });
     }
     await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.from_beginning });
@@ -70,6 +75,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
       eachBatch: async (payload) => {
         const { batch } = payload;
         const heartbeat = (): Promise<void> => payload.heartbeat();
+        await assigned;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
         const windows: FeatureWindow[] = [];
         const poison: { key: Buffer | null; value: Buffer | null; reason: string; offset: string }[] = [];
