@@ -109,7 +109,7 @@ describe('detectors scale out in one consumer group (real broker, real processes
       const cfg = path.join(dir, `d${i}.yaml`);
       writeFileSync(cfg, stringify(raw(prefix, group, f)));
       const child = spawn(process.execPath, [cli, 'detect', '-c', cfg], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
-      child.stderr!.on('data', (d: Buffer) => (stderr[i] += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr[i] += d.toString()));
       children.push(child);
     }
     const joinDeadline = Date.now() + 90_000;
