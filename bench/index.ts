@@ -1,3 +1,4 @@
 /** Every benchmark module, in the order BENCHMARKS.md lists them. Add one import per new benchmark. */
 import './decode.bench.js';
 import './flows.bench.js';
+import './kafka.bench.js';

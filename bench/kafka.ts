@@ -8,6 +8,8 @@
  * Needs the local broker (started if not running, like the tests do).
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createKafka } from '../src/transport/kafka/client.js';
 import { KafkaWindowProducer } from '../src/transport/kafka/producer.js';
@@ -50,7 +52,7 @@ function kafka(brokers: string[], id: string) {
 }
 
 /** wardwatch: enqueue all windows, flush; then a fresh consumer group reads them all. Rates in windows/s. */
-async function wardwatchThroughput(brokers: string[], windows: FeatureWindow[]): Promise<{ produce: number; consume: number }> {
+export async function wardwatchThroughput(brokers: string[], windows: FeatureWindow[]): Promise<{ produce: number; consume: number }> {
   const topic = await newTopic(brokers, 6);
   const k = kafka(brokers, 'ww-bench');
   const producer = new KafkaWindowProducer(k, brokers, { topic, batch_max_messages: 5000, linger_ms: 5 });
@@ -79,7 +81,7 @@ async function wardwatchThroughput(brokers: string[], windows: FeatureWindow[]):
 }
 
 /** Java reference: ProducerPerformance and ConsumerPerformance with the same record size and settings. */
-async function javaThroughput(brokers: string[], records: number, recordSize: number): Promise<{ produce: number; consume: number }> {
+export async function javaThroughput(brokers: string[], records: number, recordSize: number): Promise<{ produce: number; consume: number }> {
   const libs = await ensureKafkaToolsJars((m) => console.error(m));
   const topic = await newTopic(brokers, 6);
   const java = ['-Xmx512m', `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`, '-cp', `${libs}/*`];
@@ -101,7 +103,7 @@ async function javaThroughput(brokers: string[], records: number, recordSize: nu
 }
 
 /** Real-time pace: each device's window is enqueued when it closes; latency = consumed − enqueued (wall clock). */
-async function latency(brokers: string[], devices: number, seconds: number, speed: number): Promise<{ p50: number; p99: number; n: number }> {
+export async function latency(brokers: string[], devices: number, seconds: number, speed: number): Promise<{ p50: number; p99: number; n: number }> {
   const topic = await newTopic(brokers, 6);
   const k = kafka(brokers, 'ww-bench-lat');
   const consumer = new KafkaWindowConsumer(k, { topic, group_id: unique('ww-bench-lat'), dead_letter_topic: `${topic}-dlq`, from_beginning: true });
@@ -176,10 +178,12 @@ async function main(): Promise<void> {
   if (out > 0) writeFileSync(process.argv[out + 1]!, JSON.stringify(result, null, 2));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
