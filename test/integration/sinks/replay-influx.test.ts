@@ -1,0 +1,54 @@
+/**
+ * Alerts and window metrics from an actual replay (capture → decode → flows → features → detector → sinks) land in
+ * real InfluxDB and are read back with InfluxQL; replaying again (a redelivery) adds no duplicates.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InfluxDB } from 'influx';
+import { parseConfig } from '../../../src/config/load.js';
+import { replayToSinks } from '../../../src/cli/run.js';
+import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
+import { freshName, requireInflux } from '../../support/services.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+describe('replay → InfluxDB (real influxd)', function () {
+  this.timeout(180_000);
+  let url: string;
+  let dir: string;
+  before(async function () {
+    this.timeout(180_000);
+    url = await requireInflux();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ww-replay-influx-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes every alert, window and inventory entry of a replay, once', async () => {
+    const database = freshName('ww_replay');
+    // Captures are from 2026-01; keep their points (no 30-day retention policy for this forensic database).
+    const config = parseConfig({ sinks: { influx: { url, database, retention_policy: '' }, files: { alerts_file: path.join(dir, 'alerts.jsonl') } } }, 'test', {});
+    const capture = path.join(repo, 'captures', 'golden', 'scan.pcap');
+    const opts = { speed: 'max', runId: 'case-1', modelsDir: path.join(dir, 'no-models') };
+    const first = await replayToSinks(capture, config, opts, 'replay');
+    assert.ok(first.alerts.length > 0);
+    await replayToSinks(capture, config, opts, 'replay'); // same input again: identical points overwrite
+    const influx = new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database });
+    try {
+      const alerts = await influx.query<{ alert_id: string; device: string; kind: string; run_id: string }>(`SELECT alert_id, device, kind, run_id FROM ${MEASUREMENT.alert}`);
+      assert.deepEqual(alerts.map((a) => a.alert_id).sort(), first.alerts.map((a) => a.alert_id).sort());
+      assert.ok(alerts.every((a) => a.run_id === 'case-1'));
+      const windows = await influx.query<{ n: number }>(`SELECT count(pkts_out) AS n FROM ${MEASUREMENT.window}`);
+      assert.equal(windows[0]?.n, first.windows_scored);
+      const inventory = await influx.query<{ device: string }>(`SELECT last(last_seen_ms) FROM ${MEASUREMENT.inventory} GROUP BY device`);
+      assert.equal(inventory.length, first.inventory.length);
+      const health = await influx.query<{ packets_per_s: number; decode_errors: number; flow_table_fill: number }>(`SELECT packets_per_s, decode_errors, flow_table_fill FROM ${MEASUREMENT.health}`);
+      assert.equal(health.length, 1);
+      assert.ok(health[0]!.packets_per_s > 0);
+    } finally {
+      await influx.dropDatabase(database);
+    }
+  });
+});
