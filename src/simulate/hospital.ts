@@ -308,8 +308,10 @@ export class Hospital {
     readonly engine: Engine,
     readonly seed: number,
     readonly vlan: number,
+    /** Seed of the MACs and vendors (the layout); hosts' traffic follows `seed`. */
+    layoutSeed: number = seed,
   ) {
-    this.rng = new Prng(seed, 'hospital');
+    this.rng = new Prng(layoutSeed, 'hospital');
     this.gateway = new Host('gateway', macFrom(ROUTER_OUI.oui, this.rng, this.usedMacs), parseIpv4('10.20.0.1'), 255, seed);
     this.byIp.set(this.gateway.ip, this.gateway);
     const server = (name: string, ip: string, ttl: number, listening: number[]): Host => {
