@@ -5,7 +5,10 @@
  *   labels (simulator JSON) → evaluateDetections → per attack kind and overall
  *
  * What is measured, and how, is defined in src/detect/evaluate.ts. Windows of devices still in learning mode are not
- * scored and so are left out of the window-level metrics; `learning_windows` says how many there were, and an attack
+ * scored and so are left out of the window-level metrics. Devices an attack involves besides its actor — its
+ * labelled related devices, and the devices the attacking device reached during the attack on a peer:port it had not
+ * used before (scan targets, flood victims) — are "affected" until two windows after the attack: their windows then are
+ * neither positive nor benign and their alerts not false (src/detect/evaluate.ts). `learning_windows` says how many there were, and an attack
  * on such a device cannot be detected (the report lists those as `unscored_attacks`).
  */
 import { readFileSync } from 'node:fs';
@@ -70,8 +73,18 @@ export async function evaluateCapture(capture: string, labels: SimulationLabels,
   let learning = 0;
   let windowS = NaN;
   await selectBackendFor(config, 'score');
+  // Devices an attacking device reached during its attack on a peer:port it had not used before the attack (scan and
+  // lateral-movement targets, flood victims): their alerts then are consequences of the attack, not false alerts.
+  const attackers = new Map<string, { start: number; end: number }[]>();
+  for (const a of labels.attacks) attackers.set(a.device_id, [...(attackers.get(a.device_id) ?? []), { start: a.start, end: a.end }]);
+  const before = new Map<string, Set<string>>();
+  const reached: AttackLabel[] = [];
+  const flows: { ts: number; orig: string; resp: string; port: number }[] = [];
   const result = await replayCapture(capture, config, {
     ...options,
+    onFlow: (f) => {
+      if (attackers.has(f.orig_device) && f.resp_device && f.resp_device !== f.orig_device) flows.push({ ts: f.ts, orig: f.orig_device, resp: f.resp_device, port: f.resp_p });
+    },
     sinks: {
       onScores: (scores) => {
         for (const s of scores) {
@@ -83,7 +96,21 @@ export async function evaluateCapture(capture: string, labels: SimulationLabels,
     },
   });
   const attackLabels: AttackLabel[] = labels.attacks.map((a) => ({ kind: a.kind, device_id: a.device_id, start: a.start, end: a.end }));
-  const report = evaluateDetections(scored, result.alerts, attackLabels, windowS);
+  // Devices an attack involves besides its actor (flood victims, ARP-spoof targets, the brute-force intruder).
+  flows.sort((a, b) => a.ts - b.ts);
+  for (const f of flows) {
+    const key = `${f.resp}|${f.port}`;
+    const known = before.get(f.orig) ?? new Set<string>();
+    before.set(f.orig, known);
+    const during = (attackers.get(f.orig) ?? []).find((r) => f.ts >= r.start && f.ts <= r.end);
+    if (during && !known.has(key)) reached.push({ kind: 'reached', device_id: f.resp, start: during.start, end: during.end + 2 * windowS });
+    else if (!during) known.add(key);
+  }
+  const affected: AttackLabel[] = [
+    ...labels.attacks.flatMap((a) => a.related_device_ids.map((id) => ({ kind: a.kind, device_id: id, start: a.start, end: a.end + 2 * windowS }))),
+    ...reached,
+  ];
+  const report = evaluateDetections(scored, result.alerts, attackLabels, windowS, affected);
   const delays = new Map<string, (number | null)[]>(Object.entries(report.per_kind).map(([k, r]) => [k, [...r.delays_windows]]));
   const attacks = labels.attacks.map((a) => {
     const d = delays.get(a.kind)?.shift() ?? null;

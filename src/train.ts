@@ -31,7 +31,7 @@ import type { InventoryEntry } from './records/device.js';
 import { ConfigError, WardwatchError, describeError } from './errors.js';
 
 export interface TrainFromCaptureOptions extends Pick<AnalyseOptions, 'inventoryFile' | 'features' | 'flows' | 'devices' | 'onProgress'> {
-  /** Learn windows with window_start ≥ from (epoch seconds); the capture's start when omitted. */
+  /** Learn windows with window_start ≥ from (epoch seconds); the capture's start + detect.startup_grace_s when omitted. */
   from?: number;
   /** Learn windows with window_end ≤ to (epoch seconds); the capture's end when omitted. */
   to?: number;
@@ -122,7 +122,9 @@ export async function trainFromCapture(capturePath: string, config: DetectConfig
     ...(options.devices ? { devices: options.devices } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  const from = options.from ?? -Infinity;
+  // The capture's first startup_grace_s: the sensor starts with an empty flow table and inventory (see the option).
+  const firstStart = analysed.windows.reduce((m, w) => Math.min(m, w.window_start), Infinity);
+  const from = Math.max(options.from ?? -Infinity, firstStart + config.startup_grace_s);
   const to = options.to ?? Infinity;
   const windows = windowsInRange(analysed.windows, from, to);
   const lookup = lookupOf(analysed.inventory);

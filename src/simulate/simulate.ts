@@ -93,7 +93,7 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
   const writer = new CaptureWriter(options.out, { format, resolution });
   try {
     const engine = new Engine(startUs, endUs, writer);
-    const hospital = new Hospital(engine, options.seed, vlan, options.layout_seed ?? options.seed);
+    const hospital = new Hospital(engine, options.seed, vlan, options.layout_seed);
     const byArchetype = new Map<Archetype, Host[]>();
     for (const a of ARCHETYPE_ORDER) {
       const list: Host[] = [];

@@ -56,7 +56,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ww-models-'));
-    config = parseDetectConfig({ models_dir: dir, learning_min_windows: 60, device_model_min_windows: 500, reload_check_ms: 0 });
+    config = parseDetectConfig({ models_dir: dir, learning_min_windows: 60, device_model_min_windows: 500, reload_check_ms: 0, startup_grace_s: 0 });
     backend = await selectBackendFor(config, 'train'); // the default: auto
     store = new ModelStore(dir);
     trainer = new Trainer(config, store);
@@ -185,6 +185,18 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const stream = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
     assert.deepEqual(anomalies((await det.score(stream, inventory)).alerts), []);
     assert.ok(det.counters.get('windows_over_threshold') >= 1);
+  });
+
+  it('windows in the startup grace are scored but never alert; after it the same anomaly does', async () => {
+    const graced = parseDetectConfig({ ...config, startup_grace_s: 300 });
+    const det = await Detector.open(graced, store);
+    // Windows 5..9 (50–100 s after the first window) anomalous: inside the grace.
+    const early = heldout.slice(0, 60).map((w, i) => (i >= 5 && i < 10 ? withAnomaly(w, 'port_scan') : w));
+    const out = await det.score(early, inventory);
+    assert.deepEqual(anomalies(out.alerts), []);
+    assert.ok(out.scores.slice(5, 10).every((s) => s.score > 1), 'the graced windows are still scored (over the threshold)');
+    const late = heldout.slice(60, 120).map((w, i) => (i >= 5 && i < 10 ? withAnomaly(w, 'port_scan') : w));
+    assert.equal(anomalies((await det.score(late, inventory)).alerts).length, 1);
   });
 
   it('scoring and training leak no tensors', async () => {
