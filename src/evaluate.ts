@@ -7,7 +7,7 @@
  * What is measured, and how, is defined in src/detect/evaluate.ts. Windows of devices still in learning mode are not
  * scored and so are left out of the window-level metrics. Devices an attack involves besides its actor — its
  * labelled related devices, and the devices the attacking device reached during the attack on a peer:port it had not
- * used before (scan targets, flood victims) — are "affected" until two windows after the attack: their windows then are
+ * used before (scan targets, flood victims) or its DNS resolver — are "affected" until two windows after the attack: their windows then are
  * neither positive nor benign and their alerts not false (src/detect/evaluate.ts). `learning_windows` says how many there were, and an attack
  * on such a device cannot be detected (the report lists those as `unscored_attacks`).
  */
@@ -68,13 +68,24 @@ export function checkFloors(evaluation: Pick<CaptureEvaluation, 'attacks' | 'rep
 }
 
 /** Replays `capture` through the detector with the models of `config.models_dir` and evaluates it against `labels`. */
-export async function evaluateCapture(capture: string, labels: SimulationLabels, config: DetectConfig, options: Pick<AnalyseOptions, 'onProgress' | 'features' | 'inventoryFile'> = {}): Promise<CaptureEvaluation> {
+export interface EvaluateOptions extends Pick<AnalyseOptions, 'onProgress' | 'features' | 'inventoryFile'> {
+  /**
+   * Measure only from this time (epoch seconds): the whole capture is replayed (the detector sees everything), but
+   * windows before it and alerts that end before it are left out. For a capture that starts with every device booting
+   * (the simulator's), a steady-state measurement starts after the boot aftermath.
+   */
+  from?: number;
+}
+
+export async function evaluateCapture(capture: string, labels: SimulationLabels, config: DetectConfig, opts: EvaluateOptions = {}): Promise<CaptureEvaluation> {
+  const { from = -Infinity, ...options } = opts;
   const scored: { device_id: string; window_start: number; window_end: number; score: number }[] = [];
   let learning = 0;
   let windowS = NaN;
   await selectBackendFor(config, 'score');
   // Devices an attacking device reached during its attack on a peer:port it had not used before the attack (scan and
-  // lateral-movement targets, flood victims): their alerts then are consequences of the attack, not false alerts.
+  // lateral-movement targets, flood victims) or on DNS (the resolver a tunnel goes through): their alerts then are
+  // consequences of the attack, not false alerts.
   const attackers = new Map<string, { start: number; end: number }[]>();
   for (const a of labels.attacks) attackers.set(a.device_id, [...(attackers.get(a.device_id) ?? []), { start: a.start, end: a.end }]);
   const before = new Map<string, Set<string>>();
@@ -89,6 +100,7 @@ export async function evaluateCapture(capture: string, labels: SimulationLabels,
       onScores: (scores) => {
         for (const s of scores) {
           if (Number.isNaN(windowS)) windowS = s.window_end - s.window_start;
+          if (s.window_start < from) continue;
           if (s.learning) learning++;
           else scored.push({ device_id: s.device_id, window_start: s.window_start, window_end: s.window_end, score: s.score });
         }
@@ -103,14 +115,15 @@ export async function evaluateCapture(capture: string, labels: SimulationLabels,
     const known = before.get(f.orig) ?? new Set<string>();
     before.set(f.orig, known);
     const during = (attackers.get(f.orig) ?? []).find((r) => f.ts >= r.start && f.ts <= r.end);
-    if (during && !known.has(key)) reached.push({ kind: 'reached', device_id: f.resp, start: during.start, end: during.end + 2 * windowS });
+    // New peer:port pairs (scan targets) and the servers a flood or tunnel goes through (DNS for a tunnel).
+    if (during && (!known.has(key) || f.port === 53)) reached.push({ kind: 'reached', device_id: f.resp, start: during.start, end: during.end + 2 * windowS });
     else if (!during) known.add(key);
   }
   const affected: AttackLabel[] = [
     ...labels.attacks.flatMap((a) => a.related_device_ids.map((id) => ({ kind: a.kind, device_id: id, start: a.start, end: a.end + 2 * windowS }))),
     ...reached,
   ];
-  const report = evaluateDetections(scored, result.alerts, attackLabels, windowS, affected);
+  const report = evaluateDetections(scored, result.alerts.filter((a) => a.ts >= from), attackLabels, windowS, affected);
   const delays = new Map<string, (number | null)[]>(Object.entries(report.per_kind).map(([k, r]) => [k, [...r.delays_windows]]));
   const attacks = labels.attacks.map((a) => {
     const d = delays.get(a.kind)?.shift() ?? null;
@@ -142,6 +155,11 @@ export function formatEvaluation(e: CaptureEvaluation, names: ReadonlyMap<string
     `benign: ${e.report.benign_windows} scored windows = ${fmt(e.report.benign_device_days, 2)} device-days; ${e.report.false_alerts} false alerts = ${fmt(e.report.false_alerts_per_device_day, 2)} per device-day`,
     `windows: ${e.windows_scored} scored, ${e.learning_windows} in learning mode (not scored; window ${e.window_s} s)`,
   );
+  const byId = new Map(e.alerts.map((a) => [a.alert_id, a]));
+  for (const id of e.report.false_alert_ids) {
+    const a = byId.get(id);
+    if (a) out.push(`false alert: ${names.get(a.device_id) ?? a.device_id} ${new Date(a.since * 1000).toISOString()} .. ${new Date(a.ts * 1000).toISOString()} (${a.severity}) ${a.summary}`);
+  }
   if (e.unscored_attacks.length) out.push(`attacks on devices in learning mode (no model scored them): ${e.unscored_attacks.map((a) => a.replace(/mac:(?:[0-9a-f]{2}:){5}[0-9a-f]{2}/g, (m) => names.get(m) ?? m)).join('; ')}`);
   out.push(
     e.floors.passed

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
 import { evaluateCapture, formatEvaluation, readLabels, EVALUATION_FLOORS } from '../evaluate.js';
+import { parseTime } from '../train.js';
 
 interface EvaluateCommandOptions {
   labels: string;
@@ -16,6 +17,7 @@ interface EvaluateCommandOptions {
   backend: DetectConfig['backend'];
   json?: string;
   checkFloors?: boolean;
+  from?: string;
 }
 
 export function evaluateCommand(): Command {
@@ -25,6 +27,7 @@ export function evaluateCommand(): Command {
     .requiredOption('--labels <file>', 'ground truth: the simulator labels JSON (<capture>.labels.json)')
     .option('--models-dir <dir>', 'model store directory', 'models')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'wasm', 'cpu', 'tfjs-node']).default('auto'))
+    .option('--from <time>', 'measure from this time (ISO-8601 or epoch seconds; the whole capture is still replayed), e.g. after a simulated boot')
     .option('--json <file>', 'also write the full evaluation (report, per-attack results, floors) as JSON')
     .option('--check-floors', `exit 1 unless every attack is detected within ${EVALUATION_FLOORS.max_delay_windows} windows and there are ≤ ${EVALUATION_FLOORS.max_false_alerts_per_device_day} false alerts per device-day`)
     .addHelpText(
@@ -43,6 +46,7 @@ Examples:
       const labels = readLabels(o.labels);
       let lastPct = -1;
       const evaluation = await evaluateCapture(capture, labels, config, {
+        ...(o.from !== undefined ? { from: parseTime(o.from, '--from') } : {}),
         onProgress: (p) => {
           const pct = p.bytes_total > 0 ? Math.floor((100 * p.bytes_read) / p.bytes_total / 10) * 10 : -1;
           if (pct > lastPct) {

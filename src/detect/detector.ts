@@ -3,7 +3,8 @@
  *
  * Per window, by device:
  * - a device with a model of its own (`device/<id>`) is scored by it;
- * - otherwise a device whose windows are in its class model's baseline (`metadata.devices`) is scored by that model;
+ * - otherwise a device whose windows are in a class model's baseline (`metadata.devices`) is scored by that model
+ *   (whatever class the inventory gives it now);
  * - otherwise a device that has not yet had `learning_min_windows` windows is in learning mode: no anomaly alerts
  *   (the first window of a device without a model yields one `new_device` alert, info);
  * - otherwise the model of its device class (`class/<class>`) scores it; without one it stays in learning mode.
@@ -166,11 +167,23 @@ export class Detector {
   private modelFor(deviceId: string, seen: number, cls: DeviceClass | undefined): BaselineModel | undefined {
     const own = this.models.get(`device:${deviceId}`);
     if (own) return own;
-    const byClass = this.models.get(`class:${cls ?? 'unknown'}`);
-    // A device whose windows are part of its class model's baseline is known: no learning mode for it.
-    if (byClass?.metadata.devices.includes(deviceId)) return byClass;
+    // A device whose windows are in a class model's baseline is known: that model scores it, with no learning mode,
+    // even when the inventory now puts it in another class (an attack can change what a device looks like).
+    const member = this.classMembers().get(deviceId);
+    if (member) return member;
     if (seen < this.config.learning_min_windows) return undefined;
-    return byClass;
+    return this.models.get(`class:${cls ?? 'unknown'}`);
+  }
+
+  private members: { models: number; generation: string; map: Map<string, BaselineModel> } | undefined;
+
+  /** Device id → the class model whose baseline holds it (rebuilt when the loaded models change). */
+  private classMembers(): Map<string, BaselineModel> {
+    if (this.members && this.members.generation === this.generation && this.members.models === this.models.size) return this.members.map;
+    const map = new Map<string, BaselineModel>();
+    for (const m of this.models.values()) if (m.metadata.scope === 'class') for (const id of m.metadata.devices) if (!map.has(id)) map.set(id, m);
+    this.members = { models: this.models.size, generation: this.generation, map };
+    return map;
   }
 
   /**

@@ -52,6 +52,8 @@ export interface EvaluationReport {
   benign_device_days: number;
   false_alerts: number;
   false_alerts_per_device_day: number;
+  /** Ids of the false alerts (latest state of each), in the order first raised. */
+  false_alert_ids: string[];
 }
 
 /** ROC-AUC by ranks (Mann–Whitney U). NaN when either class is empty. */
@@ -105,9 +107,13 @@ export function evaluateDetections(
     if (!prev || a.ts > prev.ts) byId.set(a.alert_id, a);
   }
   let falseAlerts = 0;
+  const falseIds: string[] = [];
   for (const a of byId.values()) {
     const own = labelsByDevice.get(a.device_id) ?? [];
-    if (!own.some((l) => overlaps(a.since, a.ts, l.start, l.end)) && !isAffected(a.device_id, a.since, a.ts)) falseAlerts++;
+    if (!own.some((l) => overlaps(a.since, a.ts, l.start, l.end)) && !isAffected(a.device_id, a.since, a.ts)) {
+      falseAlerts++;
+      falseIds.push(a.alert_id);
+    }
   }
 
   const windowsOf = new Map<string, number[]>();
@@ -146,5 +152,6 @@ export function evaluateDetections(
     benign_device_days: benignDays,
     false_alerts: falseAlerts,
     false_alerts_per_device_day: benignDays === 0 ? NaN : falseAlerts / benignDays,
+    false_alert_ids: falseIds,
   };
 }
