@@ -276,6 +276,22 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.ok(an.every((a) => a.kind === 'anomaly'));
   });
 
+  it('a device in a class model\'s baseline is scored by it at once, even when the inventory now gives another class', async () => {
+    // Runs after the test above, which trained class:infusion_pump on pumps ...02 and ...03.
+    const member = 'mac:02:00:00:00:00:02';
+    const reclassified: InventoryLookup = (id) => (id === member ? { device_class: 'imaging', criticality: 'high', name: '', vendor: '', first_seen: DEFAULT_START } : inventory(id));
+    const det = await Detector.open(config, store);
+    const stream = benignWindows({ device_id: member, count: 30, seed: 21, start: DEFAULT_START + 5 * DAY, volume: 0.9 }).map((w, i) => (i >= 20 && i < 26 ? withAnomaly(w, 'port_scan') : w));
+    const { alerts, scores } = await det.score(stream, reclassified);
+    assert.ok(scores.every((x) => !x.learning && x.model === 'class:infusion_pump@v1'), 'scored from the first window by its class model');
+    assert.ok(alerts.every((a) => a.kind === 'anomaly'), 'no new_device alert for a known device');
+    assert.equal(anomalies(alerts)[0]?.since, (stream[20] as FeatureWindow).window_start);
+    // A device in no baseline still learns first.
+    const stranger = 'mac:02:00:00:00:00:09';
+    const s2 = await det.score(benignWindows({ device_id: stranger, count: 5, seed: 22, start: DEFAULT_START + 5 * DAY }), () => ({ device_class: 'infusion_pump', criticality: 'high', name: '', vendor: '', first_seen: DEFAULT_START }));
+    assert.ok(s2.scores.every((x) => x.learning));
+  });
+
   it('picks up a new version without restart, and does not learn windows that raised alerts', async () => {
     const det = await Detector.open(config, store);
     assert.ok(det.loadedModels().includes(`device:${PUMP}@v1`));
