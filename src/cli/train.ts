@@ -53,7 +53,7 @@ export function trainCommand(): Command {
   return new Command('train')
     .description("Learn each device's baseline model (and a model per device class) from the benign traffic of a capture's time range.")
     .argument('<capture>', 'pcap/pcapng file of normal traffic')
-    .option('--from <time>', 'first moment to learn: ISO-8601 UTC or epoch seconds (default: the capture start)')
+    .option('--from <time>', 'first moment to learn: ISO-8601 UTC or epoch seconds (default: the capture start + detect.startup_grace_s, 300 s)')
     .option('--to <time>', 'last moment to learn: ISO-8601 UTC or epoch seconds (default: the capture end)')
     .option('--models-dir <dir>', 'model store directory (new versions are added)', 'models')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'wasm', 'cpu', 'tfjs-node']).default('auto'))
