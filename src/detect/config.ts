@@ -85,6 +85,18 @@ export const DetectConfig = z
     /** Alert when the score (error ÷ threshold) is above 1 in at least `k` of the device's last `n` windows. */
     alert_k: z.number().int().positive().default(2),
     alert_n: z.number().int().positive().default(3),
+    /**
+     * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
+     * window. 0 (default) disables: on simulator data a threshold of 20 multiplied the false alerts (scan victims,
+     * single resets score in the hundreds), see src/detect/README.md.
+     */
+    alert_single_window_score: z.number().nonnegative().default(0),
+    /**
+     * Windows ending within this many seconds (packet time) of the first window the detector sees are scored but never
+     * count toward an alert: at start the sensor's flow table and inventory are empty, so every peer and session looks
+     * new. `wardwatch train` skips them at the start of a capture too. 0 disables.
+     */
+    startup_grace_s: z.number().nonnegative().default(300),
     /** A device without a model of its own stays in learning mode (no anomaly alerts) until it has this many baseline windows. */
     learning_min_windows: z.number().int().positive().default(360),
     /** A device gets a model of its own from this many baseline windows; below it the class model scores it. */

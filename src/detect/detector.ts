@@ -3,6 +3,8 @@
  *
  * Per window, by device:
  * - a device with a model of its own (`device/<id>`) is scored by it;
+ * - otherwise a device whose windows are in a class model's baseline (`metadata.devices`) is scored by that model
+ *   (whatever class the inventory gives it now);
  * - otherwise a device that has not yet had `learning_min_windows` windows is in learning mode: no anomaly alerts
  *   (the first window of a device without a model yields one `new_device` alert, info);
  * - otherwise the model of its device class (`class/<class>`) scores it; without one it stays in learning mode.
@@ -100,6 +102,8 @@ export class Detector {
   private readonly dirty = new Set<string>();
   private generation = '';
   private lastCheck = -Infinity;
+  /** Start of the first window scored by this process (packet time): the startup grace counts from it. */
+  private firstStart: number | undefined;
 
   private constructor(
     readonly config: DetectConfig,
@@ -163,8 +167,23 @@ export class Detector {
   private modelFor(deviceId: string, seen: number, cls: DeviceClass | undefined): BaselineModel | undefined {
     const own = this.models.get(`device:${deviceId}`);
     if (own) return own;
+    // A device whose windows are in a class model's baseline is known: that model scores it, with no learning mode,
+    // even when the inventory now puts it in another class (an attack can change what a device looks like).
+    const member = this.classMembers().get(deviceId);
+    if (member) return member;
     if (seen < this.config.learning_min_windows) return undefined;
     return this.models.get(`class:${cls ?? 'unknown'}`);
+  }
+
+  private members: { models: number; generation: string; map: Map<string, BaselineModel> } | undefined;
+
+  /** Device id → the class model whose baseline holds it (rebuilt when the loaded models change). */
+  private classMembers(): Map<string, BaselineModel> {
+    if (this.members && this.members.generation === this.generation && this.members.models === this.models.size) return this.members.map;
+    const map = new Map<string, BaselineModel>();
+    for (const m of this.models.values()) if (m.metadata.scope === 'class') for (const id of m.metadata.devices) if (!map.has(id)) map.set(id, m);
+    this.members = { models: this.models.size, generation: this.generation, map };
+    return map;
   }
 
   /**
@@ -180,6 +199,7 @@ export class Detector {
     const groups = new Map<BaselineModel, FeatureWindow[]>();
     for (const w of sorted) {
       this.counters.add('windows_received');
+      if (this.firstStart === undefined) this.firstStart = w.window_start;
       if (w.feature_schema_version !== FEATURE_SCHEMA_VERSION || w.values.length !== FEATURE_COUNT) {
         this.counters.add('windows_refused_schema');
         continue;
@@ -227,9 +247,11 @@ export class Detector {
       const st = this.devices.get(w.device_id) as DeviceState;
       const score = batch.scores[i] as number;
       scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score, threshold: model.threshold, model: model.label, learning: false });
-      const over = score > 1;
+      // At start every peer and session looks new to the sensor: those windows never count toward an alert.
+      const over = score > 1 && w.window_end > (this.firstStart ?? -Infinity) + this.config.startup_grace_s;
       if (over) this.counters.add('windows_over_threshold');
-      const step = st.kofn.push(w.window_start, over);
+      const single = this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score;
+      const step = st.kofn.push(w.window_start, over, single);
       if (!step.firing) {
         st.incident = undefined;
         continue;

@@ -13,6 +13,9 @@
  *   attack up to and including the window whose end is the alert's ts (1 = alerted on the first attack window).
  * - **False alerts**: distinct anomaly alert ids whose [since, ts] overlaps no label of their device;
  *   per device-day = false alerts ÷ (benign scored windows × window length ÷ 86,400 s).
+ * - **Affected** ranges (optional): other devices an attack involves (a flood's victim, the hosts an ARP spoof
+ *   targets) during it. Their windows there are neither positive nor benign, and their alerts there are not false;
+ *   an attack is detected only by an alert on its own device.
  */
 import type { Alert } from '../records/index.js';
 
@@ -49,6 +52,8 @@ export interface EvaluationReport {
   benign_device_days: number;
   false_alerts: number;
   false_alerts_per_device_day: number;
+  /** Ids of the false alerts (latest state of each), in the order first raised. */
+  false_alert_ids: string[];
 }
 
 /** ROC-AUC by ranks (Mann–Whitney U). NaN when either class is empty. */
@@ -72,16 +77,25 @@ function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: number): b
   return aStart < bEnd && bStart < aEnd;
 }
 
-export function evaluateDetections(scored: readonly ScoredWindow[], alerts: readonly Alert[], labels: readonly AttackLabel[], windowSeconds: number): EvaluationReport {
+export function evaluateDetections(
+  scored: readonly ScoredWindow[],
+  alerts: readonly Alert[],
+  labels: readonly AttackLabel[],
+  windowSeconds: number,
+  affected: readonly AttackLabel[] = [],
+): EvaluationReport {
   const labelsByDevice = new Map<string, AttackLabel[]>();
   for (const l of labels) labelsByDevice.set(l.device_id, [...(labelsByDevice.get(l.device_id) ?? []), l]);
+  const affectedByDevice = new Map<string, AttackLabel[]>();
+  for (const l of affected) affectedByDevice.set(l.device_id, [...(affectedByDevice.get(l.device_id) ?? []), l]);
+  const isAffected = (device: string, start: number, end: number) => (affectedByDevice.get(device) ?? []).some((l) => overlaps(start, end, l.start, l.end));
   const kinds = [...new Set(labels.map((l) => l.kind))].sort();
   const posScores = new Map<string, number[]>(kinds.map((k) => [k, []]));
   const negScores: number[] = [];
   for (const w of scored) {
     const hit = labelsByDevice.get(w.device_id)?.find((l) => overlaps(w.window_start, w.window_end, l.start, l.end));
     if (hit) posScores.get(hit.kind)?.push(w.score);
-    else negScores.push(w.score);
+    else if (!isAffected(w.device_id, w.window_start, w.window_end)) negScores.push(w.score);
   }
   const fp = negScores.filter((s) => s > 1).length;
 
@@ -93,9 +107,13 @@ export function evaluateDetections(scored: readonly ScoredWindow[], alerts: read
     if (!prev || a.ts > prev.ts) byId.set(a.alert_id, a);
   }
   let falseAlerts = 0;
+  const falseIds: string[] = [];
   for (const a of byId.values()) {
     const own = labelsByDevice.get(a.device_id) ?? [];
-    if (!own.some((l) => overlaps(a.since, a.ts, l.start, l.end))) falseAlerts++;
+    if (!own.some((l) => overlaps(a.since, a.ts, l.start, l.end)) && !isAffected(a.device_id, a.since, a.ts)) {
+      falseAlerts++;
+      falseIds.push(a.alert_id);
+    }
   }
 
   const windowsOf = new Map<string, number[]>();
@@ -134,5 +152,6 @@ export function evaluateDetections(scored: readonly ScoredWindow[], alerts: read
     benign_device_days: benignDays,
     false_alerts: falseAlerts,
     false_alerts_per_device_day: benignDays === 0 ? NaN : falseAlerts / benignDays,
+    false_alert_ids: falseIds,
   };
 }

@@ -46,7 +46,8 @@ export class KOfN {
     return this.incidentSince !== undefined;
   }
 
-  push(windowStart: number, over: boolean): IncidentStep {
+  /** `single`: this window alone is enough to fire (its score passed `alert_single_window_score`). */
+  push(windowStart: number, over: boolean, single = false): IncidentStep {
     this.flags.push(over);
     this.starts.push(windowStart);
     if (this.flags.length > this.n) {
@@ -61,7 +62,7 @@ export class KOfN {
         if (first < 0) first = i;
       }
     });
-    const firing = count >= this.k;
+    const firing = count >= this.k || (single && over);
     let opened = false;
     if (firing && this.incidentSince === undefined) {
       this.incidentSince = this.starts[first];

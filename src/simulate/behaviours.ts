@@ -146,7 +146,7 @@ function monitor(ctx: SimContext, d: Host, begin: number): void {
   const eng = ctx.hospital.servers.hl7Engine;
   const name = `${eng.name}.${DOMAIN}`;
   const rng = d.rng;
-  const base = { hr: rng.int(60, 95), spo2: rng.int(94, 99), rr: rng.int(12, 20), sys: rng.int(105, 140) };
+  const base = { hr: d.config.int(60, 95), spo2: d.config.int(94, 99), rr: d.config.int(12, 20), sys: d.config.int(105, 140) };
   const patient = rng.int(1, 999_999);
   const app = d.name.toUpperCase();
   let seq = rng.int(1, 50_000);
@@ -287,7 +287,8 @@ function telemetry(ctx: SimContext, d: Host, begin: number, index: number): void
   const broker = ctx.hospital.servers.mqttBroker;
   const rng = d.rng;
   const clientId = `${d.name}-${d.label?.mac.replace(/:/g, '').slice(6) ?? index}`;
-  const beds = Array.from({ length: rng.int(2, 4) }, (_, i) => ({ bed: 10 * index + i + 1, hr: rng.int(60, 100), spo2: rng.int(93, 99) }));
+  const cfg = d.config;
+  const beds = Array.from({ length: cfg.int(2, 4) }, (_, i) => ({ bed: 10 * index + i + 1, hr: cfg.int(60, 100), spo2: cfg.int(93, 99) }));
   const session = new PersistentSession(
     ctx,
     d,
@@ -361,7 +362,8 @@ function bacnetController(ctx: SimContext, d: Host, begin: number, index: number
     ctx.engine.emit(t, udpFrame(ctx.vlan, d, bcast, BACNET_PORT, BACNET_PORT, iAm(instance, vendorId)));
   };
   announce(begin);
-  const points = Array.from({ length: rng.int(2, 5) }, (_, i) => ({ instance: i + 1, value: rng.int(180, 260) / 10 }));
+  const cfg = d.config;
+  const points = Array.from({ length: cfg.int(2, 5) }, (_, i) => ({ instance: i + 1, value: cfg.int(180, 260) / 10 }));
   let invoke = rng.int(0, 255);
   // The BMS server polls each controller's present values every minute.
   repeat(ctx, begin + rng.int(1, 59) * SEC, (now) => {

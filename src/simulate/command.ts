@@ -13,6 +13,7 @@ interface CommandOptions {
   out: string;
   labels?: string;
   seed: string;
+  layoutSeed?: string;
   start: string;
   duration: string;
   devices: string;
@@ -29,6 +30,7 @@ export function toSimulateOptions(o: CommandOptions): SimulateOptions {
     out: o.out,
     labels: o.labels,
     seed: Number(o.seed),
+    ...(o.layoutSeed !== undefined ? { layout_seed: Number(o.layoutSeed) } : {}),
     start: parseStart(o.start),
     duration_s: parseDuration(o.duration, 'duration'),
     devices: parseDevices(o.devices),
@@ -60,6 +62,7 @@ export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Co
     .requiredOption('-o, --out <file>', 'capture file to write (.pcap or .pcapng)')
     .option('--labels <file>', 'labels JSON to write (default: <out>.labels.json beside the capture)')
     .option('--seed <n>', 'PRNG seed, 0..4294967295', String(DEFAULTS.seed))
+    .option('--layout-seed <n>', 'seed of the hospital layout (device MACs, vendors) when it should differ from --seed: same layout, other traffic')
     .option('--start <time>', 'capture start: ISO-8601 UTC time or epoch seconds', new Date(DEFAULTS.start * 1000).toISOString())
     .option('--duration <d>', 'simulated duration: 90, 30s, 10m, 24h', `${DEFAULTS.duration_s}s`)
     .option(

@@ -204,6 +204,12 @@ export class Host implements Station {
   label: LabelDevice | undefined;
   /** Whether the host has an address yet (false until its DHCP ACK). */
   up: boolean;
+  /**
+   * Draws of the device's configuration (a telemetry gateway's beds, a BACnet controller's points, a monitor's
+   * patient baseline): from the layout seed when one is given (same devices, same configuration, other traffic),
+   * else the host's own stream (`rng`, same draws as before layout_seed existed).
+   */
+  readonly config: Prng;
 
   constructor(
     readonly name: string,
@@ -212,11 +218,13 @@ export class Host implements Station {
     ttl: number,
     seed: number,
     readonly external = false,
+    layoutSeed?: number,
   ) {
     this.mac = mac;
     this.ip = ip;
     this.ttl = ttl;
     this.rng = new Prng(seed, `host:${name}`);
+    this.config = layoutSeed === undefined ? this.rng : new Prng(layoutSeed, `config:${name}`);
     this.ipId = this.rng.int(0, 0xffff);
     this.nextPort = this.rng.int(49152, 60000);
     this.dnsId = this.rng.int(0, 0xffff);
@@ -308,8 +316,10 @@ export class Hospital {
     readonly engine: Engine,
     readonly seed: number,
     readonly vlan: number,
+    /** Seed of the MACs, vendors and device configuration (the layout); hosts' traffic follows `seed`. */
+    private readonly layoutSeed?: number,
   ) {
-    this.rng = new Prng(seed, 'hospital');
+    this.rng = new Prng(layoutSeed ?? seed, 'hospital');
     this.gateway = new Host('gateway', macFrom(ROUTER_OUI.oui, this.rng, this.usedMacs), parseIpv4('10.20.0.1'), 255, seed);
     this.byIp.set(this.gateway.ip, this.gateway);
     const server = (name: string, ip: string, ttl: number, listening: number[]): Host => {
@@ -355,7 +365,7 @@ export class Hospital {
     const vendor = this.rng.pick(spec.vendors);
     const name = `${spec.namePrefix}-${String(index).padStart(2, '0')}`;
     const ip = archetype === 'pacs' ? parseIpv4(`10.20.1.${29 + index}`) : parseIpv4(`10.20.${spec.poolOctet}.${10 + index}`);
-    const h = new Host(name, macFrom(vendor.oui, this.rng, this.usedMacs), ip, spec.ttl, this.seed);
+    const h = new Host(name, macFrom(vendor.oui, this.rng, this.usedMacs), ip, spec.ttl, this.seed, false, this.layoutSeed);
     for (const p of spec.listening) h.listening.add(p);
     h.up = archetype === 'pacs';
     this.register(h, archetype, spec.deviceClass, vendor.vendor);

@@ -82,6 +82,8 @@ export interface SimulationLabels {
   schema_version: typeof LABELS_SCHEMA_VERSION;
   generator: 'wardwatch-simulate';
   seed: number;
+  /** Seed of the layout (MACs, vendors) when it differs from `seed` (option `layout_seed`); absent otherwise. */
+  layout_seed?: number;
   /** The normalised options the capture was generated with (without file paths). */
   options: {
     start: number;

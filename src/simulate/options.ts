@@ -21,6 +21,12 @@ export interface AttackSpec {
 export interface SimulateOptions {
   /** PRNG seed (unsigned 32-bit). Same seed and options → same bytes. */
   seed: number;
+  /**
+   * Seed of the hospital's layout only (device MACs and vendors, server MACs); `seed` when omitted. Two captures with
+   * the same `layout_seed` and device counts hold the same devices while their traffic (`seed`) differs: a model trained
+   * on one can be evaluated on the other.
+   */
+  layout_seed?: number;
   /** Capture start, seconds since the epoch (UTC). */
   start: number;
   duration_s: number;

@@ -39,6 +39,9 @@ const MIN_ATTACK_OFFSET_S = 120;
 
 function validate(o: SimulateOptions): void {
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ConfigError('seed', 'must be an integer in 0..4294967295');
+  if (o.layout_seed !== undefined && (!Number.isInteger(o.layout_seed) || o.layout_seed < 0 || o.layout_seed > 0xffffffff)) {
+    throw new ConfigError('layout_seed', 'must be an integer in 0..4294967295 (or omitted: the layout then follows seed)');
+  }
   if (!(o.duration_s > 0) || o.duration_s > 7 * 86400) throw new ConfigError('duration_s', 'must be > 0 and at most 7 days');
   if (!Number.isFinite(o.start) || o.start < 0) throw new ConfigError('start', 'must be seconds since the epoch');
   for (const [k, n] of Object.entries(o.devices)) {
@@ -90,7 +93,7 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
   const writer = new CaptureWriter(options.out, { format, resolution });
   try {
     const engine = new Engine(startUs, endUs, writer);
-    const hospital = new Hospital(engine, options.seed, vlan);
+    const hospital = new Hospital(engine, options.seed, vlan, options.layout_seed);
     const byArchetype = new Map<Archetype, Host[]>();
     for (const a of ARCHETYPE_ORDER) {
       const list: Host[] = [];
@@ -141,6 +144,7 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
       schema_version: LABELS_SCHEMA_VERSION,
       generator: 'wardwatch-simulate',
       seed: options.seed,
+      ...(options.layout_seed !== undefined && options.layout_seed !== options.seed ? { layout_seed: options.layout_seed } : {}),
       options: {
         start: options.start,
         duration_s: options.duration_s,

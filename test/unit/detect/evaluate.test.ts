@@ -54,5 +54,23 @@ describe('detect: evaluation metrics', () => {
     assert.equal(r.false_alerts, 1);
     assert.equal(r.benign_device_days, 150 / 86_400);
     assert.equal(r.false_alerts_per_device_day, 86_400 / 150);
+    assert.deepEqual(r.false_alert_ids, ['b']);
+  });
+
+  it('affected ranges (another device an attack involves) are neither benign nor a false alert', () => {
+    const V = 'mac:02:00:00:00:00:02';
+    const scored: ScoredWindow[] = [0.2, 3, 4, 0.3].flatMap((score, i) => [
+      { device_id: D, window_start: i * 10, window_end: i * 10 + 10, score: i === 1 || i === 2 ? 5 : 0.1 },
+      { device_id: V, window_start: i * 10, window_end: i * 10 + 10, score },
+    ]);
+    const labels = [{ kind: 'port_scan', device_id: D, start: 10, end: 30 }];
+    const alerts = [alert('scan', 10, 30), alert('victim', 10, 30, V)];
+    const without = evaluateDetections(scored, alerts, labels, 10);
+    assert.equal(without.benign_windows, 6); // D: 0, 3; V: all 4
+    assert.deepEqual(without.false_alert_ids, ['victim']);
+    const withAffected = evaluateDetections(scored, alerts, labels, 10, [{ kind: 'port_scan', device_id: V, start: 10, end: 30 }]);
+    assert.equal(withAffected.benign_windows, 4); // V's windows 1 and 2 left out
+    assert.equal(withAffected.false_alerts, 0);
+    assert.equal(withAffected.per_kind['port_scan']?.detected, 1);
   });
 });

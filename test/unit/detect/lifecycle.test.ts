@@ -56,7 +56,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ww-models-'));
-    config = parseDetectConfig({ models_dir: dir, learning_min_windows: 60, device_model_min_windows: 500, reload_check_ms: 0 });
+    config = parseDetectConfig({ models_dir: dir, learning_min_windows: 60, device_model_min_windows: 500, reload_check_ms: 0, startup_grace_s: 0 });
     backend = await selectBackendFor(config, 'train'); // the default: auto
     store = new ModelStore(dir);
     trainer = new Trainer(config, store);
@@ -187,6 +187,18 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.ok(det.counters.get('windows_over_threshold') >= 1);
   });
 
+  it('windows in the startup grace are scored but never alert; after it the same anomaly does', async () => {
+    const graced = parseDetectConfig({ ...config, startup_grace_s: 300 });
+    const det = await Detector.open(graced, store);
+    // Windows 5..9 (50–100 s after the first window) anomalous: inside the grace.
+    const early = heldout.slice(0, 60).map((w, i) => (i >= 5 && i < 10 ? withAnomaly(w, 'port_scan') : w));
+    const out = await det.score(early, inventory);
+    assert.deepEqual(anomalies(out.alerts), []);
+    assert.ok(out.scores.slice(5, 10).every((s) => s.score > 1), 'the graced windows are still scored (over the threshold)');
+    const late = heldout.slice(60, 120).map((w, i) => (i >= 5 && i < 10 ? withAnomaly(w, 'port_scan') : w));
+    assert.equal(anomalies((await det.score(late, inventory)).alerts).length, 1);
+  });
+
   it('scoring and training leak no tensors', async () => {
     const det = await Detector.open(config, store);
     await det.score(heldout.slice(0, 50), inventory);
@@ -262,6 +274,22 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.equal(an[0]?.model, 'class:infusion_pump@v1');
     assert.equal(an[0]?.since, (tail[20] as FeatureWindow).window_start);
     assert.ok(an.every((a) => a.kind === 'anomaly'));
+  });
+
+  it('a device in a class model\'s baseline is scored by it at once, even when the inventory now gives another class', async () => {
+    // Runs after the test above, which trained class:infusion_pump on pumps ...02 and ...03.
+    const member = 'mac:02:00:00:00:00:02';
+    const reclassified: InventoryLookup = (id) => (id === member ? { device_class: 'imaging', criticality: 'high', name: '', vendor: '', first_seen: DEFAULT_START } : inventory(id));
+    const det = await Detector.open(config, store);
+    const stream = benignWindows({ device_id: member, count: 30, seed: 21, start: DEFAULT_START + 5 * DAY, volume: 0.9 }).map((w, i) => (i >= 20 && i < 26 ? withAnomaly(w, 'port_scan') : w));
+    const { alerts, scores } = await det.score(stream, reclassified);
+    assert.ok(scores.every((x) => !x.learning && x.model === 'class:infusion_pump@v1'), 'scored from the first window by its class model');
+    assert.ok(alerts.every((a) => a.kind === 'anomaly'), 'no new_device alert for a known device');
+    assert.equal(anomalies(alerts)[0]?.since, (stream[20] as FeatureWindow).window_start);
+    // A device in no baseline still learns first.
+    const stranger = 'mac:02:00:00:00:00:09';
+    const s2 = await det.score(benignWindows({ device_id: stranger, count: 5, seed: 22, start: DEFAULT_START + 5 * DAY }), () => ({ device_class: 'infusion_pump', criticality: 'high', name: '', vendor: '', first_seen: DEFAULT_START }));
+    assert.ok(s2.scores.every((x) => x.learning));
   });
 
   it('picks up a new version without restart, and does not learn windows that raised alerts', async () => {
