@@ -18,7 +18,7 @@ import type { InventoryEntry } from './records/device.js';
 import type { Alert, WindowScore } from './records/alert.js';
 import { newDecodedPacket } from './records/packet.js';
 import { MemoryBus } from './transport/memory/bus.js';
-import { Detector, type DetectConfig, type InventoryLookup } from './detect/index.js';
+import { Detector, selectBackendFor, type DetectConfig, type InventoryLookup } from './detect/index.js';
 
 export interface CaptureProgressEvent {
   bytes_read: number;
@@ -126,6 +126,7 @@ export interface ReplayResult extends Omit<AnalysedCapture, 'windows'> {
  * scored (in packet-time order); the result holds every alert.
  */
 export async function replayCapture(path: string, detect: DetectConfig, options: AnalyseOptions & { sinks?: ReplaySinks; detector?: Detector } = {}): Promise<ReplayResult> {
+  if (!options.detector) await selectBackendFor(detect, 'score'); // models load on the scoring backend
   const detector = options.detector ?? (await Detector.open(detect));
   const bus = new MemoryBus({ batch_max_windows: 512 });
   const alerts: Alert[] = [];
@@ -140,7 +141,8 @@ export async function replayCapture(path: string, detect: DetectConfig, options:
   // The detector reads the pipeline's inventory (class, criticality, name) when it scores a batch.
   let cache: { size: number; map: Map<string, InventoryEntry> } | undefined;
   const lookup: InventoryLookup = (id) => {
-    if (!cache || cache.size !== pipeline.inventory.size) cache = { size: pipeline.inventory.size, map: new Map(pipeline.inventory.entries().map((e) => [e.device_id, e])) };
+    // Without an operator-given name, the DHCP host name names the device in alerts.
+    if (!cache || cache.size !== pipeline.inventory.size) cache = { size: pipeline.inventory.size, map: new Map(pipeline.inventory.entries().map((e) => [e.device_id, { ...e, name: e.name || e.dhcp_hostname }])) };
     return cache.map.get(id);
   };
   await bus.start(async (windows) => {

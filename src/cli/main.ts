@@ -9,6 +9,8 @@ import { simulateCommand } from '../simulate/command.js';
 import { replayCommand, runCommand } from './run.js';
 import { detectCommand, sensorCommand } from './services.js';
 import { dashboardsCommand } from './dashboards.js';
+import { trainCommand } from './train.js';
+import { evaluateCommand } from './evaluate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(sensorCommand());
   program.addCommand(detectCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evaluateCommand());
   program.addCommand(simulateCommand());
   program.addCommand(dashboardsCommand());
   return program;
