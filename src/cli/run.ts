@@ -118,7 +118,7 @@ function common(cmd: Command): Command {
 async function action(capture: string, o: ReplayCliOptions, label: string): Promise<void> {
   const config = loadConfig(o.config);
   const result = await replayToSinks(capture, config, o, label);
-  if (!o.quiet) process.stdout.write(alertTable(result.alerts));
+  if (!o.quiet) process.stdout.write(alertTable([...result.alerts].sort((a, b) => a.ts - b.ts)));
   const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
   process.stdout.write(`${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${result.alerts.length - anomalies} new-device notice${result.alerts.length - anomalies === 1 ? '' : 's'}; alerts written to ${o.alerts ?? config.sinks.files.alerts_file}\n`);
 }
