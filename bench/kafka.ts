@@ -57,9 +57,13 @@ export async function wardwatchThroughput(brokers: string[], windows: FeatureWin
   const k = kafka(brokers, 'ww-bench');
   const producer = new KafkaWindowProducer(k, brokers, { topic, batch_max_messages: 5000, linger_ms: 5 });
   const t0 = performance.now();
-  for (let i = 0; i < windows.length; i += 1000) producer.enqueue(windows.slice(i, i + 1000));
+  for (let i = 0; i < windows.length; i += 1000) {
+    producer.enqueue(windows.slice(i, i + 1000));
+    await producer.waitForCapacity(); // a replayed file waits for the broker instead of overflowing the buffer
+  }
   await producer.flush(300_000);
   const t1 = performance.now();
+  if (producer.stats().dropped > 0) throw new Error(`benchmark invalid: producer dropped ${producer.stats().dropped} windows`);
   await producer.close();
   let n = 0;
   let resolve!: () => void;

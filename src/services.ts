@@ -88,10 +88,14 @@ export class SensorService {
     this.source = this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(this.input.live!);
     this.log.info({ source: this.input.file ?? this.input.live?.interface }, 'sensor started');
     const p = newDecodedPacket();
+    const file = this.input.file !== undefined;
     await this.source.forEachFrame((frame) => {
       this.decoder.decode(frame, p);
       this.pipeline.process(p);
       this.packets++;
+      // A file can wait for the broker (backpressure); a live interface cannot (the spool absorbs outages).
+      if (file && (this.packets & 0x3ff) === 0 && this.producer.stats().buffered > 0) return this.producer.waitForCapacity();
+      return undefined;
     });
     this.pipeline.flush();
   }

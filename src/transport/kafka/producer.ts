@@ -159,9 +159,26 @@ export class KafkaWindowProducer implements WindowProducer {
     return this.mem.length - this.memHead + (this.spool?.pending ?? 0);
   }
 
+  private lastDropLog = 0;
+
+  /** Counts dropped windows; logs an error at the first drop and then at most once a second (with the totals). */
   private drop(n: number, reason: string): void {
     this.s.dropped += n;
-    this.log.error({ dropped: n, dropped_total: this.s.dropped, reason, topic: this.o.topic }, `DROPPED ${n} feature windows: ${reason}`);
+    const now = Date.now();
+    if (now - this.lastDropLog < 1000) return;
+    this.lastDropLog = now;
+    this.log.error({ dropped: n, dropped_total: this.s.dropped, reason, topic: this.o.topic }, `DROPPED feature windows (${this.s.dropped} so far): ${reason}`);
+  }
+
+  /**
+   * Backpressure for sources that can wait (capture files): resolves once the memory buffer is at most half full.
+   * Live capture cannot wait (the kernel would drop packets instead), so it relies on the spool.
+   */
+  async waitForCapacity(): Promise<void> {
+    while (this.memBytes > this.o.memory_buffer_bytes / 2 && !this.closing) {
+      this.wake?.();
+      await sleep(5);
+    }
   }
 
   /** Removes a delivered (or given-up) batch from the head of memory or spool. */

@@ -149,6 +149,20 @@ describe('feature windows over Kafka (real broker)', function () {
     assertSameWindowsInDeviceOrder(expected, got);
   });
 
+  it('a file replay waits for the broker (backpressure) instead of overflowing a small buffer', async () => {
+    const kafka = kafkaFor(brokers, 'ww-backpressure');
+    const { features } = await makeTopics(kafka, 2);
+    const sent = makeWindows(10, 300, 9);
+    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, memory_buffer_bytes: 16 * 1024 });
+    for (let i = 0; i < sent.length; i += 20) {
+      producer.enqueue(sent.slice(i, i + 20));
+      await producer.waitForCapacity();
+    }
+    await producer.flush(60_000);
+    assert.deepEqual({ dropped: producer.stats().dropped, produced: producer.stats().produced }, { dropped: 0, produced: sent.length });
+    await producer.close();
+  });
+
   it('dead-letters undecodable messages and keeps consuming', async () => {
     const kafka = kafkaFor(brokers, 'ww-poison');
     const { features, dlq } = await makeTopics(kafka, 2);
