@@ -20,6 +20,12 @@ import { newDecodedPacket } from './records/packet.js';
 import { MemoryBus } from './transport/memory/bus.js';
 import { Detector, selectBackendFor, type DetectConfig, type InventoryLookup } from './detect/index.js';
 
+export interface HealthSample {
+  packets: number;
+  decode_malformed: number;
+  metrics: Record<string, number>;
+}
+
 export interface CaptureProgressEvent {
   bytes_read: number;
   bytes_total: number;
@@ -40,6 +46,12 @@ export interface AnalysedCapture {
 export interface AnalyseOptions extends AnalysisPipelineOptions {
   /** Replay pace: undefined = as fast as possible; N = N× the capture's own pace (1 = real time). */
   speed?: number;
+  /**
+   * Called whenever packet time crosses a multiple of `health_interval_s` (default 10 s), with the stage counters at
+   * that moment: sensor health as a time series in packet time (deterministic, whatever the replay speed).
+   */
+  onHealth?: (ts: number, h: HealthSample) => void;
+  health_interval_s?: number;
   /** Only frames with from ≤ time < to (seconds since the epoch) are analysed. */
   from?: number;
   to?: number;
@@ -51,7 +63,7 @@ export interface AnalyseOptions extends AnalysisPipelineOptions {
 }
 
 /** Feeds every frame of a capture file through decode and `pipeline`; flushes the pipeline at the end. */
-async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOptions, 'onProgress' | 'speed' | 'from' | 'to'>): Promise<Omit<AnalysedCapture, 'windows'>> {
+async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOptions, 'onProgress' | 'speed' | 'from' | 'to' | 'onHealth' | 'health_interval_s'>): Promise<Omit<AnalysedCapture, 'windows'>> {
   const decoder = new PacketDecoder();
   const p = newDecodedPacket();
   const source = await readCapture(path);
@@ -62,9 +74,17 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
   let first = NaN;
   let last = NaN;
   let wallStart = 0;
+  const healthEvery = o.health_interval_s ?? 10;
+  let nextHealth = Infinity;
   const capture = await source.forEachFrame((frame) => {
     const ts = frame.ts_sec + frame.ts_nsec / 1e9;
     if (ts < from || ts >= to) return undefined;
+    if (o.onHealth && ts >= nextHealth) {
+      const at = Math.floor(ts / healthEvery) * healthEvery;
+      o.onHealth(at, { packets, decode_malformed: decoder.counters.snapshot().malformed, metrics: pipeline.metrics() });
+      nextHealth = at + healthEvery;
+    }
+    if (packets === 0) nextHealth = (Math.floor(ts / healthEvery) + 1) * healthEvery;
     decoder.decode(frame, p);
     pipeline.process(p);
     packets++;
