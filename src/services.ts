@@ -4,7 +4,7 @@
  *  - `DetectorService`: Kafka consumer group → detector → sinks, with per-device detector state written to the
  *    compacted state topic before each batch is committed and reloaded when partitions are assigned.
  */
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { readCapture } from './capture/pcap-file/reader.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from './capture/live/cap-source.js';
 import type { CaptureSource } from './capture/source.js';
@@ -43,6 +43,19 @@ function requireKafka(config: WardwatchConfig): KafkaSection {
   return k;
 }
 
+/** Creates the feature, alert and dead-letter topics when missing (and whatever `more` creates), with one admin connection. */
+async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin: Admin) => Promise<void>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const t = topicNames(k.topics);
+    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
+    await more?.(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface SensorSource {
   file?: string;
   live?: LiveCaptureOptions;
@@ -76,15 +89,7 @@ export class SensorService {
   }
 
   async run(): Promise<void> {
-    const k = requireKafka(this.config);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const t = topicNames(k.topics);
-      await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
-    } finally {
-      await admin.disconnect();
-    }
+    await ensurePipelineTopics(this.kafka, requireKafka(this.config));
     this.source = this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(this.input.live!);
     this.log.info({ source: this.input.file ?? this.input.live?.interface }, 'sensor started');
     const p = newDecodedPacket();
@@ -152,15 +157,7 @@ export class DetectorService {
 
   async start(): Promise<void> {
     const k = requireKafka(this.config);
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const t = topicNames(k.topics);
-      await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
-      await this.state.ensureTopic(admin);
-    } finally {
-      await admin.disconnect();
-    }
+    await ensurePipelineTopics(this.kafka, k, (admin) => this.state.ensureTopic(admin));
     await this.sinks.start();
     const detector = await Detector.open(this.config.detect);
     this.detector = detector;

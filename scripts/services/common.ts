@@ -216,6 +216,13 @@ export async function pauseService(instance: string): Promise<void> {
   await stopProcess(state.pid);
 }
 
+/** Resumes a paused instance whose launch is rebuilt from its recorded data dir (`launchFor(data_dir)`). */
+export function resumeFromState(instance: string, what: string, launchFor: (dataDir: string) => Omit<ServiceLaunch, 'host' | 'ports' | 'data_dir'>): Promise<ServiceState> {
+  const state = readState(instance);
+  if (!state) return Promise.reject(new Error(`${what} ${instance} was never started`));
+  return resumeService(launchFor(state.data_dir));
+}
+
 /** Starts a paused instance again on the same data dir. */
 export async function resumeService(l: Omit<ServiceLaunch, 'host' | 'ports' | 'data_dir'>): Promise<ServiceState> {
   const state = readState(l.instance);

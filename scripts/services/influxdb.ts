@@ -13,7 +13,7 @@ import {
   pauseService,
   portOpen,
   readState,
-  resumeService,
+  resumeFromState,
   run,
   stopService,
   type ServiceState,
@@ -141,9 +141,7 @@ export function pauseInflux(instance = DEFAULT_INFLUX.instance): Promise<void> {
 
 export function resumeInflux(options: Partial<InfluxInstanceOptions> = {}): Promise<ServiceState> {
   const o = { ...DEFAULT_INFLUX, ...options };
-  const state = readState(o.instance);
-  if (!state) return Promise.reject(new Error(`influxdb ${o.instance} was never started`));
-  return resumeService(influxLaunch(o, path.join(state.data_dir, 'influxdb.conf')));
+  return resumeFromState(o.instance, 'influxdb', (dataDir) => influxLaunch(o, path.join(dataDir, 'influxdb.conf')));
 }
 
 export function stopInflux(instance = DEFAULT_INFLUX.instance): Promise<boolean> {

@@ -19,7 +19,7 @@ import {
   pauseService,
   portOpen,
   readState,
-  resumeService,
+  resumeFromState,
   run,
   stopService,
   type ServiceState,
@@ -184,9 +184,7 @@ export function pauseKafka(instance = DEFAULT_KAFKA.instance): Promise<void> {
 
 export function resumeKafka(options: Partial<KafkaInstanceOptions> = {}): Promise<ServiceState> {
   const o = { ...DEFAULT_KAFKA, ...options };
-  const state = readState(o.instance);
-  if (!state) return Promise.reject(new Error(`kafka ${o.instance} was never started`));
-  return resumeService(brokerLaunch(o, path.join(state.data_dir, 'server.properties')));
+  return resumeFromState(o.instance, 'kafka', (dataDir) => brokerLaunch(o, path.join(dataDir, 'server.properties')));
 }
 
 /** Stops the instance (if running) and removes its data dir. */
