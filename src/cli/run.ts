@@ -2,7 +2,10 @@
  * `wardwatch run` and `wardwatch replay`: a capture through the whole pipeline in one process on the embedded bus
  * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { FlowJsonlWriter } from '../sinks/file/flow-jsonl.js';
+import type { FlowRecord } from '../records/flow.js';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
@@ -74,6 +77,9 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
     run_id: runId,
   });
   await sinks.start();
+  const files = config.sinks.files;
+  if (files.flows_file) mkdirSync(path.dirname(files.flows_file), { recursive: true });
+  const flowLog = files.flows_file ? new FlowJsonlWriter(files.flows_file, { append: true, max_bytes: files.max_bytes, keep: files.keep }) : undefined;
   const progress = new Progress(label);
   const speed = parseSpeed(o.speed);
   let lastHealth: { ts: number; packets: number } | undefined;
@@ -85,6 +91,7 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
     ...(speed !== undefined ? { speed } : {}),
     ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
     ...(o.to ? { to: parseTime(o.to, '--to') } : {}),
+    ...(flowLog ? { onFlow: (r: FlowRecord) => flowLog.write(r) } : {}),
     onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets),
     // Sensor health every 10 s of packet time, in the fields the dashboards plot (docs/dashboards.md).
     onHealth: (ts, h) => {
@@ -106,6 +113,7 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
     },
     sinks: { onAlerts: (a) => sinks.onAlerts(a), onScores: (s, w) => sinks.onScores(s, w) },
   });
+  flowLog?.close();
   await Promise.all(pendingHealth);
   const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
   await sinks.onInventory(result.inventory, at);

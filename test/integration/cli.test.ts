@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,21 @@ describe('wardwatch CLI', function () {
     assert.ok(lines.every((a) => a.kind === 'new_device' && a.run_id === 'cli-test'));
     assert.equal(new Set(lines.map((a) => a.device_id)).size, lines.length);
     assert.match(r.stderr, /replay: [\d,]+ packets, \d+ devices, [\d,]+ windows scored/);
+  });
+
+  it('writes Zeek-like flow records to sinks.files.flows_file, rotated by size', () => {
+    const flows = path.join(dir, 'flows', 'flows.jsonl');
+    const cfg = path.join(dir, 'flows.yaml');
+    writeFileSync(cfg, `sinks:\n  files:\n    flows_file: ${flows}\n    alerts_file: ${path.join(dir, 'fa.jsonl')}\n    max_bytes: 200000\n    keep: 100\n`);
+    const r = wardwatch(['replay', 'captures/demo.pcap', '-c', cfg, '-q', '--models-dir', path.join(dir, 'no-models')]);
+    assert.equal(r.code, 0, r.stderr);
+    const files = [flows, ...Array.from({ length: 100 }, (_, i) => flows.replace('.jsonl', `.${i + 1}.jsonl`))].filter((f) => existsSync(f));
+    assert.ok(files.length >= 2, `rotated at 200 kB: ${files.length} files`);
+    const records = files.flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { uid: string; conn_state: string; orig_h: string; proto: string }));
+    for (const f of files) assert.ok(readFileSync(f).length <= 200000, `${f} stays within max_bytes`);
+    assert.ok(records.length > 10);
+    assert.equal(new Set(records.map((x) => x.uid)).size, records.length, 'each flow once');
+    assert.ok(records.some((x) => x.proto === 'tcp' && x.conn_state === 'SF'));
   });
 
   it('bad input: a clear one-line error and a non-zero exit', () => {

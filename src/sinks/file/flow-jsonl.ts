@@ -4,7 +4,8 @@
  * Writes are synchronous and batched (64 KiB): the flow table calls `write` from its packet loop, so the sink must
  * not queue without bound; a synchronous batch write keeps memory flat and the file complete when `close` returns.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { rotateFiles } from './rotating-jsonl.js';
 import { WardwatchError } from '../../errors.js';
 import type { FlowRecord } from '../../records/flow.js';
 
@@ -16,13 +17,26 @@ export class FlowJsonlWriter {
   private pending = 0;
   private records = 0;
 
-  /** Opens (truncates, or appends with `append: true`) the file. */
+  private size = 0;
+  private readonly maxBytes: number;
+  private readonly keep: number;
+  private readonly batchBytes: number;
+
+  /**
+   * Opens (truncates, or appends with `append: true`) the file. With `max_bytes` > 0 the file is rotated before it
+   * would exceed that size (`flows.jsonl` → `flows.1.jsonl` ..., `keep` old files).
+   */
   constructor(
     readonly path: string,
-    options: { append?: boolean } = {},
+    options: { append?: boolean; max_bytes?: number; keep?: number } = {},
   ) {
+    this.maxBytes = options.max_bytes ?? 0;
+    this.keep = options.keep ?? 5;
+    // Small rotation sizes flush in smaller batches so a file stays close to max_bytes.
+    this.batchBytes = this.maxBytes > 0 ? Math.min(BATCH_BYTES, Math.max(1024, Math.floor(this.maxBytes / 4))) : BATCH_BYTES;
     try {
       this.fd = openSync(path, options.append === true ? 'a' : 'w');
+      this.size = fstatSync(this.fd).size;
     } catch (err) {
       throw new WardwatchError('WW_SINK_UNWRITABLE', `${path}: cannot open flow log: ${(err as Error).message}`, { cause: err });
     }
@@ -38,12 +52,21 @@ export class FlowJsonlWriter {
     this.chunks.push(line);
     this.pending += line.length;
     this.records++;
-    if (this.pending >= BATCH_BYTES) this.flush();
+    if (this.pending >= this.batchBytes) this.flush();
   }
 
   flush(): void {
     if (this.chunks.length === 0 || this.fd < 0) return;
-    writeSync(this.fd, this.chunks.join(''));
+    const text = this.chunks.join('');
+    const bytes = Buffer.byteLength(text);
+    if (this.maxBytes > 0 && this.size > 0 && this.size + bytes > this.maxBytes) {
+      closeSync(this.fd);
+      rotateFiles(this.path, this.keep);
+      this.fd = openSync(this.path, 'w');
+      this.size = 0;
+    }
+    writeSync(this.fd, text);
+    this.size += bytes;
     this.chunks = [];
     this.pending = 0;
   }

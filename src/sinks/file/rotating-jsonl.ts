@@ -14,6 +14,23 @@ export interface RotatingJsonlOptions {
   keep: number;
 }
 
+/** `alerts.jsonl` → `alerts.<n>.jsonl`. */
+export function rotatedPath(file: string, n: number): string {
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.${n}${ext}`;
+}
+
+/** Shifts `file` to `<file>.1`, `.1` to `.2`, ... keeping `keep` old files (0: the current file is deleted). */
+export function rotateFiles(file: string, keep: number): void {
+  if (keep <= 0) {
+    rmSync(file, { force: true });
+    return;
+  }
+  rmSync(rotatedPath(file, keep), { force: true });
+  for (let n = keep - 1; n >= 1; n--) if (existsSync(rotatedPath(file, n))) renameSync(rotatedPath(file, n), rotatedPath(file, n + 1));
+  if (existsSync(file)) renameSync(file, rotatedPath(file, 1));
+}
+
 export class RotatingJsonl {
   private size: number;
   lines_written = 0;
@@ -36,18 +53,11 @@ export class RotatingJsonl {
 
   /** Path of rotated file n (1 = newest). */
   rotatedPath(n: number): string {
-    const ext = path.extname(this.o.file);
-    return `${this.o.file.slice(0, this.o.file.length - ext.length)}.${n}${ext}`;
+    return rotatedPath(this.o.file, n);
   }
 
   private rotate(): void {
-    if (this.o.keep <= 0) {
-      rmSync(this.o.file, { force: true });
-    } else {
-      rmSync(this.rotatedPath(this.o.keep), { force: true });
-      for (let n = this.o.keep - 1; n >= 1; n--) if (existsSync(this.rotatedPath(n))) renameSync(this.rotatedPath(n), this.rotatedPath(n + 1));
-      renameSync(this.o.file, this.rotatedPath(1));
-    }
+    rotateFiles(this.o.file, this.o.keep);
     this.size = 0;
     this.rotations++;
   }
