@@ -78,9 +78,16 @@ async function fetchJars(pom: string, dir: string, expect: string, log: (msg: st
   return dir;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid format). */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid format). Like Kafka's own
+ * Uuid.randomUuid(), ids starting with '-' are drawn again: kafka-storage's argument parser reads one as an option
+ * (1 format in 64 failed with "argument --cluster-id/-t: expected one argument").
+ */
+export function clusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties(o: KafkaInstanceOptions, dataDir: string): string {
@@ -154,7 +161,7 @@ export async function startKafka(
   const props = path.join(dataDir, 'server.properties');
   writeFileSync(props, serverProperties(o, dataDir));
   writeFileSync(logPath(o.instance), `--- ${new Date().toISOString()} starting ${o.instance} in ${dataDir}\n`);
-  await run('java', [...jvmArgs(o), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props]);
+  await run('java', [...jvmArgs(o), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--standalone', `--cluster-id=${clusterId()}`, '-c', props]);
   log(`starting Kafka ${o.instance} on ${o.host}:${o.port} (data ${dataDir})`);
   return launchService({ ...brokerLaunch(o, props), host: o.host, ports: { kafka: o.port, controller: o.controller_port }, data_dir: dataDir });
 }
