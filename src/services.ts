@@ -112,8 +112,23 @@ export class SensorService {
   }
 
   metrics(): Record<string, number> {
-    return { ...this.pipeline.metrics(), ...prefixed('producer', { ...this.producer.stats() }), decode_malformed: this.decoder.counters.snapshot().malformed };
+    return {
+      ...this.pipeline.metrics(),
+      ...prefixed('producer', { ...this.producer.stats() }),
+      decode_malformed: this.decoder.counters.snapshot().malformed,
+      ...captureMetrics(this.source),
+    };
   }
+}
+
+/**
+ * Capture health: libpcap's counters for a live source (`pcap_received`, `pcap_dropped`, `pcap_ifdropped`) and
+ * `packets_dropped` (= pcap_dropped + pcap_ifdropped; 0 for a file), the `ww_health` field the dashboards plot.
+ */
+export function captureMetrics(source: CaptureSource | undefined): Record<string, number> {
+  if (!(source instanceof LiveCaptureSource)) return { packets_dropped: 0 };
+  const m = source.metrics();
+  return { ...m, packets_dropped: m.pcap_dropped + m.pcap_ifdropped };
 }
 
 function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {

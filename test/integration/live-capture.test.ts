@@ -1,7 +1,13 @@
 /**
- * Live proof: a veth pair (traffic stays on it: no addresses, IPv6 off), a crafted capture replayed into one end
- * with tcpreplay, wardwatch capturing on the other end through libpcap with a BPF filter; the decoded packets must
- * equal the decoding of the file itself (all fields but the capture timestamps).
+ * Live proof: a veth pair (traffic stays on it: no addresses, IPv6 off), crafted captures replayed into one end
+ * with tcpreplay, wardwatch capturing on the other end through libpcap (the patched `cap`) with a BPF filter:
+ *  - the decoded packets equal the decoding of the file itself (all fields but the capture timestamps), and
+ *    libpcap's ps_recv equals the frames tcpreplay sent, nothing dropped;
+ *  - the timestamps are the pcap header's (the kernel's receive time): tcpreplay runs synchronously, so the event
+ *    loop reads every frame only after the replay ended, yet the stamps fall inside the replay, in order, spaced
+ *    as tcpreplay paced them (an arrival-time stamp would bunch them all after it);
+ *  - a flood into a tiny libpcap buffer while the event loop is blocked makes libpcap drop, and the drops surface
+ *    in the sensor's metrics (`/metrics` text of the real registry).
  * Needs root and tcpreplay: skipped with a message otherwise, but FAILS when CI=true.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +19,8 @@ import { LiveCaptureSource } from '../../src/capture/live/cap-source.js';
 import * as W from '../../src/capture/pcap-file/writer.js';
 import { PacketDecoder } from '../../src/decode/decoder.js';
 import { CaptureError } from '../../src/errors.js';
+import { MetricsRegistry } from '../../src/metrics.js';
+import { captureMetrics } from '../../src/services.js';
 import { LinkType, TcpFlag, newDecodedPacket, type DecodedPacket } from '../../src/records/packet.js';
 import { copyPacket, decodeFile } from '../support/decode-file.js';
 import * as B from '../support/packet-builder.js';
@@ -55,6 +63,32 @@ function withoutTimes(p: DecodedPacket): Record<string, unknown> {
   return rest;
 }
 
+/** Replays `file` into `iface` synchronously (the event loop is blocked meanwhile); returns the packets sent. */
+function replay(iface: string, file: string, args: string[]): number {
+  const out = execFileSync('tcpreplay', ['-i', iface, ...args, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = /Actual: (\d+) packets/.exec(out);
+  assert.ok(m, `tcpreplay printed no packet count:\n${out}`);
+  return Number(m[1]);
+}
+
+/** Resolves once `count()` reached `want` or stopped growing for 200 ms (at most `ms`). */
+async function settle(count: () => number, want: number, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  let last = -1;
+  let still = 0;
+  while (Date.now() < end && count() < want) {
+    await new Promise((r) => setTimeout(r, 50));
+    const n = count();
+    still = n === last ? still + 1 : 0;
+    last = n;
+    if (still >= 4) return;
+  }
+}
+
+function tsMs(p: { ts_sec: number; ts_nsec: number }): number {
+  return p.ts_sec * 1000 + p.ts_nsec / 1e6;
+}
+
 describe('live capture on a veth pair (libpcap via cap, tcpreplay)', function () {
   this.timeout(30000);
   const tag = `ww${process.pid % 100000}`;
@@ -86,7 +120,7 @@ describe('live capture on a veth pair (libpcap via cap, tcpreplay)', function ()
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
-  it('decodes the replayed frames exactly as the file decodes', async () => {
+  it('decodes the replayed frames exactly as the file decodes; ps_recv = frames sent, nothing dropped', async () => {
     const file = path.join(dir, 'session.pcap');
     const frames = craftedSession();
     writeFileSync(file, W.encodePcap(frames, { linktype: LinkType.ETHERNET }));
@@ -96,25 +130,99 @@ describe('live capture on a veth pair (libpcap via cap, tcpreplay)', function ()
     const decoder = new PacketDecoder();
     const p = newDecodedPacket();
     const got: Record<string, unknown>[] = [];
-    const started = Date.now();
     const done = source.forEachFrame((f) => {
       decoder.decode(f, p);
       got.push(withoutTimes(p));
-      // The live timestamp is the arrival time.
-      assert.ok(Math.abs(f.ts_sec - Date.now() / 1000) < 5);
-      if (got.length === frames.length) source.stop();
     });
     assert.equal(source.linkType, LinkType.ETHERNET);
-    execFileSync('tcpreplay', ['-q', '-i', ifOut, '--pps', '200', file], { stdio: 'ignore' });
-    const timer = setTimeout(() => source.stop(), 5000);
+    const sent = replay(ifOut, file, ['--pps', '200']);
+    assert.equal(sent, frames.length);
+    await settle(() => got.length, sent);
+    const live = source.stats();
+    source.stop();
     const counters = await done;
-    clearTimeout(timer);
-    assert.ok(Date.now() - started < 6000);
     assert.deepEqual(got, want);
-    assert.equal(counters.frames, frames.length);
+    assert.equal(counters.frames, sent);
+    assert.deepEqual(live, { received: sent, pcap_received: sent, pcap_dropped: 0, pcap_ifdropped: 0 });
+    // After stop(): the last values read stay readable.
+    assert.deepEqual(source.stats(), live);
+  });
+
+  it("stamps frames with the pcap header's time (the kernel's, µs): inside the replay, in order, paced as sent", async () => {
+    const file = path.join(dir, 'paced.pcap');
+    const frames = craftedSession();
+    writeFileSync(file, W.encodePcap(frames, { linktype: LinkType.ETHERNET }));
+    const source = new LiveCaptureSource({ interface: ifIn, bpf_filter: 'ether host 02:aa:bb:cc:00:01' });
+    const decoder = new PacketDecoder();
+    const p = newDecodedPacket();
+    const stamps: number[] = [];
+    const nsec: number[] = [];
+    const done = source.forEachFrame((f) => {
+      decoder.decode(f, p);
+      stamps.push(tsMs(p));
+      nsec.push(p.ts_nsec);
+    });
+    const loops = 3;
+    const pps = 100;
+    const t0 = Date.now();
+    const sent = replay(ifOut, file, ['--pps', String(pps), '--loop', String(loops)]);
+    const t1 = Date.now();
+    await settle(() => stamps.length, sent);
+    const readAt = Date.now();
+    source.stop();
+    await done;
+    assert.equal(sent, frames.length * loops);
+    assert.equal(stamps.length, sent);
+    // Every frame was read after the (synchronous) replay; its stamp is from during it.
+    for (const t of stamps) assert.ok(t >= t0 - 2 && t <= t1 + 2, `stamp ${t} outside the replay [${t0}, ${t1}] (read at ${readAt})`);
+    for (const ns of nsec) assert.equal(ns % 1000, 0, 'pcap header timestamps have µs resolution');
+    const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
+    assert.ok(gaps.every((g) => g >= 0), `stamps not monotone: ${gaps.join(' ')}`);
+    // tcpreplay paces at `pps`: the median gap is 1000/pps ms and the span (n-1) gaps, within scheduling jitter.
+    const sorted = [...gaps].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const expected = 1000 / pps;
+    assert.ok(Math.abs(median - expected) < expected * 0.2, `median gap ${median.toFixed(3)} ms, expected ${expected} ms`);
+    const span = stamps[stamps.length - 1]! - stamps[0]!;
+    assert.ok(Math.abs(span - (sent - 1) * expected) < (sent - 1) * expected * 0.2, `span ${span.toFixed(1)} ms for ${sent} frames at ${pps} pps`);
+  });
+
+  it('counts libpcap drops (tiny buffer, blocked event loop, tcpreplay --topspeed) and surfaces them as metrics', async () => {
+    const file = path.join(dir, 'flood.pcap');
+    const flood: W.FrameToWrite[] = [];
+    for (let i = 0; i < 500; i++) {
+      const payload = Buffer.alloc(1200, i & 0xff);
+      const ip = B.ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17, payload: B.udp(40000 + (i % 100), 9, payload) });
+      flood.push({ ts_sec: 1700000000, ts_nsec: i * 1000, data: B.eth(DST_MAC, SRC_MAC, 0x0800, ip) });
+    }
+    writeFileSync(file, W.encodePcap(flood, { linktype: LinkType.ETHERNET }));
+    const source = new LiveCaptureSource({ interface: ifIn, bpf_filter: 'ether src 02:aa:bb:cc:00:01', buffer_size_bytes: 64 * 1024 });
+    const registry = new MetricsRegistry();
+    registry.register('sensor', () => captureMetrics(source));
+    let received = 0;
+    const done = source.forEachFrame(() => {
+      received++;
+    });
+    // The replay blocks the event loop: nothing is read while tcpreplay floods, the 64 KiB buffer overflows.
+    const sent = replay(ifOut, file, ['--topspeed', '--loop', '10']);
+    assert.equal(sent, flood.length * 10);
+    await settle(() => received, sent, 2000);
+    const text = registry.toPrometheus();
     const stats = source.stats();
-    assert.equal(stats.received, frames.length);
-    assert.equal(stats.pcap_dropped, null);
+    source.stop();
+    await done;
+    const metric = (name: string): number => {
+      const m = new RegExp(`^wardwatch_sensor_${name} (\\d+)$`, 'm').exec(text);
+      assert.ok(m, `no wardwatch_sensor_${name} in /metrics:\n${text}`);
+      return Number(m[1]);
+    };
+    const dropped = metric('pcap_dropped');
+    assert.ok(dropped > 0, `no drops counted (received ${received} of ${sent})`);
+    assert.ok(metric('pcap_received') <= sent);
+    assert.ok(metric('packets_dropped') >= dropped);
+    assert.ok(received < sent);
+    // What libpcap saw = what it handed over + what it dropped.
+    assert.equal(stats.received + stats.pcap_dropped, stats.pcap_received, JSON.stringify(stats));
   });
 
   it('rejects a bad BPF filter and a missing interface with CaptureError', async () => {

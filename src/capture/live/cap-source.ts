@@ -1,44 +1,56 @@
 /**
  * Live capture from a network interface through libpcap (the `cap` binding), receive-only: the sensor never
  * transmits (the binding's `send` is never called and not exposed). `cap` opens the interface in promiscuous,
- * immediate mode with libpcap's snaplen fixed at 65535; our `snaplen_bytes` then cuts what is handed on.
+ * immediate mode.
  *
- * Known limits of `cap` 0.2.1, stated rather than hidden:
- * - it hands over packet bytes but not libpcap's per-packet timestamp, so frames are stamped on arrival in the
- *   event loop (immediate mode keeps this within the loop's latency, typically well under a millisecond);
- * - it has no `pcap_stats` binding, so libpcap's own received/dropped counters cannot be read: `stats()` gives
- *   the frames libpcap delivered to us (`received`), `pcap_dropped: null`, and the kernel's per-interface receive
- *   drop counter from sysfs (`if_rx_dropped`, since the capture started) as the nearest available signal.
+ * `cap` 0.2.1 as published lacks what a sensor needs, so wardwatch patches it (patches/cap+0.2.1.patch, applied and
+ * built by the npm postinstall, scripts/install-cap.sh): `stats()` wraps `pcap_stats` (ps_recv / ps_drop /
+ * ps_ifdrop), 'packet' listeners also get the pcap header's timestamp (s, µs) and original length, `open` takes the
+ * libpcap snaplen, and a failed `open` no longer crashes the process when the object is collected. An unpatched or
+ * unbuilt binding is refused with one clear error (`WW_CAPTURE_BINDING`) instead of capturing with guessed numbers.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { CaptureError } from '../../errors.js';
 import { LinkType } from '../../records/packet.js';
 import { newCaptureCounters, newCapturedFrame, type CaptureCountersSnapshot, type CaptureProgress, type CaptureSource, type FrameHandler } from '../source.js';
 
+/** libpcap's `struct pcap_stat` as the patched binding returns it (32-bit counters, cumulative since open). */
+interface PcapStat {
+  ps_recv: number;
+  ps_drop: number;
+  ps_ifdrop: number;
+}
 interface CapBinding {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  open(device: string, filter: string, bufSize: number, buffer: Buffer, snaplen: number): string;
   close(): void;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  stats(): PcapStat;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean, tsSec: number, tsUsec: number, origLen: number) => void): void;
   removeAllListeners(event?: string): void;
 }
 interface CapModule {
-  Cap: new () => CapBinding;
+  Cap: (new () => CapBinding) & { prototype: Partial<CapBinding> };
   deviceList(): { name: string; description?: string; flags?: string }[];
 }
 
 const requireCjs = createRequire(import.meta.url);
 
-/**
- * `cap` objects whose `open` failed. cap 0.2.1's destructor then stops a libuv poll handle it never started, which
- * crashes the process when the object is garbage-collected; keeping them referenced avoids that (one small object
- * per failed open, which only happens at start-up on a bad interface name or filter).
- */
-const failedOpens: CapBinding[] = [];
-
-function loadCap(): CapModule {
-  return requireCjs('cap') as CapModule;
+/** Loads the patched `cap`; a missing, unbuilt or unpatched binding gives one `WW_CAPTURE_BINDING` error. */
+function loadCap(source: string): CapModule {
+  let mod: CapModule;
+  try {
+    mod = requireCjs('cap') as CapModule;
+  } catch (err) {
+    throw new CaptureError(source, `the libpcap binding (optional package cap) is not installed or not built: ${(err as Error).message.split('\n')[0]} — install libpcap-dev, python3, make and g++, then run 'npm run rebuild:cap'`, {
+      cause: err,
+      code: 'WW_CAPTURE_BINDING',
+    });
+  }
+  if (typeof mod.Cap.prototype.stats !== 'function') {
+    throw new CaptureError(source, "the libpcap binding (cap) was built without wardwatch's patch (patches/cap+0.2.1.patch: pcap_stats, header timestamps): run 'npm run rebuild:cap'", {
+      code: 'WW_CAPTURE_BINDING',
+    });
+  }
+  return mod;
 }
 
 export interface LiveCaptureOptions {
@@ -46,22 +58,31 @@ export interface LiveCaptureOptions {
   interface: string;
   /** BPF filter in pcap-filter syntax; empty = everything. */
   bpf_filter?: string;
-  /** Bytes kept per frame (default 65535, max 65535). */
+  /** libpcap snaplen: bytes kept per frame (default 65535, 64..65535). */
   snaplen_bytes?: number;
   /** libpcap ring/buffer size in bytes (default 16 MiB). */
   buffer_size_bytes?: number;
 }
 
+/**
+ * libpcap's own counters (`pcap_stats`) for the capture, cumulative since it started; after `stop()` the last values
+ * read. On Linux: `pcap_received` counts every frame that passed the BPF filter, including those dropped;
+ * `pcap_dropped` the ones dropped because the capture buffer was full (the sensor did not read fast enough);
+ * `pcap_ifdropped` the interface's own receive drops (all traffic, not only what the filter passes).
+ */
 export interface LiveCaptureStats {
-  /** Frames libpcap delivered to the sensor. */
+  /** Frames handed to the sensor. */
   received: number;
-  /** libpcap's ps_drop. Not available through `cap` 0.2.1 (no pcap_stats binding): always null. */
-  pcap_dropped: number | null;
-  /** Kernel receive drops on the interface since the capture started (sysfs rx_dropped delta); null if unreadable. */
-  if_rx_dropped: number | null;
+  /** libpcap ps_recv. */
+  pcap_received: number;
+  /** libpcap ps_drop. */
+  pcap_dropped: number;
+  /** libpcap ps_ifdrop. */
+  pcap_ifdropped: number;
 }
 
-const LIBPCAP_SNAPLEN = 65535;
+const MAX_SNAPLEN = 65535;
+const U32 = 0x1_0000_0000;
 
 /** Maps `cap`'s link-type names to LINKTYPE_* numbers. */
 function linktypeOf(name: string): number {
@@ -86,25 +107,30 @@ export class LiveCaptureSource implements CaptureSource {
   private readonly snaplen: number;
   private readonly bufferSize: number;
   private readonly filter: string;
-  private readonly buffer = Buffer.alloc(LIBPCAP_SNAPLEN);
+  private readonly buffer: Buffer;
   private readonly frame = newCapturedFrame();
   private readonly count = newCaptureCounters();
   private cap: CapBinding | undefined;
   private finish: (() => void) | undefined;
-  private rxDroppedAtStart: number | null = null;
   private linktype = -1;
+  /** The last `pcap_stat` read, and totals accumulated from successive reads (libpcap's counters wrap at 2^32). */
+  private readonly raw: PcapStat = { ps_recv: 0, ps_drop: 0, ps_ifdrop: 0 };
+  private readonly totals: PcapStat = { ps_recv: 0, ps_drop: 0, ps_ifdrop: 0 };
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.description = `live:${options.interface}`;
-    this.snaplen = Math.min(LIBPCAP_SNAPLEN, Math.max(64, options.snaplen_bytes ?? LIBPCAP_SNAPLEN));
+    this.snaplen = Math.min(MAX_SNAPLEN, Math.max(64, Math.floor(options.snaplen_bytes ?? MAX_SNAPLEN)));
     this.bufferSize = options.buffer_size_bytes ?? 16 << 20;
     this.filter = options.bpf_filter ?? '';
+    this.buffer = Buffer.alloc(this.snaplen);
     this.frame.data = this.buffer;
   }
 
-  /** Interfaces libpcap can open (name, description). */
+  /** Interfaces libpcap can open (name, description). Throws `WW_CAPTURE_BINDING` without the patched binding. */
   static interfaces(): { name: string; description?: string }[] {
-    return loadCap().deviceList().map((d) => ({ name: d.name, ...(d.description === undefined ? {} : { description: d.description }) }));
+    return loadCap('live')
+      .deviceList()
+      .map((d) => ({ name: d.name, ...(d.description === undefined ? {} : { description: d.description }) }));
   }
 
   /** LINKTYPE_* of the open interface (-1 before `forEachFrame` opened it). */
@@ -116,44 +142,37 @@ export class LiveCaptureSource implements CaptureSource {
     if (this.cap !== undefined) return Promise.reject(new CaptureError(this.description, 'capture already running'));
     let mod: CapModule;
     try {
-      mod = loadCap();
+      mod = loadCap(this.description);
     } catch (err) {
-      return Promise.reject(new CaptureError(this.description, `libpcap binding (cap) not available: ${(err as Error).message}`, { cause: err }));
+      return Promise.reject(err instanceof Error ? err : new CaptureError(this.description, String(err)));
     }
     const cap = new mod.Cap();
     let linkName: string;
     try {
-      linkName = cap.open(this.options.interface, this.filter, this.bufferSize, this.buffer);
+      linkName = cap.open(this.options.interface, this.filter, this.bufferSize, this.buffer, this.snaplen);
     } catch (err) {
-      failedOpens.push(cap);
       const msg = (err as Error).message;
       const code = /syntax|filter|parse|expression/i.test(msg) ? 'WW_CAPTURE_BAD_FILTER' : 'WW_CAPTURE_INTERFACE';
       return Promise.reject(new CaptureError(this.description, `cannot capture (${msg})`, { cause: err, code }));
     }
     this.cap = cap;
     this.linktype = linktypeOf(linkName);
-    this.rxDroppedAtStart = this.readRxDropped();
     const f = this.frame;
     f.linktype = this.linktype;
     f.interface_id = 0;
     f.data_offset = 0;
     return new Promise((resolve, reject) => {
       this.finish = () => resolve(this.counters());
-      cap.on('packet', (nbytes: number, truncated: boolean) => {
-        const now = performance.timeOrigin + performance.now();
-        const sec = Math.floor(now / 1000);
-        f.ts_sec = sec;
-        f.ts_nsec = Math.floor((now - sec * 1000) * 1e6);
-        f.orig_len = nbytes;
+      // The pcap header's timestamp (the kernel's receive time, µs) and original length, not our arrival time.
+      cap.on('packet', (nbytes: number, truncated: boolean, tsSec: number, tsUsec: number, origLen: number) => {
+        f.ts_sec = tsSec;
+        f.ts_nsec = tsUsec * 1000;
+        f.cap_len = nbytes;
+        f.orig_len = origLen < nbytes ? nbytes : origLen;
         if (truncated) this.count.live_truncated++;
-        let capLen = nbytes;
-        if (capLen > this.snaplen) {
-          capLen = this.snaplen;
-          this.count.live_snapped++;
-        }
-        f.cap_len = capLen;
+        else if (origLen > nbytes) this.count.live_snapped++;
         this.count.frames++;
-        this.count.frame_bytes += capLen;
+        this.count.frame_bytes += nbytes;
         try {
           const r = handler(f);
           if (r !== undefined) r.catch((err: unknown) => this.fail(err, reject));
@@ -172,6 +191,7 @@ export class LiveCaptureSource implements CaptureSource {
   stop(): void {
     const cap = this.cap;
     if (cap === undefined) return;
+    this.readStats(cap);
     cap.removeAllListeners('packet');
     cap.close();
     this.cap = undefined;
@@ -188,20 +208,30 @@ export class LiveCaptureSource implements CaptureSource {
     return { ...this.count };
   }
 
+  /** Frames handed over and libpcap's counters (read now while capturing; the last values after `stop()`). */
   stats(): LiveCaptureStats {
-    const now = this.readRxDropped();
-    return {
-      received: this.count.frames,
-      pcap_dropped: null,
-      if_rx_dropped: now === null || this.rxDroppedAtStart === null ? null : now - this.rxDroppedAtStart,
-    };
+    if (this.cap !== undefined) this.readStats(this.cap);
+    return { received: this.count.frames, pcap_received: this.totals.ps_recv, pcap_dropped: this.totals.ps_drop, pcap_ifdropped: this.totals.ps_ifdrop };
   }
 
-  private readRxDropped(): number | null {
+  /** libpcap's counters under their metric names (`/metrics`: `wardwatch_sensor_pcap_*`; docs/capture-decode.md). */
+  metrics(): { pcap_received: number; pcap_dropped: number; pcap_ifdropped: number } {
+    const s = this.stats();
+    return { pcap_received: s.pcap_received, pcap_dropped: s.pcap_dropped, pcap_ifdropped: s.pcap_ifdropped };
+  }
+
+  private readStats(cap: CapBinding): void {
+    let now: PcapStat;
     try {
-      return Number(readFileSync(`/sys/class/net/${this.options.interface}/statistics/rx_dropped`, 'utf8').trim());
+      now = cap.stats();
     } catch {
-      return null;
+      return; // the handle is closing: keep the last values read
     }
+    this.totals.ps_recv += (now.ps_recv - this.raw.ps_recv + U32) % U32;
+    this.totals.ps_drop += (now.ps_drop - this.raw.ps_drop + U32) % U32;
+    this.totals.ps_ifdrop += (now.ps_ifdrop - this.raw.ps_ifdrop + U32) % U32;
+    this.raw.ps_recv = now.ps_recv;
+    this.raw.ps_drop = now.ps_drop;
+    this.raw.ps_ifdrop = now.ps_ifdrop;
   }
 }
