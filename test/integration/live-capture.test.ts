@@ -7,14 +7,17 @@
  *    loop reads every frame only after the replay ended, yet the stamps fall inside the replay, in order, spaced
  *    as tcpreplay paced them (an arrival-time stamp would bunch them all after it);
  *  - a flood into a tiny libpcap buffer while the event loop is blocked makes libpcap drop, and the drops surface
- *    in the sensor's metrics (`/metrics` text of the real registry).
+ *    in the sensor's metrics (`/metrics` text of the real registry); and end to end: `wardwatch sensor -i` (real
+ *    CLI, real Kafka) stopped with SIGSTOP during a flood shows the drops on its HTTP /metrics.
  * Needs root and tcpreplay: skipped with a message otherwise, but FAILS when CI=true.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LiveCaptureSource } from '../../src/capture/live/cap-source.js';
 import * as W from '../../src/capture/pcap-file/writer.js';
 import { PacketDecoder } from '../../src/decode/decoder.js';
@@ -23,6 +26,7 @@ import { MetricsRegistry } from '../../src/metrics.js';
 import { captureMetrics } from '../../src/services.js';
 import { LinkType, TcpFlag, newDecodedPacket, type DecodedPacket } from '../../src/records/packet.js';
 import { copyPacket, decodeFile } from '../support/decode-file.js';
+import { freshName, requireKafka } from '../support/services.js';
 import * as B from '../support/packet-builder.js';
 
 const SRC_MAC = 0x02aabbcc0001;
@@ -83,6 +87,32 @@ async function settle(count: () => number, want: number, ms = 5000): Promise<voi
     last = n;
     if (still >= 4) return;
   }
+}
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** 500 distinct 1,256-byte UDP frames from SRC_MAC (replayed with --loop for a flood). */
+function floodFrames(): W.FrameToWrite[] {
+  const flood: W.FrameToWrite[] = [];
+  for (let i = 0; i < 500; i++) {
+    const payload = Buffer.alloc(1200, i & 0xff);
+    const ip = B.ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17, payload: B.udp(40000 + (i % 100), 9, payload) });
+    flood.push({ ts_sec: 1700000000, ts_nsec: i * 1000, data: B.eth(DST_MAC, SRC_MAC, 0x0800, ip) });
+  }
+  return flood;
+}
+
+function metricOf(text: string, name: string): number | undefined {
+  const m = new RegExp(`^wardwatch_sensor_${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const a = srv.address();
+  await new Promise((r) => srv.close(r));
+  return typeof a === 'object' && a ? a.port : 0;
 }
 
 function tsMs(p: { ts_sec: number; ts_nsec: number }): number {
@@ -189,12 +219,7 @@ describe('live capture on a veth pair (libpcap via cap, tcpreplay)', function ()
 
   it('counts libpcap drops (tiny buffer, blocked event loop, tcpreplay --topspeed) and surfaces them as metrics', async () => {
     const file = path.join(dir, 'flood.pcap');
-    const flood: W.FrameToWrite[] = [];
-    for (let i = 0; i < 500; i++) {
-      const payload = Buffer.alloc(1200, i & 0xff);
-      const ip = B.ipv4({ src: '10.99.0.1', dst: '10.99.0.2', proto: 17, payload: B.udp(40000 + (i % 100), 9, payload) });
-      flood.push({ ts_sec: 1700000000, ts_nsec: i * 1000, data: B.eth(DST_MAC, SRC_MAC, 0x0800, ip) });
-    }
+    const flood = floodFrames();
     writeFileSync(file, W.encodePcap(flood, { linktype: LinkType.ETHERNET }));
     const source = new LiveCaptureSource({ interface: ifIn, bpf_filter: 'ether src 02:aa:bb:cc:00:01', buffer_size_bytes: 64 * 1024 });
     const registry = new MetricsRegistry();
@@ -212,9 +237,9 @@ describe('live capture on a veth pair (libpcap via cap, tcpreplay)', function ()
     source.stop();
     await done;
     const metric = (name: string): number => {
-      const m = new RegExp(`^wardwatch_sensor_${name} (\\d+)$`, 'm').exec(text);
-      assert.ok(m, `no wardwatch_sensor_${name} in /metrics:\n${text}`);
-      return Number(m[1]);
+      const v = metricOf(text, name);
+      assert.ok(v !== undefined, `no wardwatch_sensor_${name} in /metrics:\n${text}`);
+      return v;
     };
     const dropped = metric('pcap_dropped');
     assert.ok(dropped > 0, `no drops counted (received ${received} of ${sent})`);
@@ -223,6 +248,62 @@ describe('live capture on a veth pair (libpcap via cap, tcpreplay)', function ()
     assert.ok(received < sent);
     // What libpcap saw = what it handed over + what it dropped.
     assert.equal(stats.received + stats.pcap_dropped, stats.pcap_received, JSON.stringify(stats));
+  });
+
+  it('wardwatch sensor -i (real CLI and Kafka): drops while the process is stopped show on its HTTP /metrics', async function () {
+    this.timeout(120_000);
+    const brokers = await requireKafka();
+    const file = path.join(dir, 'flood-cli.pcap');
+    const flood = floodFrames();
+    writeFileSync(file, W.encodePcap(flood, { linktype: LinkType.ETHERNET }));
+    const port = await freePort();
+    const config = path.join(dir, 'sensor.yaml');
+    const kafka = { brokers, topics: { prefix: `${freshName('ww-live')}.`, partitions: 1, replication_factor: 1 }, producer: { spool_dir: path.join(dir, 'spool') } };
+    writeFileSync(config, JSON.stringify({ sensor: { id: 'live-test' }, transport: { kind: 'kafka', kafka }, service: { metrics_listen: `127.0.0.1:${port}` } }));
+    const child = spawn(process.execPath, [path.join(REPO, 'dist/src/cli/main.js'), 'sensor', '-c', config, '-i', ifIn, '-f', 'ether src 02:aa:bb:cc:00:01', '--buffer-size', '65536'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const scrape = async (): Promise<string> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        return await res.text();
+      } catch {
+        return '';
+      }
+    };
+    try {
+      // The capture is open once libpcap's counters are on /metrics.
+      let text = '';
+      for (let i = 0; i < 200 && metricOf(text, 'pcap_received') === undefined && child.exitCode === null; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        text = await scrape();
+      }
+      assert.equal(metricOf(text, 'pcap_dropped'), 0, `sensor did not start capturing:\n${text}\n${stderr}`);
+      child.kill('SIGSTOP');
+      let sent: number;
+      try {
+        sent = replay(ifOut, file, ['--topspeed', '--loop', '10']);
+      } finally {
+        child.kill('SIGCONT');
+      }
+      for (let i = 0; i < 50; i++) {
+        text = await scrape();
+        if ((metricOf(text, 'pcap_received') ?? 0) >= sent) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const dropped = metricOf(text, 'pcap_dropped') ?? 0;
+      assert.ok(dropped > 0, `no drops on /metrics after ${sent} frames sent to a stopped sensor:\n${text}`);
+      assert.ok((metricOf(text, 'pcap_received') ?? 0) <= sent);
+      assert.ok((metricOf(text, 'packets_dropped') ?? 0) >= dropped);
+    } finally {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
   });
 
   it('rejects a bad BPF filter and a missing interface with CaptureError', async () => {
