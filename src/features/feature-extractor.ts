@@ -473,7 +473,7 @@ export class FeatureExtractor {
         window_end: windowEnd,
         values: featureValues(this.acc, b, this.dnsNames[h]?.size ?? 0, overflow),
         new_peers: this.newPeerTexts(h, this.acc[b + NEW_PEER_LIST]!),
-        new_dst_ports: Array.from(this.newPortList.subarray(h * EXPLAIN_MAX, h * EXPLAIN_MAX + this.acc[b + NEW_PORT_LIST]!)),
+        new_dst_ports: this.newPorts(h, this.acc[b + NEW_PORT_LIST]!),
       });
       this.winStart[h] = -1;
       const names = this.dnsNames[h];
@@ -483,13 +483,21 @@ export class FeatureExtractor {
     this.winPorts.nextGeneration();
   }
 
+  private newPorts(h: number, n: number): number[] {
+    if (n === 0) return [];
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.newPortList[h * EXPLAIN_MAX + i]!;
+    return out;
+  }
+
   /** Text of the device's first new peers of the window (made here, not per packet). */
   private newPeerTexts(h: number, n: number): string[] {
-    const out: string[] = [];
+    if (n === 0) return [];
+    const out = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const j = h * EXPLAIN_MAX + i;
       const key = this.newPeerKeys[j]!;
-      out.push(key < 0x100000000 ? formatIpv4(key) : formatIpv6(this.newPeer6.subarray(j * 4, j * 4 + 4)));
+      out[i] = key < 0x100000000 ? formatIpv4(key) : formatIpv6(this.newPeer6.subarray(j * 4, j * 4 + 4));
     }
     return out;
   }
@@ -504,46 +512,44 @@ function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: n
   const sizeN = a[b + SIZE_N]!;
   const iatN = a[b + IAT_N]!;
   const dnsQueries = a[b + DNS_QUERIES]!;
-  v[IX.pkts_out] = round6(pktsOut);
-  v[IX.pkts_in] = round6(pktsIn);
-  v[IX.bytes_out] = round6(a[b + BYTES_OUT]!);
-  v[IX.bytes_in] = round6(a[b + BYTES_IN]!);
-  v[IX.pkt_size_mean_bytes] = round6(sizeN > 0 ? a[b + SIZE_MEAN]! : 0);
-  v[IX.pkt_size_std_bytes] = round6(sizeN >= 2 ? Math.sqrt(a[b + SIZE_M2]! / sizeN) : 0);
-  v[IX.iat_mean_ms] = round6(iatN >= 1 ? a[b + IAT_MEAN]! : 0);
-  v[IX.iat_std_ms] = round6(iatN >= 2 ? Math.sqrt(a[b + IAT_M2]! / iatN) : 0);
-  v[IX.flows_started] = round6(a[b + FLOWS_STARTED]!);
-  v[IX.flows_accepted] = round6(a[b + FLOWS_ACCEPTED]!);
-  v[IX.peers_internal] = round6(a[b + PEERS_INTERNAL]!);
-  v[IX.peers_external] = round6(a[b + PEERS_EXTERNAL]!);
-  v[IX.dst_ports] = round6(a[b + WIN_PORTS]!);
-  v[IX.new_peers] = round6(a[b + NEW_PEERS]!);
-  v[IX.new_dst_ports] = round6(a[b + NEW_PORTS]!);
-  v[IX.tcp_syn] = round6(a[b + SYN]!);
-  v[IX.tcp_synack_in] = round6(a[b + SYNACK_IN]!);
-  v[IX.tcp_rst] = round6(a[b + RST]!);
-  v[IX.tcp_fin] = round6(a[b + FIN]!);
-  v[IX.tcp_rejected] = round6(a[b + REJECTED]!);
-  v[IX.tcp_half_open] = round6(a[b + HALF_OPEN]!);
-  v[IX.icmp_pkts] = round6(a[b + ICMP]!);
-  v[IX.arp_pkts] = round6(a[b + ARP]!);
-  v[IX.arp_spoof_replies] = round6(a[b + ARP_SPOOF]!);
-  v[IX.dns_queries] = round6(dnsQueries);
-  v[IX.dns_unique_names] = round6(dnsNames);
-  v[IX.dns_name_entropy_bits] = round6(dnsQueries > 0 ? a[b + DNS_ENTROPY_SUM]! / dnsQueries : 0);
-  v[IX.dns_name_len_chars] = round6(dnsQueries > 0 ? a[b + DNS_LEN_SUM]! / dnsQueries : 0);
-  v[IX.frac_tcp] = round6(pkts > 0 ? a[b + TCP]! / pkts : 0);
-  v[IX.frac_udp] = round6(pkts > 0 ? a[b + UDP]! / pkts : 0);
-  v[IX.frac_other] = round6(pkts > 0 ? a[b + OTHER]! / pkts : 0);
-  v[IX.hl7_msgs] = round6(a[b + HL7]!);
-  v[IX.dicom_pdus] = round6(a[b + DICOM]!);
-  v[IX.mqtt_msgs] = round6(a[b + MQTT]!);
-  v[IX.sensor_overflow] = round6(overflow);
+  v[IX.pkts_out] = pktsOut;
+  v[IX.pkts_in] = pktsIn;
+  v[IX.bytes_out] = a[b + BYTES_OUT]!;
+  v[IX.bytes_in] = a[b + BYTES_IN]!;
+  v[IX.pkt_size_mean_bytes] = sizeN > 0 ? a[b + SIZE_MEAN]! : 0;
+  v[IX.pkt_size_std_bytes] = sizeN >= 2 ? Math.sqrt(a[b + SIZE_M2]! / sizeN) : 0;
+  v[IX.iat_mean_ms] = iatN >= 1 ? a[b + IAT_MEAN]! : 0;
+  v[IX.iat_std_ms] = iatN >= 2 ? Math.sqrt(a[b + IAT_M2]! / iatN) : 0;
+  v[IX.flows_started] = a[b + FLOWS_STARTED]!;
+  v[IX.flows_accepted] = a[b + FLOWS_ACCEPTED]!;
+  v[IX.peers_internal] = a[b + PEERS_INTERNAL]!;
+  v[IX.peers_external] = a[b + PEERS_EXTERNAL]!;
+  v[IX.dst_ports] = a[b + WIN_PORTS]!;
+  v[IX.new_peers] = a[b + NEW_PEERS]!;
+  v[IX.new_dst_ports] = a[b + NEW_PORTS]!;
+  v[IX.tcp_syn] = a[b + SYN]!;
+  v[IX.tcp_synack_in] = a[b + SYNACK_IN]!;
+  v[IX.tcp_rst] = a[b + RST]!;
+  v[IX.tcp_fin] = a[b + FIN]!;
+  v[IX.tcp_rejected] = a[b + REJECTED]!;
+  v[IX.tcp_half_open] = a[b + HALF_OPEN]!;
+  v[IX.icmp_pkts] = a[b + ICMP]!;
+  v[IX.arp_pkts] = a[b + ARP]!;
+  v[IX.arp_spoof_replies] = a[b + ARP_SPOOF]!;
+  v[IX.dns_queries] = dnsQueries;
+  v[IX.dns_unique_names] = dnsNames;
+  v[IX.dns_name_entropy_bits] = dnsQueries > 0 ? a[b + DNS_ENTROPY_SUM]! / dnsQueries : 0;
+  v[IX.dns_name_len_chars] = dnsQueries > 0 ? a[b + DNS_LEN_SUM]! / dnsQueries : 0;
+  v[IX.frac_tcp] = pkts > 0 ? a[b + TCP]! / pkts : 0;
+  v[IX.frac_udp] = pkts > 0 ? a[b + UDP]! / pkts : 0;
+  v[IX.frac_other] = pkts > 0 ? a[b + OTHER]! / pkts : 0;
+  v[IX.hl7_msgs] = a[b + HL7]!;
+  v[IX.dicom_pdus] = a[b + DICOM]!;
+  v[IX.mqtt_msgs] = a[b + MQTT]!;
+  v[IX.sensor_overflow] = overflow;
+  // Rounded to 1e-6 in place (a loop, not a call per value: a double returned from a call may be boxed).
+  for (let i = 0; i < v.length; i++) v[i] = Math.round(v[i]! * 1e6) / 1e6;
   return v;
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }
 
 function fold6(w: Uint32Array): number {

@@ -41,7 +41,7 @@ import type { Cidr } from './address.js';
 import { maskWord, parseCidr, parseIpv4, parseIpv6 } from './address.js';
 import type { DeviceIdentityOptions } from './config.js';
 import { DeviceIdentityOptionsSchema, parseOptions } from './config.js';
-import { NumberMap } from '../numeric-hash.js';
+import { NumberMap, OwnedKeySet, splitHi, splitLo } from '../numeric-hash.js';
 import type { ProtocolName } from './device-class.js';
 import { PORT_PROTOCOL, PROTOCOL_NAMES, guessDeviceClass } from './device-class.js';
 import type { InventoryFileEntry } from './inventory-file.js';
@@ -70,11 +70,13 @@ class Device {
   first_seen = 0;
   last_seen = 0;
   protocols = 0;
-  /** Peer key → index into `peerTexts`. */
-  readonly peers = new NumberMap(4);
-  readonly peerTexts: string[] = [];
+  /** Peer keys in first-seen order (membership in the inventory's shared `peerSet`); text is made on export. */
+  readonly peerKeys: number[] = [];
+  /** Full IPv6 address of the IPv6 peers, by index into `peerKeys` (created on the first one). */
+  peer6: Map<number, Uint32Array> | undefined = undefined;
   peers_overflow = false;
-  readonly listening = new Set<number>();
+  /** Ports it answered on (≤ 64: a short array beats a Set here). */
+  readonly listening: number[] = [];
   gateway = false;
   learning = true;
   override: InventoryFileEntry | undefined = undefined;
@@ -106,6 +108,8 @@ export class DeviceInventory implements DeviceDirectory {
   private readonly devices: Device[] = [];
   private readonly byMac = new NumberMap(1024);
   private readonly byIp = new NumberMap(1024);
+  /** Every device's peers as (handle, key) pairs in one shared table (no per-device map). */
+  private readonly peerSet = new OwnedKeySet(4096);
   /** Full IPv6 address of each IPv6-keyed device, by handle. */
   private readonly ip6Words = new Map<number, Uint32Array>();
   /** IPv4 address → MAC that owns it (ARP bindings). */
@@ -286,11 +290,11 @@ export class DeviceInventory implements DeviceDirectory {
       else if (p.proto === Proto.ARP && !d.arp_conflict && p.arp_spa > 0 && p.arp_spa >>> 0 !== dv.lastIpKey)
         this.addIp(dv, p.arp_spa >>> 0, undefined);
       // A DHCP server answers from port 67 to a broadcast or a new address: a new flow, so mark it here.
-      if (p.app === AppProto.DHCP && p.src_port === 67 && !dv.listening.has(67)) dv.listening.add(67);
+      if (p.app === AppProto.DHCP && p.src_port === 67 && !dv.listening.includes(67)) dv.listening.push(67);
       if (flow.flow >= 0 && !flow.from_orig && p.src_port >= 0) {
         const answered = p.proto === Proto.UDP || (p.proto === Proto.TCP && (p.tcp_flags & TcpFlag.RST) === 0);
-        if (answered && !dv.listening.has(p.src_port) && dv.listening.size < this.options.max_listening_ports_per_device)
-          dv.listening.add(p.src_port);
+        if (answered && dv.listening.length < this.options.max_listening_ports_per_device && !dv.listening.includes(p.src_port))
+          dv.listening.push(p.src_port);
       }
       if (p.app === AppProto.DHCP && p.app_meta !== undefined) {
         const m = p.app_meta;
@@ -340,7 +344,10 @@ export class DeviceInventory implements DeviceDirectory {
       first_seen: round6(dv.first_seen),
       last_seen: round6(dv.last_seen),
       protocols,
-      peers: [...dv.peerTexts],
+      peers: dv.peerKeys.map((k, i) => {
+        const w = dv.peer6?.get(i);
+        return w === undefined ? formatIpv4(k) : formatIpv6(w);
+      }),
       peers_overflow: dv.peers_overflow,
       listening_ports: listening,
       device_class,
@@ -423,13 +430,13 @@ export class DeviceInventory implements DeviceDirectory {
     }
     for (const peer of e.peers) {
       const key = ipKeyOf(peer);
-      if (key !== undefined && dv.peers.getKey(key.key) < 0) {
-        dv.peers.setKey(key.key, dv.peerTexts.length);
-        dv.peerTexts.push(peer);
+      if (key !== undefined && this.peerSet.add(dv.handle, splitHi(key.key), splitLo(key.key))) {
+        if (key.words !== undefined) (dv.peer6 ??= new Map()).set(dv.peerKeys.length, key.words);
+        dv.peerKeys.push(key.key);
       }
     }
     dv.peers_overflow = e.peers_overflow;
-    for (const port of e.listening_ports) dv.listening.add(port);
+    for (const port of e.listening_ports) if (!dv.listening.includes(port)) dv.listening.push(port);
     dv.override = this.overrides.get(dv.device_id);
     this.devices.push(dv);
     if (e.key_kind === 'mac') this.byMac.setKey(mac, dv.handle);
@@ -659,13 +666,13 @@ export class DeviceInventory implements DeviceDirectory {
     const key = hi * 16777216 + lo;
     if (key === dv.lastPeerKey) return;
     dv.lastPeerKey = key;
-    if (dv.peers.get(hi, lo) >= 0) return;
-    if (dv.peers.size >= this.options.max_peers_per_device) {
-      dv.peers_overflow = true;
+    if (dv.peerKeys.length >= this.options.max_peers_per_device) {
+      if (!this.peerSet.has(dv.handle, hi, lo)) dv.peers_overflow = true;
       return;
     }
-    dv.peers.set(hi, lo, dv.peerTexts.length);
-    dv.peerTexts.push(p.ip_version === 4 ? formatIpv4(key) : formatIpv6(incoming ? p.ip6_src : p.ip6_dst));
+    if (!this.peerSet.add(dv.handle, hi, lo)) return;
+    if (p.ip_version === 6) (dv.peer6 ??= new Map()).set(dv.peerKeys.length, Uint32Array.from(incoming ? p.ip6_src : p.ip6_dst));
+    dv.peerKeys.push(key);
   }
 }
 
