@@ -122,11 +122,16 @@ export class FeatureExtractor {
   private overflowInWindow = 0;
   private windowsEmitted = 0;
   private readonly charCounts = new Int32Array(256);
-  private readonly byId = (a: number, b: number): number => {
-    const x = this.ids[a]!;
-    const y = this.ids[b]!;
-    return x < y ? -1 : x > y ? 1 : a - b;
-  };
+  /**
+   * Emission order (device_id order): `rank[h]` is h's position among the devices seen so far sorted by id, and
+   * `byRank` its inverse; recomputed at a close only when new devices appeared. Active handles are then sorted as
+   * plain integers (native sort, no comparator calls).
+   */
+  private rank = new Int32Array(0);
+  private byRank = new Int32Array(0);
+  private rankedIds = 0;
+  /** Handles in `ids` (it may have holes). */
+  private nIds = 0;
 
   constructor(
     options: Partial<FeatureOptions>,
@@ -271,7 +276,10 @@ export class FeatureExtractor {
       for (let i = 0; i < STRIDE; i++) a[b + i] = 0;
       a[b + LAST_MS] = -1;
       a[b + LAST_PEER] = -1;
-      if (this.ids[h] === undefined) this.ids[h] = this.directory.deviceId(h);
+      if (this.ids[h] === undefined) {
+        this.ids[h] = this.directory.deviceId(h);
+        this.nIds++;
+      }
       if (this.nActive === this.active.length) {
         const grown = new Int32Array(this.active.length * 2);
         grown.set(this.active);
@@ -454,7 +462,11 @@ export class FeatureExtractor {
     this.nActive = 0;
     const overflow = this.overflowInWindow;
     this.overflowInWindow = 0;
-    const order = this.active.subarray(0, n).sort(this.byId);
+    if (this.rankedIds !== this.nIds) this.rerank();
+    const order = this.active.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = this.rank[order[i]!]!;
+    order.sort();
+    for (let i = 0; i < n; i++) order[i] = this.byRank[order[i]!]!;
     const windowStart = start / 1000;
     const windowEnd = (start + this.windowMs) / 1000;
     const sensorId = this.options.sensor_id;
@@ -488,6 +500,24 @@ export class FeatureExtractor {
     const out = new Array<number>(n);
     for (let i = 0; i < n; i++) out[i] = this.newPortList[h * EXPLAIN_MAX + i]!;
     return out;
+  }
+
+  private rerank(): void {
+    const n = this.ids.length;
+    const handles: number[] = [];
+    for (let h = 0; h < n; h++) if (this.ids[h] !== undefined) handles.push(h);
+    handles.sort((a, b) => {
+      const x = this.ids[a]!;
+      const y = this.ids[b]!;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+    this.rank = new Int32Array(n);
+    this.byRank = new Int32Array(handles.length);
+    for (let r = 0; r < handles.length; r++) {
+      this.rank[handles[r]!] = r;
+      this.byRank[r] = handles[r]!;
+    }
+    this.rankedIds = this.nIds;
   }
 
   /** Text of the device's first new peers of the window (made here, not per packet). */
