@@ -14,8 +14,8 @@ export const BENCH_DEVICES = { pump: 50, monitor: 50, imaging: 10, pacs: 2, read
 /** Frames per simulated hour of the workload (measured: 142,000 in the first hour, 183,000 per hour over the first 8); hours are rounded up. */
 const FRAMES_PER_HOUR_LOW = 170_000;
 
-export function hospitalCapturePath(repoRoot: string, packets: number): string {
-  return path.join(repoRoot, '.cache', 'bench', `hospital-${packets}.pcap`);
+export function hospitalCapturePath(repoRoot: string, hours: number): string {
+  return path.join(repoRoot, '.cache', 'bench', `hospital-200dev-${hours}h.pcap`);
 }
 
 export interface HospitalCapture {
@@ -27,15 +27,17 @@ export interface HospitalCapture {
 
 /** Writes the capture unless it is already there for this packet count; returns its path and size. */
 export function ensureHospitalCapture(repoRoot: string, packets: number): HospitalCapture {
-  const file = hospitalCapturePath(repoRoot, packets);
-  const stamp = `${file}.done`;
-  if (existsSync(file) && existsSync(stamp)) {
-    const done = JSON.parse(readFileSync(stamp, 'utf8')) as HospitalCapture;
-    if (done.frames >= packets) return { ...done, file };
-  }
-  mkdirSync(path.dirname(file), { recursive: true });
   let hours = Math.max(1, Math.ceil(packets / FRAMES_PER_HOUR_LOW));
   for (;;) {
+    const file = hospitalCapturePath(repoRoot, hours);
+    const stamp = `${file}.done`;
+    if (existsSync(file) && existsSync(stamp)) {
+      const frames = Number(readFileSync(stamp, 'utf8'));
+      if (frames >= packets) return { file, frames, hours };
+      hours++;
+      continue;
+    }
+    mkdirSync(path.dirname(file), { recursive: true });
     const s = simulateSync({
       seed: 1,
       start: Date.parse('2026-01-05T07:00:00Z') / 1000,
@@ -45,11 +47,8 @@ export function ensureHospitalCapture(repoRoot: string, packets: number): Hospit
       out: file,
       labels: `${file}.labels.json`,
     });
-    if (s.frames >= packets) {
-      const done: HospitalCapture = { file, frames: s.frames, hours };
-      writeFileSync(stamp, JSON.stringify(done));
-      return done;
-    }
+    writeFileSync(stamp, String(s.frames));
+    if (s.frames >= packets) return { file, frames: s.frames, hours };
     hours++;
   }
 }

@@ -97,6 +97,18 @@ interface Subnet {
   mask4: number;
 }
 
+/**
+ * A device's history kept by the feature stage (the peers and responder ports its `new_peers` / `new_dst_ports`
+ * compare against), saved beside its entry so that a restart does not flag known peers as new. The inventory only
+ * stores and returns it. Peer keys: an IPv4 address as an unsigned 32-bit integer; IPv6: 2^32 + the 32-bit XOR fold
+ * of the address (what the feature stage compares). Bounded by the feature options (`max_history_peers`,
+ * `max_history_ports`: 4096 + 1024 numbers per device at the defaults).
+ */
+export interface SavedFeatureHistory {
+  peer_keys: number[];
+  dst_ports: number[];
+}
+
 export type InventoryCounter = 'devices_created' | 'devices_overflow' | 'arp_conflicts' | 'gateways_detected';
 
 export class DeviceInventory implements DeviceDirectory {
@@ -130,6 +142,8 @@ export class DeviceInventory implements DeviceDirectory {
     arp_conflict: false,
     overflow: 0,
   };
+  /** Feature histories read by `load`, by handle, until `takeSavedFeatureHistory`. */
+  private savedHistory = new Map<number, SavedFeatureHistory>();
   private nOverflow = 0;
   private nConflicts = 0;
   private nGateways = 0;
@@ -367,13 +381,19 @@ export class DeviceInventory implements DeviceDirectory {
     return out;
   }
 
-  /** Writes the inventory as JSON (atomically: temp file + rename). */
-  save(path: string): void {
+  /**
+   * Writes the inventory as JSON (atomically: temp file + rename). `featureHistory` (by handle, from the feature
+   * stage) is saved in each device's entry as `feature_history`.
+   */
+  save(path: string, featureHistory?: ReadonlyMap<number, SavedFeatureHistory>): void {
     const doc: SavedInventory = {
       schema_version: DEVICE_SCHEMA_VERSION,
       gateway_macs: numberKeys(this.gateways).map(formatMac).sort(),
       arp_bindings: numberEntries(this.bindings).map(([ip, mac]) => [formatIpv4(ip), formatMac(mac)] as [string, string]),
-      devices: this.entries(),
+      devices: this.entries().map((e, h) => {
+        const fh = featureHistory?.get(h);
+        return fh === undefined ? e : { ...e, feature_history: { peer_keys: fh.peer_keys, dst_ports: fh.dst_ports } };
+      }),
     };
     const tmp = `${path}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(doc, null, 1)}\n`);
@@ -404,6 +424,13 @@ export class DeviceInventory implements DeviceDirectory {
       inv.byMac.setKey(mac, GATEWAY);
     }
     return inv;
+  }
+
+  /** The feature histories read by `load` (by handle), handed over once: the inventory keeps no copy. */
+  takeSavedFeatureHistory(): Map<number, SavedFeatureHistory> {
+    const m = this.savedHistory;
+    this.savedHistory = new Map();
+    return m;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -438,6 +465,7 @@ export class DeviceInventory implements DeviceDirectory {
     dv.peers_overflow = e.peers_overflow;
     for (const port of e.listening_ports) if (!dv.listening.includes(port)) dv.listening.push(port);
     dv.override = this.overrides.get(dv.device_id);
+    if (e.feature_history !== undefined) this.savedHistory.set(dv.handle, e.feature_history);
     this.devices.push(dv);
     if (e.key_kind === 'mac') this.byMac.setKey(mac, dv.handle);
     else {
@@ -728,6 +756,13 @@ const SavedEntrySchema = z.object({
   location: z.string(),
   criticality: z.enum(['low', 'medium', 'high', 'life_critical']),
   learning: z.boolean(),
+  feature_history: z
+    .object({
+      peer_keys: z.array(z.number().int().min(0).max(2 * 0x100000000 - 1)),
+      dst_ports: z.array(z.number().int().min(0).max(65535)),
+    })
+    .strict()
+    .optional(),
 });
 
 const SavedInventorySchema = z.object({
@@ -741,5 +776,5 @@ interface SavedInventory {
   schema_version: typeof DEVICE_SCHEMA_VERSION;
   gateway_macs: string[];
   arp_bindings: [string, string][];
-  devices: InventoryEntry[];
+  devices: (InventoryEntry & { feature_history?: SavedFeatureHistory })[];
 }
