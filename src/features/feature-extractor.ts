@@ -273,7 +273,7 @@ export class FeatureExtractor {
     if (this.winStart[h] !== this.curStart) {
       this.winStart[h] = this.curStart;
       const a = this.acc;
-      for (let i = 0; i < STRIDE; i++) a[b + i] = 0;
+      a.fill(0, b, b + STRIDE);
       a[b + LAST_MS] = -1;
       a[b + LAST_PEER] = -1;
       if (this.ids[h] === undefined) {
@@ -577,8 +577,12 @@ function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: n
   v[IX.dicom_pdus] = a[b + DICOM]!;
   v[IX.mqtt_msgs] = a[b + MQTT]!;
   v[IX.sensor_overflow] = overflow;
-  // Rounded to 1e-6 in place (a loop, not a call per value: a double returned from a call may be boxed).
-  for (let i = 0; i < v.length; i++) v[i] = Math.round(v[i]! * 1e6) / 1e6;
+  // Rounded to 1e-6 in place (a loop, not a call per value: a double returned from a call may be boxed). An integer
+  // below 2^32 is its own rounding (x·1e6 < 2^53 is exact), so counts skip the division.
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x !== Math.floor(x) || x >= 4294967296) v[i] = Math.round(x * 1e6) / 1e6;
+  }
   return v;
 }
 
