@@ -122,6 +122,7 @@ export class FeatureExtractor {
   private overflowInWindow = 0;
   private windowsEmitted = 0;
   private readonly charCounts = new Int32Array(256);
+  private readonly pktMs = new Float64Array(1);
   /**
    * Emission order (device_id order): `rank[h]` is h's position among the devices seen so far sorted by id, and
    * `byRank` its inverse; recomputed at a close only when new devices appeared. Active handles are then sorted as
@@ -171,6 +172,8 @@ export class FeatureExtractor {
   process(p: DecodedPacket, flow: FlowUpdate, devices: PacketDevices): void {
     this.advance(p);
     this.overflowInWindow += flow.overflow + devices.overflow;
+    // Packet time in ms, once per packet (both sides use it); in a typed array so that it is never boxed.
+    this.pktMs[0] = p.ts_sec * 1000 + p.ts_nsec / 1e6;
     const src = devices.src;
     const dst = devices.dst;
     if (src >= 0) this.side(src, p, flow, devices, true);
@@ -310,7 +313,7 @@ export class FeatureExtractor {
     a[b + SIZE_MEAN] = sizeMean;
     a[b + SIZE_M2]! += ds * (size - sizeMean);
     // Inter-arrival within the window.
-    const ms = p.ts_sec * 1000 + p.ts_nsec / 1e6;
+    const ms = this.pktMs[0]!;
     const lastMs = a[b + LAST_MS]!;
     if (lastMs >= 0) {
       const iat = ms > lastMs ? ms - lastMs : 0;
