@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate } from '../src/simulate/index.js';
 
-export const BENCH_DEVICES = { pump: 50, monitor: 50, imaging: 10, pacs: 2, reading_ws: 10, nurse_pc: 40, telemetry: 15, lab: 8, bacnet: 15 };
+import { BENCH_DEVICES } from './gen-hospital.js';
+
+export { BENCH_DEVICES };
 
 async function main(): Promise<void> {
   const hi = process.argv.indexOf('--hours');

@@ -130,3 +130,107 @@ function slotOf(hi: number, lo: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
+
+/**
+ * A set of (owner, key) pairs — owner a small integer (a device handle), key as for `NumberMap` given in (hi, lo)
+ * halves — in one open-addressing table of typed arrays shared by all owners: no per-owner objects, no per-owner
+ * growth. Entries carry a generation stamp: `nextGeneration()` forgets every entry at once in O(1) (stale slots read
+ * as empty; no deletion within a generation, so linear probing stays correct). Per-owner counts are the caller's.
+ * Growth by doubling when live entries exceed half the slots (the only allocation; stale entries are dropped then).
+ */
+export class OwnedKeySet {
+  private owners: Int32Array;
+  private keys: Float64Array;
+  private stamps: Int32Array;
+  private mask: number;
+  private live = 0;
+  private stamp = 1;
+
+  constructor(initialCapacity = 64) {
+    let cap = 8;
+    while (cap < initialCapacity * 2) cap *= 2;
+    this.owners = new Int32Array(cap);
+    this.keys = new Float64Array(cap);
+    this.stamps = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /** Entries of the current generation. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** Forgets every entry (O(1)). */
+  nextGeneration(): void {
+    this.live = 0;
+    if (this.stamp === 0x7ffffffe) {
+      this.stamps.fill(0);
+      this.stamp = 0;
+    }
+    this.stamp++;
+  }
+
+  has(owner: number, hi: number, lo: number): boolean {
+    const key = hi * 16777216 + lo;
+    const stamps = this.stamps;
+    const st = this.stamp;
+    const mask = this.mask;
+    let i = pairSlot(owner, hi, lo) & mask;
+    for (;;) {
+      if (stamps[i] !== st) return false;
+      if (this.keys[i] === key && this.owners[i] === owner) return true;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Adds the pair; returns false when it was already there. */
+  add(owner: number, hi: number, lo: number): boolean {
+    const key = hi * 16777216 + lo;
+    const stamps = this.stamps;
+    const st = this.stamp;
+    const mask = this.mask;
+    let i = pairSlot(owner, hi, lo) & mask;
+    for (;;) {
+      if (stamps[i] !== st) break;
+      if (this.keys[i] === key && this.owners[i] === owner) return false;
+      i = (i + 1) & mask;
+    }
+    stamps[i] = st;
+    this.keys[i] = key;
+    this.owners[i] = owner;
+    this.live++;
+    if (this.live * 2 > stamps.length) this.grow();
+    return true;
+  }
+
+  /** Calls `fn` for every entry of the current generation, in table order (not for the hot path). */
+  forEach(fn: (owner: number, key: number) => void): void {
+    const st = this.stamp;
+    for (let i = 0; i < this.stamps.length; i++) if (this.stamps[i] === st) fn(this.owners[i]!, this.keys[i]!);
+  }
+
+  private grow(): void {
+    const oldOwners = this.owners;
+    const oldKeys = this.keys;
+    const oldStamps = this.stamps;
+    const st = this.stamp;
+    const cap = oldStamps.length * 2;
+    this.owners = new Int32Array(cap);
+    this.keys = new Float64Array(cap);
+    this.stamps = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.live = 0;
+    for (let i = 0; i < oldStamps.length; i++) {
+      if (oldStamps[i] !== st) continue;
+      const k = oldKeys[i]!;
+      this.add(oldOwners[i]!, splitHi(k), splitLo(k));
+    }
+  }
+}
+
+function pairSlot(owner: number, hi: number, lo: number): number {
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(owner + 0x3c6ef372, 0x27d4eb2f);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}

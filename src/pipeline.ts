@@ -9,7 +9,8 @@
  *  3. `flows.process(p, devices)`: the flow update (and any ended flows → `features.flowEnded`, flow records);
  *  4. `inventory.learn(p, devices, update)`: IPs, peers, listening ports, protocols;
  *  5. `features.process(p, update, devices)`.
- * `flush()` at capture end ends all flows (`capture_end`) then emits the open window.
+ * `flush()` at capture end ends all flows (`capture_end`) then emits the open window. `saveInventory(path)` saves the
+ * inventory with the feature stage's per-device history of peers and ports.
  */
 import type { DecodedPacket } from './records/packet.js';
 import type { FeatureWindow } from './records/features.js';
@@ -47,6 +48,8 @@ export class AnalysisPipeline {
     this.inventory = options.inventory ?? new DeviceInventory(options.devices, options.inventoryFile);
     const onWindow = sinks.onWindow ?? ((): void => {});
     this.features = new FeatureExtractor(options.features ?? {}, this.inventory, onWindow);
+    // A restored inventory carries the feature stage's per-device history (peers and ports already seen).
+    for (const [h, history] of this.inventory.takeSavedFeatureHistory()) this.features.restoreHistory(h, history);
     const features = this.features;
     this.flows = new FlowTable(options.flows ?? {}, {
       onEnd: (e) => features.flowEnded(e),
@@ -67,6 +70,14 @@ export class AnalysisPipeline {
   flush(): void {
     this.flows.flush();
     this.features.flush();
+  }
+
+  /**
+   * Saves the device inventory with each device's feature history (`DeviceInventory.save`); restore with
+   * `DeviceInventory.load` and pass it as `options.inventory`: peers and ports seen before the restart are not new.
+   */
+  saveInventory(path: string): void {
+    this.inventory.save(path, this.features.histories());
   }
 
   /** Sensor metrics of the stages (counters by stage, for the health points and /metrics). */

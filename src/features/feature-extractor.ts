@@ -10,101 +10,129 @@
  * Composition (see `AnalysisPipeline`): `advance(p)` BEFORE the flow table sees the packet, so that flows the
  * table expires because of this packet's time are counted in the window they belong to; then `process(p, …)`.
  *
- * Hot path: per-device state objects and their sets are created once per device; a packet updates numbers and
- * does set look-ups on numeric keys. Strings are only touched for DNS query names (already decoded) and for the
- * first 16 new peers of a window (explanations).
+ * Hot path: per-device state is a row of numbers in one shared typed array (grown by doubling with the device
+ * count); the distinct sets (window peers and ports, history) are shared generation-stamped tables of numeric
+ * (device, key) pairs, emptied in O(1) when a window closes. A packet updates numbers and does set look-ups on
+ * numeric keys; nothing is allocated per packet. Strings are only touched for DNS query names (already decoded)
+ * and made at window close for the first 16 new peers (explanations). Per window, only the emitted `FeatureWindow`
+ * (its vector sliced from a template, one allocation) is allocated.
  */
 import type { DeviceDirectory, PacketDevices } from '../records/device.js';
 import type { FeatureName, FeatureWindow } from '../records/features.js';
-import { FEATURE_SCHEMA, FEATURE_SCHEMA_VERSION, FEATURE_WINDOW_SCHEMA_VERSION } from '../records/features.js';
+import { FEATURE_COUNT, FEATURE_SCHEMA, FEATURE_SCHEMA_VERSION, FEATURE_WINDOW_SCHEMA_VERSION } from '../records/features.js';
 import type { FlowEnd, FlowUpdate } from '../records/flow.js';
 import type { DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6 } from '../records/packet.js';
 import type { FeatureOptions } from './config.js';
 import { parseFeatureOptions } from './config.js';
-import { NumberMap } from '../numeric-hash.js';
+import { OwnedKeySet, splitHi, splitLo } from '../numeric-hash.js';
 
 const EXPLAIN_MAX = 16;
 
-class DeviceWindowState {
-  winStart = -1;
-  pktsOut = 0;
-  pktsIn = 0;
-  bytesOut = 0;
-  bytesIn = 0;
-  sizeN = 0;
-  sizeMean = 0;
-  sizeM2 = 0;
-  lastMs = -1;
-  /** Last peer key counted in this window (skips the set look-up for runs of packets with the same peer). */
-  lastPeerKey = -1;
-  iatN = 0;
-  iatMean = 0;
-  iatM2 = 0;
-  flowsStarted = 0;
-  flowsAccepted = 0;
-  peersInternal = 0;
-  peersExternal = 0;
-  newPeers = 0;
-  newPorts = 0;
-  syn = 0;
-  synackIn = 0;
-  rst = 0;
-  fin = 0;
-  rejected = 0;
-  halfOpen = 0;
-  icmp = 0;
-  arp = 0;
-  arpSpoof = 0;
-  dnsQueries = 0;
-  dnsEntropySum = 0;
-  dnsLenSum = 0;
-  tcp = 0;
-  udp = 0;
-  other = 0;
-  hl7 = 0;
-  dicom = 0;
-  mqtt = 0;
-  /** Peer address keys (numeric map: IPv4 keys above 2^30 would be boxed as `Set` members). */
-  readonly winPeers = new NumberMap(4);
-  readonly winPorts = new Set<number>();
-  readonly dnsNames = new Set<string>();
-  readonly histPeers = new NumberMap(4);
-  readonly histPorts = new Set<number>();
-  newPeerList: string[] = [];
-  newPortList: number[] = [];
+// Per-device window accumulators: one row of STRIDE doubles per device handle in one Float64Array (`acc`), zeroed
+// when the device's first packet of a window arrives. No per-device objects, nothing allocated per packet or window
+// except the emitted `FeatureWindow` itself.
+const PKTS_OUT = 0;
+const PKTS_IN = 1;
+const BYTES_OUT = 2;
+const BYTES_IN = 3;
+const SIZE_N = 4;
+const SIZE_MEAN = 5;
+const SIZE_M2 = 6;
+/** Time of the device's last packet in the window (ms), -1 before the first. */
+const LAST_MS = 7;
+/** Last peer key counted in this window (skips the set look-up for runs of packets with the same peer), -1 none. */
+const LAST_PEER = 8;
+const IAT_N = 9;
+const IAT_MEAN = 10;
+const IAT_M2 = 11;
+const FLOWS_STARTED = 12;
+const FLOWS_ACCEPTED = 13;
+const PEERS_INTERNAL = 14;
+const PEERS_EXTERNAL = 15;
+const NEW_PEERS = 16;
+const NEW_PORTS = 17;
+const SYN = 18;
+const SYNACK_IN = 19;
+const RST = 20;
+const FIN = 21;
+const REJECTED = 22;
+const HALF_OPEN = 23;
+const ICMP = 24;
+const ARP = 25;
+const ARP_SPOOF = 26;
+const DNS_QUERIES = 27;
+const DNS_ENTROPY_SUM = 28;
+const DNS_LEN_SUM = 29;
+const TCP = 30;
+const UDP = 31;
+const OTHER = 32;
+const HL7 = 33;
+const DICOM = 34;
+const MQTT = 35;
+/** Distinct peers / responder ports in the window's sets (the sets themselves are shared `OwnedKeySet`s). */
+const WIN_PEERS = 36;
+const WIN_PORTS = 37;
+/** Entries used in the device's rows of the explanation lists (`newPeerKeys`, `newPortList`). */
+const NEW_PEER_LIST = 38;
+const NEW_PORT_LIST = 39;
+const STRIDE = 40;
 
-  reset(start: number): void {
-    this.winStart = start;
-    this.pktsOut = this.pktsIn = this.bytesOut = this.bytesIn = 0;
-    this.sizeN = this.sizeMean = this.sizeM2 = 0;
-    this.lastMs = -1;
-    this.lastPeerKey = -1;
-    this.iatN = this.iatMean = this.iatM2 = 0;
-    this.flowsStarted = this.flowsAccepted = this.peersInternal = this.peersExternal = 0;
-    this.newPeers = this.newPorts = 0;
-    this.syn = this.synackIn = this.rst = this.fin = this.rejected = this.halfOpen = 0;
-    this.icmp = this.arp = this.arpSpoof = 0;
-    this.dnsQueries = this.dnsEntropySum = this.dnsLenSum = 0;
-    this.tcp = this.udp = this.other = 0;
-    this.hl7 = this.dicom = this.mqtt = 0;
-    this.winPeers.clear();
-    this.winPorts.clear();
-    this.dnsNames.clear();
-    if (this.newPeerList.length > 0) this.newPeerList = [];
-    if (this.newPortList.length > 0) this.newPortList = [];
-  }
+/** Feature name → index in the vector. */
+const IX = Object.fromEntries(FEATURE_SCHEMA.map((f, i) => [f.name, i])) as Record<FeatureName, number>;
+/** Vector template (double elements, NaN until written): `slice()` gives a fresh vector in one allocation. */
+const VALUES_TEMPLATE: number[] = new Array<number>(FEATURE_COUNT).fill(NaN);
+
+/** A device's feature history as saved with the inventory (see `FeatureExtractor.history`). */
+export interface DeviceFeatureHistory {
+  /** Peer keys: an IPv4 address as a 32-bit unsigned integer; IPv6: 2^32 + the 32-bit XOR fold of the address. */
+  peer_keys: number[];
+  dst_ports: number[];
 }
 
 export class FeatureExtractor {
   readonly options: FeatureOptions;
   private readonly windowMs: number;
-  private readonly states: (DeviceWindowState | undefined)[] = [];
-  private active: number[] = [];
+  private readonly maxDistinct: number;
+  private readonly maxHistPeers: number;
+  private readonly maxHistPorts: number;
+  /** Handles with room in the columns below (grown by doubling). */
+  private cap = 0;
+  /** Window start (ms) each device's row belongs to, -1 for none. */
+  private winStart = new Float64Array(0);
+  private acc = new Float64Array(0);
+  /** History sizes (never reset). */
+  private histPeerCount = new Int32Array(0);
+  private histPortCount = new Int32Array(0);
+  /** Explanation lists, EXPLAIN_MAX per device: peer keys (+ the IPv6 words), ports. Text is made at close. */
+  private newPeerKeys = new Float64Array(0);
+  private newPeer6 = new Uint32Array(0);
+  private newPortList = new Int32Array(0);
+  /** device_id by handle, cached on first sight (for the sort at close). */
+  private readonly ids: string[] = [];
+  /** DNS names of the window by handle (created for devices that query). */
+  private readonly dnsNames: (Set<string> | undefined)[] = [];
+  private readonly winPeers = new OwnedKeySet(1024);
+  private readonly winPorts = new OwnedKeySet(1024);
+  private readonly histPeers = new OwnedKeySet(1024);
+  private readonly histPorts = new OwnedKeySet(1024);
+  private active = new Int32Array(256);
+  private nActive = 0;
   private curStart = -1;
   private overflowInWindow = 0;
   private windowsEmitted = 0;
   private readonly charCounts = new Int32Array(256);
+  private readonly pktMs = new Float64Array(1);
+  /**
+   * Emission order (device_id order): `rank[h]` is h's position among the devices seen so far sorted by id, and
+   * `byRank` its inverse; recomputed at a close only when new devices appeared. Active handles are then sorted as
+   * plain integers (native sort, no comparator calls).
+   */
+  private rank = new Int32Array(0);
+  private byRank = new Int32Array(0);
+  private rankedIds = 0;
+  /** Handles in `ids` (it may have holes). */
+  private nIds = 0;
 
   constructor(
     options: Partial<FeatureOptions>,
@@ -113,6 +141,9 @@ export class FeatureExtractor {
   ) {
     this.options = parseFeatureOptions(options);
     this.windowMs = this.options.window_ms;
+    this.maxDistinct = this.options.max_window_distinct;
+    this.maxHistPeers = this.options.max_history_peers;
+    this.maxHistPorts = this.options.max_history_ports;
   }
 
   get emitted(): number {
@@ -141,13 +172,15 @@ export class FeatureExtractor {
   process(p: DecodedPacket, flow: FlowUpdate, devices: PacketDevices): void {
     this.advance(p);
     this.overflowInWindow += flow.overflow + devices.overflow;
+    // Packet time in ms, once per packet (both sides use it); in a typed array so that it is never boxed.
+    this.pktMs[0] = p.ts_sec * 1000 + p.ts_nsec / 1e6;
     const src = devices.src;
     const dst = devices.dst;
     if (src >= 0) this.side(src, p, flow, devices, true);
     if (dst >= 0 && dst !== src) this.side(dst, p, flow, devices, false);
     if (flow.rejected) {
       const orig = flow.from_orig ? src : dst;
-      if (orig >= 0) this.touch(orig).rejected++;
+      if (orig >= 0) this.acc[this.touch(orig) + REJECTED]!++;
     }
   }
 
@@ -155,7 +188,7 @@ export class FeatureExtractor {
   flowEnded(e: FlowEnd): void {
     if (e.proto !== 'tcp' || e.orig_device < 0 || this.curStart < 0) return;
     const s = e.conn_state;
-    if (s === 'S0' || s === 'SH' || s === 'RSTOS0') this.touch(e.orig_device).halfOpen++;
+    if (s === 'S0' || s === 'SH' || s === 'RSTOS0') this.acc[this.touch(e.orig_device) + HALF_OPEN]!++;
   }
 
   /** Emits the open window (capture end). */
@@ -163,70 +196,160 @@ export class FeatureExtractor {
     if (this.curStart >= 0) this.close();
   }
 
+  /**
+   * The device's history of peers and destination ports (what `new_peers` / `new_dst_ports` compare against), keys
+   * sorted ascending, for saving with the inventory. Not for the hot path.
+   */
+  histories(): Map<number, DeviceFeatureHistory> {
+    const out = new Map<number, DeviceFeatureHistory>();
+    const row = (h: number): DeviceFeatureHistory => {
+      let r = out.get(h);
+      if (r === undefined) {
+        r = { peer_keys: [], dst_ports: [] };
+        out.set(h, r);
+      }
+      return r;
+    };
+    this.histPeers.forEach((h, key) => row(h).peer_keys.push(key));
+    this.histPorts.forEach((h, key) => row(h).dst_ports.push(key));
+    for (const r of out.values()) {
+      r.peer_keys.sort((a, b) => a - b);
+      r.dst_ports.sort((a, b) => a - b);
+    }
+    return out;
+  }
+
+  /**
+   * Restores a device's history (from a saved inventory) before its first packet. Each list is cut to the current
+   * bounds (`max_history_peers`, `max_history_ports`), keeping the lowest keys; invalid keys are skipped.
+   */
+  restoreHistory(h: number, history: DeviceFeatureHistory): void {
+    this.ensure(h);
+    for (const key of history.peer_keys) {
+      if (this.histPeerCount[h]! >= this.maxHistPeers) break;
+      if (!Number.isInteger(key) || key < 0 || key >= 2 * 0x100000000) continue;
+      if (this.histPeers.add(h, splitHi(key), splitLo(key))) this.histPeerCount[h]!++;
+    }
+    for (const port of history.dst_ports) {
+      if (this.histPortCount[h]! >= this.maxHistPorts) break;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) continue;
+      if (this.histPorts.add(h, 0, port)) this.histPortCount[h]!++;
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
-  private touch(h: number): DeviceWindowState {
-    let st = this.states[h];
-    if (st === undefined) {
-      st = new DeviceWindowState();
-      this.states[h] = st;
+  /** Grows the per-device columns to hold handle `h`. */
+  private ensure(h: number): void {
+    if (h < this.cap) return;
+    let cap = Math.max(64, this.cap);
+    while (cap <= h) cap *= 2;
+    const grow64 = (a: Float64Array, n: number): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(cap * n);
+      b.set(a);
+      return b;
+    };
+    const winStart = grow64(this.winStart, 1);
+    winStart.fill(-1, this.cap);
+    this.winStart = winStart;
+    this.acc = grow64(this.acc, STRIDE);
+    this.newPeerKeys = grow64(this.newPeerKeys, EXPLAIN_MAX);
+    const hp = new Int32Array(cap);
+    hp.set(this.histPeerCount);
+    this.histPeerCount = hp;
+    const ho = new Int32Array(cap);
+    ho.set(this.histPortCount);
+    this.histPortCount = ho;
+    const n6 = new Uint32Array(cap * EXPLAIN_MAX * 4);
+    n6.set(this.newPeer6);
+    this.newPeer6 = n6;
+    const np = new Int32Array(cap * EXPLAIN_MAX);
+    np.set(this.newPortList);
+    this.newPortList = np;
+    this.cap = cap;
+  }
+
+  /** Row offset of device `h` in `acc`, its row reset when this is its first packet of the window. */
+  private touch(h: number): number {
+    if (h >= this.cap) this.ensure(h);
+    const b = h * STRIDE;
+    if (this.winStart[h] !== this.curStart) {
+      this.winStart[h] = this.curStart;
+      const a = this.acc;
+      a.fill(0, b, b + STRIDE);
+      a[b + LAST_MS] = -1;
+      a[b + LAST_PEER] = -1;
+      if (this.ids[h] === undefined) {
+        this.ids[h] = this.directory.deviceId(h);
+        this.nIds++;
+      }
+      if (this.nActive === this.active.length) {
+        const grown = new Int32Array(this.active.length * 2);
+        grown.set(this.active);
+        this.active = grown;
+      }
+      this.active[this.nActive++] = h;
     }
-    if (st.winStart !== this.curStart) {
-      st.reset(this.curStart);
-      this.active.push(h);
-    }
-    return st;
+    return b;
   }
 
   private side(h: number, p: DecodedPacket, flow: FlowUpdate, d: PacketDevices, out: boolean): void {
-    const st = this.touch(h);
+    const b = this.touch(h);
+    const a = this.acc;
     const size = p.ip_version !== 0 ? p.ip_len : p.orig_len;
     if (out) {
-      st.pktsOut++;
-      st.bytesOut += size;
+      a[b + PKTS_OUT]!++;
+      a[b + BYTES_OUT]! += size;
     } else {
-      st.pktsIn++;
-      st.bytesIn += size;
+      a[b + PKTS_IN]!++;
+      a[b + BYTES_IN]! += size;
     }
     // Welford: packet size.
-    st.sizeN++;
-    const ds = size - st.sizeMean;
-    st.sizeMean += ds / st.sizeN;
-    st.sizeM2 += ds * (size - st.sizeMean);
+    const sizeN = a[b + SIZE_N]! + 1;
+    a[b + SIZE_N] = sizeN;
+    const sizeMean0 = a[b + SIZE_MEAN]!;
+    const ds = size - sizeMean0;
+    const sizeMean = sizeMean0 + ds / sizeN;
+    a[b + SIZE_MEAN] = sizeMean;
+    a[b + SIZE_M2]! += ds * (size - sizeMean);
     // Inter-arrival within the window.
-    const ms = p.ts_sec * 1000 + p.ts_nsec / 1e6;
-    if (st.lastMs >= 0) {
-      const iat = ms > st.lastMs ? ms - st.lastMs : 0;
-      st.iatN++;
-      const di = iat - st.iatMean;
-      st.iatMean += di / st.iatN;
-      st.iatM2 += di * (iat - st.iatMean);
+    const ms = this.pktMs[0]!;
+    const lastMs = a[b + LAST_MS]!;
+    if (lastMs >= 0) {
+      const iat = ms > lastMs ? ms - lastMs : 0;
+      const iatN = a[b + IAT_N]! + 1;
+      a[b + IAT_N] = iatN;
+      const iatMean0 = a[b + IAT_MEAN]!;
+      const di = iat - iatMean0;
+      const iatMean = iatMean0 + di / iatN;
+      a[b + IAT_MEAN] = iatMean;
+      a[b + IAT_M2]! += di * (iat - iatMean);
     }
-    if (ms > st.lastMs) st.lastMs = ms;
+    if (ms > lastMs) a[b + LAST_MS] = ms;
 
     const proto = p.proto;
     if (proto === Proto.TCP) {
-      st.tcp++;
+      a[b + TCP]!++;
       const f = p.tcp_flags;
       if ((f & TcpFlag.SYN) !== 0) {
         if ((f & TcpFlag.ACK) === 0) {
-          if (out) st.syn++;
-        } else if (!out) st.synackIn++;
+          if (out) a[b + SYN]!++;
+        } else if (!out) a[b + SYNACK_IN]!++;
       }
-      if ((f & TcpFlag.RST) !== 0) st.rst++;
-      if ((f & TcpFlag.FIN) !== 0) st.fin++;
+      if ((f & TcpFlag.RST) !== 0) a[b + RST]!++;
+      if ((f & TcpFlag.FIN) !== 0) a[b + FIN]!++;
     } else if (proto === Proto.UDP) {
-      st.udp++;
+      a[b + UDP]!++;
     } else {
-      st.other++;
-      if (proto === Proto.ICMP || proto === Proto.ICMPV6) st.icmp++;
+      a[b + OTHER]!++;
+      if (proto === Proto.ICMP || proto === Proto.ICMPV6) a[b + ICMP]!++;
       else if (proto === Proto.ARP && out) {
-        st.arp++;
-        if (d.arp_conflict && p.arp_op === 2) st.arpSpoof++;
+        a[b + ARP]!++;
+        if (d.arp_conflict && p.arp_op === 2) a[b + ARP_SPOOF]!++;
       }
     }
 
-    const max = this.options.max_window_distinct;
+    const max = this.maxDistinct;
     if (p.ip_version !== 0) {
       // Peer key as small (hi, lo) halves: IPv4 address, or 2^32 + 32-bit fold of the IPv6 address.
       let hi: number;
@@ -241,17 +364,24 @@ export class FeatureExtractor {
         lo = fold & 0xffffff;
       }
       const key = hi * 16777216 + lo;
-      const seenKey = key === st.lastPeerKey;
-      st.lastPeerKey = key;
-      if (!seenKey && st.winPeers.get(hi, lo) < 0 && st.winPeers.size < max) {
-        st.winPeers.set(hi, lo, 0);
-        if (out ? d.dst_internal : d.src_internal) st.peersInternal++;
-        else st.peersExternal++;
-        if (st.histPeers.get(hi, lo) < 0) {
-          st.newPeers++;
-          if (st.histPeers.size < this.options.max_history_peers) st.histPeers.set(hi, lo, 0);
-          if (st.newPeerList.length < EXPLAIN_MAX) {
-            st.newPeerList.push(p.ip_version === 4 ? formatIpv4(key) : formatIpv6(out ? p.ip6_dst : p.ip6_src));
+      const seenKey = key === a[b + LAST_PEER];
+      a[b + LAST_PEER] = key;
+      if (!seenKey && a[b + WIN_PEERS]! < max && this.winPeers.add(h, hi, lo)) {
+        a[b + WIN_PEERS]!++;
+        if (out ? d.dst_internal : d.src_internal) a[b + PEERS_INTERNAL]!++;
+        else a[b + PEERS_EXTERNAL]!++;
+        if (!this.histPeers.has(h, hi, lo)) {
+          a[b + NEW_PEERS]!++;
+          if (this.histPeerCount[h]! < this.maxHistPeers) {
+            this.histPeers.add(h, hi, lo);
+            this.histPeerCount[h]!++;
+          }
+          const n = a[b + NEW_PEER_LIST]!;
+          if (n < EXPLAIN_MAX) {
+            const j = h * EXPLAIN_MAX + n;
+            this.newPeerKeys[j] = key;
+            if (p.ip_version === 6) this.newPeer6.set(out ? p.ip6_dst : p.ip6_src, j * 4);
+            a[b + NEW_PEER_LIST] = n + 1;
           }
         }
       }
@@ -259,20 +389,27 @@ export class FeatureExtractor {
 
     if (flow.started && (proto === Proto.TCP || proto === Proto.UDP || proto === Proto.ICMP || proto === Proto.ICMPV6)) {
       if (out === flow.from_orig) {
-        st.flowsStarted++;
+        a[b + FLOWS_STARTED]!++;
         if ((proto === Proto.TCP || proto === Proto.UDP) && p.src_port >= 0) {
           const port = flow.from_orig ? p.dst_port : p.src_port;
-          if (!st.winPorts.has(port) && st.winPorts.size < max) {
-            st.winPorts.add(port);
-            if (!st.histPorts.has(port)) {
-              st.newPorts++;
-              if (st.histPorts.size < this.options.max_history_ports) st.histPorts.add(port);
-              if (st.newPortList.length < EXPLAIN_MAX) st.newPortList.push(port);
+          if (a[b + WIN_PORTS]! < max && this.winPorts.add(h, 0, port)) {
+            a[b + WIN_PORTS]!++;
+            if (!this.histPorts.has(h, 0, port)) {
+              a[b + NEW_PORTS]!++;
+              if (this.histPortCount[h]! < this.maxHistPorts) {
+                this.histPorts.add(h, 0, port);
+                this.histPortCount[h]!++;
+              }
+              const n = a[b + NEW_PORT_LIST]!;
+              if (n < EXPLAIN_MAX) {
+                this.newPortList[h * EXPLAIN_MAX + n] = port;
+                a[b + NEW_PORT_LIST] = n + 1;
+              }
             }
           }
         }
       } else {
-        st.flowsAccepted++;
+        a[b + FLOWS_ACCEPTED]!++;
       }
     }
 
@@ -282,26 +419,31 @@ export class FeatureExtractor {
       if (app === AppProto.DNS) {
         const q = meta.dns_qname;
         if (out && meta.dns_response !== true && q !== undefined) {
-          st.dnsQueries++;
-          st.dnsLenSum += q.length;
-          this.addLabelEntropy(st, q);
-          if (st.dnsNames.size < max) st.dnsNames.add(q);
+          a[b + DNS_QUERIES]!++;
+          a[b + DNS_LEN_SUM]! += q.length;
+          a[b + DNS_ENTROPY_SUM]! += this.labelEntropy(q);
+          let names = this.dnsNames[h];
+          if (names === undefined) {
+            names = new Set<string>();
+            this.dnsNames[h] = names;
+          }
+          if (names.size < max) names.add(q);
         }
       } else if (app === AppProto.HL7) {
-        if (meta.hl7_msg_type !== undefined) st.hl7++;
+        if (meta.hl7_msg_type !== undefined) a[b + HL7]!++;
       } else if (app === AppProto.DICOM) {
-        if (meta.dicom_pdu_type !== undefined) st.dicom++;
+        if (meta.dicom_pdu_type !== undefined) a[b + DICOM]!++;
       } else if (app === AppProto.MQTT) {
-        if (meta.mqtt_msg_type !== undefined) st.mqtt++;
+        if (meta.mqtt_msg_type !== undefined) a[b + MQTT]!++;
       }
     }
   }
 
-  /** Adds the Shannon entropy in bits per character of the leftmost label of `name` (0 for an empty label). */
-  private addLabelEntropy(st: DeviceWindowState, name: string): void {
+  /** Shannon entropy in bits per character of the leftmost label of `name` (0 for an empty label). */
+  private labelEntropy(name: string): number {
     let n = name.indexOf('.');
     if (n < 0) n = name.length;
-    if (n === 0) return;
+    if (n === 0) return 0;
     const counts = this.charCounts;
     for (let i = 0; i < n; i++) counts[name.charCodeAt(i) & 255]!++;
     let h = 0;
@@ -314,84 +456,137 @@ export class FeatureExtractor {
         counts[c] = 0;
       }
     }
-    st.dnsEntropySum += h;
+    return h;
   }
 
   private close(): void {
     const start = this.curStart;
-    const handles = this.active;
-    this.active = [];
+    const n = this.nActive;
+    this.nActive = 0;
     const overflow = this.overflowInWindow;
     this.overflowInWindow = 0;
-    const ids = handles.map((h) => ({ h, id: this.directory.deviceId(h) }));
-    ids.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.h - b.h));
-    for (const { h, id } of ids) {
-      const st = this.states[h]!;
+    if (this.rankedIds !== this.nIds) this.rerank();
+    const order = this.active.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = this.rank[order[i]!]!;
+    order.sort();
+    for (let i = 0; i < n; i++) order[i] = this.byRank[order[i]!]!;
+    const windowStart = start / 1000;
+    const windowEnd = (start + this.windowMs) / 1000;
+    const sensorId = this.options.sensor_id;
+    const runId = this.options.run_id;
+    for (let i = 0; i < n; i++) {
+      const h = order[i]!;
+      const b = h * STRIDE;
       this.windowsEmitted++;
       this.onWindow({
         schema_version: FEATURE_WINDOW_SCHEMA_VERSION,
         feature_schema_version: FEATURE_SCHEMA_VERSION,
-        device_id: id,
-        sensor_id: this.options.sensor_id,
-        run_id: this.options.run_id,
-        window_start: start / 1000,
-        window_end: (start + this.windowMs) / 1000,
-        values: featureValues(st, overflow),
-        new_peers: st.newPeerList,
-        new_dst_ports: st.newPortList,
+        device_id: this.ids[h]!,
+        sensor_id: sensorId,
+        run_id: runId,
+        window_start: windowStart,
+        window_end: windowEnd,
+        values: featureValues(this.acc, b, this.dnsNames[h]?.size ?? 0, overflow),
+        new_peers: this.newPeerTexts(h, this.acc[b + NEW_PEER_LIST]!),
+        new_dst_ports: this.newPorts(h, this.acc[b + NEW_PORT_LIST]!),
       });
-      st.winStart = -1;
-      st.newPeerList = [];
-      st.newPortList = [];
+      this.winStart[h] = -1;
+      const names = this.dnsNames[h];
+      if (names !== undefined && names.size > 0) names.clear();
     }
+    this.winPeers.nextGeneration();
+    this.winPorts.nextGeneration();
+  }
+
+  private newPorts(h: number, n: number): number[] {
+    if (n === 0) return [];
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.newPortList[h * EXPLAIN_MAX + i]!;
+    return out;
+  }
+
+  private rerank(): void {
+    const n = this.ids.length;
+    const handles: number[] = [];
+    for (let h = 0; h < n; h++) if (this.ids[h] !== undefined) handles.push(h);
+    handles.sort((a, b) => {
+      const x = this.ids[a]!;
+      const y = this.ids[b]!;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+    this.rank = new Int32Array(n);
+    this.byRank = new Int32Array(handles.length);
+    for (let r = 0; r < handles.length; r++) {
+      this.rank[handles[r]!] = r;
+      this.byRank[r] = handles[r]!;
+    }
+    this.rankedIds = this.nIds;
+  }
+
+  /** Text of the device's first new peers of the window (made here, not per packet). */
+  private newPeerTexts(h: number, n: number): string[] {
+    if (n === 0) return [];
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const j = h * EXPLAIN_MAX + i;
+      const key = this.newPeerKeys[j]!;
+      out[i] = key < 0x100000000 ? formatIpv4(key) : formatIpv6(this.newPeer6.subarray(j * 4, j * 4 + 4));
+    }
+    return out;
   }
 }
 
-/** The vector in FEATURE_SCHEMA order. `Record<FeatureName, number>` makes the compiler demand every feature. */
-function featureValues(st: DeviceWindowState, overflow: number): number[] {
-  const pkts = st.pktsOut + st.pktsIn;
-  const v: Record<FeatureName, number> = {
-    pkts_out: st.pktsOut,
-    pkts_in: st.pktsIn,
-    bytes_out: st.bytesOut,
-    bytes_in: st.bytesIn,
-    pkt_size_mean_bytes: st.sizeN > 0 ? st.sizeMean : 0,
-    pkt_size_std_bytes: st.sizeN >= 2 ? Math.sqrt(st.sizeM2 / st.sizeN) : 0,
-    iat_mean_ms: st.iatN >= 1 ? st.iatMean : 0,
-    iat_std_ms: st.iatN >= 2 ? Math.sqrt(st.iatM2 / st.iatN) : 0,
-    flows_started: st.flowsStarted,
-    flows_accepted: st.flowsAccepted,
-    peers_internal: st.peersInternal,
-    peers_external: st.peersExternal,
-    dst_ports: st.winPorts.size,
-    new_peers: st.newPeers,
-    new_dst_ports: st.newPorts,
-    tcp_syn: st.syn,
-    tcp_synack_in: st.synackIn,
-    tcp_rst: st.rst,
-    tcp_fin: st.fin,
-    tcp_rejected: st.rejected,
-    tcp_half_open: st.halfOpen,
-    icmp_pkts: st.icmp,
-    arp_pkts: st.arp,
-    arp_spoof_replies: st.arpSpoof,
-    dns_queries: st.dnsQueries,
-    dns_unique_names: st.dnsNames.size,
-    dns_name_entropy_bits: st.dnsQueries > 0 ? st.dnsEntropySum / st.dnsQueries : 0,
-    dns_name_len_chars: st.dnsQueries > 0 ? st.dnsLenSum / st.dnsQueries : 0,
-    frac_tcp: pkts > 0 ? st.tcp / pkts : 0,
-    frac_udp: pkts > 0 ? st.udp / pkts : 0,
-    frac_other: pkts > 0 ? st.other / pkts : 0,
-    hl7_msgs: st.hl7,
-    dicom_pdus: st.dicom,
-    mqtt_msgs: st.mqtt,
-    sensor_overflow: overflow,
-  };
-  return FEATURE_SCHEMA.map((f) => round6(v[f.name]));
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+/** The vector in FEATURE_SCHEMA order, from the device's row `b` of `a`; every index written (a test checks). */
+function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: number): number[] {
+  const v = VALUES_TEMPLATE.slice();
+  const pktsOut = a[b + PKTS_OUT]!;
+  const pktsIn = a[b + PKTS_IN]!;
+  const pkts = pktsOut + pktsIn;
+  const sizeN = a[b + SIZE_N]!;
+  const iatN = a[b + IAT_N]!;
+  const dnsQueries = a[b + DNS_QUERIES]!;
+  v[IX.pkts_out] = pktsOut;
+  v[IX.pkts_in] = pktsIn;
+  v[IX.bytes_out] = a[b + BYTES_OUT]!;
+  v[IX.bytes_in] = a[b + BYTES_IN]!;
+  v[IX.pkt_size_mean_bytes] = sizeN > 0 ? a[b + SIZE_MEAN]! : 0;
+  v[IX.pkt_size_std_bytes] = sizeN >= 2 ? Math.sqrt(a[b + SIZE_M2]! / sizeN) : 0;
+  v[IX.iat_mean_ms] = iatN >= 1 ? a[b + IAT_MEAN]! : 0;
+  v[IX.iat_std_ms] = iatN >= 2 ? Math.sqrt(a[b + IAT_M2]! / iatN) : 0;
+  v[IX.flows_started] = a[b + FLOWS_STARTED]!;
+  v[IX.flows_accepted] = a[b + FLOWS_ACCEPTED]!;
+  v[IX.peers_internal] = a[b + PEERS_INTERNAL]!;
+  v[IX.peers_external] = a[b + PEERS_EXTERNAL]!;
+  v[IX.dst_ports] = a[b + WIN_PORTS]!;
+  v[IX.new_peers] = a[b + NEW_PEERS]!;
+  v[IX.new_dst_ports] = a[b + NEW_PORTS]!;
+  v[IX.tcp_syn] = a[b + SYN]!;
+  v[IX.tcp_synack_in] = a[b + SYNACK_IN]!;
+  v[IX.tcp_rst] = a[b + RST]!;
+  v[IX.tcp_fin] = a[b + FIN]!;
+  v[IX.tcp_rejected] = a[b + REJECTED]!;
+  v[IX.tcp_half_open] = a[b + HALF_OPEN]!;
+  v[IX.icmp_pkts] = a[b + ICMP]!;
+  v[IX.arp_pkts] = a[b + ARP]!;
+  v[IX.arp_spoof_replies] = a[b + ARP_SPOOF]!;
+  v[IX.dns_queries] = dnsQueries;
+  v[IX.dns_unique_names] = dnsNames;
+  v[IX.dns_name_entropy_bits] = dnsQueries > 0 ? a[b + DNS_ENTROPY_SUM]! / dnsQueries : 0;
+  v[IX.dns_name_len_chars] = dnsQueries > 0 ? a[b + DNS_LEN_SUM]! / dnsQueries : 0;
+  v[IX.frac_tcp] = pkts > 0 ? a[b + TCP]! / pkts : 0;
+  v[IX.frac_udp] = pkts > 0 ? a[b + UDP]! / pkts : 0;
+  v[IX.frac_other] = pkts > 0 ? a[b + OTHER]! / pkts : 0;
+  v[IX.hl7_msgs] = a[b + HL7]!;
+  v[IX.dicom_pdus] = a[b + DICOM]!;
+  v[IX.mqtt_msgs] = a[b + MQTT]!;
+  v[IX.sensor_overflow] = overflow;
+  // Rounded to 1e-6 in place (a loop, not a call per value: a double returned from a call may be boxed). An integer
+  // below 2^32 is its own rounding (x·1e6 < 2^53 is exact), so counts skip the division.
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x !== Math.floor(x) || x >= 4294967296) v[i] = Math.round(x * 1e6) / 1e6;
+  }
+  return v;
 }
 
 function fold6(w: Uint32Array): number {

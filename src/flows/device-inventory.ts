@@ -41,7 +41,7 @@ import type { Cidr } from './address.js';
 import { maskWord, parseCidr, parseIpv4, parseIpv6 } from './address.js';
 import type { DeviceIdentityOptions } from './config.js';
 import { DeviceIdentityOptionsSchema, parseOptions } from './config.js';
-import { NumberMap } from '../numeric-hash.js';
+import { NumberMap, OwnedKeySet, splitHi, splitLo } from '../numeric-hash.js';
 import type { ProtocolName } from './device-class.js';
 import { PORT_PROTOCOL, PROTOCOL_NAMES, guessDeviceClass } from './device-class.js';
 import type { InventoryFileEntry } from './inventory-file.js';
@@ -70,11 +70,13 @@ class Device {
   first_seen = 0;
   last_seen = 0;
   protocols = 0;
-  /** Peer key → index into `peerTexts`. */
-  readonly peers = new NumberMap(4);
-  readonly peerTexts: string[] = [];
+  /** Peer keys in first-seen order (membership in the inventory's shared `peerSet`); text is made on export. */
+  readonly peerKeys: number[] = [];
+  /** Full IPv6 address of the IPv6 peers, by index into `peerKeys` (created on the first one). */
+  peer6: Map<number, Uint32Array> | undefined = undefined;
   peers_overflow = false;
-  readonly listening = new Set<number>();
+  /** Ports it answered on (≤ 64: a short array beats a Set here). */
+  readonly listening: number[] = [];
   gateway = false;
   learning = true;
   override: InventoryFileEntry | undefined = undefined;
@@ -95,6 +97,18 @@ interface Subnet {
   mask4: number;
 }
 
+/**
+ * A device's history kept by the feature stage (the peers and responder ports its `new_peers` / `new_dst_ports`
+ * compare against), saved beside its entry so that a restart does not flag known peers as new. The inventory only
+ * stores and returns it. Peer keys: an IPv4 address as an unsigned 32-bit integer; IPv6: 2^32 + the 32-bit XOR fold
+ * of the address (what the feature stage compares). Bounded by the feature options (`max_history_peers`,
+ * `max_history_ports`: 4096 + 1024 numbers per device at the defaults).
+ */
+export interface SavedFeatureHistory {
+  peer_keys: number[];
+  dst_ports: number[];
+}
+
 export type InventoryCounter = 'devices_created' | 'devices_overflow' | 'arp_conflicts' | 'gateways_detected';
 
 export class DeviceInventory implements DeviceDirectory {
@@ -106,6 +120,8 @@ export class DeviceInventory implements DeviceDirectory {
   private readonly devices: Device[] = [];
   private readonly byMac = new NumberMap(1024);
   private readonly byIp = new NumberMap(1024);
+  /** Every device's peers as (handle, key) pairs in one shared table (no per-device map). */
+  private readonly peerSet = new OwnedKeySet(4096);
   /** Full IPv6 address of each IPv6-keyed device, by handle. */
   private readonly ip6Words = new Map<number, Uint32Array>();
   /** IPv4 address → MAC that owns it (ARP bindings). */
@@ -126,6 +142,8 @@ export class DeviceInventory implements DeviceDirectory {
     arp_conflict: false,
     overflow: 0,
   };
+  /** Feature histories read by `load`, by handle, until `takeSavedFeatureHistory`. */
+  private savedHistory = new Map<number, SavedFeatureHistory>();
   private nOverflow = 0;
   private nConflicts = 0;
   private nGateways = 0;
@@ -286,11 +304,11 @@ export class DeviceInventory implements DeviceDirectory {
       else if (p.proto === Proto.ARP && !d.arp_conflict && p.arp_spa > 0 && p.arp_spa >>> 0 !== dv.lastIpKey)
         this.addIp(dv, p.arp_spa >>> 0, undefined);
       // A DHCP server answers from port 67 to a broadcast or a new address: a new flow, so mark it here.
-      if (p.app === AppProto.DHCP && p.src_port === 67 && !dv.listening.has(67)) dv.listening.add(67);
+      if (p.app === AppProto.DHCP && p.src_port === 67 && !dv.listening.includes(67)) dv.listening.push(67);
       if (flow.flow >= 0 && !flow.from_orig && p.src_port >= 0) {
         const answered = p.proto === Proto.UDP || (p.proto === Proto.TCP && (p.tcp_flags & TcpFlag.RST) === 0);
-        if (answered && !dv.listening.has(p.src_port) && dv.listening.size < this.options.max_listening_ports_per_device)
-          dv.listening.add(p.src_port);
+        if (answered && dv.listening.length < this.options.max_listening_ports_per_device && !dv.listening.includes(p.src_port))
+          dv.listening.push(p.src_port);
       }
       if (p.app === AppProto.DHCP && p.app_meta !== undefined) {
         const m = p.app_meta;
@@ -340,7 +358,10 @@ export class DeviceInventory implements DeviceDirectory {
       first_seen: round6(dv.first_seen),
       last_seen: round6(dv.last_seen),
       protocols,
-      peers: [...dv.peerTexts],
+      peers: dv.peerKeys.map((k, i) => {
+        const w = dv.peer6?.get(i);
+        return w === undefined ? formatIpv4(k) : formatIpv6(w);
+      }),
       peers_overflow: dv.peers_overflow,
       listening_ports: listening,
       device_class,
@@ -360,13 +381,19 @@ export class DeviceInventory implements DeviceDirectory {
     return out;
   }
 
-  /** Writes the inventory as JSON (atomically: temp file + rename). */
-  save(path: string): void {
+  /**
+   * Writes the inventory as JSON (atomically: temp file + rename). `featureHistory` (by handle, from the feature
+   * stage) is saved in each device's entry as `feature_history`.
+   */
+  save(path: string, featureHistory?: ReadonlyMap<number, SavedFeatureHistory>): void {
     const doc: SavedInventory = {
       schema_version: DEVICE_SCHEMA_VERSION,
       gateway_macs: numberKeys(this.gateways).map(formatMac).sort(),
       arp_bindings: numberEntries(this.bindings).map(([ip, mac]) => [formatIpv4(ip), formatMac(mac)] as [string, string]),
-      devices: this.entries(),
+      devices: this.entries().map((e, h) => {
+        const fh = featureHistory?.get(h);
+        return fh === undefined ? e : { ...e, feature_history: { peer_keys: fh.peer_keys, dst_ports: fh.dst_ports } };
+      }),
     };
     const tmp = `${path}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(doc, null, 1)}\n`);
@@ -399,6 +426,13 @@ export class DeviceInventory implements DeviceDirectory {
     return inv;
   }
 
+  /** The feature histories read by `load` (by handle), handed over once: the inventory keeps no copy. */
+  takeSavedFeatureHistory(): Map<number, SavedFeatureHistory> {
+    const m = this.savedHistory;
+    this.savedHistory = new Map();
+    return m;
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   private restore(e: z.infer<typeof SavedEntrySchema>): void {
@@ -423,14 +457,15 @@ export class DeviceInventory implements DeviceDirectory {
     }
     for (const peer of e.peers) {
       const key = ipKeyOf(peer);
-      if (key !== undefined && dv.peers.getKey(key.key) < 0) {
-        dv.peers.setKey(key.key, dv.peerTexts.length);
-        dv.peerTexts.push(peer);
+      if (key !== undefined && this.peerSet.add(dv.handle, splitHi(key.key), splitLo(key.key))) {
+        if (key.words !== undefined) (dv.peer6 ??= new Map()).set(dv.peerKeys.length, key.words);
+        dv.peerKeys.push(key.key);
       }
     }
     dv.peers_overflow = e.peers_overflow;
-    for (const port of e.listening_ports) dv.listening.add(port);
+    for (const port of e.listening_ports) if (!dv.listening.includes(port)) dv.listening.push(port);
     dv.override = this.overrides.get(dv.device_id);
+    if (e.feature_history !== undefined) this.savedHistory.set(dv.handle, e.feature_history);
     this.devices.push(dv);
     if (e.key_kind === 'mac') this.byMac.setKey(mac, dv.handle);
     else {
@@ -659,13 +694,13 @@ export class DeviceInventory implements DeviceDirectory {
     const key = hi * 16777216 + lo;
     if (key === dv.lastPeerKey) return;
     dv.lastPeerKey = key;
-    if (dv.peers.get(hi, lo) >= 0) return;
-    if (dv.peers.size >= this.options.max_peers_per_device) {
-      dv.peers_overflow = true;
+    if (dv.peerKeys.length >= this.options.max_peers_per_device) {
+      if (!this.peerSet.has(dv.handle, hi, lo)) dv.peers_overflow = true;
       return;
     }
-    dv.peers.set(hi, lo, dv.peerTexts.length);
-    dv.peerTexts.push(p.ip_version === 4 ? formatIpv4(key) : formatIpv6(incoming ? p.ip6_src : p.ip6_dst));
+    if (!this.peerSet.add(dv.handle, hi, lo)) return;
+    if (p.ip_version === 6) (dv.peer6 ??= new Map()).set(dv.peerKeys.length, Uint32Array.from(incoming ? p.ip6_src : p.ip6_dst));
+    dv.peerKeys.push(key);
   }
 }
 
@@ -721,6 +756,13 @@ const SavedEntrySchema = z.object({
   location: z.string(),
   criticality: z.enum(['low', 'medium', 'high', 'life_critical']),
   learning: z.boolean(),
+  feature_history: z
+    .object({
+      peer_keys: z.array(z.number().int().min(0).max(2 * 0x100000000 - 1)),
+      dst_ports: z.array(z.number().int().min(0).max(65535)),
+    })
+    .strict()
+    .optional(),
 });
 
 const SavedInventorySchema = z.object({
@@ -734,5 +776,5 @@ interface SavedInventory {
   schema_version: typeof DEVICE_SCHEMA_VERSION;
   gateway_macs: string[];
   arp_bindings: [string, string][];
-  devices: InventoryEntry[];
+  devices: (InventoryEntry & { feature_history?: SavedFeatureHistory })[];
 }
