@@ -56,7 +56,11 @@ export const KafkaSchema = z.strictObject({
     .strictObject({
       codec: z.enum(['binary', 'json']).default('binary'),
       compression: z.enum(['gzip', 'none']).default('gzip'),
+      /** Windows per produce request. */
       batch_max_messages: positive.default(2000),
+      /** Windows per Kafka message (`ww-window-batch/1`); 1 = v1 single-window messages (docs/kafka.md). */
+      message_max_windows: positive.max(65535).default(250),
+      message_max_bytes: positive.default(128 * 1024),
       batch_max_bytes: positive.default(768 * 1024),
       linger_ms: duration_ms.default(20),
       memory_buffer_bytes: positive.default(32 * 1024 * 1024),

@@ -12,6 +12,16 @@
  *   str device_id                   str sensor_id                   str run_id          (str = u16 byte length + UTF-8)
  *   f64 × n values
  *   u8  p, then p × str new_peers   u8 q, then q × u16 new_dst_ports
+ * `ww-window-json/1`: one FeatureWindow as UTF-8 JSON (the record's own field names).
+ *
+ * `ww-window-batch/1`: several windows of ONE partition in one Kafka message (the producer's default; see
+ * docs/kafka.md for why and for the key/partition rules). Layout (big-endian):
+ *   u8  batch version (1)           u8  inner codec (0 = ww-window-bin/1, 1 = ww-window-json/1)
+ *   u16 n = number of windows (1..65535)
+ *   n × (u32 byte length, then one window in the inner codec)
+ * The message is decoded whole or not at all: any bad window (or trailing bytes) makes the whole message poison,
+ * so it goes to the dead-letter topic as it is.
+ *
  * Alerts and flow records are JSON (`ww-alert-json/1`, `ww-flow-json/1`): rarer, read by people and other tools.
  */
 import { FEATURE_WINDOW_SCHEMA_VERSION, type FeatureWindow } from '../records/features.js';
@@ -21,6 +31,7 @@ import { WardwatchError } from '../errors.js';
 export const FORMAT_HEADER = 'ww-format';
 export const WINDOW_BINARY = 'ww-window-bin/1';
 export const WINDOW_JSON = 'ww-window-json/1';
+export const WINDOW_BATCH = 'ww-window-batch/1';
 export const ALERT_JSON = 'ww-alert-json/1';
 
 export type WindowCodecName = 'binary' | 'json';
@@ -166,12 +177,79 @@ export function encodeWindow(w: FeatureWindow, codec: WindowCodecName = 'binary'
     : { key: w.device_id, value: encodeWindowJson(w), format: WINDOW_JSON };
 }
 
-/** Decodes a window by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
+/** Decodes a single-window message by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
 export function decodeWindow(value: Buffer | null, format: string | undefined): FeatureWindow {
   if (!value) throw new PoisonMessageError('message has no value');
   if (format === WINDOW_BINARY) return decodeWindowBinary(value);
   if (format === WINDOW_JSON) return decodeWindowJson(value);
   throw new PoisonMessageError(`unknown message format '${format ?? '(none)'}'`);
+}
+
+const INNER_CODEC: Record<string, number> = { [WINDOW_BINARY]: 0, [WINDOW_JSON]: 1 };
+/** Fixed bytes of a batch message, and per window inside it. */
+export const BATCH_HEADER_BYTES = 4;
+export const BATCH_ENTRY_OVERHEAD = 4;
+export const BATCH_MAX_WINDOWS = 0xffff;
+
+/**
+ * Packs already-encoded windows (all of one inner format, e.g. from the producer's buffer or spool) into one
+ * `ww-window-batch/1` value.
+ */
+export function encodeWindowBatch(windows: readonly { value: Buffer; format: string }[]): Buffer {
+  if (windows.length === 0 || windows.length > BATCH_MAX_WINDOWS) throw new RangeError(`a window batch holds 1..${BATCH_MAX_WINDOWS} windows, not ${windows.length}`);
+  const format = windows[0]!.format;
+  const inner = INNER_CODEC[format];
+  if (inner === undefined) throw new RangeError(`cannot batch windows of format '${format}'`);
+  let size = BATCH_HEADER_BYTES;
+  for (const w of windows) {
+    if (w.format !== format) throw new RangeError(`one batch mixes window formats '${format}' and '${w.format}'`);
+    size += BATCH_ENTRY_OVERHEAD + w.value.length;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let o = buf.writeUInt8(1, 0);
+  o = buf.writeUInt8(inner, o);
+  o = buf.writeUInt16BE(windows.length, o);
+  for (const w of windows) {
+    o = buf.writeUInt32BE(w.value.length, o);
+    o += w.value.copy(buf, o);
+  }
+  return buf;
+}
+
+export function decodeWindowBatch(buf: Buffer): FeatureWindow[] {
+  if (buf.length < BATCH_HEADER_BYTES) throw new PoisonMessageError(`window batch truncated: ${buf.length} bytes`);
+  const version = buf.readUInt8(0);
+  if (version !== 1) throw new PoisonMessageError(`unknown window batch version ${version}`);
+  const inner = buf.readUInt8(1);
+  if (inner > 1) throw new PoisonMessageError(`unknown inner codec ${inner} in window batch`);
+  const n = buf.readUInt16BE(2);
+  if (n === 0) throw new PoisonMessageError('window batch holds no windows');
+  const out = new Array<FeatureWindow>(n);
+  let o = BATCH_HEADER_BYTES;
+  for (let i = 0; i < n; i++) {
+    if (o + 4 > buf.length) throw new PoisonMessageError(`window batch truncated at window ${i} of ${n}`);
+    const len = buf.readUInt32BE(o);
+    o += 4;
+    if (o + len > buf.length) throw new PoisonMessageError(`window batch truncated in window ${i} of ${n}`);
+    const part = buf.subarray(o, o + len);
+    try {
+      out[i] = inner === 0 ? decodeWindowBinary(part) : decodeWindowJson(part);
+    } catch (err) {
+      throw new PoisonMessageError(`window ${i} of ${n} in batch: ${(err as Error).message}`, { cause: err });
+    }
+    o += len;
+  }
+  if (o !== buf.length) throw new PoisonMessageError(`window batch has ${buf.length - o} trailing bytes`);
+  return out;
+}
+
+/** Decodes any window message (batch or single) by its format header; bad input throws `PoisonMessageError`. */
+export function decodeWindows(value: Buffer | null, format: string | undefined): FeatureWindow[] {
+  if (format === WINDOW_BATCH) {
+    if (!value) throw new PoisonMessageError('message has no value');
+    return decodeWindowBatch(value);
+  }
+  return [decodeWindow(value, format)];
 }
 
 export function encodeAlert(a: Alert): EncodedMessage {
