@@ -2,9 +2,9 @@
  * Wire formats of the records wardwatch sends over a bus. Every message carries a `ww-format` header naming its
  * codec and version, so a consumer can decode a mixed topic and reject (dead-letter) what it cannot read.
  *
- * Feature windows have two codecs; `binary` is the default (see BENCHMARKS.md, "feature window codec": smaller and
- * faster than JSON, and exact — values are IEEE-754 float64, so a window decodes to the same numbers it was built from
- * and replays give the same alerts whichever transport carried them).
+ * Feature windows have two codecs; `binary` is the default (docs/kafka.md gives the measured choice: same produce
+ * cost as JSON, ~1.7× cheaper to consume, and exact — values are IEEE-754 float64, so a window decodes to the same
+ * numbers it was built from, NaN and −0 included, and replays give the same alerts whichever transport carried them).
  *
  * `ww-window-bin/1` layout (big-endian):
  *   u8  codec version (1)           u16 feature_schema_version      u16 n = number of values
@@ -46,35 +46,47 @@ export class PoisonMessageError extends WardwatchError {
 const MAX_STR = 0xffff;
 
 function strBytes(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+  // ASCII (device ids, sensor ids, addresses) is the common case: its UTF-8 length is its length.
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
 function writeStr(buf: Buffer, off: number, s: string): number {
-  const n = buf.write(s, off + 2, 'utf8');
+  const n = s.length === 0 ? 0 : buf.write(s, off + 2, 'utf8');
   buf.writeUInt16BE(n, off);
   return off + 2 + n;
 }
 
 export function encodeWindowBinary(w: FeatureWindow): Buffer {
-  const peers = w.new_peers.slice(0, 255);
-  const ports = w.new_dst_ports.slice(0, 255);
-  let size = 1 + 2 + 2 + 8 + 8 + 6 + strBytes(w.device_id) + strBytes(w.sensor_id) + strBytes(w.run_id) + 8 * w.values.length + 1 + 1 + 2 * ports.length;
-  for (const p of peers) size += 2 + strBytes(p);
-  for (const s of [w.device_id, w.sensor_id, w.run_id, ...peers]) if (strBytes(s) > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
+  const np = Math.min(w.new_peers.length, 255);
+  const nq = Math.min(w.new_dst_ports.length, 255);
+  const nv = w.values.length;
+  const dev = strBytes(w.device_id);
+  const sen = strBytes(w.sensor_id);
+  const run = strBytes(w.run_id);
+  let size = 1 + 2 + 2 + 8 + 8 + 6 + dev + sen + run + 8 * nv + 1 + 1 + 2 * nq;
+  let maxStr = Math.max(dev, sen, run);
+  for (let i = 0; i < np; i++) {
+    const b = strBytes(w.new_peers[i]!);
+    if (b > maxStr) maxStr = b;
+    size += 2 + b;
+  }
+  if (maxStr > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
   const buf = Buffer.allocUnsafe(size);
-  let o = buf.writeUInt8(1, 0);
-  o = buf.writeUInt16BE(w.feature_schema_version, o);
-  o = buf.writeUInt16BE(w.values.length, o);
-  o = buf.writeDoubleBE(w.window_start, o);
-  o = buf.writeDoubleBE(w.window_end, o);
-  o = writeStr(buf, o, w.device_id);
+  buf[0] = 1;
+  buf.writeUInt16BE(w.feature_schema_version, 1);
+  buf.writeUInt16BE(nv, 3);
+  buf.writeDoubleBE(w.window_start, 5);
+  buf.writeDoubleBE(w.window_end, 13);
+  let o = writeStr(buf, 21, w.device_id);
   o = writeStr(buf, o, w.sensor_id);
   o = writeStr(buf, o, w.run_id);
-  for (const v of w.values) o = buf.writeDoubleBE(v, o);
-  o = buf.writeUInt8(peers.length, o);
-  for (const p of peers) o = writeStr(buf, o, p);
-  o = buf.writeUInt8(ports.length, o);
-  for (const p of ports) o = buf.writeUInt16BE(p, o);
+  const values = w.values;
+  for (let i = 0; i < nv; i++, o += 8) buf.writeDoubleBE(values[i]!, o);
+  buf[o++] = np;
+  for (let i = 0; i < np; i++) o = writeStr(buf, o, w.new_peers[i]!);
+  buf[o++] = nq;
+  for (let i = 0; i < nq; i++, o += 2) buf.writeUInt16BE(w.new_dst_ports[i]!, o);
   return buf;
 }
 

@@ -18,7 +18,7 @@ import { sleep } from '../../retry.js';
 import type { WindowProducer, WindowProducerStats } from '../bus.js';
 import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage, type WindowCodecName } from '../codec.js';
 import { DiskSpool } from './spool.js';
-import { kafkaFailure } from './client.js';
+import { kafkaFailure, setGzipLevel } from './client.js';
 
 /** Errors retrying cannot fix: the broker answered, and said no to this content (size, corrupt record, ...). */
 function isRefusedForGood(err: unknown): boolean {
@@ -48,6 +48,8 @@ export interface WindowProducerOptions {
   /** How long the sender waits for more windows before sending a partial batch. */
   linger_ms: number;
   compression: 'gzip' | 'none';
+  /** zlib level of gzip (1 = fastest; see `setGzipLevel`: process-wide). */
+  gzip_level: number;
   /** Encoded bytes kept in memory while the broker is unreachable, before spooling to disk. */
   memory_buffer_bytes: number;
   /** On-disk spool folder; empty string disables spooling (then a full memory buffer drops). */
@@ -66,6 +68,7 @@ export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
   batch_max_bytes: 768 * 1024,
   linger_ms: 20,
   compression: 'gzip',
+  gzip_level: 1,
   memory_buffer_bytes: 32 * 1024 * 1024,
   spool_dir: '',
   spool_max_bytes: 1024 * 1024 * 1024,
@@ -102,6 +105,7 @@ export class KafkaWindowProducer implements WindowProducer {
     options: Partial<WindowProducerOptions> & { topic: string },
   ) {
     this.o = { ...DEFAULT_WINDOW_PRODUCER, ...options };
+    setGzipLevel(this.o.gzip_level);
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.spool = this.o.spool_dir ? new DiskSpool({ dir: this.o.spool_dir, max_bytes: this.o.spool_max_bytes, segment_bytes: 16 * 1024 * 1024 }) : undefined;
     if (this.spool && this.spool.pending > 0) {
