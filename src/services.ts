@@ -13,7 +13,7 @@ import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
 import { newDecodedPacket } from './records/packet.js';
 import type { InventoryEntry } from './records/device.js';
 import type { WardwatchConfig } from './config/schema.js';
-import { createKafka } from './transport/kafka/client.js';
+import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
@@ -46,7 +46,12 @@ function requireKafka(config: WardwatchConfig): KafkaSection {
 /** Creates the feature, alert and dead-letter topics when missing (and whatever `more` creates), with one admin connection. */
 async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin: Admin) => Promise<void>): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    // The first connection: wrong credentials or an untrusted certificate show up here, as one clear line.
+    throw kafkaFailure(k.brokers, 'connect', err, k);
+  }
   try {
     const t = topicNames(k.topics);
     await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
