@@ -17,6 +17,7 @@ import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
+import { KafkaInventoryPublisher, KafkaInventoryReader, ensureCompactedTopic } from './transport/kafka/inventory.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
@@ -54,7 +55,8 @@ async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin
   }
   try {
     const t = topicNames(k.topics);
-    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
+    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter, ...(t.flows ? [t.flows] : [])], k.topics);
+    await ensureCompactedTopic(admin, t.inventory, k.topics.partitions, k.topics.replication_factor);
     await more?.(admin);
   } finally {
     await admin.disconnect();
@@ -71,7 +73,10 @@ export class SensorService {
   private readonly log = componentLogger('sensor');
   readonly pipeline: AnalysisPipeline;
   readonly producer: KafkaWindowProducer;
+  /** The inventory entries detectors need, published before the windows that need them. */
+  readonly inventory: KafkaInventoryPublisher;
   private readonly kafka: Kafka;
+  private readonly handles = new Map<string, number>();
   private source: CaptureSource | undefined;
   readonly decoder = new PacketDecoder();
   packets = 0;
@@ -84,13 +89,31 @@ export class SensorService {
     const k = requireKafka(config);
     this.kafka = kafkaFromConfig(k);
     const topics = topicNames({ ...k.topics });
-    this.producer = new KafkaWindowProducer(this.kafka, k.brokers, { topic: topics.features, ...k.producer });
+    this.inventory = new KafkaInventoryPublisher(this.kafka, k.brokers, topics.inventory);
+    this.producer = new KafkaWindowProducer(this.kafka, k.brokers, { topic: topics.features, ...k.producer, before_send: () => this.inventory.flush() });
     const options: AnalysisPipelineOptions = {
       flows: config.flows,
       devices: config.devices,
       features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
     };
-    this.pipeline = new AnalysisPipeline(options, { onWindow: (w) => this.producer.enqueue([w]) });
+    this.pipeline = new AnalysisPipeline(options, {
+      onWindow: (w) => {
+        // The device's entry first (queued only when a field the detector uses changed), then its window.
+        const e = this.entryOf(w.device_id);
+        if (e) this.inventory.offer(e);
+        this.producer.enqueue([w]);
+      },
+    });
+  }
+
+  private entryOf(deviceId: string): InventoryEntry | undefined {
+    let h = this.handles.get(deviceId);
+    if (h === undefined) {
+      h = this.pipeline.inventory.handleOf(deviceId);
+      if (h < 0) return undefined;
+      this.handles.set(deviceId, h); // handles are stable for the inventory's life
+    }
+    return this.pipeline.inventory.entry(h);
   }
 
   async run(): Promise<void> {
@@ -114,10 +137,16 @@ export class SensorService {
   async stop(timeoutMs = 30_000): Promise<void> {
     this.source?.stop();
     await this.producer.close(timeoutMs);
+    await this.inventory.close();
   }
 
   metrics(): Record<string, number> {
-    return { ...this.pipeline.metrics(), ...prefixed('producer', { ...this.producer.stats() }), decode_malformed: this.decoder.counters.snapshot().malformed };
+    return {
+      ...this.pipeline.metrics(),
+      ...prefixed('producer', { ...this.producer.stats() }),
+      inventory_published: this.inventory.sent,
+      decode_malformed: this.decoder.counters.snapshot().malformed,
+    };
   }
 }
 
@@ -133,8 +162,8 @@ export class DetectorService {
   readonly state: KafkaStateStore;
   private detector: Detector | undefined;
   readonly sinks: SinkSet;
-  /** Device facts for scoring; a detector does not see packets, so class and criticality come from the inventory file or default. */
-  private readonly inventory = new Map<string, InventoryEntry>();
+  /** Device facts for scoring: a detector sees no packets, so class, criticality and names come from the sensors' inventory topic. */
+  readonly inventory: KafkaInventoryReader;
 
   constructor(private readonly config: WardwatchConfig) {
     const k = requireKafka(config);
@@ -149,6 +178,7 @@ export class DetectorService {
       max_bytes_per_partition: k.consumer.max_bytes_per_partition,
     });
     // One state topic per detector group: another group (a second deployment, a test) must not inherit its state.
+    this.inventory = new KafkaInventoryReader(this.kafka, k.brokers, topics.inventory);
     this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: `${k.topics.prefix}${k.topics.detector_state}.${k.consumer.group_id}`, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
     this.sinks = new SinkSet({
       alerts_file: { file: config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
@@ -166,9 +196,16 @@ export class DetectorService {
     await this.sinks.start();
     const detector = await Detector.open(this.config.detect);
     this.detector = detector;
-    const lookup: InventoryLookup = (id) => this.inventory.get(id);
+    // As in `run`: without an operator-given name, the DHCP host name names the device in alerts.
+    const lookup: InventoryLookup = (id) => {
+      const e = this.inventory.get(id);
+      return e && !e.name && e.dhcp_hostname ? { ...e, name: e.dhcp_hostname } : e;
+    };
+    await this.inventory.start();
     await this.consumer.start(
       async (windows, ctx) => {
+        // Entries the sensors wrote before these windows are read before they are scored.
+        await this.inventory.catchUp();
         const out = await detector.score(windows, lookup);
         await this.sinks.onScores(out.scores, windows);
         await this.sinks.onAlerts(out.alerts);
@@ -186,11 +223,12 @@ export class DetectorService {
 
   async stop(): Promise<void> {
     await this.consumer.stop();
+    await this.inventory.stop();
     await this.sinks.close();
     await this.state.close();
   }
 
   metrics(): Record<string, number> {
-    return { ...prefixed('consumer', { ...this.consumer.stats() }), ...(this.detector?.counters.snapshot() ?? {}), ...this.sinks.stats() };
+    return { ...prefixed('consumer', { ...this.consumer.stats() }), inventory_devices: this.inventory.size, inventory_skipped: this.inventory.skipped, ...(this.detector?.counters.snapshot() ?? {}), ...this.sinks.stats() };
   }
 }

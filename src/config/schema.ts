@@ -43,7 +43,10 @@ export const KafkaSchema = z.strictObject({
       prefix: z.string().default('wardwatch.'),
       features: z.string().min(1).default('features'),
       alerts: z.string().min(1).default('alerts'),
-      flows: z.string().min(1).default('flows'),
+      /** Ended flow records (`ww-flow-json/1`); empty (the default) = not published. */
+      flows: z.string().default(''),
+      /** Compacted device inventory the sensor publishes and detectors read (class, criticality, names). */
+      inventory: z.string().min(1).default('inventory'),
       dead_letter: z.string().min(1).default('dead-letter'),
       /** Compacted per-device detector state; the topic is `<prefix><detector_state>.<consumer.group_id>`. */
       detector_state: z.string().min(1).default('detector-state'),

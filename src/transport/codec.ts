@@ -26,6 +26,8 @@
  */
 import { FEATURE_WINDOW_SCHEMA_VERSION, type FeatureWindow } from '../records/features.js';
 import { ALERT_SCHEMA_VERSION, type Alert } from '../records/alert.js';
+import { DEVICE_SCHEMA_VERSION, type InventoryEntry } from '../records/device.js';
+import { FLOW_SCHEMA_VERSION, type FlowRecord } from '../records/flow.js';
 import { WardwatchError } from '../errors.js';
 
 export const FORMAT_HEADER = 'ww-format';
@@ -33,6 +35,8 @@ export const WINDOW_BINARY = 'ww-window-bin/1';
 export const WINDOW_JSON = 'ww-window-json/1';
 export const WINDOW_BATCH = 'ww-window-batch/1';
 export const ALERT_JSON = 'ww-alert-json/1';
+export const INVENTORY_JSON = 'ww-inventory-json/1';
+export const FLOW_JSON = 'ww-flow-json/1';
 
 export type WindowCodecName = 'binary' | 'json';
 
@@ -281,4 +285,43 @@ export function decodeAlert(value: Buffer | null, format: string | undefined): A
     throw new PoisonMessageError('JSON is not an alert of schema version 1');
   }
   return a as Alert;
+}
+
+/** An inventory entry (compacted inventory topic, key = device id). */
+export function encodeInventory(e: InventoryEntry): EncodedMessage {
+  return { key: e.device_id, value: Buffer.from(JSON.stringify(e), 'utf8'), format: INVENTORY_JSON };
+}
+
+export function decodeInventory(value: Buffer | null, format: string | undefined): InventoryEntry {
+  if (!value) throw new PoisonMessageError('message has no value');
+  if (format !== INVENTORY_JSON) throw new PoisonMessageError(`unknown inventory format '${format ?? '(none)'}'`);
+  let e: unknown;
+  try {
+    e = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    throw new PoisonMessageError('inventory entry is not valid JSON', { cause: err });
+  }
+  const x = e as Partial<InventoryEntry> | null;
+  if (!x || typeof x !== 'object' || x.schema_version !== DEVICE_SCHEMA_VERSION || typeof x.device_id !== 'string' || !x.device_id || typeof x.device_class !== 'string' || typeof x.criticality !== 'string') {
+    throw new PoisonMessageError(`JSON is not an inventory entry of schema version ${DEVICE_SCHEMA_VERSION}`);
+  }
+  return x as InventoryEntry;
+}
+
+/** An ended flow record (optional flows topic, key = the flow's device id, else its originator address). */
+export function encodeFlow(r: FlowRecord, key: string): EncodedMessage {
+  return { key, value: Buffer.from(JSON.stringify(r), 'utf8'), format: FLOW_JSON };
+}
+
+export function decodeFlow(value: Buffer | null, format: string | undefined): FlowRecord {
+  if (!value) throw new PoisonMessageError('message has no value');
+  if (format !== FLOW_JSON) throw new PoisonMessageError(`unknown flow format '${format ?? '(none)'}'`);
+  let r: unknown;
+  try {
+    r = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    throw new PoisonMessageError('flow record is not valid JSON', { cause: err });
+  }
+  if (!r || typeof r !== 'object' || (r as FlowRecord).schema_version !== FLOW_SCHEMA_VERSION) throw new PoisonMessageError(`JSON is not a flow record of schema version ${FLOW_SCHEMA_VERSION}`);
+  return r as FlowRecord;
 }

@@ -55,6 +55,11 @@ export interface WindowProducerOptions {
   /** On-disk spool folder; empty string disables spooling (then a full memory buffer drops). */
   spool_dir: string;
   spool_max_bytes: number;
+  /**
+   * Awaited before each window send (e.g. the sensor publishes the inventory entries those windows need first);
+   * a failure counts as a failed send (retried with backoff).
+   */
+  before_send?: () => Promise<void>;
   /** Backoff between failed sends: doubles from initial to max. */
   retry_initial_ms: number;
   retry_max_ms: number;
@@ -309,6 +314,7 @@ export class KafkaWindowProducer implements WindowProducer {
           this.connected = true;
         }
         const messages = this.pack(batch);
+        await this.o.before_send?.();
         await this.producer.send({
           topic: this.o.topic,
           acks: -1,

@@ -9,7 +9,10 @@ export interface TopicOptions {
   prefix: string;
   features: string;
   alerts: string;
+  /** Ended flow records; empty = not published (the default). */
   flows: string;
+  /** Compacted device inventory (sensor → detectors). */
+  inventory: string;
   dead_letter: string;
   partitions: number;
   replication_factor: number;
@@ -20,7 +23,8 @@ export const DEFAULT_TOPICS: TopicOptions = {
   prefix: 'wardwatch.',
   features: 'features',
   alerts: 'alerts',
-  flows: 'flows',
+  flows: '',
+  inventory: 'inventory',
   dead_letter: 'dead-letter',
   partitions: 6,
   replication_factor: 1,
@@ -30,7 +34,9 @@ export const DEFAULT_TOPICS: TopicOptions = {
 export interface TopicNames {
   features: string;
   alerts: string;
+  /** Empty when flow records are not published. */
   flows: string;
+  inventory: string;
   dead_letter: string;
 }
 
@@ -38,7 +44,8 @@ export function topicNames(o: TopicOptions = DEFAULT_TOPICS): TopicNames {
   return {
     features: o.prefix + o.features,
     alerts: o.prefix + o.alerts,
-    flows: o.prefix + o.flows,
+    flows: o.flows ? o.prefix + o.flows : '',
+    inventory: o.prefix + o.inventory,
     dead_letter: o.prefix + o.dead_letter,
   };
 }
