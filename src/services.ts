@@ -17,7 +17,7 @@ import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
-import { KafkaInventoryPublisher, KafkaInventoryReader, ensureCompactedTopic } from './transport/kafka/inventory.js';
+import { KafkaInventoryPublisher, KafkaInventoryReader } from './transport/kafka/inventory.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
@@ -55,8 +55,7 @@ async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin
   }
   try {
     const t = topicNames(k.topics);
-    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter, ...(t.flows ? [t.flows] : [])], k.topics);
-    await ensureCompactedTopic(admin, t.inventory, k.topics.partitions, k.topics.replication_factor);
+    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter, t.inventory, ...(t.flows ? [t.flows] : [])], k.topics, [t.inventory]);
     await more?.(admin);
   } finally {
     await admin.disconnect();

@@ -22,16 +22,6 @@ import { sleep } from '../../retry.js';
 import { FORMAT_HEADER, PoisonMessageError, decodeInventory, encodeInventory, type EncodedMessage } from '../codec.js';
 import { kafkaFailure } from './client.js';
 
-/** Creates the compacted topic when missing. */
-export async function ensureCompactedTopic(admin: Admin, topic: string, partitions: number, replication_factor: number): Promise<void> {
-  const existing = await admin.listTopics();
-  if (existing.includes(topic)) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions, replicationFactor: replication_factor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-  });
-}
-
 /** The fields a detector uses: an entry is re-published when one of them changes. */
 function detectorFacts(e: InventoryEntry): string {
   return [e.device_class, e.class_source, e.criticality, e.name, e.location, e.vendor, e.dhcp_hostname, e.first_seen, e.learning].join('\u0000');
@@ -116,6 +106,11 @@ export class KafkaInventoryReader {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Every entry read so far. */
+  all(): InventoryEntry[] {
+    return [...this.entries.values()];
   }
 
   async start(): Promise<void> {

@@ -50,8 +50,8 @@ export function topicNames(o: TopicOptions = DEFAULT_TOPICS): TopicNames {
   };
 }
 
-/** Creates the missing ones of `names`; returns the names it created. */
-export async function ensureTopics(admin: Admin, names: string[], o: TopicOptions = DEFAULT_TOPICS): Promise<string[]> {
+/** Creates the missing ones of `names` (those also in `compacted` with cleanup.policy=compact); returns the names it created. */
+export async function ensureTopics(admin: Admin, names: string[], o: TopicOptions = DEFAULT_TOPICS, compacted: readonly string[] = []): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((n) => !existing.has(n));
   if (missing.length === 0) return [];
@@ -61,7 +61,7 @@ export async function ensureTopics(admin: Admin, names: string[], o: TopicOption
       topic,
       numPartitions: o.partitions,
       replicationFactor: o.replication_factor,
-      configEntries: [{ name: 'retention.ms', value: String(o.retention_ms) }],
+      configEntries: compacted.includes(topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : [{ name: 'retention.ms', value: String(o.retention_ms) }],
     })),
   });
   return missing;
