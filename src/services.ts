@@ -12,12 +12,15 @@ import { PacketDecoder } from './decode/decoder.js';
 import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
 import { newDecodedPacket } from './records/packet.js';
 import type { InventoryEntry } from './records/device.js';
+import type { FlowRecord } from './records/flow.js';
 import type { WardwatchConfig } from './config/schema.js';
 import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
 import { KafkaInventoryPublisher, KafkaInventoryReader } from './transport/kafka/inventory.js';
+import { KafkaRecordPublisher } from './transport/kafka/records.js';
+import { encodeFlow } from './transport/codec.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
@@ -74,6 +77,8 @@ export class SensorService {
   readonly producer: KafkaWindowProducer;
   /** The inventory entries detectors need, published before the windows that need them. */
   readonly inventory: KafkaInventoryPublisher;
+  /** Ended flow records to `<prefix><topics.flows>`, when that is set (off by default). */
+  readonly flows: KafkaRecordPublisher | undefined;
   private readonly kafka: Kafka;
   private readonly handles = new Map<string, number>();
   private source: CaptureSource | undefined;
@@ -95,7 +100,11 @@ export class SensorService {
       devices: config.devices,
       features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
     };
+    const flows = topics.flows ? new KafkaRecordPublisher(this.kafka, k.brokers, { topic: topics.flows, max_queued: 200_000, batch_max: 2000, linger_ms: 100 }) : undefined;
+    this.flows = flows;
     this.pipeline = new AnalysisPipeline(options, {
+      // Keyed by the originator's device (else the responder's, else the originator address): a device's flows stay in order.
+      ...(flows ? { onFlow: (r: FlowRecord) => flows.offer(encodeFlow(r, r.orig_device || r.resp_device || r.orig_h)) } : {}),
       onWindow: (w) => {
         // The device's entry first (queued only when a field the detector uses changed), then its window.
         const e = this.entryOf(w.device_id);
@@ -137,6 +146,7 @@ export class SensorService {
     this.source?.stop();
     await this.producer.close(timeoutMs);
     await this.inventory.close();
+    await this.flows?.close(timeoutMs);
   }
 
   metrics(): Record<string, number> {
@@ -144,6 +154,7 @@ export class SensorService {
       ...this.pipeline.metrics(),
       ...prefixed('producer', { ...this.producer.stats() }),
       inventory_published: this.inventory.sent,
+      ...(this.flows ? prefixed('flows_kafka', { ...this.flows.stats() }) : {}),
       decode_malformed: this.decoder.counters.snapshot().malformed,
     };
   }
