@@ -214,8 +214,10 @@ export class DetectorService {
     await this.inventory.start();
     await this.consumer.start(
       async (windows, ctx) => {
-        // Entries the sensors wrote before these windows are read before they are scored.
-        await this.inventory.catchUp();
+        // Entries the sensors wrote before these windows are read before they are scored (bounded well below the
+        // session timeout: a slow inventory read must not cost the group membership).
+        await this.inventory.catchUp(Math.min(10_000, Math.floor(k.consumer.session_timeout_ms / 3)));
+        await ctx.heartbeat();
         const out = await detector.score(windows, lookup);
         await this.sinks.onScores(out.scores, windows);
         await this.sinks.onAlerts(out.alerts);

@@ -16,6 +16,7 @@ import {
   WINDOW_JSON,
 } from '../../src/transport/codec.js';
 import { DiskSpool } from '../../src/transport/kafka/spool.js';
+import { kafkaFailure } from '../../src/transport/kafka/client.js';
 import { MemoryBus } from '../../src/transport/memory/bus.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { makeWindows } from '../support/windows.js';
@@ -182,5 +183,30 @@ describe('MemoryBus (embedded default)', () => {
     bus.enqueue(makeWindows(1, 15));
     assert.equal(bus.stats().dropped, 5);
     assert.equal(bus.stats().buffered, 10);
+  });
+});
+
+describe('kafkaFailure: one clear line per cause', () => {
+  const brokers = ['kafka-1:9094'];
+  it('names the mechanism and user on an authentication failure, not retriable', () => {
+    const cause = Object.assign(new Error('SASL SCRAM SHA256 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256'), { name: 'KafkaJSSASLAuthenticationError' });
+    const e = kafkaFailure(brokers, 'connect', cause, { sasl: { mechanism: 'scram-sha-256', username: 'ward3', password: 's3cr3t-pw' } });
+    assert.equal(e.code, 'WW_KAFKA_AUTH');
+    assert.equal(e.retriable, false);
+    assert.match(e.message, /^kafka kafka-1:9094: SASL SCRAM-SHA-256 authentication as 'ward3' failed \(wrong username or password\?\)/);
+    assert.ok(!e.message.includes('s3cr3t-pw'), 'never the password');
+  });
+  it('finds a TLS trust error wrapped by the retrier (originalError / cause)', () => {
+    const tls = Object.assign(new Error('unable to get local issuer certificate'), { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
+    const wrapped = Object.assign(new Error('Connection error: unable to get local issuer certificate'), { name: 'KafkaJSConnectionError', originalError: tls });
+    const outer = Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: wrapped });
+    const e = kafkaFailure(brokers, 'connect', outer);
+    assert.equal(e.code, 'WW_KAFKA_TLS');
+    assert.match(e.message, /^kafka kafka-1:9094: TLS: the broker's certificate is not trusted \(.*unable to get local issuer certificate\); set transport\.kafka\.ssl\.ca_file/);
+  });
+  it('anything else stays WW_KAFKA_UNAVAILABLE with the operation', () => {
+    const e = kafkaFailure(brokers, 'produce to t', new Error('Connection error: connect ECONNREFUSED 10.0.0.1:9094'));
+    assert.equal(e.code, 'WW_KAFKA_UNAVAILABLE');
+    assert.equal(e.message, 'kafka kafka-1:9094: produce to t failed: Connection error: connect ECONNREFUSED 10.0.0.1:9094');
   });
 });
