@@ -153,6 +153,7 @@ export class SensorService {
     return {
       ...this.pipeline.metrics(),
       ...prefixed('producer', { ...this.producer.stats() }),
+      producer_messages: this.producer.messagesSent,
       inventory_published: this.inventory.sent,
       ...(this.flows ? prefixed('flows_kafka', { ...this.flows.stats() }) : {}),
       decode_malformed: this.decoder.counters.snapshot().malformed,
