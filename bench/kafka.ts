@@ -7,7 +7,8 @@
  *
  * Needs the local broker (started if not running, like the tests do).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -15,11 +16,46 @@ import { createKafka } from '../src/transport/kafka/client.js';
 import { KafkaWindowProducer } from '../src/transport/kafka/producer.js';
 import { KafkaWindowConsumer } from '../src/transport/kafka/consumer.js';
 import { DEFAULT_TOPICS, ensureTopics } from '../src/transport/kafka/topics.js';
-import { encodeWindowBinary } from '../src/transport/codec.js';
+import { encodeWindow, encodeWindowBatch, encodeWindowBinary, type WindowCodecName } from '../src/transport/codec.js';
 import type { FeatureWindow } from '../src/records/features.js';
-import { run } from '../scripts/services/common.js';
+import { readState, run } from '../scripts/services/common.js';
 import { LOG4J_CONFIG, ensureKafkaToolsJars, kafkaBrokers, kafkaReady, startKafka } from '../scripts/services/kafka.js';
 import { makeWindows } from '../test/support/windows.js';
+import { readCapture } from '../src/capture/pcap-file/reader.js';
+import { PacketDecoder } from '../src/decode/decoder.js';
+import { AnalysisPipeline } from '../src/pipeline.js';
+import { newDecodedPacket } from '../src/records/packet.js';
+import { REPO_ROOT } from '../scripts/services/common.js';
+
+export const DEMO_CAPTURE = path.join(REPO_ROOT, 'captures', 'demo.pcap');
+
+/**
+ * `n` real feature windows: the windows the sensor pipeline makes from `captures/demo.pcap`, repeated with the
+ * device ids suffixed `/<copy>` (so copies are distinct devices) until there are `n`. Real values compress like a
+ * sensor's do (counts, ratios, many zeros), unlike random test values.
+ */
+export async function captureWindows(n: number, file = DEMO_CAPTURE): Promise<FeatureWindow[]> {
+  const base: FeatureWindow[] = [];
+  const pipeline = new AnalysisPipeline({ features: { sensor_id: 'bench', run_id: 'bench' } }, { onWindow: (w) => base.push(w) });
+  const decoder = new PacketDecoder();
+  const p = newDecodedPacket();
+  const source = await readCapture(file);
+  await source.forEachFrame((frame) => {
+    decoder.decode(frame, p);
+    pipeline.process(p);
+    return undefined;
+  });
+  pipeline.flush();
+  if (base.length === 0) throw new Error(`${file} gave no feature windows`);
+  const out: FeatureWindow[] = [];
+  for (let copy = 0; out.length < n; copy++) {
+    for (const w of base) {
+      if (out.length >= n) break;
+      out.push({ ...w, device_id: `${w.device_id}/${copy}` });
+    }
+  }
+  return out;
+}
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,11 +87,48 @@ function kafka(brokers: string[], id: string) {
   return createKafka({ brokers, client_id: id, connection_timeout_ms: 3000, request_timeout_ms: 30_000, retry: { retries: 5, initial_retry_time_ms: 200, max_retry_time_ms: 2000 } });
 }
 
+/** CPU seconds (user + system) the broker process used so far, from /proc (undefined when not readable). */
+function brokerCpuSeconds(): number | undefined {
+  const pid = readState('kafka')?.pid;
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
+
+export interface MessageShape {
+  codec: WindowCodecName;
+  /** Windows per Kafka message: 1 = v1 single-window messages. */
+  message_max_windows: number;
+  compression?: 'gzip' | 'none';
+}
+
+export const shapeName = (s: MessageShape): string => `${s.codec} ×${s.message_max_windows}${s.compression === 'none' ? ' uncompressed' : ''}`;
+
+export interface ThroughputRun {
+  /** Windows per wall-clock second. */
+  produce: number;
+  consume: number;
+  /** Windows per CPU second of this process (the client) while producing / consuming. */
+  produce_per_client_cpu_s: number;
+  consume_per_client_cpu_s: number;
+  /** Windows per CPU second of client + broker while producing (the machine is shared: this is the steadier figure). */
+  produce_per_total_cpu_s: number;
+  messages: number;
+}
+
 /** wardwatch: enqueue all windows, flush; then a fresh consumer group reads them all. Rates in windows/s. */
-export async function wardwatchThroughput(brokers: string[], windows: FeatureWindow[]): Promise<{ produce: number; consume: number }> {
+export async function wardwatchThroughput(brokers: string[], windows: FeatureWindow[], shape: MessageShape = { codec: 'binary', message_max_windows: 250 }): Promise<ThroughputRun> {
   const topic = await newTopic(brokers, 6);
   const k = kafka(brokers, 'ww-bench');
-  const producer = new KafkaWindowProducer(k, brokers, { topic, batch_max_messages: 5000, linger_ms: 5 });
+  const producer = new KafkaWindowProducer(k, brokers, { topic, batch_max_messages: 5000, linger_ms: 5, ...shape });
+  const b0 = brokerCpuSeconds();
+  const u0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < windows.length; i += 1000) {
     producer.enqueue(windows.slice(i, i + 1000));
@@ -63,25 +136,61 @@ export async function wardwatchThroughput(brokers: string[], windows: FeatureWin
   }
   await producer.flush(300_000);
   const t1 = performance.now();
+  const produceCpu = cpuSeconds(process.cpuUsage(u0));
+  const b1 = brokerCpuSeconds();
   if (producer.stats().dropped > 0) throw new Error(`benchmark invalid: producer dropped ${producer.stats().dropped} windows`);
+  const messages = producer.messagesSent;
   await producer.close();
   let n = 0;
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
   const consumer = new KafkaWindowConsumer(k, { topic, group_id: unique('ww-bench-group'), dead_letter_topic: `${topic}-dlq`, max_bytes_per_partition: 4 * 1024 * 1024 });
-  const c0 = performance.now();
   let cFirst = 0;
+  let cu0 = process.cpuUsage();
   await consumer.start((batch) => {
-    if (!cFirst) cFirst = performance.now();
+    if (!cFirst) {
+      cFirst = performance.now();
+      cu0 = process.cpuUsage();
+    }
     n += batch.length;
     if (n >= windows.length) resolve();
     return Promise.resolve();
   });
   await done;
   const c1 = performance.now();
+  const consumeCpu = cpuSeconds(process.cpuUsage(cu0));
   await consumer.stop();
-  void c0;
-  return { produce: windows.length / ((t1 - t0) / 1000), consume: windows.length / ((c1 - cFirst) / 1000) };
+  return {
+    produce: windows.length / ((t1 - t0) / 1000),
+    consume: windows.length / ((c1 - cFirst) / 1000),
+    produce_per_client_cpu_s: windows.length / produceCpu,
+    consume_per_client_cpu_s: windows.length / consumeCpu,
+    produce_per_total_cpu_s: b0 !== undefined && b1 !== undefined ? windows.length / (produceCpu + (b1 - b0)) : NaN,
+    messages,
+  };
+}
+
+/** Bytes per window of a message shape: encoded (what the broker stores uncompressed) and gzip-compressed, as sent. */
+export function bytesPerWindow(windows: FeatureWindow[], shape: MessageShape): { raw: number; gzip: number } {
+  const sample = windows.slice(0, 5000);
+  const enc = sample.map((w) => encodeWindow(w, shape.codec));
+  const values: Buffer[] = [];
+  if (shape.message_max_windows <= 1) values.push(...enc.map((m) => m.value));
+  else for (let i = 0; i < enc.length; i += shape.message_max_windows) values.push(encodeWindowBatch(enc.slice(i, i + shape.message_max_windows)));
+  const raw = values.reduce((n, v) => n + v.length, 0);
+  // kafkajs compresses a request's record batch per partition; ~1000 windows per compressed chunk approximates it.
+  let gz = 0;
+  for (let i = 0; i < values.length; ) {
+    const chunk: Buffer[] = [];
+    let n = 0;
+    while (i < values.length && n < 1000) {
+      chunk.push(values[i]!);
+      n += shape.message_max_windows <= 1 ? 1 : shape.message_max_windows;
+      i++;
+    }
+    gz += gzipSync(Buffer.concat(chunk), { level: 1 }).length; // the producer's default gzip_level
+  }
+  return { raw: raw / sample.length, gzip: gz / sample.length };
 }
 
 /** Java reference: ProducerPerformance and ConsumerPerformance with the same record size and settings. */
@@ -155,22 +264,38 @@ async function main(): Promise<void> {
   const runs = arg('runs', 3);
   if (!(await kafkaReady())) await startKafka({}, (m) => console.error(m));
   const brokers = kafkaBrokers();
-  const windows = makeWindows(500, Math.ceil(N / 500), 7).slice(0, N);
+  const windows = process.argv.includes('--random') ? makeWindows(500, Math.ceil(N / 500), 7).slice(0, N) : await captureWindows(N);
   const recordSize = Math.round(windows.slice(0, 1000).reduce((s, w) => s + encodeWindowBinary(w).length, 0) / 1000);
-  const ww: { produce: number; consume: number }[] = [];
+  const per = arg('message-windows', 250);
+  const shapes: MessageShape[] = [
+    { codec: 'binary', message_max_windows: per },
+    { codec: 'json', message_max_windows: per },
+    { codec: 'binary', message_max_windows: 1 },
+    { codec: 'binary', message_max_windows: per, compression: 'none' },
+  ];
+  const ww = new Map<string, ThroughputRun[]>();
   const jv: { produce: number; consume: number }[] = [];
   for (let r = 0; r < runs; r++) {
-    ww.push(await wardwatchThroughput(brokers, windows));
-    jv.push(await javaThroughput(brokers, N, recordSize));
-    console.error(`run ${r + 1}/${runs}: wardwatch ${JSON.stringify(ww.at(-1))} java ${JSON.stringify(jv.at(-1))}`);
+    for (const shape of shapes) {
+      const name = shapeName(shape);
+      const res = await wardwatchThroughput(brokers, windows, shape);
+      ww.set(name, [...(ww.get(name) ?? []), res]);
+      console.error(`run ${r + 1}/${runs} ${name}: ${JSON.stringify(res)}`);
+    }
+    if (!process.argv.includes('--no-java')) jv.push(await javaThroughput(brokers, N, recordSize));
   }
-  const lat = await latency(brokers, 200, arg('latency-seconds', 60), 1);
+  const lat = arg('latency-seconds', 60) > 0 ? await latency(brokers, 200, arg('latency-seconds', 60), 1) : { p50: NaN, p99: NaN, n: 0 };
   const result = {
     windows: N,
     record_bytes: recordSize,
     runs,
-    wardwatch_produce_per_s: median(ww.map((x) => x.produce)),
-    wardwatch_consume_per_s: median(ww.map((x) => x.consume)),
+    shapes: Object.fromEntries(
+      shapes.map((shape) => {
+        const rs = ww.get(shapeName(shape)) ?? [];
+        const keys = ['produce', 'consume', 'produce_per_client_cpu_s', 'consume_per_client_cpu_s', 'produce_per_total_cpu_s'] as const;
+        return [shapeName(shape), { ...Object.fromEntries(keys.map((k) => [k, median(rs.map((x) => x[k]))])), bytes_per_window: bytesPerWindow(windows, shape) }];
+      }),
+    ),
     java_produce_per_s: median(jv.map((x) => x.produce)),
     java_consume_per_s: median(jv.map((x) => x.consume)),
     latency_ms_p50: lat.p50,

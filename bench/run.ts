@@ -38,6 +38,9 @@ function render(sections: (BenchSection & { measured_at?: string; load_before?: 
     lines.push(...s.description.flatMap((d) => [d, '']));
     lines.push('| What | wardwatch (median) | wardwatch, inner figure (median) | Reference (median) | wardwatch ÷ reference |', '|---|---|---|---|---|');
     for (const r of s.rows) {
+      if (r.references.length === 0) {
+        lines.push(`| ${r.what} | ${num(r.ours)} | ${r.oursInner === undefined ? '' : `${r.oursInner.label}: ${num(r.oursInner.measurement)}`} | — | |`);
+      }
       for (const [i, ref] of r.references.entries()) {
         const ratio = r.ours.median / ref.measurement.median;
         const innerText = i === 0 && r.oursInner !== undefined ? `${r.oursInner.label}: ${num(r.oursInner.measurement)}` : '';

@@ -12,11 +12,15 @@ import { PacketDecoder } from './decode/decoder.js';
 import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
 import { newDecodedPacket } from './records/packet.js';
 import type { InventoryEntry } from './records/device.js';
+import type { FlowRecord } from './records/flow.js';
 import type { WardwatchConfig } from './config/schema.js';
-import { createKafka } from './transport/kafka/client.js';
+import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
+import { KafkaInventoryPublisher, KafkaInventoryReader } from './transport/kafka/inventory.js';
+import { KafkaRecordPublisher } from './transport/kafka/records.js';
+import { encodeFlow } from './transport/codec.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
@@ -46,10 +50,15 @@ function requireKafka(config: WardwatchConfig): KafkaSection {
 /** Creates the feature, alert and dead-letter topics when missing (and whatever `more` creates), with one admin connection. */
 async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin: Admin) => Promise<void>): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    // The first connection: wrong credentials or an untrusted certificate show up here, as one clear line.
+    throw kafkaFailure(k.brokers, 'connect', err, k);
+  }
   try {
     const t = topicNames(k.topics);
-    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter], k.topics);
+    await ensureTopics(admin, [t.features, t.alerts, t.dead_letter, t.inventory, ...(t.flows ? [t.flows] : [])], k.topics, [t.inventory]);
     await more?.(admin);
   } finally {
     await admin.disconnect();
@@ -66,7 +75,12 @@ export class SensorService {
   private readonly log = componentLogger('sensor');
   readonly pipeline: AnalysisPipeline;
   readonly producer: KafkaWindowProducer;
+  /** The inventory entries detectors need, published before the windows that need them. */
+  readonly inventory: KafkaInventoryPublisher;
+  /** Ended flow records to `<prefix><topics.flows>`, when that is set (off by default). */
+  readonly flows: KafkaRecordPublisher | undefined;
   private readonly kafka: Kafka;
+  private readonly handles = new Map<string, number>();
   private source: CaptureSource | undefined;
   readonly decoder = new PacketDecoder();
   packets = 0;
@@ -79,13 +93,35 @@ export class SensorService {
     const k = requireKafka(config);
     this.kafka = kafkaFromConfig(k);
     const topics = topicNames({ ...k.topics });
-    this.producer = new KafkaWindowProducer(this.kafka, k.brokers, { topic: topics.features, ...k.producer });
+    this.inventory = new KafkaInventoryPublisher(this.kafka, k.brokers, topics.inventory);
+    this.producer = new KafkaWindowProducer(this.kafka, k.brokers, { topic: topics.features, ...k.producer, before_send: () => this.inventory.flush() });
     const options: AnalysisPipelineOptions = {
       flows: config.flows,
       devices: config.devices,
       features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
     };
-    this.pipeline = new AnalysisPipeline(options, { onWindow: (w) => this.producer.enqueue([w]) });
+    const flows = topics.flows ? new KafkaRecordPublisher(this.kafka, k.brokers, { topic: topics.flows, max_queued: 200_000, batch_max: 2000, linger_ms: 100 }) : undefined;
+    this.flows = flows;
+    this.pipeline = new AnalysisPipeline(options, {
+      // Keyed by the originator's device (else the responder's, else the originator address): a device's flows stay in order.
+      ...(flows ? { onFlow: (r: FlowRecord) => flows.offer(encodeFlow(r, r.orig_device || r.resp_device || r.orig_h)) } : {}),
+      onWindow: (w) => {
+        // The device's entry first (queued only when a field the detector uses changed), then its window.
+        const e = this.entryOf(w.device_id);
+        if (e) this.inventory.offer(e);
+        this.producer.enqueue([w]);
+      },
+    });
+  }
+
+  private entryOf(deviceId: string): InventoryEntry | undefined {
+    let h = this.handles.get(deviceId);
+    if (h === undefined) {
+      h = this.pipeline.inventory.handleOf(deviceId);
+      if (h < 0) return undefined;
+      this.handles.set(deviceId, h); // handles are stable for the inventory's life
+    }
+    return this.pipeline.inventory.entry(h);
   }
 
   async run(): Promise<void> {
@@ -109,12 +145,17 @@ export class SensorService {
   async stop(timeoutMs = 30_000): Promise<void> {
     this.source?.stop();
     await this.producer.close(timeoutMs);
+    await this.inventory.close();
+    await this.flows?.close(timeoutMs);
   }
 
   metrics(): Record<string, number> {
     return {
       ...this.pipeline.metrics(),
       ...prefixed('producer', { ...this.producer.stats() }),
+      producer_messages: this.producer.messagesSent,
+      inventory_published: this.inventory.sent,
+      ...(this.flows ? prefixed('flows_kafka', { ...this.flows.stats() }) : {}),
       decode_malformed: this.decoder.counters.snapshot().malformed,
       ...captureMetrics(this.source),
     };
@@ -143,8 +184,8 @@ export class DetectorService {
   readonly state: KafkaStateStore;
   private detector: Detector | undefined;
   readonly sinks: SinkSet;
-  /** Device facts for scoring; a detector does not see packets, so class and criticality come from the inventory file or default. */
-  private readonly inventory = new Map<string, InventoryEntry>();
+  /** Device facts for scoring: a detector sees no packets, so class, criticality and names come from the sensors' inventory topic. */
+  readonly inventory: KafkaInventoryReader;
 
   constructor(private readonly config: WardwatchConfig) {
     const k = requireKafka(config);
@@ -159,6 +200,7 @@ export class DetectorService {
       max_bytes_per_partition: k.consumer.max_bytes_per_partition,
     });
     // One state topic per detector group: another group (a second deployment, a test) must not inherit its state.
+    this.inventory = new KafkaInventoryReader(this.kafka, k.brokers, topics.inventory);
     this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: `${k.topics.prefix}${k.topics.detector_state}.${k.consumer.group_id}`, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
     this.sinks = new SinkSet({
       alerts_file: { file: config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
@@ -176,9 +218,18 @@ export class DetectorService {
     await this.sinks.start();
     const detector = await Detector.open(this.config.detect);
     this.detector = detector;
-    const lookup: InventoryLookup = (id) => this.inventory.get(id);
+    // As in `run`: without an operator-given name, the DHCP host name names the device in alerts.
+    const lookup: InventoryLookup = (id) => {
+      const e = this.inventory.get(id);
+      return e && !e.name && e.dhcp_hostname ? { ...e, name: e.dhcp_hostname } : e;
+    };
+    await this.inventory.start();
     await this.consumer.start(
       async (windows, ctx) => {
+        // Entries the sensors wrote before these windows are read before they are scored (bounded well below the
+        // session timeout: a slow inventory read must not cost the group membership).
+        await this.inventory.catchUp(Math.min(10_000, Math.floor(k.consumer.session_timeout_ms / 3)));
+        await ctx.heartbeat();
         const out = await detector.score(windows, lookup);
         await this.sinks.onScores(out.scores, windows);
         await this.sinks.onAlerts(out.alerts);
@@ -196,11 +247,12 @@ export class DetectorService {
 
   async stop(): Promise<void> {
     await this.consumer.stop();
+    await this.inventory.stop();
     await this.sinks.close();
     await this.state.close();
   }
 
   metrics(): Record<string, number> {
-    return { ...prefixed('consumer', { ...this.consumer.stats() }), ...(this.detector?.counters.snapshot() ?? {}), ...this.sinks.stats() };
+    return { ...prefixed('consumer', { ...this.consumer.stats() }), inventory_devices: this.inventory.size, inventory_skipped: this.inventory.skipped, ...(this.detector?.counters.snapshot() ?? {}), ...this.sinks.stats() };
   }
 }

@@ -8,8 +8,11 @@
  * range first (so a retrain does not learn an attack the running detector flagged). A capture that holds a known
  * attack should be cut with `from` / `to` instead.
  *
- * Training from the Kafka feature topic over a time range (the distributed deployment) is not wired yet: it would
- * read the topic's windows of the range and then do the same from `planTraining` on.
+ * Training from the Kafka feature topic over a time range (the distributed deployment, `train --from-kafka`):
+ *
+ *   feature topic → readWindowRange (packet-time range, duplicates once) + inventory topic → the same steps
+ *
+ * so a topic that holds a capture's windows trains the same models (sample counts, data hashes) as the capture.
  */
 import path from 'node:path';
 import { windowsFromCapture, type AnalyseOptions, type CaptureProgressEvent } from './replay.js';
@@ -29,6 +32,9 @@ import {
 import type { FeatureWindow } from './records/features.js';
 import type { InventoryEntry } from './records/device.js';
 import { ConfigError, WardwatchError, describeError } from './errors.js';
+import type { Kafka } from 'kafkajs';
+import { readWindowRange } from './transport/kafka/range.js';
+import { KafkaInventoryReader } from './transport/kafka/inventory.js';
 
 export interface TrainFromCaptureOptions extends Pick<AnalyseOptions, 'inventoryFile' | 'features' | 'flows' | 'devices' | 'onProgress'> {
   /** Learn windows with window_start ≥ from (epoch seconds); the capture's start + detect.startup_grace_s when omitted. */
@@ -122,9 +128,56 @@ export async function trainFromCapture(capturePath: string, config: DetectConfig
     ...(options.devices ? { devices: options.devices } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  return trainOnWindows(capturePath, analysed, config, options);
+}
+
+export interface TrainFromKafkaOptions extends Pick<TrainFromCaptureOptions, 'from' | 'to' | 'exclude_alerts' | 'exclude_current_alerts' | 'onModel' | 'onWindows'> {
+  /** Feature topic and inventory topic (`topicNames(transport.kafka.topics)`). */
+  topics: { features: string; inventory: string };
+  /** How far sensors' clocks may run ahead of packet time, for the start-offset lookup (seconds, default 300). */
+  clock_skew_s?: number;
+}
+
+/**
+ * Trains like `trainFromCapture`, from the windows of [from, to] (packet time) in the Kafka feature topic, with the
+ * device classes of the inventory topic.
+ */
+export async function trainFromKafka(kafka: Kafka, brokers: string[], config: DetectConfig, options: TrainFromKafkaOptions): Promise<TrainFromCaptureResult> {
+  if (options.from !== undefined && options.to !== undefined && !(options.to > options.from)) {
+    throw new ConfigError('to', `must be after from (${new Date(options.from * 1000).toISOString()}); swap them or widen the range`);
+  }
+  const read = await readWindowRange(kafka, brokers, options.topics.features, {
+    from: options.from ?? -Infinity,
+    to: options.to ?? Infinity,
+    ...(options.clock_skew_s !== undefined ? { clock_skew_s: options.clock_skew_s } : {}),
+  });
+  const reader = new KafkaInventoryReader(kafka, brokers, options.topics.inventory);
+  await reader.start();
+  let inventory: InventoryEntry[];
+  try {
+    await reader.catchUp(60_000);
+    inventory = reader.all();
+  } finally {
+    await reader.stop();
+  }
+  const first = read.windows.reduce((m, w) => Math.min(m, w.window_start), Infinity);
+  const last = read.windows.reduce((m, w) => Math.max(m, w.window_end), -Infinity);
+  // The startup grace applies to the topic's first window (a sensor's start) only when no `from` is given: the
+  // windows read start at `from`, so the grace after them would cut the range the caller asked for.
+  return trainOnWindows(`kafka:${options.topics.features}`, { windows: read.windows, inventory, packets: 0, first_ts: first, last_ts: last }, config, options, options.from !== undefined);
+}
+
+/** The steps after reading: range, exclusions, plan, train, report. */
+async function trainOnWindows(
+  source: string,
+  analysed: { windows: FeatureWindow[]; inventory: InventoryEntry[]; packets: number; first_ts: number; last_ts: number },
+  config: DetectConfig,
+  options: Omit<TrainFromCaptureOptions, 'inventoryFile' | 'features' | 'flows' | 'devices' | 'onProgress'>,
+  fromIsExact = false,
+): Promise<TrainFromCaptureResult> {
   // The capture's first startup_grace_s: the sensor starts with an empty flow table and inventory (see the option).
   const firstStart = analysed.windows.reduce((m, w) => Math.min(m, w.window_start), Infinity);
-  const from = Math.max(options.from ?? -Infinity, firstStart + config.startup_grace_s);
+  const from = fromIsExact && options.from !== undefined ? options.from : Math.max(options.from ?? -Infinity, firstStart + config.startup_grace_s);
   const to = options.to ?? Infinity;
   const windows = windowsInRange(analysed.windows, from, to);
   const lookup = lookupOf(analysed.inventory);
@@ -166,7 +219,7 @@ export async function trainFromCapture(capturePath: string, config: DetectConfig
   }
   const trainedDevices = new Set(models.filter((m) => m.model && m.scope.kind === 'device').map((m) => m.scope.id));
   return {
-    capture: capturePath,
+    capture: source,
     models_dir: path.resolve(config.models_dir),
     backend: trainBackend,
     packets: analysed.packets,

@@ -35,6 +35,22 @@ export interface KafkaInstanceOptions {
   controller_port: number;
   /** JVM max heap, e.g. '1g'. */
   heap: string;
+  /** Secured listeners besides PLAINTEXT (which stays for readiness checks and inter-broker traffic). */
+  security?: KafkaSecurityOptions;
+}
+
+/**
+ * A SASL_SSL listener (TLS with the given PKCS#12 keystore; SCRAM-SHA-256 users added at storage format with
+ * `--add-scram`) and optionally a SASL_PLAINTEXT listener with PLAIN users (from the listener's JAAS config).
+ */
+export interface KafkaSecurityOptions {
+  sasl_ssl_port: number;
+  /** PKCS#12 keystore holding the broker's key and certificate chain. */
+  keystore_file: string;
+  keystore_password: string;
+  scram_users: { username: string; password: string }[];
+  sasl_plaintext_port?: number;
+  plain_users?: { username: string; password: string }[];
 }
 
 export const DEFAULT_KAFKA: KafkaInstanceOptions = {
@@ -90,15 +106,50 @@ export function clusterId(random: (n: number) => Buffer = randomBytes): string {
   }
 }
 
+function securityProperties(o: KafkaInstanceOptions): { listeners: string[]; advertised: string[]; map: string[]; props: string[] } {
+  const sec = o.security;
+  if (!sec) return { listeners: [], advertised: [], map: [], props: [] };
+  const jaasQuote = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const listeners = [`SASL_SSL://${o.host}:${sec.sasl_ssl_port}`];
+  const map = ['SASL_SSL:SASL_SSL'];
+  const props = [
+    'sasl.enabled.mechanisms=SCRAM-SHA-256',
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-256',
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${sec.keystore_file}`,
+    `ssl.keystore.password=${sec.keystore_password}`,
+    `ssl.key.password=${sec.keystore_password}`,
+    'ssl.client.auth=none',
+  ];
+  if (sec.sasl_plaintext_port) {
+    listeners.push(`SASL_PLAINTEXT://${o.host}:${sec.sasl_plaintext_port}`);
+    map.push('SASL_PLAINTEXT:SASL_PLAINTEXT');
+    const users = (sec.plain_users ?? []).map((u) => `user_${u.username}=${jaasQuote(u.password)}`).join(' ');
+    props.push(
+      'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${users};`,
+    );
+  }
+  return { listeners, advertised: listeners, map, props };
+}
+
+/** `kafka-storage format` arguments that create the SCRAM users of `security` (KRaft stores them in the metadata log). */
+function scramFormatArgs(o: KafkaInstanceOptions): string[] {
+  return (o.security?.scram_users ?? []).flatMap((u) => ['--add-scram', `SCRAM-SHA-256=[name=${u.username},password=${u.password}]`]);
+}
+
 function serverProperties(o: KafkaInstanceOptions, dataDir: string): string {
+  const sec = securityProperties(o);
   return [
     'process.roles=broker,controller',
     'node.id=1',
-    `listeners=PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controller_port}`,
-    `advertised.listeners=PLAINTEXT://${o.host}:${o.port}`,
+    `listeners=${[`PLAINTEXT://${o.host}:${o.port}`, `CONTROLLER://${o.host}:${o.controller_port}`, ...sec.listeners].join(',')}`,
+    `advertised.listeners=${[`PLAINTEXT://${o.host}:${o.port}`, ...sec.advertised].join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=${['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', ...sec.map].join(',')}`,
+    ...sec.props,
     `controller.quorum.bootstrap.servers=${o.host}:${o.controller_port}`,
     `log.dirs=${dataDir}/logs`,
     'num.partitions=3',
@@ -153,15 +204,17 @@ export async function startKafka(
   const existing = readState(o.instance);
   if (existing && isAlive(existing.pid) && (await kafkaReady(o))) return existing;
   if (existing) await stopKafka(o.instance);
-  if (await portOpen(o.host, o.port)) {
-    throw new Error(`kafka: port ${o.host}:${o.port} is taken by a process this script did not start; stop it or set WARDWATCH_TEST_KAFKA_PORT`);
+  for (const port of [o.port, o.security?.sasl_ssl_port, o.security?.sasl_plaintext_port]) {
+    if (port && (await portOpen(o.host, port))) {
+      throw new Error(`kafka: port ${o.host}:${port} is taken by a process this script did not start; stop it or set WARDWATCH_TEST_KAFKA_PORT`);
+    }
   }
   const libs = await ensureKafkaJars(log);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `wardwatch-${o.instance}-`));
   const props = path.join(dataDir, 'server.properties');
   writeFileSync(props, serverProperties(o, dataDir));
   writeFileSync(logPath(o.instance), `--- ${new Date().toISOString()} starting ${o.instance} in ${dataDir}\n`);
-  await run('java', [...jvmArgs(o), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--standalone', `--cluster-id=${clusterId()}`, '-c', props]);
+  await run('java', [...jvmArgs(o), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--standalone', `--cluster-id=${clusterId()}`, '-c', props, ...scramFormatArgs(o)]);
   log(`starting Kafka ${o.instance} on ${o.host}:${o.port} (data ${dataDir})`);
   return launchService({ ...brokerLaunch(o, props), host: o.host, ports: { kafka: o.port, controller: o.controller_port }, data_dir: dataDir });
 }

@@ -8,7 +8,10 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
 import { readInventoryFile } from '../flows/inventory-file.js';
-import { parseTime, trainFromCapture, type TrainedModelResult } from '../train.js';
+import { parseTime, trainFromCapture, trainFromKafka, type TrainedModelResult, type TrainFromCaptureResult } from '../train.js';
+import { loadConfig } from '../config/load.js';
+import { kafkaFromConfig } from '../services.js';
+import { topicNames } from '../transport/kafka/topics.js';
 
 interface TrainCommandOptions {
   from?: string;
@@ -18,6 +21,8 @@ interface TrainCommandOptions {
   inventory?: string;
   excludeAlerts?: string;
   json?: boolean;
+  fromKafka?: boolean;
+  config?: string;
 }
 
 /** Anomaly alerts from an alerts.jsonl file (lines that are not alerts are skipped). */
@@ -51,8 +56,10 @@ function describeModel(r: TrainedModelResult): string {
 
 export function trainCommand(): Command {
   return new Command('train')
-    .description("Learn each device's baseline model (and a model per device class) from the benign traffic of a capture's time range.")
-    .argument('<capture>', 'pcap/pcapng file of normal traffic')
+    .description("Learn each device's baseline model (and a model per device class) from the benign traffic of a capture's time range, or of the Kafka feature topic's.")
+    .argument('[capture]', 'pcap/pcapng file of normal traffic (or --from-kafka)')
+    .option('--from-kafka', 'read the windows of --from..--to (packet time) from the Kafka feature topic and the device classes from the inventory topic (transport.kafka of --config)')
+    .option('-c, --config <file>', 'YAML configuration (with --from-kafka: transport.kafka; WARDWATCH_KAFKA_BROKERS works too)')
     .option('--from <time>', 'first moment to learn: ISO-8601 UTC or epoch seconds (default: the capture start + detect.startup_grace_s, 300 s)')
     .option('--to <time>', 'last moment to learn: ISO-8601 UTC or epoch seconds (default: the capture end)')
     .option('--models-dir <dir>', 'model store directory (new versions are added)', 'models')
@@ -70,15 +77,30 @@ of --exclude-alerts and those the store's current models alert on.
 Examples:
   wardwatch train day.pcap
   wardwatch train week.pcapng --from 2026-01-05T00:00:00Z --to 2026-01-06T00:00:00Z --models-dir /var/lib/wardwatch/models
-  wardwatch train day.pcap --exclude-alerts out/alerts.jsonl --backend wasm`,
+  wardwatch train day.pcap --exclude-alerts out/alerts.jsonl --backend wasm
+  wardwatch train --from-kafka -c /etc/wardwatch/wardwatch.yaml --from 2026-01-05T00:00:00Z --to 2026-01-06T00:00:00Z`,
     )
-    .action(async (capture: string, o: TrainCommandOptions) => {
+    .action(async (capture: string | undefined, o: TrainCommandOptions) => {
+      if (o.fromKafka ? capture !== undefined : capture === undefined) throw new ConfigError('<capture>', 'give a capture file, or --from-kafka (not both)');
       const config = parseDetectConfig({ models_dir: o.modelsDir, backend: o.backend });
       const from = o.from !== undefined ? parseTime(o.from, '--from') : undefined;
       const to = o.to !== undefined ? parseTime(o.to, '--to') : undefined;
       const err = (line: string) => process.stderr.write(`${line}\n`);
       let lastPct = -1;
-      const result = await trainFromCapture(capture, config, {
+      let result: TrainFromCaptureResult;
+      if (o.fromKafka) {
+        const k = loadConfig(o.config).transport.kafka;
+        if (!k) throw new ConfigError('transport.kafka', '--from-kafka needs Kafka: set transport.kafka.brokers in --config (or WARDWATCH_KAFKA_BROKERS)');
+        err(`train: reading the windows of ${o.from ?? 'the start'} .. ${o.to ?? 'the end'} from ${topicNames(k.topics).features}`);
+        result = await trainFromKafka(kafkaFromConfig(k), k.brokers, config, {
+          topics: topicNames(k.topics),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(o.excludeAlerts ? { exclude_alerts: readAlertsJsonl(o.excludeAlerts) } : {}),
+          onWindows: (i) => err(`train: ${i.in_range} of ${i.windows} windows in range, ${i.devices} devices, ${i.jobs} models to train, ${i.excluded_ranges} alerted ranges excluded`),
+          onModel: (r, done, total) => err(`train: [${done}/${total}]${describeModel(r)}`),
+        });
+      } else result = await trainFromCapture(capture!, config, {
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
         ...(o.inventory ? { inventoryFile: readInventoryFile(o.inventory) } : {}),

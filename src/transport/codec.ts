@@ -2,9 +2,9 @@
  * Wire formats of the records wardwatch sends over a bus. Every message carries a `ww-format` header naming its
  * codec and version, so a consumer can decode a mixed topic and reject (dead-letter) what it cannot read.
  *
- * Feature windows have two codecs; `binary` is the default (see BENCHMARKS.md, "feature window codec": smaller and
- * faster than JSON, and exact — values are IEEE-754 float64, so a window decodes to the same numbers it was built from
- * and replays give the same alerts whichever transport carried them).
+ * Feature windows have two codecs; `binary` is the default (docs/kafka.md gives the measured choice: same produce
+ * cost as JSON, ~1.7× cheaper to consume, and exact — values are IEEE-754 float64, so a window decodes to the same
+ * numbers it was built from, NaN and −0 included, and replays give the same alerts whichever transport carried them).
  *
  * `ww-window-bin/1` layout (big-endian):
  *   u8  codec version (1)           u16 feature_schema_version      u16 n = number of values
@@ -12,16 +12,31 @@
  *   str device_id                   str sensor_id                   str run_id          (str = u16 byte length + UTF-8)
  *   f64 × n values
  *   u8  p, then p × str new_peers   u8 q, then q × u16 new_dst_ports
+ * `ww-window-json/1`: one FeatureWindow as UTF-8 JSON (the record's own field names).
+ *
+ * `ww-window-batch/1`: several windows of ONE partition in one Kafka message (the producer's default; see
+ * docs/kafka.md for why and for the key/partition rules). Layout (big-endian):
+ *   u8  batch version (1)           u8  inner codec (0 = ww-window-bin/1, 1 = ww-window-json/1)
+ *   u16 n = number of windows (1..65535)
+ *   n × (u32 byte length, then one window in the inner codec)
+ * The message is decoded whole or not at all: any bad window (or trailing bytes) makes the whole message poison,
+ * so it goes to the dead-letter topic as it is.
+ *
  * Alerts and flow records are JSON (`ww-alert-json/1`, `ww-flow-json/1`): rarer, read by people and other tools.
  */
 import { FEATURE_WINDOW_SCHEMA_VERSION, type FeatureWindow } from '../records/features.js';
 import { ALERT_SCHEMA_VERSION, type Alert } from '../records/alert.js';
+import { DEVICE_SCHEMA_VERSION, type InventoryEntry } from '../records/device.js';
+import { FLOW_SCHEMA_VERSION, type FlowRecord } from '../records/flow.js';
 import { WardwatchError } from '../errors.js';
 
 export const FORMAT_HEADER = 'ww-format';
 export const WINDOW_BINARY = 'ww-window-bin/1';
 export const WINDOW_JSON = 'ww-window-json/1';
+export const WINDOW_BATCH = 'ww-window-batch/1';
 export const ALERT_JSON = 'ww-alert-json/1';
+export const INVENTORY_JSON = 'ww-inventory-json/1';
+export const FLOW_JSON = 'ww-flow-json/1';
 
 export type WindowCodecName = 'binary' | 'json';
 
@@ -35,35 +50,47 @@ export class PoisonMessageError extends WardwatchError {
 const MAX_STR = 0xffff;
 
 function strBytes(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+  // ASCII (device ids, sensor ids, addresses) is the common case: its UTF-8 length is its length.
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(s) ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
 function writeStr(buf: Buffer, off: number, s: string): number {
-  const n = buf.write(s, off + 2, 'utf8');
+  const n = s.length === 0 ? 0 : buf.write(s, off + 2, 'utf8');
   buf.writeUInt16BE(n, off);
   return off + 2 + n;
 }
 
 export function encodeWindowBinary(w: FeatureWindow): Buffer {
-  const peers = w.new_peers.slice(0, 255);
-  const ports = w.new_dst_ports.slice(0, 255);
-  let size = 1 + 2 + 2 + 8 + 8 + 6 + strBytes(w.device_id) + strBytes(w.sensor_id) + strBytes(w.run_id) + 8 * w.values.length + 1 + 1 + 2 * ports.length;
-  for (const p of peers) size += 2 + strBytes(p);
-  for (const s of [w.device_id, w.sensor_id, w.run_id, ...peers]) if (strBytes(s) > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
+  const np = Math.min(w.new_peers.length, 255);
+  const nq = Math.min(w.new_dst_ports.length, 255);
+  const nv = w.values.length;
+  const dev = strBytes(w.device_id);
+  const sen = strBytes(w.sensor_id);
+  const run = strBytes(w.run_id);
+  let size = 1 + 2 + 2 + 8 + 8 + 6 + dev + sen + run + 8 * nv + 1 + 1 + 2 * nq;
+  let maxStr = Math.max(dev, sen, run);
+  for (let i = 0; i < np; i++) {
+    const b = strBytes(w.new_peers[i]!);
+    if (b > maxStr) maxStr = b;
+    size += 2 + b;
+  }
+  if (maxStr > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
   const buf = Buffer.allocUnsafe(size);
-  let o = buf.writeUInt8(1, 0);
-  o = buf.writeUInt16BE(w.feature_schema_version, o);
-  o = buf.writeUInt16BE(w.values.length, o);
-  o = buf.writeDoubleBE(w.window_start, o);
-  o = buf.writeDoubleBE(w.window_end, o);
-  o = writeStr(buf, o, w.device_id);
+  buf[0] = 1;
+  buf.writeUInt16BE(w.feature_schema_version, 1);
+  buf.writeUInt16BE(nv, 3);
+  buf.writeDoubleBE(w.window_start, 5);
+  buf.writeDoubleBE(w.window_end, 13);
+  let o = writeStr(buf, 21, w.device_id);
   o = writeStr(buf, o, w.sensor_id);
   o = writeStr(buf, o, w.run_id);
-  for (const v of w.values) o = buf.writeDoubleBE(v, o);
-  o = buf.writeUInt8(peers.length, o);
-  for (const p of peers) o = writeStr(buf, o, p);
-  o = buf.writeUInt8(ports.length, o);
-  for (const p of ports) o = buf.writeUInt16BE(p, o);
+  const values = w.values;
+  for (let i = 0; i < nv; i++, o += 8) buf.writeDoubleBE(values[i]!, o);
+  buf[o++] = np;
+  for (let i = 0; i < np; i++) o = writeStr(buf, o, w.new_peers[i]!);
+  buf[o++] = nq;
+  for (let i = 0; i < nq; i++, o += 2) buf.writeUInt16BE(w.new_dst_ports[i]!, o);
   return buf;
 }
 
@@ -166,12 +193,79 @@ export function encodeWindow(w: FeatureWindow, codec: WindowCodecName = 'binary'
     : { key: w.device_id, value: encodeWindowJson(w), format: WINDOW_JSON };
 }
 
-/** Decodes a window by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
+/** Decodes a single-window message by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
 export function decodeWindow(value: Buffer | null, format: string | undefined): FeatureWindow {
   if (!value) throw new PoisonMessageError('message has no value');
   if (format === WINDOW_BINARY) return decodeWindowBinary(value);
   if (format === WINDOW_JSON) return decodeWindowJson(value);
   throw new PoisonMessageError(`unknown message format '${format ?? '(none)'}'`);
+}
+
+const INNER_CODEC: Record<string, number> = { [WINDOW_BINARY]: 0, [WINDOW_JSON]: 1 };
+/** Fixed bytes of a batch message, and per window inside it. */
+export const BATCH_HEADER_BYTES = 4;
+export const BATCH_ENTRY_OVERHEAD = 4;
+export const BATCH_MAX_WINDOWS = 0xffff;
+
+/**
+ * Packs already-encoded windows (all of one inner format, e.g. from the producer's buffer or spool) into one
+ * `ww-window-batch/1` value.
+ */
+export function encodeWindowBatch(windows: readonly { value: Buffer; format: string }[]): Buffer {
+  if (windows.length === 0 || windows.length > BATCH_MAX_WINDOWS) throw new RangeError(`a window batch holds 1..${BATCH_MAX_WINDOWS} windows, not ${windows.length}`);
+  const format = windows[0]!.format;
+  const inner = INNER_CODEC[format];
+  if (inner === undefined) throw new RangeError(`cannot batch windows of format '${format}'`);
+  let size = BATCH_HEADER_BYTES;
+  for (const w of windows) {
+    if (w.format !== format) throw new RangeError(`one batch mixes window formats '${format}' and '${w.format}'`);
+    size += BATCH_ENTRY_OVERHEAD + w.value.length;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let o = buf.writeUInt8(1, 0);
+  o = buf.writeUInt8(inner, o);
+  o = buf.writeUInt16BE(windows.length, o);
+  for (const w of windows) {
+    o = buf.writeUInt32BE(w.value.length, o);
+    o += w.value.copy(buf, o);
+  }
+  return buf;
+}
+
+export function decodeWindowBatch(buf: Buffer): FeatureWindow[] {
+  if (buf.length < BATCH_HEADER_BYTES) throw new PoisonMessageError(`window batch truncated: ${buf.length} bytes`);
+  const version = buf.readUInt8(0);
+  if (version !== 1) throw new PoisonMessageError(`unknown window batch version ${version}`);
+  const inner = buf.readUInt8(1);
+  if (inner > 1) throw new PoisonMessageError(`unknown inner codec ${inner} in window batch`);
+  const n = buf.readUInt16BE(2);
+  if (n === 0) throw new PoisonMessageError('window batch holds no windows');
+  const out = new Array<FeatureWindow>(n);
+  let o = BATCH_HEADER_BYTES;
+  for (let i = 0; i < n; i++) {
+    if (o + 4 > buf.length) throw new PoisonMessageError(`window batch truncated at window ${i} of ${n}`);
+    const len = buf.readUInt32BE(o);
+    o += 4;
+    if (o + len > buf.length) throw new PoisonMessageError(`window batch truncated in window ${i} of ${n}`);
+    const part = buf.subarray(o, o + len);
+    try {
+      out[i] = inner === 0 ? decodeWindowBinary(part) : decodeWindowJson(part);
+    } catch (err) {
+      throw new PoisonMessageError(`window ${i} of ${n} in batch: ${(err as Error).message}`, { cause: err });
+    }
+    o += len;
+  }
+  if (o !== buf.length) throw new PoisonMessageError(`window batch has ${buf.length - o} trailing bytes`);
+  return out;
+}
+
+/** Decodes any window message (batch or single) by its format header; bad input throws `PoisonMessageError`. */
+export function decodeWindows(value: Buffer | null, format: string | undefined): FeatureWindow[] {
+  if (format === WINDOW_BATCH) {
+    if (!value) throw new PoisonMessageError('message has no value');
+    return decodeWindowBatch(value);
+  }
+  return [decodeWindow(value, format)];
 }
 
 export function encodeAlert(a: Alert): EncodedMessage {
@@ -191,4 +285,43 @@ export function decodeAlert(value: Buffer | null, format: string | undefined): A
     throw new PoisonMessageError('JSON is not an alert of schema version 1');
   }
   return a as Alert;
+}
+
+/** An inventory entry (compacted inventory topic, key = device id). */
+export function encodeInventory(e: InventoryEntry): EncodedMessage {
+  return { key: e.device_id, value: Buffer.from(JSON.stringify(e), 'utf8'), format: INVENTORY_JSON };
+}
+
+export function decodeInventory(value: Buffer | null, format: string | undefined): InventoryEntry {
+  if (!value) throw new PoisonMessageError('message has no value');
+  if (format !== INVENTORY_JSON) throw new PoisonMessageError(`unknown inventory format '${format ?? '(none)'}'`);
+  let e: unknown;
+  try {
+    e = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    throw new PoisonMessageError('inventory entry is not valid JSON', { cause: err });
+  }
+  const x = e as Partial<InventoryEntry> | null;
+  if (!x || typeof x !== 'object' || x.schema_version !== DEVICE_SCHEMA_VERSION || typeof x.device_id !== 'string' || !x.device_id || typeof x.device_class !== 'string' || typeof x.criticality !== 'string') {
+    throw new PoisonMessageError(`JSON is not an inventory entry of schema version ${DEVICE_SCHEMA_VERSION}`);
+  }
+  return x as InventoryEntry;
+}
+
+/** An ended flow record (optional flows topic, key = the flow's device id, else its originator address). */
+export function encodeFlow(r: FlowRecord, key: string): EncodedMessage {
+  return { key, value: Buffer.from(JSON.stringify(r), 'utf8'), format: FLOW_JSON };
+}
+
+export function decodeFlow(value: Buffer | null, format: string | undefined): FlowRecord {
+  if (!value) throw new PoisonMessageError('message has no value');
+  if (format !== FLOW_JSON) throw new PoisonMessageError(`unknown flow format '${format ?? '(none)'}'`);
+  let r: unknown;
+  try {
+    r = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    throw new PoisonMessageError('flow record is not valid JSON', { cause: err });
+  }
+  if (!r || typeof r !== 'object' || (r as FlowRecord).schema_version !== FLOW_SCHEMA_VERSION) throw new PoisonMessageError(`JSON is not a flow record of schema version ${FLOW_SCHEMA_VERSION}`);
+  return r as FlowRecord;
 }

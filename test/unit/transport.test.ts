@@ -4,14 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   decodeWindow,
+  decodeWindowBatch,
+  decodeWindows,
   decodeWindowBinary,
+  encodeWindowBatch,
   encodeWindow,
   encodeWindowBinary,
   PoisonMessageError,
+  WINDOW_BATCH,
   WINDOW_BINARY,
   WINDOW_JSON,
 } from '../../src/transport/codec.js';
 import { DiskSpool } from '../../src/transport/kafka/spool.js';
+import { kafkaFailure } from '../../src/transport/kafka/client.js';
 import { MemoryBus } from '../../src/transport/memory/bus.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { makeWindows } from '../support/windows.js';
@@ -48,6 +53,44 @@ describe('transport codec', () => {
     assert.throws(() => decodeWindow(Buffer.from('not json'), WINDOW_JSON), PoisonMessageError);
     assert.throws(() => decodeWindow(good, 'text/plain'), /unknown message format/);
     assert.throws(() => decodeWindow(null, WINDOW_BINARY), /no value/);
+  });
+});
+
+describe('window batch codec (ww-window-batch/1)', () => {
+  const windows = makeWindows(4, 10, 3);
+
+  it('round-trips a batch of binary and of JSON windows exactly, in order; v1 single messages still decode', () => {
+    for (const codec of ['binary', 'json'] as const) {
+      const batch = encodeWindowBatch(windows.map((w) => encodeWindow(w, codec)));
+      assert.equal(batch[1], codec === 'binary' ? 0 : 1, 'inner codec byte');
+      assert.equal(batch.readUInt16BE(2), windows.length);
+      assert.deepEqual(decodeWindows(batch, WINDOW_BATCH), windows);
+      const single = encodeWindow(windows[3]!, codec);
+      assert.deepEqual(decodeWindows(single.value, single.format), [windows[3]]);
+    }
+  });
+
+  it('refuses to mix inner formats or pack nothing', () => {
+    assert.throws(() => encodeWindowBatch([encodeWindow(windows[0]!, 'binary'), encodeWindow(windows[1]!, 'json')]), /mixes/);
+    assert.throws(() => encodeWindowBatch([]), RangeError);
+  });
+
+  it('a batch with any bad window, cut short, padded or of an unknown version is poison as a whole', () => {
+    const parts = windows.slice(0, 3).map((w) => encodeWindow(w, 'binary'));
+    const good = encodeWindowBatch(parts);
+    for (let cut = 0; cut < good.length; cut += 13) assert.throws(() => decodeWindowBatch(good.subarray(0, cut)), PoisonMessageError, `cut at ${cut}`);
+    assert.throws(() => decodeWindowBatch(Buffer.concat([good, Buffer.from([1, 2])])), /trailing/);
+    const v9 = Buffer.from(good);
+    v9[0] = 9;
+    assert.throws(() => decodeWindowBatch(v9), /batch version 9/);
+    const inner7 = Buffer.from(good);
+    inner7[1] = 7;
+    assert.throws(() => decodeWindowBatch(inner7), /inner codec 7/);
+    // The second window's codec version byte corrupted: the message names the window and the cause.
+    const bad = Buffer.from(good);
+    bad[4 + 4 + parts[0]!.value.length + 4] = 5;
+    assert.throws(() => decodeWindowBatch(bad), /window 1 of 3 in batch: unknown feature window codec version 5/);
+    assert.throws(() => decodeWindows(null, WINDOW_BATCH), /no value/);
   });
 });
 
@@ -140,5 +183,30 @@ describe('MemoryBus (embedded default)', () => {
     bus.enqueue(makeWindows(1, 15));
     assert.equal(bus.stats().dropped, 5);
     assert.equal(bus.stats().buffered, 10);
+  });
+});
+
+describe('kafkaFailure: one clear line per cause', () => {
+  const brokers = ['kafka-1:9094'];
+  it('names the mechanism and user on an authentication failure, not retriable', () => {
+    const cause = Object.assign(new Error('SASL SCRAM SHA256 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256'), { name: 'KafkaJSSASLAuthenticationError' });
+    const e = kafkaFailure(brokers, 'connect', cause, { sasl: { mechanism: 'scram-sha-256', username: 'ward3', password: 's3cr3t-pw' } });
+    assert.equal(e.code, 'WW_KAFKA_AUTH');
+    assert.equal(e.retriable, false);
+    assert.match(e.message, /^kafka kafka-1:9094: SASL SCRAM-SHA-256 authentication as 'ward3' failed \(wrong username or password\?\)/);
+    assert.ok(!e.message.includes('s3cr3t-pw'), 'never the password');
+  });
+  it('finds a TLS trust error wrapped by the retrier (originalError / cause)', () => {
+    const tls = Object.assign(new Error('unable to get local issuer certificate'), { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
+    const wrapped = Object.assign(new Error('Connection error: unable to get local issuer certificate'), { name: 'KafkaJSConnectionError', originalError: tls });
+    const outer = Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: wrapped });
+    const e = kafkaFailure(brokers, 'connect', outer);
+    assert.equal(e.code, 'WW_KAFKA_TLS');
+    assert.match(e.message, /^kafka kafka-1:9094: TLS: the broker's certificate is not trusted \(.*unable to get local issuer certificate\); set transport\.kafka\.ssl\.ca_file/);
+  });
+  it('anything else stays WW_KAFKA_UNAVAILABLE with the operation', () => {
+    const e = kafkaFailure(brokers, 'produce to t', new Error('Connection error: connect ECONNREFUSED 10.0.0.1:9094'));
+    assert.equal(e.code, 'WW_KAFKA_UNAVAILABLE');
+    assert.equal(e.message, 'kafka kafka-1:9094: produce to t failed: Connection error: connect ECONNREFUSED 10.0.0.1:9094');
   });
 });

@@ -1,14 +1,15 @@
 /**
- * Kafka → detector. A consumer group member that hands decoded feature-window batches to a handler and commits a
+ * Kafka → detector. A consumer group member that hands decoded feature windows to a handler and commits a
  * batch's offsets only after the handler resolved (the handler writes alerts and metrics to the sinks first):
- * at-least-once. Undecodable messages go to the dead-letter topic (with the reason in a header) and are counted;
+ * at-least-once. Messages are window batches (`ww-window-batch/1`) or single windows (v1, older sensors); both are
+ * read. Undecodable messages (a batch counts as one) go to the dead-letter topic whole, with the reason in a header, and are counted;
  * they never stop the consumer. A handler failure leaves the batch uncommitted and it is consumed again.
  */
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
 import type { WindowBatchHandler, WindowConsumer, WindowConsumerStats } from '../bus.js';
-import { FORMAT_HEADER, decodeWindow, PoisonMessageError } from '../codec.js';
+import { FORMAT_HEADER, decodeWindows, PoisonMessageError } from '../codec.js';
 
 export interface WindowConsumerOptions {
   topic: string;
@@ -82,7 +83,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
         for (const m of batch.messages) {
           this.s.received++;
           try {
-            windows.push(decodeWindow(m.value, headerString(m.headers?.[FORMAT_HEADER])));
+            for (const w of decodeWindows(m.value, headerString(m.headers?.[FORMAT_HEADER]))) windows.push(w);
           } catch (err) {
             if (!(err instanceof PoisonMessageError)) throw err;
             poison.push({ key: m.key, value: m.value, reason: err.message, offset: m.offset });

@@ -1,19 +1,24 @@
 /**
- * Sensor → Kafka. Feature windows are encoded (binary by default), keyed by device id (one device → one partition →
- * in order), and sent in batches by one sender loop with an idempotent producer, acks=all and one request in flight.
+ * Sensor → Kafka. Feature windows are encoded (binary by default) one by one as they arrive; the sender loop then
+ * packs the windows of one partition into `ww-window-batch/1` messages (up to `message_max_windows` windows /
+ * `message_max_bytes` bytes each) and sends them with an idempotent producer, acks=all and one request in flight.
+ * A window's partition is murmur2(device id) mod partitions — kafkajs' DefaultPartitioner, the Java client's — so
+ * one device's windows stay on one partition, in order, exactly as with one message per window keyed by device id.
+ * A batch message's key is the device id of its first window (see docs/kafka.md). `message_max_windows: 1` sends
+ * v1 single-window messages keyed by device id, for consumers older than the batch format.
  *
  * When the broker is unreachable nothing is lost: windows wait in memory up to `memory_buffer_bytes`, then go to the
  * on-disk spool (`spool_dir`, up to `spool_max_bytes`); everything is delivered, oldest first, when the broker is
  * back. Only a full spool drops windows, and each drop is counted and logged as an error.
  */
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
 import { sleep } from '../../retry.js';
 import type { WindowProducer, WindowProducerStats } from '../bus.js';
-import { FORMAT_HEADER, encodeWindow, type EncodedMessage, type WindowCodecName } from '../codec.js';
+import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage, type WindowCodecName } from '../codec.js';
 import { DiskSpool } from './spool.js';
-import { kafkaFailure } from './client.js';
+import { kafkaFailure, setGzipLevel } from './client.js';
 
 /** Errors retrying cannot fix: the broker answered, and said no to this content (size, corrupt record, ...). */
 function isRefusedForGood(err: unknown): boolean {
@@ -24,9 +29,17 @@ function isRefusedForGood(err: unknown): boolean {
 
 export interface WindowProducerOptions {
   topic: string;
+  /** Encoding of each window (inside batch messages too): binary (default, see docs/kafka.md) or JSON. */
   codec: WindowCodecName;
-  /** Messages per produce request. */
+  /** Windows per produce request (all partitions together). */
   batch_max_messages: number;
+  /**
+   * Windows packed into one Kafka message (`ww-window-batch/1`, all of one partition); 1 sends v1 single-window
+   * messages. Bounded by `message_max_bytes` as well.
+   */
+  message_max_windows: number;
+  /** Encoded bytes of one batch message before compression (keep well under the broker's `message.max.bytes`). */
+  message_max_bytes: number;
   /**
    * Encoded bytes per produce request. Keep it under the broker's `message.max.bytes` (1 MiB by default): a batch
    * the broker refuses as too large is split in halves, and a single window it refuses for good is dropped (counted).
@@ -35,11 +48,18 @@ export interface WindowProducerOptions {
   /** How long the sender waits for more windows before sending a partial batch. */
   linger_ms: number;
   compression: 'gzip' | 'none';
+  /** zlib level of gzip (1 = fastest; see `setGzipLevel`: process-wide). */
+  gzip_level: number;
   /** Encoded bytes kept in memory while the broker is unreachable, before spooling to disk. */
   memory_buffer_bytes: number;
   /** On-disk spool folder; empty string disables spooling (then a full memory buffer drops). */
   spool_dir: string;
   spool_max_bytes: number;
+  /**
+   * Awaited before each window send (e.g. the sensor publishes the inventory entries those windows need first);
+   * a failure counts as a failed send (retried with backoff).
+   */
+  before_send?: () => Promise<void>;
   /** Backoff between failed sends: doubles from initial to max. */
   retry_initial_ms: number;
   retry_max_ms: number;
@@ -48,9 +68,12 @@ export interface WindowProducerOptions {
 export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
   codec: 'binary',
   batch_max_messages: 2000,
+  message_max_windows: 250,
+  message_max_bytes: 128 * 1024,
   batch_max_bytes: 768 * 1024,
   linger_ms: 20,
   compression: 'gzip',
+  gzip_level: 1,
   memory_buffer_bytes: 32 * 1024 * 1024,
   spool_dir: '',
   spool_max_bytes: 1024 * 1024 * 1024,
@@ -72,14 +95,22 @@ export class KafkaWindowProducer implements WindowProducer {
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
   private outageSince = 0;
+  /** Partitions of the topic (fetched at connect) and each device's partition. */
+  private partitions = 0;
+  private partitionMetadata: PartitionMetadata[] = [];
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly partitionOfKey = new Map<string, number>();
+  /** Kafka messages sent (batch messages count once). */
+  messagesSent = 0;
   private readonly s: WindowProducerStats = { enqueued: 0, produced: 0, buffered: 0, spooled: 0, spool_pending: 0, dropped: 0, send_retries: 0 };
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly brokers: string[],
     options: Partial<WindowProducerOptions> & { topic: string },
   ) {
     this.o = { ...DEFAULT_WINDOW_PRODUCER, ...options };
+    setGzipLevel(this.o.gzip_level);
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.spool = this.o.spool_dir ? new DiskSpool({ dir: this.o.spool_dir, max_bytes: this.o.spool_max_bytes, segment_bytes: 16 * 1024 * 1024 }) : undefined;
     if (this.spool && this.spool.pending > 0) {
@@ -195,6 +226,63 @@ export class KafkaWindowProducer implements WindowProducer {
     }
   }
 
+  private async fetchPartitions(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [this.o.topic] });
+      const n = md.topics[0]?.partitions.length ?? 0;
+      if (n === 0) throw new Error(`topic ${this.o.topic} has no partitions`);
+      if (n !== this.partitions) this.partitionOfKey.clear();
+      this.partitions = n;
+      this.partitionMetadata = Array.from({ length: n }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: 0, replicas: [0], isr: [0] }));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** The partition kafkajs' DefaultPartitioner (= the Java client's murmur2 partitioner) gives this device id. */
+  partitionOf(deviceId: string): number {
+    let p = this.partitionOfKey.get(deviceId);
+    if (p === undefined) {
+      p = this.partitioner({ topic: this.o.topic, partitionMetadata: this.partitionMetadata, message: { key: deviceId, value: null } });
+      if (this.partitionOfKey.size >= 1_000_000) this.partitionOfKey.clear();
+      this.partitionOfKey.set(deviceId, p);
+    }
+    return p;
+  }
+
+  /**
+   * One produce request's messages: windows grouped by partition, in order, packed into batch messages bounded by
+   * `message_max_windows` / `message_max_bytes` (a new message also starts when the inner format changes, e.g. a
+   * spool written under another codec). Single-window v1 messages when `message_max_windows` is 1.
+   */
+  private pack(batch: readonly EncodedMessage[]): Message[] {
+    if (this.o.message_max_windows <= 1) return batch.map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } }));
+    const maxWindows = Math.min(this.o.message_max_windows, BATCH_MAX_WINDOWS);
+    const out: Message[] = [];
+    const open = new Map<number, { items: EncodedMessage[]; bytes: number }>();
+    const close = (partition: number, items: EncodedMessage[]): void => {
+      out.push({ partition, key: items[0]!.key, value: encodeWindowBatch(items), headers: { [FORMAT_HEADER]: WINDOW_BATCH } });
+    };
+    for (const m of batch) {
+      const p = this.partitionOf(m.key);
+      let g = open.get(p);
+      if (g && (g.items.length >= maxWindows || g.bytes + BATCH_ENTRY_OVERHEAD + m.value.length > this.o.message_max_bytes || g.items[0]!.format !== m.format)) {
+        close(p, g.items);
+        g = undefined;
+      }
+      if (!g) {
+        g = { items: [], bytes: BATCH_HEADER_BYTES };
+        open.set(p, g);
+      }
+      g.items.push(m);
+      g.bytes += BATCH_ENTRY_OVERHEAD + m.value.length;
+    }
+    for (const [p, g] of open) close(p, g.items);
+    return out;
+  }
+
   private async run(): Promise<void> {
     let backoff = this.o.retry_initial_ms;
     /** Lowered when the broker refuses a batch for good (e.g. too large), restored after a success. */
@@ -222,14 +310,18 @@ export class KafkaWindowProducer implements WindowProducer {
       try {
         if (!this.connected) {
           await this.producer.connect();
+          if (this.o.message_max_windows > 1) await this.fetchPartitions();
           this.connected = true;
         }
+        const messages = this.pack(batch);
+        await this.o.before_send?.();
         await this.producer.send({
           topic: this.o.topic,
           acks: -1,
           compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-          messages: batch.map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })),
+          messages,
         });
+        this.messagesSent += messages.length;
         this.acknowledge(fromMemory, batch);
         this.s.produced += batch.length;
         splitLimit = Number.MAX_SAFE_INTEGER;

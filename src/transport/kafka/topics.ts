@@ -9,7 +9,10 @@ export interface TopicOptions {
   prefix: string;
   features: string;
   alerts: string;
+  /** Ended flow records; empty = not published (the default). */
   flows: string;
+  /** Compacted device inventory (sensor → detectors). */
+  inventory: string;
   dead_letter: string;
   partitions: number;
   replication_factor: number;
@@ -20,7 +23,8 @@ export const DEFAULT_TOPICS: TopicOptions = {
   prefix: 'wardwatch.',
   features: 'features',
   alerts: 'alerts',
-  flows: 'flows',
+  flows: '',
+  inventory: 'inventory',
   dead_letter: 'dead-letter',
   partitions: 6,
   replication_factor: 1,
@@ -30,7 +34,9 @@ export const DEFAULT_TOPICS: TopicOptions = {
 export interface TopicNames {
   features: string;
   alerts: string;
+  /** Empty when flow records are not published. */
   flows: string;
+  inventory: string;
   dead_letter: string;
 }
 
@@ -38,13 +44,14 @@ export function topicNames(o: TopicOptions = DEFAULT_TOPICS): TopicNames {
   return {
     features: o.prefix + o.features,
     alerts: o.prefix + o.alerts,
-    flows: o.prefix + o.flows,
+    flows: o.flows ? o.prefix + o.flows : '',
+    inventory: o.prefix + o.inventory,
     dead_letter: o.prefix + o.dead_letter,
   };
 }
 
-/** Creates the missing ones of `names`; returns the names it created. */
-export async function ensureTopics(admin: Admin, names: string[], o: TopicOptions = DEFAULT_TOPICS): Promise<string[]> {
+/** Creates the missing ones of `names` (those also in `compacted` with cleanup.policy=compact); returns the names it created. */
+export async function ensureTopics(admin: Admin, names: string[], o: TopicOptions = DEFAULT_TOPICS, compacted: readonly string[] = []): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((n) => !existing.has(n));
   if (missing.length === 0) return [];
@@ -54,7 +61,7 @@ export async function ensureTopics(admin: Admin, names: string[], o: TopicOption
       topic,
       numPartitions: o.partitions,
       replicationFactor: o.replication_factor,
-      configEntries: [{ name: 'retention.ms', value: String(o.retention_ms) }],
+      configEntries: compacted.includes(topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : [{ name: 'retention.ms', value: String(o.retention_ms) }],
     })),
   });
   return missing;

@@ -12,7 +12,7 @@ import { createKafka } from '../../../src/transport/kafka/client.js';
 import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
 import { KafkaWindowConsumer } from '../../../src/transport/kafka/consumer.js';
 import { DEFAULT_TOPICS, ensureTopics } from '../../../src/transport/kafka/topics.js';
-import { FORMAT_HEADER, WINDOW_BINARY, encodeWindowBinary } from '../../../src/transport/codec.js';
+import { FORMAT_HEADER, WINDOW_BATCH, WINDOW_BINARY, encodeWindow, encodeWindowBatch, encodeWindowBinary } from '../../../src/transport/codec.js';
 import type { FeatureWindow } from '../../../src/records/features.js';
 import { DEFAULT_KAFKA, kafkaBrokers, pauseKafka, resumeKafka, startKafka, stopKafka } from '../../../scripts/services/kafka.js';
 import { freshName, requireKafka } from '../../support/services.js';
@@ -35,18 +35,24 @@ async function makeTopics(kafka: Kafka, partitions = 4): Promise<{ features: str
 }
 
 /** Consumes until `n` windows arrived (or fails after `ms`); returns them in arrival order. */
-async function consume(kafka: Kafka, topic: string, dlq: string, n: number, ms = 60_000): Promise<{ got: FeatureWindow[]; consumer: KafkaWindowConsumer }> {
+async function consume(kafka: Kafka, topic: string, dlq: string, n: number, ms = 60_000): Promise<{ got: FeatureWindow[]; consumer: KafkaWindowConsumer; partitionOf: Map<string, Set<number>> }> {
   const consumer = new KafkaWindowConsumer(kafka, { topic, group_id: freshName('ww-detectors'), dead_letter_topic: dlq, session_timeout_ms: 10_000, heartbeat_interval_ms: 1000 });
   const got: FeatureWindow[] = [];
+  const partitionOf = new Map<string, Set<number>>();
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
-  await consumer.start((windows) => {
+  await consumer.start((windows, ctx) => {
     got.push(...windows);
+    for (const w of windows) {
+      const set = partitionOf.get(w.device_id) ?? new Set<number>();
+      set.add(ctx.partition);
+      partitionOf.set(w.device_id, set);
+    }
     if (got.length >= n) resolve();
     return Promise.resolve();
   });
   await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`consumed ${got.length}/${n} in ${ms} ms`)), ms))]);
-  return { got, consumer };
+  return { got, consumer, partitionOf };
 }
 
 function assertSameWindowsInDeviceOrder(sent: FeatureWindow[], got: FeatureWindow[]): void {
@@ -69,19 +75,31 @@ describe('feature windows over Kafka (real broker)', function () {
     brokers = await requireKafka();
   });
 
-  it('round-trips 2,000 windows of 20 devices exactly, in order per device', async () => {
-    const kafka = kafkaFor(brokers, 'ww-rt');
-    const { features, dlq } = await makeTopics(kafka);
-    const sent = makeWindows(20, 100, 11);
-    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features });
-    for (let i = 0; i < sent.length; i += 150) producer.enqueue(sent.slice(i, i + 150));
-    await producer.flush(30_000);
-    assert.equal(producer.stats().produced, sent.length);
-    await producer.close();
-    const { got, consumer } = await consume(kafka, features, dlq, sent.length);
-    await consumer.stop();
-    assertSameWindowsInDeviceOrder(sent, got);
-  });
+  for (const codec of ['binary', 'json'] as const) {
+    it(`round-trips 2,000 windows of 20 devices exactly, in order per device, in ${codec} window batches on each device's murmur2 partition`, async () => {
+      const kafka = kafkaFor(brokers, 'ww-rt');
+      const { features, dlq } = await makeTopics(kafka);
+      const sent = makeWindows(20, 100, 11);
+      const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, codec, message_max_windows: 50 });
+      for (let i = 0; i < sent.length; i += 150) producer.enqueue(sent.slice(i, i + 150));
+      await producer.flush(30_000);
+      assert.equal(producer.stats().produced, sent.length);
+      // Batches were sent: at most 50 windows per message, so at least 40 messages, and far fewer than windows.
+      assert.ok(producer.messagesSent >= sent.length / 50 && producer.messagesSent < sent.length / 5, `${producer.messagesSent} messages for ${sent.length} windows`);
+      await producer.close();
+      const { got, consumer, partitionOf } = await consume(kafka, features, dlq, sent.length);
+      await consumer.stop();
+      assertSameWindowsInDeviceOrder(sent, got);
+      // Each device on exactly one partition: the one kafkajs' default (Java murmur2) partitioner gives its id as a key.
+      const { Partitioners } = await import('kafkajs');
+      const partitioner = Partitioners.DefaultPartitioner();
+      const metadata = Array.from({ length: 4 }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: 1, replicas: [1], isr: [1] }));
+      for (const [device, parts] of partitionOf) {
+        assert.deepEqual([...parts], [partitioner({ topic: features, partitionMetadata: metadata, message: { key: device, value: null } })], device);
+      }
+      assert.ok(new Set([...partitionOf.values()].map((p) => [...p][0])).size > 1, 'devices spread over partitions');
+    });
+  }
 
   it('loses no window when the broker stops and restarts during a replay', async function () {
     this.timeout(240_000);
@@ -176,8 +194,15 @@ describe('feature windows over Kafka (real broker)', function () {
       if (i % 20 === 9) m.push({ key: w.device_id, value: truncated, headers: { [FORMAT_HEADER]: WINDOW_BINARY } });
       return m;
     });
-    const poisonCount = messages.length - good.length;
+    // Batches too: a good batch of 10 extra windows, and a batch whose 2nd window is cut short (dead-lettered whole).
+    const extra = makeWindows(2, 5, 77).map((w) => ({ ...w, device_id: w.device_id.replace('mac:02:', 'mac:0a:') }));
+    messages.push({ key: extra[0]!.device_id, value: encodeWindowBatch(extra.map((w) => encodeWindow(w, 'binary'))), headers: { [FORMAT_HEADER]: WINDOW_BATCH } });
+    const parts = good.slice(0, 3).map((w) => encodeWindow(w, 'binary'));
+    const brokenBatch = encodeWindowBatch([parts[0]!, { ...parts[1]!, value: parts[1]!.value.subarray(0, 30) }, parts[2]!]);
+    messages.push({ key: good[0]!.device_id, value: brokenBatch, headers: { [FORMAT_HEADER]: WINDOW_BATCH } });
+    const poisonCount = messages.length - good.length - 1;
     await raw.send({ topic: features, messages });
+    good.push(...extra);
 
     const { got, consumer } = await consume(kafka, features, dlq, good.length);
     const start = Date.now();
@@ -191,11 +216,13 @@ describe('feature windows over Kafka (real broker)', function () {
     await reader.connect();
     await reader.subscribe({ topic: dlq, fromBeginning: true });
     const reasons: string[] = [];
+    const dlqValues: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`read ${reasons.length}/${poisonCount} from the DLQ`)), 30_000);
       void reader.run({
         eachMessage: ({ message }) => {
           reasons.push(message.headers?.['ww-dlq-reason']?.toString() ?? '');
+          if (message.value) dlqValues.push(message.value);
           if (reasons.length === poisonCount) {
             clearTimeout(t);
             resolve();
@@ -205,8 +232,12 @@ describe('feature windows over Kafka (real broker)', function () {
       });
     });
     await reader.disconnect();
-    assert.equal(reasons.filter((r) => /not valid JSON/.test(r)).length, poisonCount / 2);
-    assert.equal(reasons.filter((r) => /truncated/.test(r)).length, poisonCount / 2);
+    assert.equal(reasons.filter((r) => /not valid JSON/.test(r)).length, (poisonCount - 1) / 2);
+    assert.equal(reasons.filter((r) => /^feature window truncated/.test(r)).length, (poisonCount - 1) / 2);
+    const batchReasons = reasons.filter((r) => /in batch/.test(r));
+    assert.equal(batchReasons.length, 1);
+    assert.match(batchReasons[0]!, /^window 1 of 3 in batch: feature window truncated at byte \d+ of 30$/);
+    assert.ok(dlqValues.some((v) => v.equals(brokenBatch)), 'the broken batch is dead-lettered whole, byte for byte');
     await raw.disconnect();
   });
 });

@@ -50,7 +50,8 @@ describe('detectors scale out in one consumer group (real broker, real processes
         kafka: {
           brokers,
           topics: { prefix, partitions: 4, replication_factor: 1 },
-          producer: { spool_dir: path.join(dir, `spool-${prefix}`) },
+          // Window batches of ≤ 20 windows, ≤ 100 windows per request: many small record batches on each partition.
+          producer: { spool_dir: path.join(dir, `spool-${prefix}`), message_max_windows: 20, batch_max_messages: 100 },
           // Small fetches: many batches, so a member can die mid-stream.
           consumer: { group_id: group, session_timeout_ms: 6000, heartbeat_interval_ms: 500, max_bytes_per_partition: 8192 },
         },
@@ -69,17 +70,20 @@ describe('detectors scale out in one consumer group (real broker, real processes
     return sensor.producer.stats().produced;
   }
 
-  async function waitConsumed(prefix: string, group: string, windows: number, ms: number): Promise<void> {
+  /** Waits until the group committed every partition of the feature topic to its end (messages hold several windows). */
+  async function waitConsumed(prefix: string, group: string, ms: number): Promise<void> {
     const config = parseConfig(raw(prefix, group, path.join(dir, 'x.jsonl')), 'test', {});
     const admin = kafkaFromConfig(config.transport.kafka!).admin();
     await admin.connect();
     try {
       const deadline = Date.now() + ms;
+      const ends = await admin.fetchTopicOffsets(`${prefix}features`);
+      const total = ends.reduce((n, p) => n + Number(p.high), 0);
       for (;;) {
         const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
         const done = committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-        if (done >= windows) return;
-        if (Date.now() > deadline) throw new Error(`group ${group} committed ${done}/${windows} windows in ${ms} ms`);
+        if (done >= total) return;
+        if (Date.now() > deadline) throw new Error(`group ${group} committed ${done}/${total} messages in ${ms} ms`);
         await sleep(250);
       }
     } finally {
@@ -128,7 +132,7 @@ describe('detectors scale out in one consumer group (real broker, real processes
     }
     children[0]!.kill('SIGKILL');
     const killedWith = readAlerts(files[0]!).length;
-    await waitConsumed(prefix, group, windows, 120_000);
+    await waitConsumed(prefix, group, 120_000);
     children[1]!.kill('SIGTERM');
     await new Promise((r) => children[1]!.once('exit', r));
 
@@ -137,7 +141,7 @@ describe('detectors scale out in one consumer group (real broker, real processes
     const refGroup = freshName('ww-ref');
     const single = new DetectorService(parseConfig(raw(prefix, refGroup, refFile), 'test', {}));
     await single.start();
-    await waitConsumed(prefix, refGroup, windows, 120_000);
+    await waitConsumed(prefix, refGroup, 120_000);
     await single.stop();
     const reference = readAlerts(refFile);
     assert.ok(reference.length > 10, `${reference.length} reference alerts`);

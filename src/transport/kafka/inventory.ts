@@ -1,0 +1,169 @@
+/**
+ * The sensor's device inventory, shared with detectors through a compacted topic (`<prefix>inventory`, key = device
+ * id, value `ww-inventory-json/1` = the InventoryEntry record). A detector sees no packets; with this topic it
+ * knows each device's class, criticality, name and vendor as the sensor does, so severity, class-model fallback
+ * and the names in alerts are those of the embedded `run` mode.
+ *
+ * Publisher (sensor): `offer(entry)` is called with a device's entry when one of its windows is emitted; the entry is
+ * queued only when a field the detector uses changed (class, class source, criticality, name, location, vendor, DHCP
+ * host name, first seen, learning): at most one entry per device per window, usually one per device ever. `flush()`
+ * sends what is queued (acks=all); the window producer calls it before each window send (`before_send`), so an
+ * entry is in the topic before any window that needs it.
+ *
+ * Reader (detector): reads the whole topic from the beginning and keeps following it (every detector reads every
+ * partition). `catchUp()` waits until it has read everything the topic held when it was called; the detector calls
+ * it before scoring a batch, so the entries a sensor wrote before that batch's windows are known when it is scored.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { InventoryEntry } from '../../records/device.js';
+import { componentLogger } from '../../log.js';
+import { sleep } from '../../retry.js';
+import { FORMAT_HEADER, PoisonMessageError, decodeInventory, encodeInventory, type EncodedMessage } from '../codec.js';
+import { kafkaFailure } from './client.js';
+
+/** The fields a detector uses: an entry is re-published when one of them changes. */
+function detectorFacts(e: InventoryEntry): string {
+  return [e.device_class, e.class_source, e.criticality, e.name, e.location, e.vendor, e.dhcp_hostname, e.first_seen, e.learning].join('\u0000');
+}
+
+export class KafkaInventoryPublisher {
+  private readonly log = componentLogger('inventory-publisher');
+  private readonly producer: Producer;
+  private connected = false;
+  private readonly published = new Map<string, string>();
+  private queue = new Map<string, EncodedMessage>();
+  /** Entries sent (acknowledged). */
+  sent = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly brokers: string[],
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  /** Queues the entry when a detector-relevant field changed since it was last queued. Cheap; never throws. */
+  offer(e: InventoryEntry): void {
+    const facts = detectorFacts(e);
+    if (this.published.get(e.device_id) === facts) return;
+    this.published.set(e.device_id, facts);
+    this.queue.set(e.device_id, encodeInventory(e));
+  }
+
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Sends the queued entries (acks=all). On failure they stay queued (newer entries of a device replace older ones). */
+  async flush(): Promise<void> {
+    if (this.queue.size === 0) return;
+    const batch = this.queue;
+    this.queue = new Map();
+    try {
+      if (!this.connected) {
+        await this.producer.connect();
+        this.connected = true;
+      }
+      await this.producer.send({ topic: this.topic, acks: -1, messages: [...batch.values()].map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })) });
+      this.sent += batch.size;
+    } catch (err) {
+      for (const [k, v] of batch) if (!this.queue.has(k)) this.queue.set(k, v);
+      throw kafkaFailure(this.brokers, `publish inventory to ${this.topic}`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch((err: unknown) => this.log.error({ err, pending: this.queue.size }, 'inventory entries not published at shutdown'));
+    if (this.connected) await this.producer.disconnect();
+  }
+}
+
+export class KafkaInventoryReader {
+  private readonly log = componentLogger('inventory-reader');
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly entries = new Map<string, InventoryEntry>();
+  /** Next offset to read, per partition. */
+  private readonly position = new Map<number, bigint>();
+  /** Undecodable entries skipped (counted, logged). */
+  skipped = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly brokers: string[],
+    private readonly topic: string,
+  ) {
+    // A group of its own: every detector reads every partition of the inventory; nothing is committed.
+    this.consumer = kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+    this.admin = kafka.admin();
+  }
+
+  get(deviceId: string): InventoryEntry | undefined {
+    return this.entries.get(deviceId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Every entry read so far. */
+  all(): InventoryEntry[] {
+    return [...this.entries.values()];
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.admin.connect();
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatch: ({ batch }) => {
+          for (const m of batch.messages) {
+            const key = m.key?.toString() ?? '';
+            if (m.value === null) {
+              this.entries.delete(key);
+              continue;
+            }
+            try {
+              const e = decodeInventory(m.value, m.headers?.[FORMAT_HEADER]?.toString());
+              this.entries.set(e.device_id, e);
+            } catch (err) {
+              if (!(err instanceof PoisonMessageError)) throw err;
+              this.skipped++;
+              this.log.warn({ key, partition: batch.partition, offset: m.offset, reason: err.message }, 'undecodable inventory entry skipped');
+            }
+          }
+          this.position.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
+          return Promise.resolve();
+        },
+      });
+    } catch (err) {
+      throw kafkaFailure(this.brokers, `read inventory from ${this.topic}`, err);
+    }
+  }
+
+  /**
+   * Waits until everything the topic held when called has been read (false after `timeoutMs`: the caller goes on
+   * with what it has; the reader keeps following).
+   */
+  async catchUp(timeoutMs = 10_000): Promise<boolean> {
+    const ends = (await this.admin.fetchTopicOffsets(this.topic)).map((o) => ({ partition: o.partition, high: BigInt(o.high) }));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (ends.every((e) => e.high === 0n || (this.position.get(e.partition) ?? 0n) >= e.high)) return true;
+      if (Date.now() > deadline) {
+        this.log.warn({ topic: this.topic, timeout_ms: timeoutMs }, 'inventory not caught up: scoring with the entries read so far');
+        return false;
+      }
+      await sleep(5);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.admin.disconnect();
+  }
+}
