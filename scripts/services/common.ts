@@ -112,20 +112,17 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Polls `ready` until it resolves true; fails when the process dies or `timeoutMs` passes, with the log's tail.
  */
 export async function waitReady(
-  instance: string,
+  l: Pick<ServiceLaunch, 'instance' | 'label' | 'ready' | 'ready_timeout_ms'>,
   pid: number,
-  ready: () => Promise<boolean>,
-  timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + l.ready_timeout_ms;
+  const tail = (): string => `Log ${logPath(l.instance)}, tail:\n${logTail(l.instance)}`;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
-      throw new Error(`${instance} exited during start-up (pid ${pid}). Log tail:\n${logTail(instance)}`);
-    }
-    if (await ready()) return;
+    if (!isAlive(pid)) throw new Error(`${l.label} exited during start-up (pid ${pid}). ${tail()}`);
+    if (await l.ready()) return;
     await sleep(200);
   }
-  throw new Error(`${instance} not ready after ${timeoutMs} ms (pid ${pid}). Log tail:\n${logTail(instance)}`);
+  throw new Error(`${l.label} not ready after ${l.ready_timeout_ms} ms (pid ${pid}). ${tail()}`);
 }
 
 /** SIGTERM to the process group, then SIGKILL after `graceMs`; resolves when it is gone. */
@@ -201,7 +198,7 @@ export async function launchService(l: ServiceLaunch): Promise<ServiceState> {
   const state: ServiceState = { instance: l.instance, pid, host: l.host, ports: l.ports, data_dir: l.data_dir, started_at: new Date().toISOString() };
   writeState(state);
   try {
-    await waitReady(l.label, pid, l.ready, l.ready_timeout_ms);
+    await waitReady(l, pid);
   } catch (err) {
     await stopService(l.instance);
     throw err;
@@ -231,7 +228,7 @@ export async function resumeService(l: Omit<ServiceLaunch, 'host' | 'ports' | 'd
   const pid = startDetached(l.instance, l.command, l.args);
   const next = { ...state, pid, started_at: new Date().toISOString() };
   writeState(next);
-  await waitReady(l.label, pid, l.ready, l.ready_timeout_ms);
+  await waitReady(l, pid);
   return next;
 }
 
