@@ -82,9 +82,27 @@ export const DetectConfig = z
         seed: 1234,
       }),
     threshold: ThresholdRuleConfig.default({ rule: 'quantile', quantile: 0.995, margin: 1.5 }),
+    /**
+     * Lower bound of every threshold (mean squared error over the features, robust-scaled log1p units): a window must
+     * be off by at least this much, however regular the device's baseline. Chosen on tuning captures
+     * (src/detect/README.md); stored in the model's metadata at training.
+     */
+    threshold_floor: z.number().nonnegative().default(2),
     /** Alert when the score (error ÷ threshold) is above 1 in at least `k` of the device's last `n` windows. */
     alert_k: z.number().int().positive().default(2),
     alert_n: z.number().int().positive().default(3),
+    /**
+     * What "the last N windows" means: `windows` (default) = the device's last N scored windows however far apart;
+     * `time` = its windows that started within the last N window lengths of packet time (a device silent in some
+     * windows has fewer to count). Measured on tuning captures (src/detect/README.md).
+     */
+    alert_n_span: z.enum(['time', 'windows']).default('windows'),
+    /**
+     * Rule guard beside the autoencoder: a window over the threshold in which the device both reached a never-seen peer
+     * or destination port and had a TCP connection attempt rejected (RST) or left unanswered alerts on its own,
+     * without waiting for K of N — what one probe of a slow scan looks like. false disables.
+     */
+    scan_guard: z.boolean().default(true),
     /**
      * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
      * window. 0 (default) disables: on simulator data a threshold of 20 multiplied the false alerts (scan victims,

@@ -124,7 +124,7 @@ export class Trainer {
     const report = trainAutoencoder(network, scaler.transform(trainRows), scaler.transform(valRows), d, t);
     const xHeld = scaler.transform(heldRows);
     const heldErr = rowErrors(xHeld, reconstruct(network, xHeld, d), d);
-    const threshold = fitThreshold(heldErr, cfg.threshold);
+    const threshold = fitThreshold(heldErr, cfg.threshold, cfg.threshold_floor);
 
     const hash = createHash('sha256');
     for (const w of kept) hash.update(`${w.device_id}|${w.window_start}|${w.values.join(',')}\n`);
