@@ -105,10 +105,11 @@ export const DetectConfig = z
     scan_guard: z.boolean().default(true),
     /**
      * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
-     * window. 0 (default) disables: on simulator data a threshold of 20 multiplied the false alerts (scan victims,
-     * single resets score in the hundreds), see src/detect/README.md.
+     * window. 0 disables. 20 (default) added no false alert on the tuning captures once thresholds have their floor
+     * (before the floor it multiplied them: quiet devices' tiny thresholds let single resets score in the hundreds);
+     * see src/detect/README.md.
      */
-    alert_single_window_score: z.number().nonnegative().default(0),
+    alert_single_window_score: z.number().nonnegative().default(20),
     /**
      * Windows ending within this many seconds (packet time) of the first window the detector sees are scored but never
      * count toward an alert: at start the sensor's flow table and inventory are empty, so every peer and session looks

@@ -113,8 +113,9 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
       assert.equal(first.model, `device:${PUMP}@v1`);
       assert.equal(first.device_name, 'Pump 3 West');
       assert.ok(['medium', 'high', 'critical'].includes(first.severity), `life-critical device: ${first.severity}`);
-      if (kind === 'port_scan' && config.scan_guard) {
-        // The scan guard (new ports + unanswered attempts, over the threshold) alerts on the first window alone.
+      if ((kind === 'port_scan' && config.scan_guard) || first.score >= config.alert_single_window_score) {
+        // The scan guard (new ports + unanswered attempts, over the threshold) or a score ≥ alert_single_window_score
+        // alerts on the first window alone.
         assert.equal(first.ts, firstAttack.window_end);
         assert.equal(first.windows_over, 1);
       } else assert.equal(first.windows_over >= config.alert_k, true);
@@ -162,7 +163,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
   });
 
   it('per-device state handed over to another detector (partition move) gives the same alerts as one detector', async () => {
-    const noGuard = parseDetectConfig({ ...config, scan_guard: false }); // the K-of-N state is what is handed over
+    const noGuard = parseDetectConfig({ ...config, scan_guard: false, alert_single_window_score: 0 }); // the K-of-N state is what is handed over
     const stream = heldout.slice(0, 60).map((w, i) => (i >= 29 && i < 34 ? withAnomaly(w, 'port_scan') : w));
     const single = await Detector.open(noGuard, store);
     const expected = anomalies((await single.score(stream, inventory)).alerts);
@@ -186,14 +187,15 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
   });
 
   it('a single anomalous window among benign ones does not alert (K-of-N)', async () => {
-    const det = await Detector.open(parseDetectConfig({ ...config, scan_guard: false }), store);
+    const det = await Detector.open(parseDetectConfig({ ...config, scan_guard: false, alert_single_window_score: 0 }), store);
     const stream = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
     assert.deepEqual(anomalies((await det.score(stream, inventory)).alerts), []);
     assert.ok(det.counters.get('windows_over_threshold') >= 1);
   });
 
   it('the scan guard: one window reaching new ports with unanswered attempts alerts alone; other single windows do not', async () => {
-    const det = await Detector.open(config, store);
+    const guardOnly = parseDetectConfig({ ...config, alert_single_window_score: 0 });
+    const det = await Detector.open(guardOnly, store);
     const scan = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
     const alerts = anomalies((await det.score(scan, inventory)).alerts);
     assert.equal(alerts.length, 1);
@@ -201,7 +203,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.equal(alerts[0]?.windows_over, 1);
     assert.equal(det.counters.get('windows_scan_guard'), 1);
     // A single exfiltration-like window (no new port, no rejected attempt) still needs K of N.
-    const other = await Detector.open(config, store);
+    const other = await Detector.open(guardOnly, store);
     const exfil = heldout.slice(40, 80).map((w, i) => (i === 20 ? withAnomaly(w, 'exfiltration') : w));
     assert.deepEqual(anomalies((await other.score(exfil, inventory)).alerts), []);
     assert.equal(other.counters.get('windows_scan_guard'), 0);
