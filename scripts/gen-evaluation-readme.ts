@@ -27,7 +27,8 @@ const FRESH_END = '<!-- evaluation-fresh:end -->';
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 /** Markdown table of one evaluation: per kind and overall, then the benign line and the floors. */
-export function evaluationMarkdown(e: CaptureEvaluation): string {
+export function evaluationMarkdown(e: CaptureEvaluation, names: ReadonlyMap<string, string> = new Map()): string {
+  const named = (t: string) => t.replace(/mac:(?:[0-9a-f]{2}:){5}[0-9a-f]{2}/g, (m) => names.get(m) ?? m);
   const lines = ['| kind | detected | delay (windows) | precision | recall | ROC-AUC |', '|---|---|---:|---:|---:|---:|'];
   for (const [kind, r] of Object.entries(e.report.per_kind)) {
     lines.push(`| ${kind} | ${r.detected}/${r.attacks} | ${r.delays_windows.map((d) => (d === null ? 'missed' : String(d))).join(', ')} | ${fmt(r.precision)} | ${fmt(r.recall)} | ${fmt(r.roc_auc)} |`);
@@ -39,8 +40,8 @@ export function evaluationMarkdown(e: CaptureEvaluation): string {
     '',
     `Benign part: ${fmt(e.report.benign_device_days, 2)} device-days monitored (wall clock), ${e.report.false_alerts} false alerts = **${fmt(e.report.false_alerts_per_device_day, 2)} per device-day**` +
       ` (${fmt(e.report.false_alerts_per_active_device_day, 2)} per active device-day: ${e.report.benign_windows} benign windows with traffic = ${fmt(e.report.benign_active_device_days, 2)} device-days).` +
-      ` Floors (every attack within 3 windows, ≤ 1 false alert per device-day): ${e.floors.passed ? 'met' : `**not met**: ${e.floors.failures.join('; ')}`}.` +
-      (e.unscored_attacks.length ? ` Attacks on devices no model scored: ${e.unscored_attacks.length}.` : ''),
+      ` Floors (every attack within 3 windows, ≤ 1 false alert per device-day): ${e.floors.passed ? 'met' : `**not met**: ${named(e.floors.failures.join('; '))}`}.` +
+      (e.unscored_attacks.length ? ` Attacks on devices in learning mode (no model scored them): ${named(e.unscored_attacks.join('; '))}.` : ''),
   );
   return lines.join('\n');
 }
@@ -60,8 +61,9 @@ async function main(): Promise<void> {
       const config = parseDetectConfig({ models_dir: join(dir, 'models') });
       await trainFromCapture(join(dir, 'train.pcap'), config);
       await simulateEvaluation(join(dir, 'eval.pcap'), HELD_OUT_SEED);
-      const e = await evaluateCapture(join(dir, 'eval.pcap'), readLabels(join(dir, 'eval.labels.json')), config, { from: MEASURE_FROM });
-      fresh = evaluationMarkdown(e);
+      const freshLabels = readLabels(join(dir, 'eval.labels.json'));
+      const e = await evaluateCapture(join(dir, 'eval.pcap'), freshLabels, config, { from: MEASURE_FROM });
+      fresh = evaluationMarkdown(e, new Map(freshLabels.devices.map((d) => [d.device_id, d.name])));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     '',
     '**Demo capture** (`wardwatch evaluate captures/demo.pcap --labels captures/demo.labels.json`, the committed demo models; delay in windows of 10 s, 1 = alerted on the first attack window):',
     '',
-    evaluationMarkdown(demo),
+    evaluationMarkdown(demo, new Map(labels.devices.map((d) => [d.device_id, d.name]))),
     '',
     `**Fresh-seed capture** (the floors test, test/eval/floors.test.ts: a hospital of 16 devices + 9 servers, layout seed ${LAYOUT_SEED}; models trained on a benign day with traffic seed ${TRAIN_SEED}; evaluated on 4.25 h with held-out traffic seed ${HELD_OUT_SEED} — no capture with that seed was used to choose settings — one attack of each of the 12 kinds, measured from +1 h):`,
     '',

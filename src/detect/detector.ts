@@ -274,9 +274,10 @@ export class Detector {
       // At start every peer and session looks new to the sensor: those windows never count toward an alert.
       const over = score > 1 && w.window_end > (this.firstStart ?? -Infinity) + this.config.startup_grace_s;
       if (over) this.counters.add('windows_over_threshold');
-      const single =
-        over && ((this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score) || (this.config.scan_guard && scanGuardMatches(w.values)));
-      if (single && this.config.scan_guard && scanGuardMatches(w.values)) this.counters.add('windows_scan_guard');
+      const guard = over && this.config.scan_guard && scanGuardMatches(w.values);
+      const loud = over && this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score;
+      const single = guard || loud;
+      if (guard) this.counters.add('windows_scan_guard');
       const span = this.config.alert_n_span === 'time' ? this.config.alert_n * (w.window_end - w.window_start) : Infinity;
       const step = st.kofn.push(w.window_start, over, single, span);
       if (!step.firing) {
@@ -305,7 +306,9 @@ export class Detector {
       if (rising) inc.severity = severity;
       if (!over) continue; // never page on a window that is itself under the threshold
       const top = model.explain(batch, i, w.values);
-      alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top));
+      // Why a window alerted alone (fewer than K over the threshold), in the summary.
+      const alone = step.over >= this.config.alert_k ? '' : guard ? '; scan guard: new peer or port with a rejected or unanswered attempt' : loud ? `; one window ≥ ${this.config.alert_single_window_score}` : '';
+      alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top, alone));
     }
     scores.sort((a, b) => a.window_start - b.window_start);
     return { alerts, scores };
@@ -417,6 +420,7 @@ export class Detector {
     considered: number,
     inc: NonNullable<DeviceState['incident']>,
     top: FeatureContribution[],
+    alone = '',
   ): Alert {
     this.counters.add('alerts_anomaly');
     const what = top.slice(0, 2).map((c) => c.text).join('; ') || 'behaviour differs from its baseline';
@@ -432,7 +436,7 @@ export class Detector {
       threshold: model.threshold,
       windows_over: over,
       windows_considered: considered,
-      summary: `${what} (score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold)`,
+      summary: `${what} (score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold${alone})`,
       top_features: top,
       new_peers: [...inc.peers],
       new_dst_ports: [...inc.ports],
