@@ -22,7 +22,7 @@ function arg(name: string): string | undefined {
 }
 
 /** Options that change the trained models (everything else only changes scoring and alerting). */
-const TRAINING_KEYS = ['scaler', 'model', 'training', 'threshold', 'threshold_floor', 'device_model_min_windows', 'learning_min_windows', 'startup_grace_s'];
+const TRAINING_KEYS = ['scaler', 'model', 'training', 'threshold', 'threshold_floor', 'class_model_min_windows', 'device_model_min_windows', 'learning_min_windows', 'startup_grace_s'];
 
 async function main(): Promise<void> {
   const dir = path.resolve(arg('dir') ?? '/tmp/ww-tune');

@@ -118,6 +118,13 @@ export const DetectConfig = z
     startup_grace_s: z.number().nonnegative().default(300),
     /** A device without a model of its own stays in learning mode (no anomaly alerts) until it has this many baseline windows. */
     learning_min_windows: z.number().int().positive().default(360),
+    /**
+     * A class model is trained from this many baseline windows of the class's devices together (90 = three 5-min
+     * split blocks, the fewest the train / validation / hold-out split can use). Low so that a device that sends rarely
+     * and is alone in its class (a CT scanner: ~100 windows with traffic a day) gets a model: the devices in a class
+     * model's baseline are scored by it at once. Its threshold is then usually the floor (`threshold_floor`).
+     */
+    class_model_min_windows: z.number().int().positive().default(90),
     /** A device gets a model of its own from this many baseline windows; below it the class model scores it. */
     device_model_min_windows: z.number().int().positive().default(2160),
     /** How often the detector checks the store for new model versions (0 = every batch). */
