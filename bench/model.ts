@@ -27,10 +27,13 @@ interface BackendResult {
   train_ms_all: number[];
   /** CPU time (user + system) of the training runs: what the job costs when the machine is not shared. */
   train_cpu_ms_median: number;
+  train_cpu_ms_all: number[];
   epochs: number[];
   ms_per_epoch_median: number;
   score_model_windows_per_s_median: number;
+  score_model_windows_per_s_all: number[];
   score_detector_windows_per_s_median: number;
+  score_detector_windows_per_s_all: number[];
 }
 
 function arg(name: string, def: string): string {
@@ -106,10 +109,13 @@ export async function runModelBench(opts: { repeats: number; backends: BackendNa
         train_ms_median: Math.round(median(trainMs)),
         train_ms_all: trainMs.map(Math.round),
         train_cpu_ms_median: Math.round(median(trainCpu)),
+        train_cpu_ms_all: trainCpu.map(Math.round),
         epochs,
         ms_per_epoch_median: Math.round(median(perEpoch)),
         score_model_windows_per_s_median: Math.round(median(modelRates)),
+        score_model_windows_per_s_all: modelRates.map(Math.round),
         score_detector_windows_per_s_median: Math.round(median(detRates)),
+        score_detector_windows_per_s_all: detRates.map(Math.round),
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -152,7 +152,8 @@ export function formatEvaluation(e: CaptureEvaluation, names: ReadonlyMap<string
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   out.push(
     '',
-    `benign: ${e.report.benign_windows} scored windows = ${fmt(e.report.benign_device_days, 2)} device-days; ${e.report.false_alerts} false alerts = ${fmt(e.report.false_alerts_per_device_day, 2)} per device-day`,
+    `benign: ${fmt(e.report.benign_device_days, 2)} device-days monitored (wall clock); ${e.report.false_alerts} false alerts = ${fmt(e.report.false_alerts_per_device_day, 2)} per device-day` +
+      ` (per active device-day, counting only the ${e.report.benign_windows} benign windows with traffic = ${fmt(e.report.benign_active_device_days, 2)} device-days: ${fmt(e.report.false_alerts_per_active_device_day, 2)})`,
     `windows: ${e.windows_scored} scored, ${e.learning_windows} in learning mode (not scored; window ${e.window_s} s)`,
   );
   const byId = new Map(e.alerts.map((a) => [a.alert_id, a]));

@@ -114,7 +114,7 @@ async function currentAlertedRanges(config: DetectConfig, store: ModelStore, win
 
 /**
  * Trains every model the capture's time range supports (a device model per device with ≥ device_model_min_windows
- * windows, a class model per class with ≥ learning_min_windows) into `config.models_dir`. A model that cannot be
+ * windows, a class model per class with ≥ class_model_min_windows) into `config.models_dir`. A model that cannot be
  * trained (too few windows after exclusions) is reported with its error; the others are still trained.
  */
 export async function trainFromCapture(capturePath: string, config: DetectConfig, options: TrainFromCaptureOptions = {}): Promise<TrainFromCaptureResult> {

@@ -82,15 +82,34 @@ export const DetectConfig = z
         seed: 1234,
       }),
     threshold: ThresholdRuleConfig.default({ rule: 'quantile', quantile: 0.995, margin: 1.5 }),
+    /**
+     * Lower bound of every threshold (mean squared error over the features, robust-scaled log1p units): a window must
+     * be off by at least this much, however regular the device's baseline. Chosen on tuning captures
+     * (src/detect/README.md); stored in the model's metadata at training.
+     */
+    threshold_floor: z.number().nonnegative().default(2),
     /** Alert when the score (error ÷ threshold) is above 1 in at least `k` of the device's last `n` windows. */
     alert_k: z.number().int().positive().default(2),
     alert_n: z.number().int().positive().default(3),
     /**
-     * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
-     * window. 0 (default) disables: on simulator data a threshold of 20 multiplied the false alerts (scan victims,
-     * single resets score in the hundreds), see src/detect/README.md.
+     * What "the last N windows" means: `windows` (default) = the device's last N scored windows however far apart;
+     * `time` = its windows that started within the last N window lengths of packet time (a device silent in some
+     * windows has fewer to count). Measured on tuning captures (src/detect/README.md).
      */
-    alert_single_window_score: z.number().nonnegative().default(0),
+    alert_n_span: z.enum(['time', 'windows']).default('windows'),
+    /**
+     * Rule guard beside the autoencoder: a window over the threshold in which the device both reached a never-seen peer
+     * or destination port and had a TCP connection attempt rejected (RST) or left unanswered alerts on its own,
+     * without waiting for K of N — what one probe of a slow scan looks like. false disables.
+     */
+    scan_guard: z.boolean().default(true),
+    /**
+     * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
+     * window. 0 disables. 20 (default) added no false alert on the tuning captures once thresholds have their floor
+     * (before the floor it multiplied them: quiet devices' tiny thresholds let single resets score in the hundreds);
+     * see src/detect/README.md.
+     */
+    alert_single_window_score: z.number().nonnegative().default(20),
     /**
      * Windows ending within this many seconds (packet time) of the first window the detector sees are scored but never
      * count toward an alert: at start the sensor's flow table and inventory are empty, so every peer and session looks
@@ -99,6 +118,13 @@ export const DetectConfig = z
     startup_grace_s: z.number().nonnegative().default(300),
     /** A device without a model of its own stays in learning mode (no anomaly alerts) until it has this many baseline windows. */
     learning_min_windows: z.number().int().positive().default(360),
+    /**
+     * A class model is trained from this many baseline windows of the class's devices together (90 = three 5-min
+     * split blocks, the fewest the train / validation / hold-out split can use). Low so that a device that sends rarely
+     * and is alone in its class (a CT scanner: ~100 windows with traffic a day) gets a model: the devices in a class
+     * model's baseline are scored by it at once. Its threshold is then usually the floor (`threshold_floor`).
+     */
+    class_model_min_windows: z.number().int().positive().default(90),
     /** A device gets a model of its own from this many baseline windows; below it the class model scores it. */
     device_model_min_windows: z.number().int().positive().default(2160),
     /** How often the detector checks the store for new model versions (0 = every batch). */

@@ -21,6 +21,7 @@ import { Counters } from '../metrics.js';
 import {
   ALERT_SCHEMA_VERSION,
   FEATURE_COUNT,
+  FEATURE_NAMES,
   FEATURE_SCHEMA_VERSION,
   type Alert,
   type DeviceClass,
@@ -49,6 +50,7 @@ type DetectorCounter =
   | 'windows_refused_schema'
   | 'windows_replayed'
   | 'windows_over_threshold'
+  | 'windows_scan_guard'
   | 'alerts_anomaly'
   | 'alerts_new_device'
   | 'alerted_ranges_dropped'
@@ -91,6 +93,28 @@ export interface DeviceStatus {
 }
 
 const MAX_LIST = 16;
+
+const featureIndex = (name: string): number => {
+  const i = FEATURE_NAMES.indexOf(name);
+  if (i < 0) throw new Error(`feature ${name} is not in the feature schema`);
+  return i;
+};
+const SCAN_GUARD = {
+  new_peers: featureIndex('new_peers'),
+  new_dst_ports: featureIndex('new_dst_ports'),
+  tcp_rejected: featureIndex('tcp_rejected'),
+  tcp_half_open: featureIndex('tcp_half_open'),
+};
+
+/**
+ * The scan guard (option `scan_guard`): the window reached a never-seen peer or destination port AND had a TCP
+ * connection attempt rejected or unanswered. Co-occurrence in one window, not the same connection (the feature window
+ * does not link them).
+ */
+export function scanGuardMatches(values: readonly number[]): boolean {
+  const v = (i: number) => values[i] ?? 0;
+  return (v(SCAN_GUARD.new_peers) > 0 || v(SCAN_GUARD.new_dst_ports) > 0) && (v(SCAN_GUARD.tcp_rejected) > 0 || v(SCAN_GUARD.tcp_half_open) > 0);
+}
 /** Alerted ranges kept in memory for the next training (oldest dropped, counted); alerts.jsonl keeps them all. */
 const MAX_ALERTED_RANGES = 10_000;
 
@@ -250,8 +274,12 @@ export class Detector {
       // At start every peer and session looks new to the sensor: those windows never count toward an alert.
       const over = score > 1 && w.window_end > (this.firstStart ?? -Infinity) + this.config.startup_grace_s;
       if (over) this.counters.add('windows_over_threshold');
-      const single = this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score;
-      const step = st.kofn.push(w.window_start, over, single);
+      const guard = over && this.config.scan_guard && scanGuardMatches(w.values);
+      const loud = over && this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score;
+      const single = guard || loud;
+      if (guard) this.counters.add('windows_scan_guard');
+      const span = this.config.alert_n_span === 'time' ? this.config.alert_n * (w.window_end - w.window_start) : Infinity;
+      const step = st.kofn.push(w.window_start, over, single, span);
       if (!step.firing) {
         st.incident = undefined;
         continue;
@@ -278,7 +306,9 @@ export class Detector {
       if (rising) inc.severity = severity;
       if (!over) continue; // never page on a window that is itself under the threshold
       const top = model.explain(batch, i, w.values);
-      alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top));
+      // Why a window alerted alone (fewer than K over the threshold), in the summary.
+      const alone = step.over >= this.config.alert_k ? '' : guard ? '; scan guard: new peer or port with a rejected or unanswered attempt' : loud ? `; one window ≥ ${this.config.alert_single_window_score}` : '';
+      alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top, alone));
     }
     scores.sort((a, b) => a.window_start - b.window_start);
     return { alerts, scores };
@@ -390,6 +420,7 @@ export class Detector {
     considered: number,
     inc: NonNullable<DeviceState['incident']>,
     top: FeatureContribution[],
+    alone = '',
   ): Alert {
     this.counters.add('alerts_anomaly');
     const what = top.slice(0, 2).map((c) => c.text).join('; ') || 'behaviour differs from its baseline';
@@ -405,7 +436,7 @@ export class Detector {
       threshold: model.threshold,
       windows_over: over,
       windows_considered: considered,
-      summary: `${what} (score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold)`,
+      summary: `${what} (score ${score.toFixed(1)}, ${over} of ${considered} windows over threshold${alone})`,
       top_features: top,
       new_peers: [...inc.peers],
       new_dst_ports: [...inc.ports],

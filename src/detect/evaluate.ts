@@ -11,8 +11,14 @@
  * - **Attack level**: an attack (one label) is detected when an anomaly alert of its device has [since, ts] overlapping
  *   [start, end) and ts ≥ start; the delay is the number of the device's windows from the first window overlapping the
  *   attack up to and including the window whose end is the alert's ts (1 = alerted on the first attack window).
- * - **False alerts**: distinct anomaly alert ids whose [since, ts] overlaps no label of their device;
- *   per device-day = false alerts ÷ (benign scored windows × window length ÷ 86,400 s).
+ * - **False alerts**: distinct anomaly alert ids whose [since, ts] overlaps no label of their device.
+ * - **Benign device-days** (the floor's denominator) are wall-clock monitoring time: per device that a model scored,
+ *   from the start of its first scored window to the end of the last scored window of the evaluation (any device),
+ *   minus the time its own labels and affected ranges cover (merged), summed over devices ÷ 86,400 s. A device is
+ *   watched whether or not it sends in a given 10-s window (a BMS server that polls once a minute is monitored all
+ *   minute), so an operator's "false alerts per device per day" is per wall-clock day. Reported beside it:
+ *   **active device-days** = benign scored windows × window length ÷ 86,400 s (only the windows with traffic; a
+ *   device silent in 5 of 6 windows counts a sixth of its time), the stricter figure used before 2026-11-24.
  * - **Affected** ranges (optional): other devices an attack involves (a flood's victim, the hosts an ARP spoof
  *   targets) during it. Their windows there are neither positive nor benign, and their alerts there are not false;
  *   an attack is detected only by an alert on its own device.
@@ -49,9 +55,15 @@ export interface EvaluationReport {
   per_kind: Record<string, KindReport>;
   overall: KindReport;
   benign_windows: number;
+  /** Wall-clock benign monitoring time of the scored devices, in days (see the header). */
   benign_device_days: number;
+  /** Benign scored windows × window length, in days. */
+  benign_active_device_days: number;
   false_alerts: number;
+  /** false_alerts ÷ benign_device_days (wall clock): the floor's figure. */
   false_alerts_per_device_day: number;
+  /** false_alerts ÷ benign_active_device_days. */
+  false_alerts_per_active_device_day: number;
   /** Ids of the false alerts (latest state of each), in the order first raised. */
   false_alert_ids: string[];
 }
@@ -144,14 +156,40 @@ export function evaluateDetections(
   };
   const perKind: Record<string, KindReport> = {};
   for (const k of kinds) perKind[k] = report(labels.filter((l) => l.kind === k), posScores.get(k) ?? []);
-  const benignDays = (negScores.length * windowSeconds) / 86_400;
+  const activeDays = (negScores.length * windowSeconds) / 86_400;
+  // Wall clock: per scored device, [its first scored window start, the evaluation's last window end] minus its own
+  // labels and affected ranges.
+  const end = scored.reduce((m, w) => Math.max(m, w.window_end), -Infinity);
+  let benignSeconds = 0;
+  for (const [device, starts] of windowsOf) {
+    const first = starts[0] as number;
+    const covered = [...(labelsByDevice.get(device) ?? []), ...(affectedByDevice.get(device) ?? [])]
+      .map((l) => [Math.max(first, l.start), Math.min(end, l.end)] as const)
+      .filter(([a, b]) => b > a)
+      .sort((a, b) => a[0] - b[0]);
+    let excluded = 0;
+    let curA = -Infinity;
+    let curB = -Infinity;
+    for (const [a, b] of covered) {
+      if (a > curB) {
+        if (curB > curA) excluded += curB - curA;
+        curA = a;
+        curB = b;
+      } else curB = Math.max(curB, b);
+    }
+    if (curB > curA) excluded += curB - curA;
+    benignSeconds += Math.max(0, end - first - excluded);
+  }
+  const benignDays = benignSeconds / 86_400;
   return {
     per_kind: perKind,
     overall: report(labels, [...posScores.values()].flat()),
     benign_windows: negScores.length,
     benign_device_days: benignDays,
+    benign_active_device_days: activeDays,
     false_alerts: falseAlerts,
     false_alerts_per_device_day: benignDays === 0 ? NaN : falseAlerts / benignDays,
+    false_alerts_per_active_device_day: activeDays === 0 ? NaN : falseAlerts / activeDays,
     false_alert_ids: falseIds,
   };
 }

@@ -2,6 +2,11 @@
  * The K-of-N rule, per device: an incident opens when at least K of the device's last N scored windows are over the
  * threshold (score > 1), and closes when that no longer holds. "Since" is the start of the first over-threshold window
  * among those N. A single noisy window never alerts (for K ≥ 2); a sustained deviation alerts within N windows.
+ *
+ * With a `span_s` (the detector passes N × the window length when `alert_n_span` is `time`), only windows that
+ * started within the last `span_s` seconds of packet time count: a device that talks once a minute needs K
+ * over-threshold windows within N × 10 s, not within its last N windows spread over N minutes (measured on simulator
+ * captures: two odd polls of the BMS server a minute apart were most false alerts; see src/detect/README.md).
  */
 import { createHash } from 'node:crypto';
 import type { AlertKind } from '../records/index.js';
@@ -46,8 +51,11 @@ export class KOfN {
     return this.incidentSince !== undefined;
   }
 
-  /** `single`: this window alone is enough to fire (its score passed `alert_single_window_score`). */
-  push(windowStart: number, over: boolean, single = false): IncidentStep {
+  /**
+   * `single`: this window alone is enough to fire (its score passed `alert_single_window_score`, or a rule guard
+   * matched). `span_s`: count only windows that started after `windowStart − span_s` (Infinity: the last N windows).
+   */
+  push(windowStart: number, over: boolean, single = false, span_s = Infinity): IncidentStep {
     this.flags.push(over);
     this.starts.push(windowStart);
     if (this.flags.length > this.n) {
@@ -56,7 +64,10 @@ export class KOfN {
     }
     let count = 0;
     let first = -1;
+    let considered = 0;
     this.flags.forEach((f, i) => {
+      if ((this.starts[i] as number) <= windowStart - span_s) return;
+      considered++;
       if (f) {
         count++;
         if (first < 0) first = i;
@@ -70,7 +81,7 @@ export class KOfN {
     } else if (!firing) {
       this.incidentSince = undefined;
     }
-    return { over: count, considered: this.flags.length, firing, opened, since: this.incidentSince ?? windowStart };
+    return { over: count, considered, firing, opened, since: this.incidentSince ?? windowStart };
   }
 }
 

@@ -49,7 +49,7 @@ export interface TrainResult {
 
 export interface TrainOptions {
   exclude?: readonly AlertedRange[];
-  /** Override the minimum number of windows (defaults: device_model_min_windows / learning_min_windows). */
+  /** Override the minimum number of windows (defaults: device_model_min_windows / class_model_min_windows). */
   min_windows?: number;
 }
 
@@ -88,7 +88,7 @@ export class Trainer {
     }
     this.counters.add('windows_skipped_schema', skippedSchema);
     this.counters.add('windows_excluded_alerted', excluded);
-    const minWindows = opts.min_windows ?? (scope.kind === 'device' ? cfg.device_model_min_windows : cfg.learning_min_windows);
+    const minWindows = opts.min_windows ?? (scope.kind === 'device' ? cfg.device_model_min_windows : cfg.class_model_min_windows);
     if (kept.length < minWindows) {
       throw new ModelError(
         `${scope.kind}:${scope.id}: ${kept.length} usable baseline windows, need ≥ ${minWindows}` +
@@ -124,7 +124,7 @@ export class Trainer {
     const report = trainAutoencoder(network, scaler.transform(trainRows), scaler.transform(valRows), d, t);
     const xHeld = scaler.transform(heldRows);
     const heldErr = rowErrors(xHeld, reconstruct(network, xHeld, d), d);
-    const threshold = fitThreshold(heldErr, cfg.threshold);
+    const threshold = fitThreshold(heldErr, cfg.threshold, cfg.threshold_floor);
 
     const hash = createHash('sha256');
     for (const w of kept) hash.update(`${w.device_id}|${w.window_start}|${w.values.join(',')}\n`);
@@ -164,13 +164,13 @@ export interface TrainingJob {
 /**
  * What `train` should build from a set of baseline windows (a capture or a Kafka time range): a device model for each
  * device with ≥ `device_model_min_windows` windows, and a class model for each device class whose devices together
- * have ≥ `learning_min_windows` windows (every device of the class contributes, so the fallback covers devices too
+ * have ≥ `class_model_min_windows` windows (every device of the class contributes, so the fallback covers devices too
  * new for a model of their own). Devices the inventory does not know go to class `unknown`.
  */
 export function planTraining(
   windows: readonly FeatureWindow[],
   classOf: (deviceId: string) => DeviceClass | undefined,
-  config: Pick<DetectConfig, 'device_model_min_windows' | 'learning_min_windows'>,
+  config: Pick<DetectConfig, 'device_model_min_windows' | 'class_model_min_windows'>,
 ): TrainingJob[] {
   const byDevice = new Map<string, FeatureWindow[]>();
   for (const w of windows) {
@@ -188,7 +188,7 @@ export function planTraining(
     byClass.set(cls, c);
   }
   for (const [cls, list] of [...byClass].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (list.length >= config.learning_min_windows) jobs.push({ scope: { kind: 'class', id: cls }, windows: list });
+    if (list.length >= config.class_model_min_windows) jobs.push({ scope: { kind: 'class', id: cls }, windows: list });
   }
   return jobs;
 }

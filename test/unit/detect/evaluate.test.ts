@@ -52,7 +52,9 @@ describe('detect: evaluation metrics', () => {
     // Tunnel (0.8, 1.5) vs the 15 benign scores: 0.8 beats 12 (all but 1.4, 1.2, 1.3), 1.5 beats 15 → 27 / 30.
     assert.ok(Math.abs(tunnel.roc_auc - 0.9) < 1e-12);
     assert.equal(r.false_alerts, 1);
+    // Every window scored: wall clock (200 s − 50 s labelled) and active windows (15 × 10 s) agree.
     assert.equal(r.benign_device_days, 150 / 86_400);
+    assert.equal(r.benign_active_device_days, 150 / 86_400);
     assert.equal(r.false_alerts_per_device_day, 86_400 / 150);
     assert.deepEqual(r.false_alert_ids, ['b']);
   });
@@ -72,5 +74,23 @@ describe('detect: evaluation metrics', () => {
     assert.equal(withAffected.benign_windows, 4); // V's windows 1 and 2 left out
     assert.equal(withAffected.false_alerts, 0);
     assert.equal(withAffected.per_kind['port_scan']?.detected, 1);
+  });
+
+  it("device-days: wall clock counts a silent device's quiet windows, active device-days only windows with traffic", () => {
+    const Q = 'mac:02:00:00:00:00:03';
+    // D sends in every window of [0, 100); Q (a once-a-minute poller) only in [0, 10) and [50, 60). D is attacked in [20, 40).
+    const scored: ScoredWindow[] = [
+      ...Array.from({ length: 10 }, (_, i) => ({ device_id: D, window_start: i * 10, window_end: i * 10 + 10, score: i === 2 || i === 3 ? 5 : 0.1 })),
+      { device_id: Q, window_start: 0, window_end: 10, score: 2 },
+      { device_id: Q, window_start: 50, window_end: 60, score: 2 },
+    ];
+    const r = evaluateDetections(scored, [alert('q', 0, 60, Q)], [{ kind: 'port_scan', device_id: D, start: 20, end: 40 }], 10);
+    // Wall clock: D 100 s − 20 s attacked = 80 s; Q from its first window to the end, 100 s → 180 s.
+    assert.equal(r.benign_device_days, 180 / 86_400);
+    // Active: D 8 benign windows, Q 2 → 100 s.
+    assert.equal(r.benign_active_device_days, 100 / 86_400);
+    assert.equal(r.false_alerts, 1);
+    assert.equal(r.false_alerts_per_device_day, 86_400 / 180);
+    assert.equal(r.false_alerts_per_active_device_day, 86_400 / 100);
   });
 });

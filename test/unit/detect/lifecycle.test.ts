@@ -113,7 +113,12 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
       assert.equal(first.model, `device:${PUMP}@v1`);
       assert.equal(first.device_name, 'Pump 3 West');
       assert.ok(['medium', 'high', 'critical'].includes(first.severity), `life-critical device: ${first.severity}`);
-      assert.equal(first.windows_over >= config.alert_k, true);
+      if ((kind === 'port_scan' && config.scan_guard) || first.score >= config.alert_single_window_score) {
+        // The scan guard (new ports + unanswered attempts, over the threshold) or a score ≥ alert_single_window_score
+        // alerts on the first window alone.
+        assert.equal(first.ts, firstAttack.window_end);
+        assert.equal(first.windows_over, 1);
+      } else assert.equal(first.windows_over >= config.alert_k, true);
       // The same incident keeps its id.
       for (const a of alerts) assert.equal(a.alert_id, first.alert_id);
       const named = first.top_features.map((c) => c.feature);
@@ -158,33 +163,50 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
   });
 
   it('per-device state handed over to another detector (partition move) gives the same alerts as one detector', async () => {
+    const noGuard = parseDetectConfig({ ...config, scan_guard: false, alert_single_window_score: 0 }); // the K-of-N state is what is handed over
     const stream = heldout.slice(0, 60).map((w, i) => (i >= 29 && i < 34 ? withAnomaly(w, 'port_scan') : w));
-    const single = await Detector.open(config, store);
+    const single = await Detector.open(noGuard, store);
     const expected = anomalies((await single.score(stream, inventory)).alerts);
     assert.ok(expected.length >= 1);
     // Detector A sees the windows up to and including the first anomalous one (K-of-N half way), then hands over.
-    const a = await Detector.open(config, store);
+    const a = await Detector.open(noGuard, store);
     const firstHalf = anomalies((await a.score(stream.slice(0, 30), inventory)).alerts);
     assert.deepEqual(firstHalf, []);
     const state = a.takeDirtyState();
     assert.deepEqual([...state.keys()], [PUMP]);
     assert.equal(a.takeDirtyState().size, 0); // taken
-    const b = await Detector.open(config, store);
+    const b = await Detector.open(noGuard, store);
     assert.equal(b.restoreState(new Map([...state, ['mac:bad', Buffer.from('not json')]])), 1);
     assert.equal(b.counters.get('state_entries_invalid'), 1);
     const handedOver = anomalies((await b.score(stream.slice(30), inventory)).alerts);
     assert.deepEqual(handedOver, expected);
     // Without the state, B would alert later (it must see K over-threshold windows itself).
-    const c = await Detector.open(config, store);
+    const c = await Detector.open(noGuard, store);
     const cold = anomalies((await c.score(stream.slice(30), inventory)).alerts);
     assert.notEqual(cold[0]?.alert_id, expected[0]?.alert_id);
   });
 
   it('a single anomalous window among benign ones does not alert (K-of-N)', async () => {
-    const det = await Detector.open(config, store);
+    const det = await Detector.open(parseDetectConfig({ ...config, scan_guard: false, alert_single_window_score: 0 }), store);
     const stream = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
     assert.deepEqual(anomalies((await det.score(stream, inventory)).alerts), []);
     assert.ok(det.counters.get('windows_over_threshold') >= 1);
+  });
+
+  it('the scan guard: one window reaching new ports with unanswered attempts alerts alone; other single windows do not', async () => {
+    const guardOnly = parseDetectConfig({ ...config, alert_single_window_score: 0 });
+    const det = await Detector.open(guardOnly, store);
+    const scan = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
+    const alerts = anomalies((await det.score(scan, inventory)).alerts);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]?.since, scan[20]?.window_start);
+    assert.equal(alerts[0]?.windows_over, 1);
+    assert.equal(det.counters.get('windows_scan_guard'), 1);
+    // A single exfiltration-like window (no new port, no rejected attempt) still needs K of N.
+    const other = await Detector.open(guardOnly, store);
+    const exfil = heldout.slice(40, 80).map((w, i) => (i === 20 ? withAnomaly(w, 'exfiltration') : w));
+    assert.deepEqual(anomalies((await other.score(exfil, inventory)).alerts), []);
+    assert.equal(other.counters.get('windows_scan_guard'), 0);
   });
 
   it('windows in the startup grace are scored but never alert; after it the same anomaly does', async () => {

@@ -189,7 +189,7 @@ describe('detect: training plan', () => {
       ...benignWindows({ device_id: 'mac:d', count: 5, seed: 4 }),
     ];
     const classes: Record<string, 'infusion_pump' | 'imaging'> = { 'mac:a': 'infusion_pump', 'mac:b': 'infusion_pump', 'mac:c': 'imaging' };
-    const jobs = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, learning_min_windows: 10 });
+    const jobs = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, class_model_min_windows: 10 });
     assert.deepEqual(
       jobs.map((j) => [j.scope.kind, j.scope.id, j.windows.length]),
       [
@@ -197,6 +197,16 @@ describe('detect: training plan', () => {
         ['class', 'infusion_pump', 38],
       ],
     );
-    // imaging (8) and unknown (mac:d, 5) are below learning_min_windows: no class model yet.
+    // imaging (8) and unknown (mac:d, 5) are below class_model_min_windows: no class model yet.
+    // A lower class_model_min_windows gives the lone imaging device a class model; still no device model for mac:b.
+    const lone = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, class_model_min_windows: 8 });
+    assert.deepEqual(
+      lone.map((j) => [j.scope.kind, j.scope.id, j.windows.length]),
+      [
+        ['device', 'mac:a', 30],
+        ['class', 'imaging', 8],
+        ['class', 'infusion_pump', 38],
+      ],
+    );
   });
 });
