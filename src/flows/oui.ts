@@ -6,7 +6,7 @@
  * creates a device). It is not parsed whole (that cost ~80 ms of CPU at every sensor start): the package writes one
  * entry per line (` "KEY": "VALUE",`), keys grouped by length (6, 7, 9 digits) and ascending within a group, so a
  * lookup is a binary search over the bytes and parses the one value it needs as a JSON string. If the layout is not
- * that (checked on 1024 sampled lines at load, and on every line a search meets), the file is parsed whole as
+ * that (checked on 4096 sampled lines at load, and on every line a search meets), the file is parsed whole as
  * before: the answers are the same either way.
  */
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,9 @@ import { isLocalMac } from './address.js';
 interface Registry {
   /** The file, searched in place. */
   raw?: Buffer;
+  /** Sampled lines (ascending): their start offsets and keys, narrowing each search to the bytes between two. */
+  sampleStart?: Int32Array;
+  sampleKey?: Float64Array;
   /** The whole file parsed (fallback). */
   table?: Record<string, string>;
 }
@@ -61,28 +64,40 @@ function lineStartFrom(raw: Buffer, pos: number): number {
   return nl < 0 ? raw.length : nl + 1;
 }
 
+const SAMPLES = 4096;
+
 /**
- * The layout the lookup relies on, checked at 1024 evenly spaced lines: every line ` "KEY": "VALUE"` (and the
- * braces), keys in ascending (digits, value) order. The unit test checks every key of the installed package.
+ * Samples SAMPLES evenly spaced lines and checks the layout the lookup relies on there: every line
+ * ` "KEY": "VALUE"` (and the braces), keys in ascending (digits, value) order. Undefined when it does not hold.
+ * The unit test checks every key of the installed package.
  */
-function looksSorted(raw: Buffer): boolean {
-  if (raw[0] !== 0x7b) return false;
+function sample(raw: Buffer): Registry | undefined {
+  if (raw[0] !== 0x7b) return undefined;
+  const sampleStart = new Int32Array(SAMPLES);
+  const sampleKey = new Float64Array(SAMPLES);
   let prev = BEFORE_ALL;
-  for (let k = 1; k <= 1024; k++) {
-    const s = lineStartFrom(raw, Math.floor((raw.length * k) / 1025));
+  let n = 0;
+  for (let k = 1; k <= SAMPLES; k++) {
+    const s = lineStartFrom(raw, Math.floor((raw.length * k) / (SAMPLES + 1)));
     if (s >= raw.length) break;
     const key = lineKey(raw, s);
-    if (key === MALFORMED || key < prev) return false;
+    if (key === MALFORMED || key < prev) return undefined;
+    if (key === AFTER_ALL) break;
+    if (key !== prev) {
+      sampleStart[n] = s;
+      sampleKey[n] = key;
+      n++;
+    }
     prev = key;
   }
-  return true;
+  return { raw, sampleStart: sampleStart.subarray(0, n), sampleKey: sampleKey.subarray(0, n) };
 }
 
 function load(): Registry {
   if (registry === undefined) {
     const require = createRequire(import.meta.url);
     const raw = readFileSync(require.resolve('oui-data'));
-    registry = looksSorted(raw) ? { raw } : { table: JSON.parse(raw.toString('utf8')) as Record<string, string> };
+    registry = sample(raw) ?? { table: JSON.parse(raw.toString('utf8')) as Record<string, string> };
   }
   return registry;
 }
@@ -91,6 +106,8 @@ function load(): Registry {
 function parseWhole(r: Registry): Record<string, string> {
   r.table = JSON.parse(r.raw!.toString('utf8')) as Record<string, string>;
   delete r.raw;
+  delete r.sampleStart;
+  delete r.sampleKey;
   return r.table;
 }
 
@@ -100,9 +117,19 @@ function entryOf(r: Registry, value: number, digits: number): string | undefined
   if (table !== undefined) return table[value.toString(16).toUpperCase().padStart(digits, '0')];
   const raw = r.raw!;
   const target = digits * 2 ** 40 + value;
+  // The last sample at or below the target and the next one bound the target's line.
+  const starts = r.sampleStart!;
+  const keys = r.sampleKey!;
+  let a = 0;
+  let b = keys.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (keys[m]! <= target) a = m + 1;
+    else b = m;
+  }
   // Binary search on byte offsets; invariant: the target's line, if any, starts in [lo, hi).
-  let lo = 0;
-  let hi = raw.length;
+  let lo = a > 0 ? starts[a - 1]! : 0;
+  let hi = a < starts.length ? starts[a]! : raw.length;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
     const s = lineStartFrom(raw, mid);
