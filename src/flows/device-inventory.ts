@@ -56,6 +56,8 @@ const GATEWAY = 0x7fffffff;
 /** Resolution cache: slots (a power of two) and int32 words per slot. */
 const RC_SLOTS = 4096;
 const RC_STRIDE = 16;
+/** Recent peer keys remembered per device (see `recentPeers`; the check is unrolled for 4). */
+const RECENT_PEERS = 4;
 
 /** AppProto code → protocol bit. */
 const APP_BITS: readonly number[] = [0, 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5];
@@ -65,8 +67,6 @@ class Device {
   ipKeys: number[] = [];
   ipWords: (Uint32Array | undefined)[] = [];
   lastIpKey = -1;
-  /** Last peer key looked up (skips the map for runs of packets with the same peer). */
-  lastPeerKey = -1;
   vendor = '';
   dhcp_hostname = '';
   dhcp_vendor_class = '';
@@ -157,6 +157,12 @@ export class DeviceInventory implements DeviceDirectory {
    * generation, src, dst, internal flags.
    */
   private readonly rcache = new Int32Array(RC_SLOTS * RC_STRIDE);
+  /**
+   * Each device's last RECENT_PEERS distinct peer keys (by handle, most recent first; -1 empty): a packet to or from
+   * one of them skips the shared peer table (it was added, or found, or counted as overflow, when first met; the
+   * table only grows, so doing it again would change nothing).
+   */
+  private recentPeers = new Float64Array(64 * RECENT_PEERS).fill(-1);
   private resolveGen = 1;
   private nOverflow = 0;
   private nConflicts = 0;
@@ -765,8 +771,18 @@ export class DeviceInventory implements DeviceDirectory {
       lo = fold & 0xffffff;
     }
     const key = hi * 16777216 + lo;
-    if (key === dv.lastPeerKey) return;
-    dv.lastPeerKey = key;
+    const r = dv.handle * RECENT_PEERS;
+    if (r + RECENT_PEERS > this.recentPeers.length) {
+      const grown = new Float64Array(Math.max(this.recentPeers.length * 2, r + RECENT_PEERS)).fill(-1);
+      grown.set(this.recentPeers);
+      this.recentPeers = grown;
+    }
+    const rp = this.recentPeers;
+    if (rp[r] === key || rp[r + 1] === key || rp[r + 2] === key || rp[r + 3] === key) return;
+    rp[r + 3] = rp[r + 2]!;
+    rp[r + 2] = rp[r + 1]!;
+    rp[r + 1] = rp[r]!;
+    rp[r] = key;
     if (dv.peerKeys.length >= this.options.max_peers_per_device) {
       if (!this.peerSet.has(dv.handle, hi, lo)) dv.peers_overflow = true;
       return;
