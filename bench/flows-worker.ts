@@ -21,8 +21,8 @@ async function main(): Promise<void> {
   const rss: number[] = [];
   let n = 0;
   const sampler = setInterval(() => rss.push(process.memoryUsage.rss()), 25);
-  // The MAC vendor registry (5.6 MB of JSON) is parsed on the first lookup: a sensor does it once at start-up, so
-  // it is loaded here before the loop's clock starts (the whole-process figure still includes it).
+  // The MAC vendor registry (5.6 MB of JSON) is read and sampled on the first lookup: a sensor does it once at
+  // start-up, so it is loaded here before the loop's clock starts (the whole-process figure still includes it).
   macVendor(0x001a01000000);
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();

@@ -53,6 +53,11 @@ const KEY_IP = 2;
 const IP6_KEY_BASE = 0x100000000;
 /** `byMac` value of a gateway MAC: one look-up tells device, gateway or unknown. */
 const GATEWAY = 0x7fffffff;
+/** Resolution cache: slots (a power of two) and int32 words per slot. */
+const RC_SLOTS = 4096;
+const RC_STRIDE = 16;
+/** Recent peer keys remembered per device (see `recentPeers`; the check is unrolled for 4). */
+const RECENT_PEERS = 4;
 
 /** AppProto code → protocol bit. */
 const APP_BITS: readonly number[] = [0, 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5];
@@ -62,8 +67,6 @@ class Device {
   ipKeys: number[] = [];
   ipWords: (Uint32Array | undefined)[] = [];
   lastIpKey = -1;
-  /** Last peer key looked up (skips the map for runs of packets with the same peer). */
-  lastPeerKey = -1;
   vendor = '';
   dhcp_hostname = '';
   dhcp_vendor_class = '';
@@ -144,6 +147,23 @@ export class DeviceInventory implements DeviceDirectory {
   };
   /** Feature histories read by `load`, by handle, until `takeSavedFeatureHistory`. */
   private savedHistory = new Map<number, SavedFeatureHistory>();
+  /**
+   * Resolution cache for IPv4 packets: the last answer per hash slot of (source MAC, destination MAC, source IP,
+   * destination IP), valid while `resolveGen` is unchanged. `resolveGen` moves on every change of the state that
+   * `resolve` reads or writes (a device created or restored, a gateway detected, an ARP binding set, a device's
+   * address changed), and an answer that counted an overflow is not kept: on a hit, the full resolution would give the
+   * same answer and change nothing (its other side effects — binding an unbound address, noting an external source
+   * key — are idempotent and were done when the entry was filled). Row of RC_STRIDE int32: the six key words, the
+   * generation, src, dst, internal flags.
+   */
+  private readonly rcache = new Int32Array(RC_SLOTS * RC_STRIDE);
+  /**
+   * Each device's last RECENT_PEERS distinct peer keys (by handle, most recent first; -1 empty): a packet to or from
+   * one of them skips the shared peer table (it was added, or found, or counted as overflow, when first met; the
+   * table only grows, so doing it again would change nothing).
+   */
+  private recentPeers = new Float64Array(64 * RECENT_PEERS).fill(-1);
+  private resolveGen = 1;
   private nOverflow = 0;
   private nConflicts = 0;
   private nGateways = 0;
@@ -218,38 +238,51 @@ export class DeviceInventory implements DeviceDirectory {
     const sl = eSrc >= 0 ? eSrc - sh * 16777216 : -1;
     const th = eDst >= 0 ? (eDst / 16777216) | 0 : -1;
     const tl = eDst >= 0 ? eDst - th * 16777216 : -1;
+    if (p.ip_version === 4) {
+      const rc = this.rcache;
+      const is = p.ip_src | 0;
+      const it = p.ip_dst | 0;
+      let hc = Math.imul(sl ^ Math.imul(sh, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(tl ^ Math.imul(th, 0x27d4eb2f), 0xc2b2ae35);
+      hc = Math.imul(hc ^ is, 0x165667b1) ^ Math.imul(it ^ (hc >>> 15), 0x9e3779b1);
+      hc ^= hc >>> 16;
+      const r = (hc & (RC_SLOTS - 1)) * RC_STRIDE;
+      if (
+        rc[r + 6] === this.resolveGen &&
+        rc[r + 4] === is &&
+        rc[r + 5] === it &&
+        rc[r + 1] === sl &&
+        rc[r + 3] === tl &&
+        rc[r] === sh &&
+        rc[r + 2] === th
+      ) {
+        d.src = rc[r + 7]!;
+        d.dst = rc[r + 8]!;
+        const f = rc[r + 9]!;
+        d.src_internal = (f & 1) !== 0;
+        d.dst_internal = (f & 2) !== 0;
+        return d;
+      }
+      this.resolve4(p, d, sh, sl, th, tl);
+      if (d.overflow === 0) {
+        rc[r] = sh;
+        rc[r + 1] = sl;
+        rc[r + 2] = th;
+        rc[r + 3] = tl;
+        rc[r + 4] = is;
+        rc[r + 5] = it;
+        rc[r + 6] = this.resolveGen;
+        rc[r + 7] = d.src;
+        rc[r + 8] = d.dst;
+        rc[r + 9] = (d.src_internal ? 1 : 0) | (d.dst_internal ? 2 : 0);
+      }
+      return d;
+    }
     // byMac value: a device handle, GATEWAY, or -1 (unknown); -2 here for no MAC or a group MAC.
     const sv = sh >= 0 && ((sh >>> 16) & 1) === 0 ? this.byMac.get(sh, sl) : -2;
     const tv = th >= 0 && ((th >>> 16) & 1) === 0 ? this.byMac.get(th, tl) : -2;
     const srcMacUsable = sv !== -2 && sv !== GATEWAY;
     const dstMacUsable = tv !== -2 && tv !== GATEWAY;
-    if (p.ip_version === 4) {
-      const s = p.ip_src >>> 0;
-      const sk = this.kind4(s >>> 16, s & 0xffff);
-      d.src_internal = sk !== EXTERNAL;
-      if (sk === EXTERNAL) {
-        if (s === 0) d.src = srcMacUsable ? (sv >= 0 ? sv : this.createMacDevice(sh, sl)) : -1;
-        else if (this.options.auto_gateway && srcMacUsable) this.noteExternalSource(sh, sl, s);
-      } else if (sk === KEY_MAC && srcMacUsable) {
-        const h = sv >= 0 ? sv : this.createMacDevice(sh, sl);
-        d.src = h;
-        // First MAC seen using an IPv4 address owns it (checked only when the device's address changes).
-        if (h >= 0 && this.devices[h]!.lastIpKey !== s && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
-          this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
-      } else {
-        // A gateway's own address (its traffic from inside the segment) is bound to it too.
-        if (sv === GATEWAY && sk === KEY_MAC && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
-          this.bindings.set(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
-        const h = this.byIp.get(s >>> 24, s & 0xffffff);
-        d.src = h >= 0 ? h : this.createIpDevice(s >>> 16, s & 0xffff);
-      }
-      const t = p.ip_dst >>> 0;
-      const tk = this.kind4(t >>> 16, t & 0xffff);
-      d.dst_internal = tk !== EXTERNAL;
-      if (tk !== EXTERNAL && t !== 0xffffffff && t >>> 28 !== 14) {
-        d.dst = tk === KEY_MAC && dstMacUsable && tv >= 0 ? tv : this.byIp.get(t >>> 24, t & 0xffffff);
-      }
-    } else if (p.ip_version === 6) {
+    if (p.ip_version === 6) {
       const sk = this.kind6(p.ip6_src);
       d.src_internal = sk !== EXTERNAL;
       const w = p.ip6_src;
@@ -275,6 +308,40 @@ export class DeviceInventory implements DeviceDirectory {
       d.dst_internal = d.dst >= 0;
     }
     return d;
+  }
+
+  /** `resolve` of an IPv4 packet (MAC halves as in `resolve`), without the cache. */
+  private resolve4(p: DecodedPacket, d: PacketDevices, sh: number, sl: number, th: number, tl: number): void {
+    // byMac value: a device handle, GATEWAY, or -1 (unknown); -2 here for no MAC or a group MAC.
+    const sv = sh >= 0 && ((sh >>> 16) & 1) === 0 ? this.byMac.get(sh, sl) : -2;
+    const tv = th >= 0 && ((th >>> 16) & 1) === 0 ? this.byMac.get(th, tl) : -2;
+    const srcMacUsable = sv !== -2 && sv !== GATEWAY;
+    const dstMacUsable = tv !== -2 && tv !== GATEWAY;
+    const s = p.ip_src >>> 0;
+    const sk = this.kind4(s >>> 16, s & 0xffff);
+    d.src_internal = sk !== EXTERNAL;
+    if (sk === EXTERNAL) {
+      if (s === 0) d.src = srcMacUsable ? (sv >= 0 ? sv : this.createMacDevice(sh, sl)) : -1;
+      else if (this.options.auto_gateway && srcMacUsable) this.noteExternalSource(sh, sl, s);
+    } else if (sk === KEY_MAC && srcMacUsable) {
+      const h = sv >= 0 ? sv : this.createMacDevice(sh, sl);
+      d.src = h;
+      // First MAC seen using an IPv4 address owns it (checked only when the device's address changes).
+      if (h >= 0 && this.devices[h]!.lastIpKey !== s && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
+        this.bind(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
+    } else {
+      // A gateway's own address (its traffic from inside the segment) is bound to it too.
+      if (sv === GATEWAY && sk === KEY_MAC && this.bindings.get(s >>> 24, s & 0xffffff) < 0)
+        this.bind(s >>> 24, s & 0xffffff, sh * 16777216 + sl);
+      const h = this.byIp.get(s >>> 24, s & 0xffffff);
+      d.src = h >= 0 ? h : this.createIpDevice(s >>> 16, s & 0xffff);
+    }
+    const t = p.ip_dst >>> 0;
+    const tk = this.kind4(t >>> 16, t & 0xffff);
+    d.dst_internal = tk !== EXTERNAL;
+    if (tk !== EXTERNAL && t !== 0xffffffff && t >>> 28 !== 14) {
+      d.dst = tk === KEY_MAC && dstMacUsable && tv >= 0 ? tv : this.byIp.get(t >>> 24, t & 0xffffff);
+    }
   }
 
   /** Learns from the packet once the flow table has seen it. */
@@ -423,6 +490,7 @@ export class DeviceInventory implements DeviceDirectory {
       if (h >= 0 && h !== GATEWAY) inv.devices[h]!.gateway = true;
       inv.byMac.setKey(mac, GATEWAY);
     }
+    inv.resolveGen++;
     return inv;
   }
 
@@ -436,6 +504,7 @@ export class DeviceInventory implements DeviceDirectory {
   // ---------------------------------------------------------------------------------------------------------------
 
   private restore(e: z.infer<typeof SavedEntrySchema>): void {
+    this.resolveGen++;
     const mac = e.mac !== '' ? parseMac(e.mac) : -1;
     const dv = new Device(this.devices.length, e.device_id, e.key_kind, mac);
     dv.vendor = e.vendor;
@@ -504,14 +573,14 @@ export class DeviceInventory implements DeviceDirectory {
           d.arp_conflict = true;
           this.nConflicts++;
         } else {
-          this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
+          this.bind(spa >>> 24, spa & 0xffffff, sha);
         }
       } else if (owner !== sha) {
         // A gateway owner is always alive (its address never moves silently); a device owner is alive while it
         // has sent within the binding timeout.
         const oh = this.byMac.getKey(owner);
         const ownerLast = oh === GATEWAY ? Infinity : oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
-        if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bindings.set(spa >>> 24, spa & 0xffffff, sha);
+        if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bind(spa >>> 24, spa & 0xffffff, sha);
         else {
           d.arp_conflict = true;
           this.nConflicts++;
@@ -584,7 +653,14 @@ export class DeviceInventory implements DeviceDirectory {
     if (n + 1 >= need) this.noteGateway(hi, lo);
   }
 
+  /** Sets an ARP binding (IPv4 address as (hi8, lo24) → MAC). */
+  private bind(hi: number, lo: number, mac: number): void {
+    this.bindings.set(hi, lo, mac);
+    this.resolveGen++;
+  }
+
   private noteGateway(hi: number, lo: number): void {
+    this.resolveGen++;
     if (this.gateways.has(hi, lo)) return;
     this.gateways.set(hi, lo, 0);
     this.nGateways++;
@@ -604,6 +680,7 @@ export class DeviceInventory implements DeviceDirectory {
 
   private createMacDevice(hi: number, lo: number): number {
     if (!this.admit()) return -1;
+    this.resolveGen++;
     const mac = hi * 16777216 + lo;
     const ts = this.now[0]!;
     const dv = new Device(this.devices.length, `mac:${formatMac(mac)}`, 'mac', mac);
@@ -637,6 +714,7 @@ export class DeviceInventory implements DeviceDirectory {
   /** Creates an IP-keyed device: IPv4 as two 16-bit halves, or IPv6 `words`. */
   private createIpDevice(hi16: number, lo16: number, words?: Uint32Array): number {
     if (!this.admit()) return -1;
+    this.resolveGen++;
     const ts = this.now[0]!;
     const key = words === undefined ? hi16 * 65536 + lo16 : IP6_KEY_BASE + fold6(words);
     const text = words === undefined ? formatIpv4(key) : formatIpv6(words);
@@ -653,6 +731,7 @@ export class DeviceInventory implements DeviceDirectory {
   /** Slow path (the device's source IP changed): record the IP, most recent last, bounded. */
   private addIp(dv: Device, key: number, words: Uint32Array | undefined): void {
     dv.lastIpKey = key;
+    this.resolveGen++;
     const keys = dv.ipKeys;
     const i = keys.indexOf(key);
     if (i >= 0) {
@@ -692,8 +771,18 @@ export class DeviceInventory implements DeviceDirectory {
       lo = fold & 0xffffff;
     }
     const key = hi * 16777216 + lo;
-    if (key === dv.lastPeerKey) return;
-    dv.lastPeerKey = key;
+    const r = dv.handle * RECENT_PEERS;
+    if (r + RECENT_PEERS > this.recentPeers.length) {
+      const grown = new Float64Array(Math.max(this.recentPeers.length * 2, r + RECENT_PEERS)).fill(-1);
+      grown.set(this.recentPeers);
+      this.recentPeers = grown;
+    }
+    const rp = this.recentPeers;
+    if (rp[r] === key || rp[r + 1] === key || rp[r + 2] === key || rp[r + 3] === key) return;
+    rp[r + 3] = rp[r + 2]!;
+    rp[r + 2] = rp[r + 1]!;
+    rp[r + 1] = rp[r]!;
+    rp[r] = key;
     if (dv.peerKeys.length >= this.options.max_peers_per_device) {
       if (!this.peerSet.has(dv.handle, hi, lo)) dv.peers_overflow = true;
       return;

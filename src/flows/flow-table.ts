@@ -63,6 +63,8 @@ const L_F = 4;
 const L_R = 5;
 const L_FLIP = 7;
 const HIST_MAX = 16;
+/** Initial hash table size (slots, a power of two); it doubles up to 2 × max_flows. */
+const INITIAL_HASH_SIZE = 4096;
 
 // Timeout classes / LRU lists.
 const L_TCP_ONEWAY = 0;
@@ -157,9 +159,11 @@ export class FlowTable {
   private readonly heads = new Int32Array(N_LISTS).fill(-1);
   private readonly tails = new Int32Array(N_LISTS).fill(-1);
   private readonly listTimeout: Float64Array;
-  // Hash table.
-  private readonly hmask: number;
-  private readonly htab: Int32Array;
+  // Hash table: starts small and doubles while flows are added (load ≤ 1/4, ≤ 1/2 at the cap), so that a table of a
+  // few thousand live flows stays in the CPU caches instead of being spread over a table sized for `max_flows`.
+  private hmask: number;
+  private htab: Int32Array;
+  private readonly hmaxSize: number;
   private readonly hpos: Int32Array;
   // Free slots (stack).
   private readonly free: Int32Array;
@@ -237,8 +241,10 @@ export class FlowTable {
     this.list = new Uint8Array(cap);
     this.prev = new Int32Array(cap);
     this.next = new Int32Array(cap);
-    let hsize = 1;
-    while (hsize < cap * 2) hsize *= 2;
+    let hmax = 1;
+    while (hmax < cap * 2) hmax *= 2;
+    this.hmaxSize = hmax;
+    const hsize = Math.min(hmax, INITIAL_HASH_SIZE);
     this.hmask = hsize - 1;
     this.htab = new Int32Array(hsize).fill(-1);
     this.hpos = new Int32Array(cap);
@@ -565,11 +571,30 @@ export class FlowTable {
   }
 
   private hashInsert(slot: number): void {
+    if (this.liveCount * 4 > this.htab.length && this.htab.length < this.hmaxSize) this.hashGrow();
     const mask = this.hmask;
     let i = this.keyHash[slot]! & mask;
     while (this.htab[i]! >= 0) i = (i + 1) & mask;
     this.htab[i] = slot;
     this.hpos[slot] = i;
+  }
+
+  /** Doubles the hash table (rehashing the live flows): the only allocation of the table after construction. */
+  private hashGrow(): void {
+    const old = this.htab;
+    const size = old.length * 2;
+    const mask = size - 1;
+    const htab = new Int32Array(size).fill(-1);
+    for (let k = 0; k < old.length; k++) {
+      const slot = old[k]!;
+      if (slot < 0) continue;
+      let i = this.keyHash[slot]! & mask;
+      while (htab[i]! >= 0) i = (i + 1) & mask;
+      htab[i] = slot;
+      this.hpos[slot] = i;
+    }
+    this.htab = htab;
+    this.hmask = mask;
   }
 
   /** Backward-shift deletion for linear probing: no tombstones, lookups stay short. */

@@ -321,3 +321,52 @@ describe('Inventory file and persistence', () => {
     assert.throws(() => DeviceInventory.load(path), ConfigError);
   });
 });
+
+describe('DeviceInventory: IPv4 resolution cache', () => {
+  it('answers and learns exactly as without the cache, on a random stream with devices, gateways, ARP and overflow', () => {
+    // Reference: the same inventory code with its cache made stale before every packet (the generation moved), so
+    // every packet takes the full resolution.
+    const macs = ['00:1a:01:00:00:01', '00:09:fb:00:00:02', '02:00:00:00:00:03', '02:00:00:00:00:04', '02:00:00:00:00:fe', 'ff:ff:ff:ff:ff:ff'];
+    const ips = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '0.0.0.0', '255.255.255.255', '8.8.8.8', '1.1.1.1', '9.9.9.9', '4.4.4.4', '172.16.0.9', '192.168.1.1'];
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const packets: DecodedPacket[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const src = { mac: macs[rnd(macs.length - 1)]!, ip: ips[rnd(ips.length)]!, port: 1000 + rnd(3) };
+      const dst = { mac: macs[rnd(macs.length)]!, ip: ips[rnd(ips.length)]!, port: 80 + rnd(2) };
+      const ts = 100 + i * 0.5;
+      const k = rnd(10);
+      packets.push(k === 0 ? arp(ts, rnd(2) === 0 ? 1 : 2, src, dst) : k < 5 ? tcp(ts, src, dst, [SYN, SYNACK, ACK, PSHACK, RSTACK][rnd(5)]!, rnd(100)) : udp(ts, src, dst, rnd(200)));
+    }
+    for (const max of [16384, 5]) {
+      const cached = new DeviceInventory({ max_devices: max });
+      const plain = new DeviceInventory({ max_devices: max });
+      const stale = plain as unknown as { resolveGen: number };
+      const flowsA = new FlowTable();
+      const flowsB = new FlowTable();
+      let attributed = 0;
+      let steady = 0;
+      const gen = cached as unknown as { resolveGen: number };
+      for (const p of packets) {
+        const g = gen.resolveGen;
+        const a = cached.resolve(p);
+        if (gen.resolveGen === g) steady++;
+        const ra = JSON.stringify(a);
+        stale.resolveGen++;
+        const b = plain.resolve(p);
+        assert.equal(ra, JSON.stringify(b));
+        cached.learn(p, a, flowsA.process(p, a));
+        plain.learn(p, b, flowsB.process(p, b));
+        if (a.src >= 0) attributed++;
+      }
+      // The stream exercises the cache: most packets meet an unchanged generation, and many are attributed.
+      assert.ok(steady > packets.length / 2, `${steady} packets with the cache valid`);
+      assert.ok(attributed > (max > 5 ? 5000 : 50), `${attributed} packets attributed`);
+      assert.deepEqual(cached.entries(), plain.entries());
+      assert.deepEqual(cached.counters().snapshot(), plain.counters().snapshot());
+    }
+  });
+});

@@ -5,7 +5,7 @@
  * Reads the PDU type and the called/calling AE titles; never the data sets.
  */
 import { AppProto, type DecodedPacket } from '../../records/packet.js';
-import { isPrintable } from './text.js';
+import { internText, isPrintable } from './text.js';
 
 export function isDicomPort(port: number): boolean {
   return port === 104 || port === 11112;
@@ -47,5 +47,5 @@ function aeTitle(b: Buffer, o: number): string {
   let e = o + 16;
   while (s < e && (b[s] === 0x20 || b[s] === 0)) s++;
   while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0)) e--;
-  return b.toString('latin1', s, e);
+  return internText(b, s, e, true);
 }

@@ -4,7 +4,7 @@
  * message is preceded by a 2-byte length.
  */
 import { AppProto, type AppMeta, type DecodedPacket } from '../../records/packet.js';
-import { MAX_NAME } from './text.js';
+import { MAX_NAME, internText } from './text.js';
 
 const MAX_POINTER_JUMPS = 16;
 const scratch = Buffer.allocUnsafe(MAX_NAME + 64);
@@ -34,7 +34,7 @@ export function decodeDns(b: Buffer, off: number, end: number, p: DecodedPacket,
     if (after < 0) {
       if (strict) return false;
     } else {
-      name = scratch.toString('latin1', 0, nameLen);
+      name = internText(scratch, 0, nameLen, true);
       if (after + 4 <= end) {
         qtype = b.readUInt16BE(after);
         if (strict) {
