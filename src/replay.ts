@@ -41,6 +41,8 @@ export interface AnalysedCapture {
   metrics: Record<string, number>;
   first_ts: number;
   last_ts: number;
+  /** Frames per capture link type (pcap LINKTYPE_* number → frames analysed). */
+  link_types: Record<number, number>;
 }
 
 export interface AnalyseOptions extends AnalysisPipelineOptions {
@@ -76,6 +78,10 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
   let wallStart = 0;
   const healthEvery = o.health_interval_s ?? 10;
   let nextHealth = Infinity;
+  // Link types: counted in runs (a capture has one or a few), so the per-frame cost is one compare.
+  const linkTypes: Record<number, number> = {};
+  let linkType = -1;
+  let linkRun = 0;
   const capture = await source.forEachFrame((frame) => {
     const ts = frame.ts_sec + frame.ts_nsec / 1e9;
     if (ts < from || ts >= to) return undefined;
@@ -85,6 +91,12 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
       nextHealth = at + healthEvery;
     }
     if (packets === 0) nextHealth = (Math.floor(ts / healthEvery) + 1) * healthEvery;
+    if (frame.linktype !== linkType) {
+      if (linkRun > 0) linkTypes[linkType] = (linkTypes[linkType] ?? 0) + linkRun;
+      linkType = frame.linktype;
+      linkRun = 0;
+    }
+    linkRun++;
     decoder.decode(frame, p);
     pipeline.process(p);
     packets++;
@@ -105,6 +117,7 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
     return undefined;
   });
   pipeline.flush();
+  if (linkRun > 0) linkTypes[linkType] = (linkTypes[linkType] ?? 0) + linkRun;
   return {
     inventory: pipeline.inventory.entries(),
     packets,
@@ -113,6 +126,7 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
     metrics: pipeline.metrics(),
     first_ts: first,
     last_ts: last,
+    link_types: linkTypes,
   };
 }
 
