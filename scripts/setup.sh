@@ -17,6 +17,7 @@ if [ "${1:-}" != "--node" ]; then
   command -v ip        >/dev/null 2>&1 || need+=(iproute2)
   command -v java      >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
   command -v mvn       >/dev/null 2>&1 || need+=(maven)
+  command -v chromium  >/dev/null 2>&1 || need+=(chromium)   # the HTML report test (playwright-core drives /usr/bin/chromium)
   [ -f /usr/include/pcap/pcap.h ] || need+=(libpcap-dev)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
