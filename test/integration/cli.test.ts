@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +16,8 @@ import type { ModelMetadata } from '../../src/detect/store.js';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 
-function wardwatch(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
+function wardwatch(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -55,6 +55,31 @@ describe('wardwatch CLI', function () {
     assert.ok(lines.every((a) => a.kind === 'new_device' && a.run_id === 'cli-test'));
     assert.equal(new Set(lines.map((a) => a.device_id)).size, lines.length);
     assert.match(r.stderr, /replay: [\d,]+ packets, \d+ devices, [\d,]+ windows scored/);
+  });
+
+  it('the README\'s first command (scripts/demo.sh): alert table, alerts.jsonl and report.html in the working folder', () => {
+    // demo.sh runs set-up (npm ci, build) and then this command line; run the command line as written there, in a
+    // scratch folder that has the repository's captures/ and models/.
+    const line = readFileSync(path.join(repo, 'scripts', 'demo.sh'), 'utf8').split('\n').find((l) => l.startsWith('node dist/src/cli/main.js run '));
+    assert.ok(line, 'demo.sh runs wardwatch run');
+    const args = line.replace(/\s*"\$@"\s*$/, '').split(/\s+/).slice(2);
+    const work = path.join(dir, 'demo');
+    mkdirSync(work);
+    for (const d of ['captures', 'models']) symlinkSync(path.join(repo, d), path.join(work, d));
+    const t0 = Date.now();
+    const r = wardwatch(args, {}, work);
+    const seconds = (Date.now() - t0) / 1000;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^time \(UTC\)\s+severity\s+kind\s+device\s+class\s+score\s+what changed$/m);
+    const alerts = readFileSync(path.join(work, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
+    const anomalies = alerts.filter((a) => a.kind === 'anomaly');
+    assert.ok(anomalies.length >= 5, `${anomalies.length} anomaly alerts on the demo capture`);
+    assert.equal(r.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[A-Z]+\s+(anomaly|new_device)\s/.test(l)).length, alerts.length, 'one table row per alert');
+    const html = readFileSync(path.join(work, 'report.html'), 'utf8');
+    assert.equal(html.match(/<tbody class="alert" /g)?.length, alerts.length);
+    assert.match(r.stderr, /run: report written to report\.html \(\d+ kB\)/);
+    assert.ok(existsSync(path.join(work, 'out', 'inventory.json')), 'the inventory is saved for `wardwatch inventory`');
+    console.log(`      demo command: ${seconds.toFixed(1)} s wall, ${alerts.length} alerts, report ${(html.length / 1024).toFixed(0)} kB`);
   });
 
   it('writes Zeek-like flow records to sinks.files.flows_file, rotated by size', () => {
