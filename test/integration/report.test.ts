@@ -24,13 +24,18 @@ const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const HOSTILE_NAME = '<script>alert(1)</script>';
 const HOSTILE_VENDOR = '"><img src=x onerror=alert(2)>';
 
-/** The demo capture with one DHCP request appended (1 s after its last packet) from a new device with hostile names. */
-function hostileCapture(file: string): void {
+/**
+ * The demo capture with one DHCP request appended (1 s after its last packet) from a new device with hostile names.
+ * Returns the number of packets written.
+ */
+function hostileCapture(file: string): number {
   const demo = readFileSync(path.join(repoRoot, 'captures', 'demo.pcap'));
   assert.equal(demo.readUInt32LE(0), 0xa1b2c3d4, 'demo.pcap is little-endian µs pcap');
   let off = 24;
   let lastSec = 0;
+  let records = 0;
   while (off + 16 <= demo.length) {
+    records++;
     lastSec = demo.readUInt32LE(off);
     off += 16 + demo.readUInt32LE(off + 8);
   }
@@ -41,6 +46,7 @@ function hostileCapture(file: string): void {
   rec.writeUInt32LE(frame.length, 8);
   rec.writeUInt32LE(frame.length, 12);
   writeFileSync(file, Buffer.concat([demo, rec, frame]));
+  return records + 1;
 }
 
 /** Share of non-white bytes in a PNG's decompressed image data (a blank page is ~0). */
@@ -76,7 +82,7 @@ describe('forensic report in headless Chromium', function () {
 
   it('renders offline with no errors: summary, a chart per scored device, the run\'s alerts, escaped hostile names', async () => {
     const capture = path.join(dir, 'demo-hostile.pcap');
-    hostileCapture(capture);
+    const packets = hostileCapture(capture);
     const alertsFile = path.join(dir, 'alerts.jsonl');
     const reportFile = path.join(dir, 'report.html');
     const cfg = path.join(dir, 'ww.yaml');
@@ -167,11 +173,13 @@ describe('forensic report in headless Chromium', function () {
       assert.equal(markers, 1, `marker of ${a.alert_id} on the chart of ${a.device_id}`);
     }
     // The summary and the inventory as text; hostile names shown literally, never run.
-    const text = await page.textContent('body');
-    assert.match(text ?? '', /packets\s*19,776/);
-    assert.match(text ?? '', /EN10MB \(Ethernet\) \(1\): 19,776/);
-    const invRows = await page.locator('#inventory tbody tr[data-device]').count();
     const saved = JSON.parse(readFileSync(path.join(dir, 'inventory.json'), 'utf8')) as { devices: unknown[] };
+    const text = await page.textContent('body');
+    const n = packets.toLocaleString('en-US');
+    assert.match(text ?? '', new RegExp(`packets\\s*${n}`));
+    assert.match(text ?? '', new RegExp(`EN10MB \\(Ethernet\\) \\(1\\): ${n}`));
+    assert.match(text ?? '', new RegExp(`flows\\s*[1-9][\\d,]*\\s*devices\\s*${saved.devices.length} \\(${charts.length} scored by a model`));
+    const invRows = await page.locator('#inventory tbody tr[data-device]').count();
     assert.equal(invRows, saved.devices.length, 'inventory table = saved inventory');
     const hostileRow = await page.textContent('#inventory tr[data-device="mac:02:aa:bb:cc:dd:01"]');
     assert.ok(hostileRow?.includes(HOSTILE_NAME) && hostileRow.includes(HOSTILE_VENDOR), hostileRow ?? 'no row');

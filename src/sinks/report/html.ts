@@ -221,7 +221,9 @@ export function renderReport(input: ReportInput): string {
   const alertsBy = new Map<string, Alert[]>();
   for (const a of alerts) {
     if (a.kind !== 'anomaly') continue;
-    alertsBy.set(a.device_id, [...(alertsBy.get(a.device_id) ?? []), a]);
+    const list = alertsBy.get(a.device_id);
+    if (list) list.push(a);
+    else alertsBy.set(a.device_id, [a]);
   }
   const sortedAlerts = [...alerts].sort((a, b) => a.ts - b.ts || a.device_id.localeCompare(b.device_id));
   const anomalies = alerts.filter((a) => a.kind === 'anomaly').length;
