@@ -137,6 +137,20 @@ function yRange(max: number): { lo: number; hi: number } {
   return { lo: -1, hi: Math.max(1, Math.ceil(Math.log10(Math.max(max, 1e-9)) - 1e-9)) };
 }
 
+/**
+ * Highest score per pixel column (NaN where the device had no window), for charts with more windows than pixels.
+ * A window counts in every column its span overlaps, so a lone window is never lost between columns.
+ */
+export function columnMax(scores: readonly WindowScore[], t0: number, span: number, columns: number): Float64Array {
+  const out = new Float64Array(columns).fill(NaN);
+  for (const s of scores) {
+    const a = Math.max(0, Math.min(columns - 1, Math.floor(((s.window_start - t0) / span) * columns)));
+    const b = Math.max(a, Math.min(columns - 1, Math.ceil(((s.window_end - t0) / span) * columns) - 1));
+    for (let c = a; c <= b; c++) if (!(out[c]! >= s.score)) out[c] = s.score;
+  }
+  return out;
+}
+
 function chart(series: DeviceSeries, alerts: readonly Alert[], t0: number, t1: number, anchor: (id: string) => string): string {
   const { w, h, left, right, top, bottom } = CHART;
   const pw = w - left - right;
@@ -158,21 +172,35 @@ function chart(series: DeviceSeries, alerts: readonly Alert[], t0: number, t1: n
   parts.push(`<line x1="${left}" x2="${w - right}" y1="${yt}" y2="${yt}" class="threshold"><title>threshold (score 1)</title></line>`);
   parts.push(`<text x="${left + 2}" y="${h - 6}" class="xlab">${esc(time(t0))}</text><text x="${w - right}" y="${h - 6}" class="xlab end">${esc(time(t1))}</text>`);
   // The score as steps: each window a horizontal segment over its time span; contiguous windows joined, a gap (no
-  // window: the device was silent) breaks the line. Windows over the threshold get a dot.
+  // window: the device was silent) breaks the line. Windows over the threshold get a dot. When there are more windows
+  // than pixels (long captures), each pixel column shows the highest score of its windows: spikes survive, the file
+  // stays bounded (≤ one segment and one dot per column and device).
+  const cols = series.scores.length > pw ? columnMax(series.scores, t0, span, pw) : undefined;
   let d = '';
-  let prevEnd = NaN;
   const over: string[] = [];
-  for (const s of series.scores) {
-    if (!Number.isFinite(s.score)) {
-      prevEnd = NaN;
-      continue;
+  if (cols) {
+    let prev = false;
+    for (let c = 0; c < cols.length; c++) {
+      const v = cols[c]!;
+      if (Number.isNaN(v)) {
+        prev = false;
+        continue;
+      }
+      const py = y(v).toFixed(1);
+      d += `${prev ? 'L' : 'M'}${left + c} ${py}H${left + c + 1}`;
+      prev = true;
+      if (v > 1) over.push(`<circle cx="${left + c + 0.5}" cy="${py}" r="1.8" class="over"/>`);
     }
-    const xs = x(s.window_start).toFixed(1);
-    const xe = x(s.window_end).toFixed(1);
-    const py = y(s.score).toFixed(1);
-    d += `${Math.abs(s.window_start - prevEnd) < 1e-6 ? 'L' : 'M'}${xs} ${py}H${xe}`;
-    prevEnd = s.window_end;
-    if (s.score > 1) over.push(`<circle cx="${xe}" cy="${py}" r="1.8" class="over"/>`);
+  } else {
+    let prevEnd = NaN;
+    for (const s of series.scores) {
+      const xs = x(s.window_start).toFixed(1);
+      const xe = x(s.window_end).toFixed(1);
+      const py = y(s.score).toFixed(1);
+      d += `${Math.abs(s.window_start - prevEnd) < 1e-6 ? 'L' : 'M'}${xs} ${py}H${xe}`;
+      prevEnd = s.window_end;
+      if (s.score > 1) over.push(`<circle cx="${xe}" cy="${py}" r="1.8" class="over"/>`);
+    }
   }
   parts.push(`<path d="${d}" class="score"/>`, ...over);
   for (const a of alerts) {
