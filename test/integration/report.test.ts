@@ -18,6 +18,9 @@ import { replayCapture } from '../../src/replay.js';
 import { repoRoot } from '../support/fixtures.js';
 import { dhcp, eth, ipv4, udp } from '../support/packet-builder.js';
 import { parseDetectConfig } from '../../src/detect/config.js';
+import { selectBackendFor } from '../../src/detect/index.js';
+import { ReportCollector } from '../../src/sinks/report/html.js';
+import { reportSummary } from '../../src/cli/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -98,16 +101,33 @@ describe('forensic report in headless Chromium', function () {
     assert.ok(alerts.some((a) => a.kind === 'anomaly'), 'the demo capture raises anomaly alerts');
     assert.ok(alerts.some((a) => a.device_name === HOSTILE_NAME), 'the hostile device got a new-device notice under its DHCP name');
 
-    // The same capture and models, replayed in this process: which devices the detector scored with a model.
+    // The same capture and models, replayed in this process: which devices the detector scored with a model, and
+    // the report those scores and alerts make, which must be the CLI's file (nothing in it is computed apart from the
+    // pipeline's output, nothing depends on the process). Not compared across --speed: an alert takes the device
+    // class the inventory has when its batch is scored, and pacing moves that moment (at 1000x, 2 of the 51 alerts
+    // of this capture name another class: a known gap of the replay, not of the report).
     const maxScore = new Map<string, number>();
-    await replayCapture(capture, parseDetectConfig({ models_dir: path.join(repoRoot, 'models') }), {
+    const collector = new ReportCollector();
+    const detect = parseDetectConfig({ models_dir: path.join(repoRoot, 'models') });
+    const backend = await selectBackendFor(detect, 'score');
+    const again = await replayCapture(capture, detect, {
+      features: { run_id: 'report-test' },
       sinks: {
         onScores: (scores: WindowScore[]) => {
+          collector.onScores(scores);
           for (const s of scores) if (!s.learning && Number.isFinite(s.score)) maxScore.set(s.device_id, Math.max(maxScore.get(s.device_id) ?? 0, s.score));
         },
+        onAlerts: (a: Alert[]) => collector.onAlerts(a),
       },
     });
     assert.ok(maxScore.size >= 10, `${maxScore.size} devices scored by a model`);
+    const againFile = path.join(dir, 'again.html');
+    const sensorId = /run id \/ sensor<\/th><td>report-test \/ ([^<]+)</.exec(readFileSync(reportFile, 'utf8'))?.[1] ?? '?';
+    collector.write(againFile, reportSummary(capture, again, { run_id: 'report-test', sensor_id: sensorId, models_dir: 'models', backend: backend.active }), again.inventory);
+    const stable = (f: string): string => readFileSync(f, 'utf8').replace(/(report written<\/th><td>)[^<]*/, '$1');
+    const [a, b] = [stable(againFile), stable(reportFile)];
+    const at = [...a].findIndex((c, i) => c !== b[i]);
+    assert.ok(a === b, `same capture and models: the same report (but for the time it was written); first difference at ${at}: ${a.slice(at - 80, at + 80)}`);
 
     // The file alone: self-contained, small, nothing to fetch, hostile text escaped.
     const html = readFileSync(reportFile, 'utf8');

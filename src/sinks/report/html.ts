@@ -230,7 +230,10 @@ export function renderReport(input: ReportInput): string {
     return `dev-${i}`;
   };
   inventory.forEach((e) => devAnchor(e.device_id));
-  const alertIndex = new Map(alerts.map((a, i) => [a.alert_id, i]));
+  // Alerts in packet-time order (device, id break ties): the order and anchors do not depend on how the detector's
+  // batches fell, so a replay at another speed gives the same file.
+  const sortedAlerts = [...alerts].sort((a, b) => a.ts - b.ts || a.device_id.localeCompare(b.device_id) || a.alert_id.localeCompare(b.alert_id));
+  const alertIndex = new Map(sortedAlerts.map((a, i) => [a.alert_id, i]));
   const alertAnchor = (id: string): string => `alert-${alertIndex.get(id) ?? 0}`;
 
   // Timelines: devices the detector scored with a model, by their highest score.
@@ -247,13 +250,12 @@ export function renderReport(input: ReportInput): string {
   const t0 = Number.isFinite(summary.first_ts) ? summary.first_ts : Math.min(...scores.map((s) => s.window_start));
   const t1 = Number.isFinite(summary.last_ts) ? summary.last_ts : Math.max(...scores.map((s) => s.window_end));
   const alertsBy = new Map<string, Alert[]>();
-  for (const a of alerts) {
+  for (const a of sortedAlerts) {
     if (a.kind !== 'anomaly') continue;
     const list = alertsBy.get(a.device_id);
     if (list) list.push(a);
     else alertsBy.set(a.device_id, [a]);
   }
-  const sortedAlerts = [...alerts].sort((a, b) => a.ts - b.ts || a.device_id.localeCompare(b.device_id));
   const anomalies = alerts.filter((a) => a.kind === 'anomaly').length;
 
   const kv = (rows: [string, string][]): string => `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
