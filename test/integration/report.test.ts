@@ -18,7 +18,6 @@ import { replayCapture } from '../../src/replay.js';
 import { repoRoot } from '../support/fixtures.js';
 import { dhcp, eth, ipv4, udp } from '../support/packet-builder.js';
 import { parseDetectConfig } from '../../src/detect/config.js';
-import { selectBackendFor } from '../../src/detect/index.js';
 import { ReportCollector } from '../../src/sinks/report/html.js';
 import { reportSummary } from '../../src/cli/run.js';
 
@@ -109,7 +108,6 @@ describe('forensic report in headless Chromium', function () {
     const maxScore = new Map<string, number>();
     const collector = new ReportCollector();
     const detect = parseDetectConfig({ models_dir: path.join(repoRoot, 'models') });
-    const backend = await selectBackendFor(detect, 'score');
     const again = await replayCapture(capture, detect, {
       features: { run_id: 'report-test' },
       sinks: {
@@ -122,8 +120,10 @@ describe('forensic report in headless Chromium', function () {
     });
     assert.ok(maxScore.size >= 10, `${maxScore.size} devices scored by a model`);
     const againFile = path.join(dir, 'again.html');
-    const sensorId = /run id \/ sensor<\/th><td>report-test \/ ([^<]+)</.exec(readFileSync(reportFile, 'utf8'))?.[1] ?? '?';
-    collector.write(againFile, reportSummary(capture, again, { run_id: 'report-test', sensor_id: sensorId, models_dir: 'models', backend: backend.active }), again.inventory);
+    const cliHtml = readFileSync(reportFile, 'utf8');
+    const sensorId = /run id \/ sensor<\/th><td>report-test \/ ([^<]+)</.exec(cliHtml)?.[1] ?? '?';
+    const backend = /\(TF\.js backend ([a-z-]+)\)/.exec(cliHtml)?.[1] ?? '?';
+    collector.write(againFile, reportSummary(capture, again, { run_id: 'report-test', sensor_id: sensorId, models_dir: 'models', backend }), again.inventory);
     const stable = (f: string): string => readFileSync(f, 'utf8').replace(/(report written<\/th><td>)[^<]*/, '$1');
     const [a, b] = [stable(againFile), stable(reportFile)];
     const at = [...a].findIndex((c, i) => c !== b[i]);
