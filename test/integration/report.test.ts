@@ -13,13 +13,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
-import type { Alert, WindowScore } from '../../src/records/alert.js';
-import { replayCapture } from '../../src/replay.js';
+import type { Alert } from '../../src/records/alert.js';
 import { repoRoot } from '../support/fixtures.js';
 import { dhcp, eth, ipv4, udp } from '../support/packet-builder.js';
-import { parseDetectConfig } from '../../src/detect/config.js';
-import { ReportCollector } from '../../src/sinks/report/html.js';
-import { reportSummary } from '../../src/cli/run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -100,30 +96,23 @@ describe('forensic report in headless Chromium', function () {
     assert.ok(alerts.some((a) => a.kind === 'anomaly'), 'the demo capture raises anomaly alerts');
     assert.ok(alerts.some((a) => a.device_name === HOSTILE_NAME), 'the hostile device got a new-device notice under its DHCP name');
 
-    // The same capture and models, replayed in this process: which devices the detector scored with a model, and
-    // the report those scores and alerts make, which must be the CLI's file (nothing in it is computed apart from the
-    // pipeline's output, nothing depends on the process). Not compared across --speed: an alert takes the device
-    // class the inventory has when its batch is scored, and pacing moves that moment (at 1000x, 2 of the 51 alerts
-    // of this capture name another class: a known gap of the replay, not of the report).
-    const maxScore = new Map<string, number>();
-    const collector = new ReportCollector();
-    const detect = parseDetectConfig({ models_dir: path.join(repoRoot, 'models') });
-    const again = await replayCapture(capture, detect, {
-      features: { run_id: 'report-test' },
-      sinks: {
-        onScores: (scores: WindowScore[]) => {
-          collector.onScores(scores);
-          for (const s of scores) if (!s.learning && Number.isFinite(s.score)) maxScore.set(s.device_id, Math.max(maxScore.get(s.device_id) ?? 0, s.score));
-        },
-        onAlerts: (a: Alert[]) => collector.onAlerts(a),
-      },
-    });
-    assert.ok(maxScore.size >= 10, `${maxScore.size} devices scored by a model`);
-    const againFile = path.join(dir, 'again.html');
+    // The same capture and models, replayed by replayCapture (not the CLI) in a child process:
+    // which devices the detector scored with a model, and the report those scores and alerts make, which must be the
+    // CLI's file (nothing in it is computed apart from the pipeline's output). Not compared across --speed: an alert
+    // takes the device class the inventory has when its batch is scored, and pacing moves that moment (at 1000x, 2 of
+    // the 51 alerts of this capture name another class: a known gap of the replay, not of the report).
     const cliHtml = readFileSync(reportFile, 'utf8');
     const sensorId = /run id \/ sensor<\/th><td>report-test \/ ([^<]+)</.exec(cliHtml)?.[1] ?? '?';
     const backend = /\(TF\.js backend ([a-z-]+)\)/.exec(cliHtml)?.[1] ?? '?';
-    collector.write(againFile, reportSummary(capture, again, { run_id: 'report-test', sensor_id: sensorId, models_dir: 'models', backend }), again.inventory);
+    const againFile = path.join(dir, 'again.html');
+    const child = spawnSync(
+      process.execPath,
+      [path.join(repoRoot, 'dist', 'test', 'support', 'replay-report.js'), capture, path.join(repoRoot, 'models'), againFile, 'report-test', sensorId, backend],
+      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' }, timeout: 90_000 },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const maxScore = new Map(Object.entries(JSON.parse(child.stdout) as Record<string, number>));
+    assert.ok(maxScore.size >= 10, `${maxScore.size} devices scored by a model`);
     const stable = (f: string): string => readFileSync(f, 'utf8').replace(/(report written<\/th><td>)[^<]*/, '$1');
     const [a, b] = [stable(againFile), stable(reportFile)];
     const at = [...a].findIndex((c, i) => c !== b[i]);
