@@ -19,6 +19,7 @@ if [ "${1:-}" != "--node" ]; then
   command -v java      >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
   command -v mvn       >/dev/null 2>&1 || need+=(maven)
   command -v openssl   >/dev/null 2>&1 || need+=(openssl)
+  command -v chromium  >/dev/null 2>&1 || need+=(chromium)   # the HTML report test (playwright-core drives /usr/bin/chromium)
   [ -f /usr/include/pcap/pcap.h ] || need+=(libpcap-dev)
   # To build the (patched) libpcap binding `cap` in npm's postinstall (scripts/install-cap.sh).
   command -v python3   >/dev/null 2>&1 || need+=(python3)

@@ -7,11 +7,14 @@
  * capture with the same models gives the same alerts. `windowsFromCapture` is the first half alone (for training,
  * evaluation and tests).
  */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { readCapture } from './capture/pcap-file/reader.js';
 import type { CaptureCountersSnapshot } from './capture/source.js';
 import { PacketDecoder } from './decode/decoder.js';
 import type { DecodeCountersSnapshot } from './decode/counters.js';
 import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
+import type { DeviceIdentitySnapshot } from './flows/device-inventory.js';
 import type { FeatureWindow } from './records/features.js';
 import type { FlowRecord } from './records/flow.js';
 import type { InventoryEntry } from './records/device.js';
@@ -41,6 +44,8 @@ export interface AnalysedCapture {
   metrics: Record<string, number>;
   first_ts: number;
   last_ts: number;
+  /** Frames per capture link type (pcap LINKTYPE_* number → frames analysed). */
+  link_types: Record<number, number>;
 }
 
 export interface AnalyseOptions extends AnalysisPipelineOptions {
@@ -56,6 +61,8 @@ export interface AnalyseOptions extends AnalysisPipelineOptions {
   from?: number;
   to?: number;
   onWindow?: (w: FeatureWindow) => void;
+  /** Saves the inventory with each device's feature history here at capture end (`AnalysisPipeline.saveInventory`). */
+  save_inventory?: string;
   onFlow?: (r: FlowRecord) => void;
   onProgress?: (p: CaptureProgressEvent) => void;
   /** Keep the windows in the result (default true). */
@@ -76,6 +83,10 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
   let wallStart = 0;
   const healthEvery = o.health_interval_s ?? 10;
   let nextHealth = Infinity;
+  // Link types: counted in runs (a capture has one or a few), so the per-frame cost is one compare.
+  const linkTypes: Record<number, number> = {};
+  let linkType = -1;
+  let linkRun = 0;
   const capture = await source.forEachFrame((frame) => {
     const ts = frame.ts_sec + frame.ts_nsec / 1e9;
     if (ts < from || ts >= to) return undefined;
@@ -85,6 +96,12 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
       nextHealth = at + healthEvery;
     }
     if (packets === 0) nextHealth = (Math.floor(ts / healthEvery) + 1) * healthEvery;
+    if (frame.linktype !== linkType) {
+      if (linkRun > 0) linkTypes[linkType] = (linkTypes[linkType] ?? 0) + linkRun;
+      linkType = frame.linktype;
+      linkRun = 0;
+    }
+    linkRun++;
     decoder.decode(frame, p);
     pipeline.process(p);
     packets++;
@@ -105,6 +122,7 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
     return undefined;
   });
   pipeline.flush();
+  if (linkRun > 0) linkTypes[linkType] = (linkTypes[linkType] ?? 0) + linkRun;
   return {
     inventory: pipeline.inventory.entries(),
     packets,
@@ -113,6 +131,7 @@ async function feed(path: string, pipeline: AnalysisPipeline, o: Pick<AnalyseOpt
     metrics: pipeline.metrics(),
     first_ts: first,
     last_ts: last,
+    link_types: linkTypes,
   };
 }
 
@@ -151,20 +170,29 @@ export async function replayCapture(path: string, detect: DetectConfig, options:
   const bus = new MemoryBus({ batch_max_windows: 512 });
   const alerts: Alert[] = [];
   let scored = 0;
-  const pipeline = new AnalysisPipeline(options, {
+  // Each window carries the identity (class, criticality, name) its device had when the window closed, in packet
+  // time: the detector scores a batch later, when the reader may be further on, by how much depends on the speed.
+  const identities = new WeakMap<FeatureWindow, DeviceIdentitySnapshot>();
+  const handles = new Map<string, number>(); // device id → inventory handle (stable; handleOf is a linear search)
+  const identityOf = (id: string): DeviceIdentitySnapshot | undefined => {
+    let h = handles.get(id);
+    if (h === undefined) {
+      h = pipeline.inventory.handleOf(id);
+      if (h < 0) return undefined;
+      handles.set(id, h);
+    }
+    return pipeline.inventory.identity(h);
+  };
+  const pipeline: AnalysisPipeline = new AnalysisPipeline(options, {
     onWindow: (w) => {
+      const id = identityOf(w.device_id);
+      if (id !== undefined) identities.set(w, id);
       options.onWindow?.(w);
       bus.enqueue([w]);
     },
     ...(options.onFlow ? { onFlow: options.onFlow } : {}),
   });
-  // The detector reads the pipeline's inventory (class, criticality, name) when it scores a batch.
-  let cache: { size: number; map: Map<string, InventoryEntry> } | undefined;
-  const lookup: InventoryLookup = (id) => {
-    // Without an operator-given name, the DHCP host name names the device in alerts.
-    if (!cache || cache.size !== pipeline.inventory.size) cache = { size: pipeline.inventory.size, map: new Map(pipeline.inventory.entries().map((e) => [e.device_id, { ...e, name: e.name || e.dhcp_hostname }])) };
-    return cache.map.get(id);
-  };
+  const lookup: InventoryLookup = (id, w) => (w === undefined ? undefined : identities.get(w)) ?? identityOf(id);
   await bus.start(async (windows) => {
     const out = await detector.score(windows, lookup);
     scored += out.scores.length;
@@ -174,5 +202,9 @@ export async function replayCapture(path: string, detect: DetectConfig, options:
   });
   const analysed = await feed(path, pipeline, options);
   await bus.flush();
+  if (options.save_inventory) {
+    mkdirSync(dirname(resolve(options.save_inventory)), { recursive: true });
+    pipeline.saveInventory(options.save_inventory);
+  }
   return { ...analysed, alerts, windows_scored: scored, detector: detector.counters.snapshot() };
 }

@@ -11,6 +11,8 @@ import { detectCommand, sensorCommand } from './services.js';
 import { dashboardsCommand } from './dashboards.js';
 import { trainCommand } from './train.js';
 import { evaluateCommand } from './evaluate.js';
+import { inventoryCommand } from './inventory.js';
+import { modelsCommand } from './models.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(inventoryCommand());
+  program.addCommand(modelsCommand());
   program.addCommand(dashboardsCommand());
   return program;
 }

@@ -2,7 +2,7 @@
  * `wardwatch run` and `wardwatch replay`: a capture through the whole pipeline in one process on the embedded bus
  * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FlowJsonlWriter } from '../sinks/file/flow-jsonl.js';
 import type { FlowRecord } from '../records/flow.js';
@@ -14,6 +14,7 @@ import { selectBackendFor } from '../detect/index.js';
 import { replayCapture, type ReplayResult } from '../replay.js';
 import type { Alert } from '../records/alert.js';
 import { SinkSet } from '../sinks/fanout.js';
+import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 
 export interface ReplayCliOptions {
@@ -25,6 +26,8 @@ export interface ReplayCliOptions {
   alerts?: string;
   modelsDir?: string;
   quiet?: boolean;
+  /** Forensic HTML report to write (sinks/report). */
+  report?: string;
 }
 
 /** `max`, `1x`, `10x`, `0.5x` → undefined (as fast as possible) or the factor. */
@@ -80,6 +83,7 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
   const files = config.sinks.files;
   if (files.flows_file) mkdirSync(path.dirname(files.flows_file), { recursive: true });
   const flowLog = files.flows_file ? new FlowJsonlWriter(files.flows_file, { append: true, max_bytes: files.max_bytes, keep: files.keep }) : undefined;
+  const report = o.report ? new ReportCollector() : undefined;
   const progress = new Progress(label);
   const speed = parseSpeed(o.speed);
   let lastHealth: { ts: number; packets: number } | undefined;
@@ -87,6 +91,7 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
   const result = await replayCapture(capture, detect, {
     flows: config.flows,
     devices: config.devices,
+    ...(config.devices.state_file ? { save_inventory: config.devices.state_file } : {}),
     features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
     ...(speed !== undefined ? { speed } : {}),
     ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
@@ -111,7 +116,16 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
         }),
       );
     },
-    sinks: { onAlerts: (a) => sinks.onAlerts(a), onScores: (s, w) => sinks.onScores(s, w) },
+    sinks: {
+      onAlerts: (a) => {
+        report?.onAlerts(a);
+        return sinks.onAlerts(a);
+      },
+      onScores: (s, w) => {
+        report?.onScores(s);
+        return sinks.onScores(s, w);
+      },
+    },
   });
   flowLog?.close();
   await Promise.all(pendingHealth);
@@ -121,7 +135,53 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
   progress.done(
     `${result.packets.toLocaleString('en-US')} packets, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
   );
+  if (report && o.report) {
+    const size = report.write(o.report, reportSummary(capture, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active }), result.inventory);
+    process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
+  }
   return result;
+}
+
+/** pcap LINKTYPE_* numbers → tcpdump's names (the ones the decoder reads, and a few it reports as unsupported). */
+const LINK_TYPE_NAMES: Record<number, string> = {
+  0: 'NULL',
+  1: 'EN10MB (Ethernet)',
+  101: 'RAW',
+  105: 'IEEE802_11',
+  108: 'LOOP',
+  113: 'LINUX_SLL',
+  127: 'IEEE802_11_RADIOTAP',
+  192: 'PPI',
+  276: 'LINUX_SLL2',
+};
+
+/** The replay's own counters, as the report's capture summary. */
+export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend'>): ReportSummary {
+  const malformed: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.capture)) {
+    if (k !== 'frames' && k !== 'frame_bytes' && typeof v === 'number' && v > 0) malformed[`capture: ${k}`] = v;
+  }
+  for (const [k, v] of Object.entries(r.decode.errors)) if (v > 0) malformed[`decode: ${k}`] = v;
+  if (r.decode.app_malformed > 0) malformed['decode: app_malformed'] = r.decode.app_malformed;
+  if (r.decode.unknown_ethertype > 0) malformed['decode: unknown_ethertype (not decoded)'] = r.decode.unknown_ethertype;
+  if (r.decode.unknown_ip_proto > 0) malformed['decode: unknown_ip_proto (not decoded)'] = r.decode.unknown_ip_proto;
+  const link_types: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.link_types)) link_types[`${LINK_TYPE_NAMES[Number(k)] ?? 'linktype'} (${k})`] = v;
+  return {
+    file: capture,
+    size_bytes: statSync(capture).size,
+    packets: r.packets,
+    first_ts: r.first_ts,
+    last_ts: r.last_ts,
+    link_types,
+    malformed,
+    flows: r.metrics['flows_created'] ?? 0,
+    devices: r.inventory.length,
+    windows: r.metrics['features_windows_emitted'] ?? 0,
+    windows_scored: r.windows_scored,
+    generated_at: new Date().toISOString(),
+    ...run,
+  };
 }
 
 function common(cmd: Command): Command {
@@ -129,6 +189,7 @@ function common(cmd: Command): Command {
     .option('-c, --config <file>', 'YAML configuration (see deploy/wardwatch.example.yaml); default: built-in defaults')
     .option('--models-dir <dir>', 'model store (overrides detect.models_dir)')
     .option('--alerts <file>', 'alerts JSONL to write (overrides sinks.files.alerts_file)')
+    .option('--report <file>', 'also write a self-contained forensic HTML report (summary, score timelines, alerts, inventory)')
     .option('-q, --quiet', 'print only the summary, not the alert table');
 }
 

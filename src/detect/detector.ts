@@ -41,7 +41,11 @@ import type { AlertedRange } from './trainer.js';
 const log = componentLogger('detector');
 
 /** What the detector needs to know about a device (from the inventory); undefined = unknown device. */
-export type InventoryLookup = (deviceId: string) => Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'> | undefined;
+/**
+ * A device's identity for alerts and class models. `window`, when given, is the window being scored: a lookup may answer
+ * with the identity the device had when that window closed (replays do, so alerts do not depend on the replay speed).
+ */
+export type InventoryLookup = (deviceId: string, window?: FeatureWindow) => Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'> | undefined;
 
 type DetectorCounter =
   | 'windows_received'
@@ -240,7 +244,7 @@ export class Detector {
       st.last_start = w.window_start;
       st.windows_seen++;
       this.dirty.add(w.device_id);
-      const inv = inventory(w.device_id);
+      const inv = inventory(w.device_id, w);
       const model = this.modelFor(w.device_id, st.windows_seen, inv?.device_class);
       if (model === undefined) {
         this.counters.add('windows_learning');
@@ -284,7 +288,7 @@ export class Detector {
         st.incident = undefined;
         continue;
       }
-      const inv = inventory(w.device_id);
+      const inv = inventory(w.device_id, w);
       const severity = severityFor(score, inv?.criticality ?? 'medium');
       if (step.opened || st.incident === undefined) {
         const range = { device_id: w.device_id, since: step.since, until: w.window_start };

@@ -14,7 +14,7 @@
  * tfjs-node (whose `file://` handler is not available on the wasm/cpu backends). A version directory is written under
  * a temporary name and renamed into place, and `latest` is replaced by rename, so a reader never sees half a model.
  */
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.js';
@@ -201,11 +201,23 @@ export class ModelStore {
     return { scope: metadata.scope, id: metadata.id, version };
   }
 
-  /** Load a version (default: latest). Throws ModelError when absent or corrupt. */
-  async load(kind: ModelScope['kind'], id: string, version?: number): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
+  /**
+   * A version's metadata and files without loading the network (default: latest): what `wardwatch models` shows.
+   * Throws ModelError when absent or corrupt.
+   */
+  async describe(kind: ModelScope['kind'], id: string, version?: number): Promise<{ metadata: ModelMetadata; dir: string; size_bytes: number }> {
     const v = version ?? (await this.latestVersion(kind, id));
     if (v === undefined) throw new ModelError(`no model for ${kind}:${id} in ${this.dir}`, { code: 'WW_MODEL_MISSING' });
+    const versions = await this.versions(kind, id);
+    if (!versions.includes(v)) throw new ModelError(`${kind}:${id} has no version ${v} in ${this.dir} (versions: ${versions.map((x) => `v${x}`).join(', ') || 'none'})`, { code: 'WW_MODEL_MISSING' });
     const dir = path.join(this.scopeDir(kind, id), `v${v}`);
+    const metadata = await this.readMetadata(dir);
+    let size_bytes = 0;
+    for (const f of await readdir(dir)) size_bytes += (await stat(path.join(dir, f))).size;
+    return { metadata, dir, size_bytes };
+  }
+
+  private async readMetadata(dir: string): Promise<ModelMetadata> {
     let metadata: ModelMetadata;
     try {
       metadata = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8')) as ModelMetadata;
@@ -216,6 +228,15 @@ export class ModelStore {
     if (format !== MODEL_FORMAT) {
       throw new ModelError(`${dir}: unknown model format ${String(format)} (expected ${MODEL_FORMAT})`, { code: 'WW_MODEL_CORRUPT' });
     }
+    return metadata;
+  }
+
+  /** Load a version (default: latest). Throws ModelError when absent or corrupt. */
+  async load(kind: ModelScope['kind'], id: string, version?: number): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
+    const v = version ?? (await this.latestVersion(kind, id));
+    if (v === undefined) throw new ModelError(`no model for ${kind}:${id} in ${this.dir}`, { code: 'WW_MODEL_MISSING' });
+    const dir = path.join(this.scopeDir(kind, id), `v${v}`);
+    const metadata = await this.readMetadata(dir);
     const model = await tf.loadLayersModel(new DirectoryModelIO(dir));
     return { model, metadata };
   }

@@ -79,6 +79,11 @@ export const DeviceIdentityOptionsSchema = z
      * has been silent for this long, in which case the binding moves to the new MAC.
      */
     arp_binding_timeout_ms: z.number().int().positive().default(600_000),
+    /**
+     * Where `run` and `replay` save the learned device inventory (JSON) at capture end, and where
+     * `wardwatch inventory` reads it. Empty: not saved. (The inventory itself does not read this option.)
+     */
+    state_file: z.string().default('out/inventory.json'),
   })
   .strict();
 

@@ -107,6 +107,9 @@ interface Subnet {
  * of the address (what the feature stage compares). Bounded by the feature options (`max_history_peers`,
  * `max_history_ports`: 4096 + 1024 numbers per device at the defaults).
  */
+/** A device's identity as the detector reads it (see `DeviceInventory.identity`). */
+export type DeviceIdentitySnapshot = Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'>;
+
 export interface SavedFeatureHistory {
   peer_keys: number[];
   dst_ports: number[];
@@ -439,6 +442,21 @@ export class DeviceInventory implements DeviceDirectory {
       criticality: o?.criticality ?? 'medium',
       learning: dv.learning,
     };
+  }
+
+  /**
+   * What the detector needs of a device (class, criticality, name, vendor, first seen), as the inventory knows it now.
+   * Cheap enough to take at every window close, so that a replay attaches to each window the identity of its own
+   * packet time, whatever the replay speed.
+   */
+  identity(handle: number): DeviceIdentitySnapshot | undefined {
+    const dv = this.devices[handle];
+    if (dv === undefined) return undefined;
+    const o = dv.override;
+    const device_class =
+      o?.device_class ??
+      guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: [...dv.listening].sort((a, b) => a - b), gateway: dv.gateway }).device_class;
+    return { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen) };
   }
 
   /** All entries, in device creation order. */

@@ -4,17 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../src/records/alert.js';
+import type { InventoryEntry } from '../../src/records/device.js';
+import type { ModelMetadata } from '../../src/detect/store.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 
-function wardwatch(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
+function wardwatch(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -27,10 +30,17 @@ describe('wardwatch CLI', function () {
   it('lists its commands in --help, and each command has help with examples', () => {
     const h = wardwatch(['--help']);
     assert.equal(h.code, 0);
-    for (const c of ['run', 'replay', 'simulate']) assert.match(h.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['run', 'replay', 'simulate', 'inventory', 'models']) assert.match(h.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+    for (const sub of [['inventory'], ['inventory', 'export'], ['models'], ['models', 'show']]) {
+      const s = wardwatch([...sub, '--help']);
+      assert.equal(s.code, 0, sub.join(' '));
+      assert.match(s.stdout, /Examples:\n {2}wardwatch /, sub.join(' '));
+    }
+    assert.match(wardwatch(['run', '--help']).stdout, /--report <file>/);
     const r = wardwatch(['replay', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--speed <speed>/);
+    assert.match(r.stdout, /--report <file>/);
     assert.match(r.stdout, /Examples:/);
   });
 
@@ -47,6 +57,47 @@ describe('wardwatch CLI', function () {
     assert.match(r.stderr, /replay: [\d,]+ packets, \d+ devices, [\d,]+ windows scored/);
   });
 
+  it('forensic replay is reproducible: the demo capture at full speed and paced at 500x and 1000x gives the same alerts', () => {
+    const runs = ['max', '500x', '1000x'].map((speed) => {
+      const file = path.join(dir, `alerts-${speed}.jsonl`);
+      const r = wardwatch(['replay', 'captures/demo.pcap', '--speed', speed, '--alerts', file, '--run-id', 'speed-test']);
+      assert.equal(r.code, 0, r.stderr);
+      const reported = Number(/(\d+) alerts\s*$/m.exec(r.stderr)?.[1]);
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      assert.equal(lines.length, reported, `${speed}: every alert of the run is in the file`);
+      return lines.sort();
+    });
+    assert.ok(runs[0]!.length > 20);
+    assert.deepEqual(runs[1], runs[0], '500x');
+    assert.deepEqual(runs[2], runs[0], '1000x');
+  });
+
+  it('the README\'s first command (scripts/demo.sh): alert table, alerts.jsonl and report.html in the working folder', () => {
+    // demo.sh runs set-up (npm ci, build) and then this command line; run the command line as written there, in a
+    // scratch folder that has the repository's captures/ and models/.
+    const line = readFileSync(path.join(repo, 'scripts', 'demo.sh'), 'utf8').split('\n').find((l) => l.startsWith('node dist/src/cli/main.js run '));
+    assert.ok(line, 'demo.sh runs wardwatch run');
+    const args = line.replace(/\s*"\$@"\s*$/, '').split(/\s+/).slice(2);
+    const work = path.join(dir, 'demo');
+    mkdirSync(work);
+    for (const d of ['captures', 'models']) symlinkSync(path.join(repo, d), path.join(work, d));
+    const t0 = Date.now();
+    const r = wardwatch(args, {}, work);
+    const seconds = (Date.now() - t0) / 1000;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^time \(UTC\)\s+severity\s+kind\s+device\s+class\s+score\s+what changed$/m);
+    const alerts = readFileSync(path.join(work, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
+    const anomalies = alerts.filter((a) => a.kind === 'anomaly');
+    assert.ok(anomalies.length >= 5, `${anomalies.length} anomaly alerts on the demo capture`);
+    assert.equal(r.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+[A-Z]+\s+(anomaly|new_device)\s/.test(l)).length, alerts.length, 'one table row per alert');
+    const html = readFileSync(path.join(work, 'report.html'), 'utf8');
+    // One report row per alert id (an incident's updates are lines of alerts.jsonl, one row in the report).
+    assert.equal(html.match(/<tbody class="alert" /g)?.length, new Set(alerts.map((a) => a.alert_id)).size);
+    assert.match(r.stderr, /run: report written to report\.html \(\d+ kB\)/);
+    assert.ok(existsSync(path.join(work, 'out', 'inventory.json')), 'the inventory is saved for `wardwatch inventory`');
+    console.log(`      demo command: ${seconds.toFixed(1)} s wall, ${alerts.length} alerts, report ${(html.length / 1024).toFixed(0)} kB`);
+  });
+
   it('writes Zeek-like flow records to sinks.files.flows_file, rotated by size', () => {
     const flows = path.join(dir, 'flows', 'flows.jsonl');
     const cfg = path.join(dir, 'flows.yaml');
@@ -60,6 +111,106 @@ describe('wardwatch CLI', function () {
     assert.ok(records.length > 10);
     assert.equal(new Set(records.map((x) => x.uid)).size, records.length, 'each flow once');
     assert.ok(records.some((x) => x.proto === 'tcp' && x.conn_state === 'SF'));
+  });
+
+  it('models list|show: the shipped model store, as its metadata says', () => {
+    const refs: { kind: string; id: string; md: ModelMetadata }[] = [];
+    for (const kind of ['device', 'class']) {
+      for (const enc of readdirSync(path.join(repo, 'models', kind))) {
+        const v = readFileSync(path.join(repo, 'models', kind, enc, 'latest'), 'utf8').trim();
+        refs.push({ kind, id: decodeURIComponent(enc), md: JSON.parse(readFileSync(path.join(repo, 'models', kind, enc, `v${v}`, 'metadata.json'), 'utf8')) as ModelMetadata });
+      }
+    }
+    assert.ok(refs.length >= 2);
+    const l = wardwatch(['models', 'list']);
+    assert.equal(l.code, 0, l.stderr);
+    const rows = l.stdout.split('\n').filter((line) => /^(device|class)\s/.test(line));
+    assert.equal(rows.length, refs.length);
+    for (const r of refs) {
+      const row = rows.find((line) => line.split(/\s+/)[1] === r.id);
+      assert.ok(row, `${r.kind}:${r.id} listed`);
+      const cells = row.split(/\s{2,}/);
+      assert.equal(cells[0], r.kind);
+      assert.equal(cells[2], `v${r.md.version}`);
+      assert.equal(cells[3], r.md.samples.total.toLocaleString('en-US'));
+      assert.equal(Number(cells[4]), Number(r.md.threshold.value.toPrecision(4)));
+      assert.equal(cells[6], `v${r.md.feature_schema_version}`);
+      assert.equal(cells[7], r.md.backend);
+      assert.match(cells[8] ?? '', /^\d+\.\d kB$/);
+    }
+    assert.match(l.stdout, new RegExp(`^${refs.length} models in models$`, 'm'));
+    const cls = refs.find((r) => r.kind === 'class')!;
+    const dev = refs.find((r) => r.kind === 'device')!;
+    for (const [query, r] of [[cls.id, cls], [`class:${cls.id}@v${cls.md.version}`, cls], [dev.id, dev]] as const) {
+      const s = wardwatch(['models', 'show', query]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, new RegExp(`^model\\s+${r.kind}:${r.id}@v${r.md.version}$`, 'm'));
+      assert.match(s.stdout, new RegExp(`^samples\\s+${r.md.samples.total} windows: ${r.md.samples.train} train`, 'm'));
+      assert.match(s.stdout, new RegExp(`^data hash\\s+${r.md.data_hash}$`, 'm'));
+    }
+    const empty = path.join(dir, 'empty-store');
+    rmSync(empty, { recursive: true, force: true });
+    const none = wardwatch(['models', 'list', '--models-dir', empty]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr.trim(), /^wardwatch: WW_MODEL_MISSING: .*empty-store: no model store \(train one/);
+    assert.equal(none.stderr.trim().split('\n').length, 1);
+    const unknown = wardwatch(['models', 'show', 'toaster']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr.trim(), /^wardwatch: WW_MODEL_MISSING: toaster: no model in models/);
+    const badVersion = wardwatch(['models', 'show', `${cls.id}@latest`]);
+    assert.equal(badVersion.code, 2);
+    assert.match(badVersion.stderr, /^wardwatch: WW_CONFIG_INVALID: <device-or-class>: '.*@latest': the version after @ must be a number/);
+    const noSuchVersion = wardwatch(['models', 'show', `${cls.id}@v99`]);
+    assert.equal(noSuchVersion.code, 1);
+    assert.match(noSuchVersion.stderr, new RegExp(`^wardwatch: WW_MODEL_MISSING: class:${cls.id} has no version 99 in models \\(versions: v1\\)`));
+  });
+
+  it('inventory list|show|export: the inventory a replay saved', () => {
+    const state = path.join(dir, 'inv', 'inventory.json');
+    const cfg = path.join(dir, 'inv.yaml');
+    writeFileSync(cfg, `devices:\n  state_file: ${state}\nsinks:\n  files:\n    alerts_file: ${path.join(dir, 'inv-alerts.jsonl')}\n`);
+    const missing = wardwatch(['inventory', 'list', '-c', cfg]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr.trim(), /^wardwatch: WW_INVENTORY_MISSING: .*inventory\.json: no saved inventory/);
+    assert.equal(missing.stderr.trim().split('\n').length, 1);
+
+    const r = wardwatch(['replay', 'captures/golden/scan.pcap', '-c', cfg, '-q', '--models-dir', path.join(dir, 'no-models')]);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = (JSON.parse(readFileSync(state, 'utf8')) as { devices: InventoryEntry[] }).devices;
+    assert.ok(saved.length >= 2);
+
+    const l = wardwatch(['inventory', 'list', '-c', cfg]);
+    assert.equal(l.code, 0, l.stderr);
+    const lines = l.stdout.trim().split('\n');
+    assert.match(lines[0] ?? '', /^device\s+name\s+IPs\s+vendor\s+class\s+first seen \(UTC\)\s+last seen \(UTC\)\s+protocols$/);
+    assert.deepEqual(lines.slice(2).map((x) => x.split(/\s+/)[0]), saved.map((e) => e.device_id));
+
+    const withIp = saved.find((e) => e.ips.length > 0)!;
+    for (const query of [withIp.device_id, withIp.ips[0]!]) {
+      const s = wardwatch(['inventory', 'show', query, '--file', state]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, new RegExp(`^device\\s+${withIp.device_id}$`, 'm'));
+      assert.match(s.stdout, new RegExp(`^IPs\\s+${withIp.ips.join(', ')}$`, 'm'));
+    }
+    const nobody = wardwatch(['inventory', 'show', 'nobody', '--file', state]);
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.stderr.trim(), /^wardwatch: WW_INVENTORY_DEVICE_UNKNOWN: nobody: no such device in /);
+
+    const json = wardwatch(['inventory', 'export', '-c', cfg]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as InventoryEntry[]).map((e) => [e.device_id, e.ips, e.vendor, e.first_seen]), saved.map((e) => [e.device_id, e.ips, e.vendor, e.first_seen]));
+    const yaml = wardwatch(['inventory', 'export', '-c', cfg, '--format', 'yaml']);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.deepEqual((parseYaml(yaml.stdout) as { devices: InventoryEntry[] }).devices.map((e) => e.device_id), saved.map((e) => e.device_id));
+    const csvFile = path.join(dir, 'inv.csv');
+    const csv = wardwatch(['inventory', 'export', '-c', cfg, '--format', 'csv', '-o', csvFile]);
+    assert.equal(csv.code, 0, csv.stderr);
+    const csvLines = readFileSync(csvFile, 'utf8').trim().split('\r\n');
+    assert.match(csvLines[0] ?? '', /^device_id,key_kind,mac,ips,vendor,device_class,/);
+    assert.deepEqual(csvLines.slice(1).map((x) => x.split(',')[0]), saved.map((e) => e.device_id));
+    const bad = wardwatch(['inventory', 'export', '-c', cfg, '--format', 'xml']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /argument 'xml' is invalid. Allowed choices are json, csv, yaml/);
   });
 
   it('bad input: a clear one-line error and a non-zero exit', () => {

@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { ConfigSchema } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -27,6 +31,29 @@ describe('configuration', () => {
     assert.equal(c.sinks.webhooks.endpoints.length, 2);
     assert.equal(c.sinks.webhooks.endpoints[1]?.format, 'pagerduty');
     assert.equal(c.sinks.syslog?.protocol, 'udp');
+  });
+
+  it('the example config names every top-level and second-level option of the schema', () => {
+    const example = parseYaml(readFileSync(path.join(repo, 'deploy', 'wardwatch.example.yaml'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
+    const sections = objectShape(ConfigSchema);
+    assert.ok(sections, 'the config schema is an object');
+    const missing: string[] = [];
+    let checked = 0;
+    for (const [key, section] of Object.entries(sections)) {
+      if (!(key in example)) missing.push(key);
+      for (const sub of Object.keys(objectShape(section) ?? {})) {
+        checked++;
+        if (!(sub in (example[key] ?? {}))) missing.push(`${key}.${sub}`);
+      }
+    }
+    assert.deepEqual(missing, [], 'options missing from deploy/wardwatch.example.yaml');
+    assert.ok(checked >= 45, `${checked} second-level options checked`);
+  });
+
+  it('the example config states the real defaults of flows, devices, features and detect', () => {
+    const example = loadConfig(path.join(repo, 'deploy', 'wardwatch.example.yaml'), {});
+    const defaults = ConfigSchema.parse({});
+    for (const section of ['flows', 'devices', 'features', 'detect'] as const) assert.deepEqual(example[section], defaults[section], section);
   });
 
   it('has working defaults with no file at all', () => {
@@ -80,3 +107,14 @@ describe('configuration', () => {
     }
   });
 });
+
+/** The shape of an object schema, through optional / default / prefault / pipe wrappers; undefined for a non-object. */
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  let cur: z.ZodType | undefined = schema;
+  while (cur) {
+    const def = cur._zod.def as { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; in?: z.ZodType };
+    if (def.type === 'object') return def.shape;
+    cur = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+  }
+  return undefined;
+}

@@ -38,6 +38,18 @@ describe('file sinks', () => {
     const lines = readFileSync(path.join(dir, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
     assert.deepEqual(lines, alerts);
   });
+
+  it("keeps an incident's update (same alert_id, later ts) whether it comes in the alert's batch or a later one", () => {
+    const first = makeAlert(4);
+    const update = { ...first, ts: first.ts + 20, severity: 'high' as const };
+    for (const batches of [[[first, update]], [[first], [update]], [[first], [first, update], [update]]]) {
+      const file = path.join(dir, `updates-${batches.length}.jsonl`);
+      const sink = new AlertFileSink({ file });
+      for (const b of batches) sink.write(b);
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
+      assert.deepEqual(lines, [first, update], `batches ${batches.map((b) => b.length).join('+')}`);
+    }
+  });
 });
 
 describe('syslog sink (RFC 5424 + CEF)', () => {

@@ -1,6 +1,7 @@
 /**
  * Alerts as JSONL (one `Alert` record per line, src/records/alert.ts), rotated by size. A redelivered alert (same
- * `alert_id`) seen in this process is written once.
+ * `alert_id` and `ts`) seen in this process is written once; an incident's update (same `alert_id`, a later window's
+ * `ts`: escalation) is a line of its own, whether or not it came in the same batch as the alert it updates.
  */
 import type { Alert } from '../../records/alert.js';
 import { RotatingJsonl, type RotatingJsonlOptions } from './rotating-jsonl.js';
@@ -16,8 +17,12 @@ export class AlertFileSink {
   }
 
   write(alerts: readonly Alert[]): void {
-    const fresh = alerts.filter((a) => !this.seen.has(a.alert_id));
-    for (const a of fresh) this.seen.add(a.alert_id);
+    const fresh = alerts.filter((a) => {
+      const key = `${a.alert_id}@${a.ts}`;
+      if (this.seen.has(key)) return false;
+      this.seen.add(key);
+      return true;
+    });
     if (this.seen.size > 1_000_000) this.seen.clear(); // bound memory; duplicates after this are possible, and harmless
     this.file.write(fresh);
   }
