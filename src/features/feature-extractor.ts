@@ -36,14 +36,14 @@ const PKTS_OUT = 0;
 const PKTS_IN = 1;
 const BYTES_OUT = 2;
 const BYTES_IN = 3;
-const SIZE_N = 4;
+const SIZE_N = 4; // N, MEAN, M2 adjacent (welford)
 const SIZE_MEAN = 5;
 const SIZE_M2 = 6;
 /** Time of the device's last packet in the window (ms), -1 before the first. */
 const LAST_MS = 7;
 /** Last peer key counted in this window (skips the set look-up for runs of packets with the same peer), -1 none. */
 const LAST_PEER = 8;
-const IAT_N = 9;
+const IAT_N = 9; // N, MEAN, M2 adjacent (welford)
 const IAT_MEAN = 10;
 const IAT_M2 = 11;
 const FLOWS_STARTED = 12;
@@ -304,26 +304,12 @@ export class FeatureExtractor {
       a[b + PKTS_IN]!++;
       a[b + BYTES_IN]! += size;
     }
-    // Welford: packet size.
-    const sizeN = a[b + SIZE_N]! + 1;
-    a[b + SIZE_N] = sizeN;
-    const sizeMean0 = a[b + SIZE_MEAN]!;
-    const ds = size - sizeMean0;
-    const sizeMean = sizeMean0 + ds / sizeN;
-    a[b + SIZE_MEAN] = sizeMean;
-    a[b + SIZE_M2]! += ds * (size - sizeMean);
+    welford(a, b + SIZE_N, size); // packet size
     // Inter-arrival within the window.
     const ms = this.pktMs[0]!;
     const lastMs = a[b + LAST_MS]!;
     if (lastMs >= 0) {
-      const iat = ms > lastMs ? ms - lastMs : 0;
-      const iatN = a[b + IAT_N]! + 1;
-      a[b + IAT_N] = iatN;
-      const iatMean0 = a[b + IAT_MEAN]!;
-      const di = iat - iatMean0;
-      const iatMean = iatMean0 + di / iatN;
-      a[b + IAT_MEAN] = iatMean;
-      a[b + IAT_M2]! += di * (iat - iatMean);
+      welford(a, b + IAT_N, ms > lastMs ? ms - lastMs : 0); // inter-arrival
     }
     if (ms > lastMs) a[b + LAST_MS] = ms;
 
@@ -537,6 +523,17 @@ export class FeatureExtractor {
 }
 
 /** The vector in FEATURE_SCHEMA order, from the device's row `b` of `a`; every index written (a test checks). */
+/** Welford's running mean/variance of x at a[n] (count), a[n + 1] (mean), a[n + 2] (sum of squared deviations). */
+function welford(a: Float64Array, n: number, x: number): void {
+  const count = a[n]! + 1;
+  a[n] = count;
+  const mean0 = a[n + 1]!;
+  const d = x - mean0;
+  const mean = mean0 + d / count;
+  a[n + 1] = mean;
+  a[n + 2]! += d * (x - mean);
+}
+
 function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: number): number[] {
   const v = VALUES_TEMPLATE.slice();
   const pktsOut = a[b + PKTS_OUT]!;
