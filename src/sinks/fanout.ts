@@ -20,6 +20,12 @@ export interface SinkSetOptions {
   syslog: Partial<SyslogOptions> | undefined;
   sensor_id: string;
   run_id: string;
+  /**
+   * Alerts and window metrics are sent to InfluxDB at once rather than after the flush interval (see
+   * `InfluxWriter.write`): for a caller that awaits them before going on, e.g. the Kafka detector, which commits
+   * after each batch is written. Default false (batches fill up to `flush_interval_ms`).
+   */
+  write_now?: boolean;
 }
 
 export class SinkSet {
@@ -46,13 +52,16 @@ export class SinkSet {
   async onAlerts(alerts: readonly Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     this.file?.write(alerts);
-    await Promise.all([this.influx?.write(alerts.map(alertPoint)), this.webhooks?.onAlerts(alerts), this.syslog?.write(alerts)]);
+    await Promise.all([this.influx?.write(alerts.map(alertPoint), this.o.write_now), this.webhooks?.onAlerts(alerts), this.syslog?.write(alerts)]);
   }
 
   async onScores(scores: readonly WindowScore[], windows: readonly FeatureWindow[]): Promise<void> {
     if (this.influx) {
       const byKey = new Map(scores.map((s) => [`${s.device_id}@${s.window_start}`, s]));
-      await this.influx.write(windows.map((w) => windowPoint(w, byKey.get(`${w.device_id}@${w.window_start}`), this.deviceTags(w.device_id))));
+      await this.influx.write(
+        windows.map((w) => windowPoint(w, byKey.get(`${w.device_id}@${w.window_start}`), this.deviceTags(w.device_id))),
+        this.o.write_now,
+      );
     }
     await this.webhooks?.onScores(scores);
   }

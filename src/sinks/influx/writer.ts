@@ -124,15 +124,20 @@ export class InfluxWriter {
     this.log.info({ url: this.o.url, database: this.o.database, retention_policy: this.o.retention_policy || 'autogen' }, 'influxdb ready');
   }
 
-  /** Queues points; resolves when they are written (or rejected by InfluxDB for good, or dropped for space). */
-  write(points: IPoint[]): Promise<void> {
+  /**
+   * Queues points; resolves when they are written (or rejected by InfluxDB for good, or dropped for space). A partial
+   * batch waits up to `flush_interval_ms` for more points, unless `now`: a caller that waits for the write (a Kafka
+   * consumer committing after it) sends at once — while a request is in flight, the points queue and go out together
+   * in the next one (group commit), so batching still grows with the load.
+   */
+  write(points: IPoint[], now = false): Promise<void> {
     if (this.closed) return Promise.reject(new ServiceError(this.where, 'write after close()', { retriable: false }));
     if (points.length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.queue.push({ points, resolve });
       this.queued += points.length;
       this.enforceBound();
-      if (this.queued >= this.o.batch_points) this.kick();
+      if (now || this.queued >= this.o.batch_points) this.kick();
       else this.timer ??= setTimeout(() => this.kick(), this.o.flush_interval_ms);
     });
   }

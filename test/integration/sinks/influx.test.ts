@@ -1,6 +1,6 @@
 /**
  * The InfluxDB sink against real influxd: alerts and window metrics read back with InfluxQL; redelivery overwrites
- * instead of duplicating; influxd stopped and restarted mid-run loses no alert; the bounded buffer reports drops;
+ * instead of duplicating; a write marked `now` is sent at once (the detector awaits it before committing); influxd stopped and restarted mid-run loses no alert; the bounded buffer reports drops;
  * points InfluxDB refuses are counted, not retried forever.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +13,19 @@ import { makeWindows } from '../../support/windows.js';
 
 const FAST_RETRY = { retries: Infinity, initial_delay_ms: 50, max_delay_ms: 500, multiplier: 2, jitter: 0.1 };
 
+/** A writer on a fresh database of the shared influxd, started; closed and its database dropped after `body`. */
+async function withWriter(url: string, prefix: string, flush_interval_ms: number, body: (w: InfluxWriter, database: string) => Promise<void>): Promise<void> {
+  const database = freshName(prefix);
+  const w = new InfluxWriter({ url, database, retry: FAST_RETRY, flush_interval_ms });
+  try {
+    await w.start();
+    await body(w, database);
+  } finally {
+    await w.close();
+    await w.client.dropDatabase(database);
+  }
+}
+
 describe('InfluxDB sink (real influxd)', function () {
   this.timeout(120_000);
   let url: string;
@@ -22,10 +35,7 @@ describe('InfluxDB sink (real influxd)', function () {
   });
 
   it('writes alerts and window metrics that InfluxQL reads back; redelivery overwrites', async () => {
-    const database = freshName('ww_sink');
-    const w = new InfluxWriter({ url, database, retry: FAST_RETRY, flush_interval_ms: 50 });
-    try {
-      await w.start();
+    await withWriter(url, 'ww_sink', 50, async (w, database) => {
       const alerts = Array.from({ length: 300 }, (_, i) => makeAlert(i));
       const windows = makeWindows(5, 40, 3, 'test', Math.floor(Date.now() / 1000) - 86_400);
       await Promise.all([w.write(alerts.map(alertPoint)), w.write(windows.map((x) => windowPoint(x, { device_id: x.device_id, window_start: x.window_start, window_end: x.window_end, score: 0.5, threshold: 0.25, model: 'm', learning: false })))]);
@@ -56,10 +66,31 @@ describe('InfluxDB sink (real influxd)', function () {
       const rp = await w.client.showRetentionPolicies(database);
       assert.ok(rp.some((p) => p.name === 'wardwatch_30d' && p.default));
       assert.equal(w.stats().points_dropped, 0);
-    } finally {
-      await w.close();
-      await w.client.dropDatabase(database);
-    }
+    });
+  });
+
+  it('a write with `now` goes out at once, and writes made while it is in flight go out together after it', async () => {
+    // An interval far longer than the test: only `now` can make these writes resolve in time.
+    await withWriter(url, 'ww_sink_now', 60_000, async (w) => {
+      const t0 = Date.now();
+      await w.write([alertPoint(makeAlert(0, 'now'))], true);
+      assert.ok(Date.now() - t0 < 5000, `write(now) took ${Date.now() - t0} ms`);
+      assert.equal(w.stats().batches_written, 1);
+      const batch = Array.from({ length: 20 }, (_, i) => w.write([alertPoint(makeAlert(i + 1, 'now'))], true));
+      await Promise.all(batch);
+      // Sent at once, but not one request each: those queued behind a request in flight share the next one.
+      const requests = w.stats().batches_written - 1;
+      assert.ok(requests >= 1 && requests <= 2, `20 writes took ${requests} requests`);
+      const count = await w.client.query<{ count: number }>(`SELECT count(score) AS count FROM ${MEASUREMENT.alert}`);
+      assert.equal(count[0]?.count, 21);
+      // Without `now`, a partial batch waits for the interval.
+      let settled = false;
+      const later = w.write([alertPoint(makeAlert(99, 'now'))]).then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(settled, false);
+      await w.flush();
+      await later;
+    });
   });
 
   it('loses no alert when influxd stops and restarts mid-run', async function () {
@@ -108,18 +139,12 @@ describe('InfluxDB sink (real influxd)', function () {
   });
 
   it('counts points InfluxDB refuses (type conflict) instead of retrying them forever', async () => {
-    const database = freshName('ww_reject');
-    const w = new InfluxWriter({ url, database, retry: FAST_RETRY, flush_interval_ms: 10 });
-    try {
-      await w.start();
+    await withWriter(url, 'ww_reject', 10, async (w) => {
       const now = Date.now();
       await w.write([{ measurement: 'm', fields: { v: 1 }, timestamp: String(now - 2000) }]);
       await w.write([{ measurement: 'm', fields: { v: 'text' }, timestamp: String(now - 1000) }]);
       assert.equal(w.stats().points_rejected, 1);
       assert.equal(w.stats().points_written, 1);
-    } finally {
-      await w.close();
-      await w.client.dropDatabase(database);
-    }
+    });
   });
 });
