@@ -10,9 +10,11 @@ import { LiveCaptureSource, type LiveCaptureOptions } from './capture/live/cap-s
 import type { CaptureSource } from './capture/source.js';
 import { PacketDecoder } from './decode/decoder.js';
 import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
-import { newDecodedPacket } from './records/packet.js';
+import { newDecodedPacket, type CapturedFrame } from './records/packet.js';
 import type { InventoryEntry } from './records/device.js';
 import type { FlowRecord } from './records/flow.js';
+import type { FeatureWindow } from './records/features.js';
+import type { Alert, WindowScore } from './records/alert.js';
 import type { WardwatchConfig } from './config/schema.js';
 import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
@@ -22,7 +24,7 @@ import { KafkaInventoryPublisher, KafkaInventoryReader } from './transport/kafka
 import { KafkaRecordPublisher } from './transport/kafka/records.js';
 import { encodeFlow } from './transport/codec.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
-import { Detector, type InventoryLookup } from './detect/index.js';
+import { Detector, selectBackendFor, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
 import { componentLogger } from './log.js';
 import { ConfigError } from './errors.js';
@@ -68,6 +70,19 @@ async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin
 export interface SensorSource {
   file?: string;
   live?: LiveCaptureOptions;
+  /**
+   * File only: replay pace, N× the capture's own pace (1 = real time): each frame is processed when the wall clock
+   * reaches its packet time ÷ N (windows still close on packet time). Default: as fast as the broker takes it.
+   */
+  speed?: number;
+  /** File only, with `speed`: frames before this packet time (seconds since the epoch) are read at full speed. */
+  speed_from?: number;
+}
+
+/** Optional observers of the sensor (benchmarks, tests); nothing they return is used. */
+export interface SensorHooks {
+  /** A feature window was closed by the pipeline, just before it is enqueued for Kafka. */
+  onWindow?: (w: FeatureWindow) => void;
 }
 
 /** Capture → decode → flows/features → Kafka. `run()` resolves at the end of a file, or after `stop()`. */
@@ -89,6 +104,7 @@ export class SensorService {
     private readonly config: WardwatchConfig,
     private readonly input: SensorSource,
     runId = '',
+    hooks: SensorHooks = {},
   ) {
     const k = requireKafka(config);
     this.kafka = kafkaFromConfig(k);
@@ -106,6 +122,7 @@ export class SensorService {
       // Keyed by the originator's device (else the responder's, else the originator address): a device's flows stay in order.
       ...(flows ? { onFlow: (r: FlowRecord) => flows.offer(encodeFlow(r, r.orig_device || r.resp_device || r.orig_h)) } : {}),
       onWindow: (w) => {
+        hooks.onWindow?.(w);
         // The device's entry first (queued only when a field the detector uses changed), then its window.
         const e = this.entryOf(w.device_id);
         if (e) this.inventory.offer(e);
@@ -130,13 +147,19 @@ export class SensorService {
     this.log.info({ source: this.input.file ?? this.input.live?.interface }, 'sensor started');
     const p = newDecodedPacket();
     const file = this.input.file !== undefined;
-    await this.source.forEachFrame((frame) => {
+    const handle = (frame: CapturedFrame): Promise<void> | undefined => {
       this.decoder.decode(frame, p);
       this.pipeline.process(p);
       this.packets++;
       // A file can wait for the broker (backpressure); a live interface cannot (the spool absorbs outages).
       if (file && (this.packets & 0x3ff) === 0 && this.producer.stats().buffered > 0) return this.producer.waitForCapacity();
       return undefined;
+    };
+    const pace = file && this.input.speed !== undefined ? replayPacer(this.input.speed, this.input.speed_from ?? -Infinity) : undefined;
+    await this.source.forEachFrame((frame) => {
+      const wait = pace?.(frame.ts_sec + frame.ts_nsec / 1e9);
+      // The frame stays valid while the source waits for the returned promise.
+      return wait === undefined ? handle(frame) : wait.then(() => handle(frame));
     });
     this.pipeline.flush();
   }
@@ -163,6 +186,24 @@ export class SensorService {
 }
 
 /**
+ * Paced file replay: the wait before the frame of packet time `ts` is processed (undefined: none), so that it is
+ * processed when the wall clock reaches its packet time ÷ `speed`, counted from the first frame at or after `from`.
+ */
+export function replayPacer(speed: number, from: number): (ts: number) => Promise<void> | undefined {
+  let first = NaN;
+  let wallStart = 0;
+  return (ts) => {
+    if (ts < from) return undefined;
+    if (Number.isNaN(first)) {
+      first = ts;
+      wallStart = performance.now();
+    }
+    const ahead = ((ts - first) * 1000) / speed - (performance.now() - wallStart);
+    return ahead > 1 ? new Promise<void>((r) => setTimeout(r, ahead)) : undefined;
+  };
+}
+
+/**
  * Capture health: libpcap's counters for a live source (`pcap_received`, `pcap_dropped`, `pcap_ifdropped`) and
  * `packets_dropped` (= pcap_dropped + pcap_ifdropped; 0 for a file), the `ww_health` field the dashboards plot.
  */
@@ -176,6 +217,14 @@ function prefixed(prefix: string, values: Record<string, number>): Record<string
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}_${k}`, v]));
 }
 
+/** Optional observers of the detector (benchmarks, tests); nothing they return is used. */
+export interface DetectorHooks {
+  /** A batch's window metrics are written: every sink has them (InfluxDB acknowledged the points). */
+  onScoresWritten?: (windows: readonly FeatureWindow[], scores: readonly WindowScore[]) => void;
+  /** A batch's alerts are written: every sink has them (alerts file appended, InfluxDB acknowledged, webhooks done). */
+  onAlertsWritten?: (alerts: readonly Alert[]) => void;
+}
+
 /** Kafka → detector → sinks, one member of the detector group. */
 export class DetectorService {
   private readonly log = componentLogger('detector');
@@ -187,7 +236,10 @@ export class DetectorService {
   /** Device facts for scoring: a detector sees no packets, so class, criticality and names come from the sensors' inventory topic. */
   readonly inventory: KafkaInventoryReader;
 
-  constructor(private readonly config: WardwatchConfig) {
+  constructor(
+    private readonly config: WardwatchConfig,
+    private readonly hooks: DetectorHooks = {},
+  ) {
     const k = requireKafka(config);
     this.kafka = kafkaFromConfig(k);
     const topics = topicNames(k.topics);
@@ -209,6 +261,9 @@ export class DetectorService {
       syslog: config.sinks.syslog,
       sensor_id: config.sensor.id,
       run_id: '',
+      // Offsets are committed after each batch's writes: waiting for the flush interval would only delay the commit
+      // (and queue the other partitions' batches behind it).
+      write_now: true,
     });
   }
 
@@ -216,6 +271,7 @@ export class DetectorService {
     const k = requireKafka(this.config);
     await ensurePipelineTopics(this.kafka, k, (admin) => this.state.ensureTopic(admin));
     await this.sinks.start();
+    await selectBackendFor(this.config.detect, 'score'); // as `run` does: models load on the scoring backend
     const detector = await Detector.open(this.config.detect);
     this.detector = detector;
     // As in `run`: without an operator-given name, the DHCP host name names the device in alerts.
@@ -232,7 +288,9 @@ export class DetectorService {
         await ctx.heartbeat();
         const out = await detector.score(windows, lookup);
         await this.sinks.onScores(out.scores, windows);
+        this.hooks.onScoresWritten?.(windows, out.scores);
         await this.sinks.onAlerts(out.alerts);
+        if (out.alerts.length) this.hooks.onAlertsWritten?.(out.alerts);
         await ctx.heartbeat();
         // State before the commit: a member that takes this partition over continues from here.
         await this.state.put(detector.takeDirtyState());

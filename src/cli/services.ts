@@ -9,6 +9,7 @@ import { componentLogger } from '../log.js';
 import { MetricsRegistry, startMetricsServer } from '../metrics.js';
 import { DetectorService, SensorService } from '../services.js';
 import { ConfigError } from '../errors.js';
+import { parseSpeed } from './run.js';
 
 const log = componentLogger('cli');
 
@@ -46,13 +47,16 @@ export function sensorCommand(): Command {
     .option('--snaplen <bytes>', 'bytes kept per frame (live)', '65535')
     .option('--buffer-size <bytes>', 'libpcap buffer size (live)', String(16 * 1024 * 1024))
     .option('--run-id <id>', 'tag windows with a run id (file replays)')
-    .addHelpText('after', '\nExamples:\n  wardwatch sensor -c /etc/wardwatch/wardwatch.yaml -i eth1 -f "not port 22"\n  WARDWATCH_KAFKA_BROKERS=kafka:9092 wardwatch sensor -r ward3.pcapng\n')
-    .action(async (o: { config?: string; interface?: string; read?: string; filter: string; snaplen: string; bufferSize: string; runId?: string }) => {
+    .option('--speed <speed>', "file replays: max, or N× the capture's own pace (1x = real time)", 'max')
+    .addHelpText('after', '\nExamples:\n  wardwatch sensor -c /etc/wardwatch/wardwatch.yaml -i eth1 -f "not port 22"\n  WARDWATCH_KAFKA_BROKERS=kafka:9092 wardwatch sensor -r ward3.pcapng --speed 1x\n')
+    .action(async (o: { config?: string; interface?: string; read?: string; filter: string; snaplen: string; bufferSize: string; runId?: string; speed: string }) => {
       const config = loadConfig(o.config);
       if (!o.interface === !o.read) throw new ConfigError('--interface/--read', 'give exactly one of --interface NAME or --read FILE');
+      const speed = parseSpeed(o.speed);
+      if (speed !== undefined && !o.read) throw new ConfigError('--speed', 'a replay pace applies to --read FILE only (a live interface runs at its own pace)');
       const sensor = new SensorService(
         config,
-        o.read ? { file: o.read } : { live: { interface: o.interface!, bpf_filter: o.filter, snaplen_bytes: Number(o.snaplen), buffer_size_bytes: Number(o.bufferSize) } },
+        o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: { interface: o.interface!, bpf_filter: o.filter, snaplen_bytes: Number(o.snaplen), buffer_size_bytes: Number(o.bufferSize) } },
         o.runId ?? '',
       );
       const registry = new MetricsRegistry();

@@ -218,6 +218,8 @@ describe('wardwatch CLI', function () {
       [['replay', path.join(dir, 'missing.pcap')], 1, /^wardwatch: WW_CAPTURE_UNREADABLE: .*missing\.pcap: no such file$/],
       [['replay', 'README.md'], 1, /^wardwatch: WW_CAPTURE_NOT_A_CAPTURE: README\.md: not a pcap or pcapng/],
       [['replay', 'captures/golden/scan.pcap', '--speed', 'fast'], 2, /^wardwatch: WW_CONFIG_INVALID: --speed: 'fast' is not a speed/],
+      [['sensor', '-r', 'captures/golden/scan.pcap', '--speed', 'fast'], 2, /^wardwatch: WW_CONFIG_INVALID: --speed: 'fast' is not a speed/],
+      [['sensor', '-i', 'lo', '--speed', '1x'], 2, /^wardwatch: WW_CONFIG_INVALID: --speed: a replay pace applies to --read FILE only/],
       [['run', '-c', path.join(dir, 'nope.yaml')], 2, /^wardwatch: WW_CONFIG_INVALID: --config: cannot read .*nope\.yaml: no such file$/],
     ];
     writeFileSync(path.join(dir, 'bad.yaml'), 'transport:\n  kind: rabbitmq\n');
