@@ -28,6 +28,15 @@ export const FlowTableOptionsSchema = z
     active_timeout_ms: z.number().int().min(0).default(1_800_000),
     /** How often (packet time) idle flows are swept. */
     sweep_interval_ms: z.number().int().positive().default(1_000),
+    /**
+     * Make the outer 802.1Q VLAN id part of the flow key (Suricata's `vlan.use-for-tracking`). Off by default, as in
+     * Zeek: SPAN sessions often mirror one direction from a trunk (tagged) and the other from an access port
+     * (untagged), and then a VLAN-keyed table splits every conversation into two one-way flows (measured on both
+     * real-device sets in ../shared/dev-eval: every connection was one-way, each answered SYN counted as unanswered).
+     * Turn it on only where the same addresses are reused on different VLANs of one mirror. The flow record's `vlan`
+     * is the first packet's either way.
+     */
+    vlan_in_flow_key: z.boolean().default(false),
   })
   .strict();
 

@@ -129,6 +129,8 @@ export class FlowTable {
   private readonly ipver: Uint8Array;
   private readonly ipproto: Uint8Array;
   private readonly vlan: Int16Array;
+  /** `vlan_in_flow_key`: the VLAN id is part of the key (else only recorded). */
+  private readonly vlanKeyed: boolean;
   private readonly lo: Uint32Array; // 4 words per slot
   private readonly hi: Uint32Array;
   private readonly loPort: Int32Array;
@@ -211,6 +213,7 @@ export class FlowTable {
 
   constructor(options: Partial<FlowTableOptions> = {}, hooks: FlowTableHooks = {}) {
     this.options = parseOptions(FlowTableOptionsSchema, options, 'flows');
+    this.vlanKeyed = this.options.vlan_in_flow_key;
     this.hooks = hooks;
     const cap = this.options.max_flows;
     this.kind = new Uint8Array(cap);
@@ -519,7 +522,7 @@ export class FlowTable {
     this.kHiPort = srcIsLo ? dp : sp;
     this.kSrcIsLo = srcIsLo;
     // Hash: multiply-xorshift over the key words.
-    let h = Math.imul(kind * 0x100 + this.kProto, 0x9e3779b1) ^ (this.kVlan & 0xffff);
+    let h = Math.imul(kind * 0x100 + this.kProto, 0x9e3779b1) ^ (this.vlanKeyed ? this.kVlan & 0xffff : 0);
     h = mix(h, lo[0]);
     h = mix(h, hi[0]);
     if (this.kIpver === 6) {
@@ -541,7 +544,7 @@ export class FlowTable {
   private sameKey(slot: number): boolean {
     if (this.keyHash[slot] !== this.kHash) return false;
     if (this.kind[slot] !== this.kKind || this.ipver[slot] !== this.kIpver || this.ipproto[slot] !== this.kProto) return false;
-    if (this.vlan[slot] !== this.kVlan || this.loPort[slot] !== this.kLoPort || this.hiPort[slot] !== this.kHiPort) return false;
+    if ((this.vlanKeyed && this.vlan[slot] !== this.kVlan) || this.loPort[slot] !== this.kLoPort || this.hiPort[slot] !== this.kHiPort) return false;
     const b = slot * 4;
     const lo = this.lo;
     const hi = this.hi;

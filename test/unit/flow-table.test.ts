@@ -387,3 +387,36 @@ describe('FlowTable: IPv6', () => {
     assert.deepEqual([r.orig_h, r.resp_h, r.orig_pkts, r.resp_pkts], ['2001:db8::1', '2001:db8::2', 2, 1]);
   });
 });
+
+describe('FlowTable: VLAN tags and the flow key', () => {
+  // A SPAN session that tags one direction only (trunk on one side, access port on the other), as in both real-device
+  // sets of ../shared/dev-eval: client → server untagged, server → client on VLAN 100.
+  const tagged = (p: DecodedPacket, vlan: number) => ((p.vlan_outer = vlan), p);
+  const handshake = () => [
+    tcp(100, C, S, SYN),
+    tagged(tcp(100.01, S, C, SYNACK), 100),
+    tcp(100.02, C, S, ACK),
+    tcp(100.03, C, S, FINACK),
+    tagged(tcp(100.04, S, C, FINACK), 100),
+    tcp(100.05, C, S, ACK),
+  ];
+
+  it('by default one conversation tagged one way only is one flow (SF), recorded with its first packet’s VLAN', () => {
+    const { records } = run(handshake());
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.conn_state, 'SF');
+    assert.equal(records[0]!.history, 'ShAFf');
+    assert.equal(records[0]!.vlan, -1);
+  });
+
+  it('a rejected attempt answered on another VLAN is REJ, not an unanswered attempt plus a stray reset', () => {
+    const { records } = run([tcp(100, C, S, SYN), tagged(tcp(100.001, S, C, RSTACK), 100)]);
+    assert.deepEqual(records.map((r) => r.conn_state), ['REJ']);
+  });
+
+  it('with vlan_in_flow_key the same packets are two one-way flows (the Suricata behaviour, for reused addresses)', () => {
+    const { records } = run(handshake(), { vlan_in_flow_key: true });
+    assert.equal(records.length, 2);
+    assert.deepEqual(records.map((r) => r.vlan).sort(), [-1, 100]);
+  });
+});
