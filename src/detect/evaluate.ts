@@ -22,10 +22,20 @@
  * - **Affected** ranges (optional): other devices an attack involves (a flood's victim, the hosts an ARP spoof
  *   targets) during it. Their windows there are neither positive nor benign, and their alerts there are not false;
  *   an attack is detected only by an alert on its own device.
+ * - **Detection alerts** are every alert but `new_device` (the model's `anomaly` and the behavioural detectors'
+ *   kinds alike).
+ * - Options for labels written by hand (src/records/labels.ts, the generic format): `slack` widens each attack to
+ *   [start − before_s, end + after_s] for detection and false alerts (windows in the widening but not in the attack
+ *   are neither positive nor benign); `benign` replaces the wall-clock denominator by listed devices × (end − from)
+ *   and counts false alerts on the listed devices only.
+ * - **Per attack**: detected, delay in windows and in seconds (first detecting alert's ts − start), the highest
+ *   window score during it, and the ROC-AUC of its windows against every benign window.
  */
 import type { Alert } from '../records/index.js';
 
 export interface AttackLabel {
+  /** Label id (`a1`), for the per-attack report. */
+  id?: string;
   kind: string;
   device_id: string;
   /** [start, end) in seconds since the epoch (packet time). */
@@ -51,8 +61,35 @@ export interface KindReport {
   roc_auc: number;
 }
 
+export interface AttackReport {
+  id: string;
+  kind: string;
+  device_id: string;
+  detected: boolean;
+  /** Delay in the device's windows (1 = alerted on the first window overlapping the attack); null when missed. */
+  delay_windows: number | null;
+  /** First detecting alert's ts − the attack's start (s); null when missed. */
+  delay_s: number | null;
+  /** Kind of the first detecting alert (`anomaly`, `scan`, …). */
+  alert_kind: string | null;
+  /** Highest window score among the device's scored windows overlapping the attack (NaN when none was scored). */
+  max_score: number;
+  positive_windows: number;
+  /** ROC-AUC of this attack's windows against every benign window. */
+  roc_auc: number;
+}
+
+export interface EvaluationOptions {
+  /** Widening of each attack for detection and false alerts (s). Default 0 / 0. */
+  slack?: { before_s: number; after_s: number };
+  /** Denominator by listed devices × span, false alerts counted on these devices only (generic labels). */
+  benign?: { device_ids: readonly string[]; from: number; end: number };
+}
+
 export interface EvaluationReport {
   per_kind: Record<string, KindReport>;
+  /** Per label, in label order. */
+  per_attack: AttackReport[];
   overall: KindReport;
   benign_windows: number;
   /** Wall-clock benign monitoring time of the scored devices, in days (see the header). */
@@ -66,6 +103,10 @@ export interface EvaluationReport {
   false_alerts_per_active_device_day: number;
   /** Ids of the false alerts (latest state of each), in the order first raised. */
   false_alert_ids: string[];
+  /** Detection alerts (distinct ids) on devices outside `benign.device_ids` (generic labels), not counted as false. */
+  unlisted_alerts: number;
+  /** How `benign_device_days` was computed. */
+  device_days: 'listed' | 'scored';
 }
 
 /** ROC-AUC by ranks (Mann–Whitney U). NaN when either class is empty. */
@@ -95,34 +136,47 @@ export function evaluateDetections(
   labels: readonly AttackLabel[],
   windowSeconds: number,
   affected: readonly AttackLabel[] = [],
+  options: EvaluationOptions = {},
 ): EvaluationReport {
+  const before = options.slack?.before_s ?? 0;
+  const after = options.slack?.after_s ?? 0;
   const labelsByDevice = new Map<string, AttackLabel[]>();
   for (const l of labels) labelsByDevice.set(l.device_id, [...(labelsByDevice.get(l.device_id) ?? []), l]);
   const affectedByDevice = new Map<string, AttackLabel[]>();
-  for (const l of affected) affectedByDevice.set(l.device_id, [...(affectedByDevice.get(l.device_id) ?? []), l]);
+  const slackRanges = before > 0 || after > 0 ? labels.map((l) => ({ ...l, start: l.start - before, end: l.end + after })) : [];
+  for (const l of [...affected, ...slackRanges]) affectedByDevice.set(l.device_id, [...(affectedByDevice.get(l.device_id) ?? []), l]);
   const isAffected = (device: string, start: number, end: number) => (affectedByDevice.get(device) ?? []).some((l) => overlaps(start, end, l.start, l.end));
   const kinds = [...new Set(labels.map((l) => l.kind))].sort();
   const posScores = new Map<string, number[]>(kinds.map((k) => [k, []]));
+  const perLabel = new Map<AttackLabel, number[]>(labels.map((l) => [l, []]));
   const negScores: number[] = [];
   for (const w of scored) {
     const hit = labelsByDevice.get(w.device_id)?.find((l) => overlaps(w.window_start, w.window_end, l.start, l.end));
-    if (hit) posScores.get(hit.kind)?.push(w.score);
-    else if (!isAffected(w.device_id, w.window_start, w.window_end)) negScores.push(w.score);
+    if (hit) {
+      posScores.get(hit.kind)?.push(w.score);
+      perLabel.get(hit)?.push(w.score);
+    } else if (!isAffected(w.device_id, w.window_start, w.window_end)) negScores.push(w.score);
   }
   const fp = negScores.filter((s) => s > 1).length;
 
-  const anomalyAlerts = alerts.filter((a) => a.kind === 'anomaly');
+  const detections = alerts.filter((a) => a.kind !== 'new_device');
   // Latest state of each alert id (an incident may be re-emitted with a later ts).
   const byId = new Map<string, Alert>();
-  for (const a of anomalyAlerts) {
+  for (const a of detections) {
     const prev = byId.get(a.alert_id);
     if (!prev || a.ts > prev.ts) byId.set(a.alert_id, a);
   }
+  const listed = options.benign ? new Set(options.benign.device_ids) : undefined;
   let falseAlerts = 0;
+  let unlisted = 0;
   const falseIds: string[] = [];
   for (const a of byId.values()) {
+    if (listed && !listed.has(a.device_id)) {
+      unlisted++;
+      continue;
+    }
     const own = labelsByDevice.get(a.device_id) ?? [];
-    if (!own.some((l) => overlaps(a.since, a.ts, l.start, l.end)) && !isAffected(a.device_id, a.since, a.ts)) {
+    if (!own.some((l) => overlaps(a.since, a.ts, l.start - before, l.end + after)) && !isAffected(a.device_id, a.since, a.ts)) {
       falseAlerts++;
       falseIds.push(a.alert_id);
     }
@@ -132,18 +186,17 @@ export function evaluateDetections(
   for (const w of scored) windowsOf.set(w.device_id, [...(windowsOf.get(w.device_id) ?? []), w.window_start]);
   for (const v of windowsOf.values()) v.sort((a, b) => a - b);
 
-  const attackReport = (subset: readonly AttackLabel[]) =>
-    subset.map((l) => {
-      const candidates = anomalyAlerts.filter((a) => a.device_id === l.device_id && a.ts > l.start && a.since < l.end).sort((a, b) => a.ts - b.ts);
-      const first = candidates[0];
-      if (!first) return null;
-      const starts = (windowsOf.get(l.device_id) ?? []).filter((s) => s + windowSeconds > l.start && s < first.ts);
-      return Math.max(1, starts.length);
-    });
+  const firstDetection = (l: AttackLabel) =>
+    detections.filter((a) => a.device_id === l.device_id && a.ts > l.start - before && a.since < l.end + after).sort((a, b) => a.ts - b.ts)[0];
+  const delayOf = (l: AttackLabel, first: Alert | undefined) => {
+    if (!first) return null;
+    const starts = (windowsOf.get(l.device_id) ?? []).filter((s) => s + windowSeconds > l.start && s < first.ts);
+    return Math.max(1, starts.length);
+  };
 
   const report = (subset: readonly AttackLabel[], pos: number[]): KindReport => {
     const tp = pos.filter((s) => s > 1).length;
-    const delays = attackReport(subset);
+    const delays = subset.map((l) => delayOf(l, firstDetection(l)));
     return {
       attacks: subset.length,
       detected: delays.filter((d) => d !== null).length,
@@ -156,33 +209,55 @@ export function evaluateDetections(
   };
   const perKind: Record<string, KindReport> = {};
   for (const k of kinds) perKind[k] = report(labels.filter((l) => l.kind === k), posScores.get(k) ?? []);
+  const perAttack: AttackReport[] = labels.map((l, i) => {
+    const first = firstDetection(l);
+    const pos = perLabel.get(l) ?? [];
+    return {
+      id: l.id ?? `a${i + 1}`,
+      kind: l.kind,
+      device_id: l.device_id,
+      detected: first !== undefined,
+      delay_windows: delayOf(l, first),
+      delay_s: first ? Math.max(0, first.ts - l.start) : null,
+      alert_kind: first?.kind ?? null,
+      max_score: pos.length ? Math.max(...pos) : NaN,
+      positive_windows: pos.length,
+      roc_auc: rocAuc(pos, negScores),
+    };
+  });
   const activeDays = (negScores.length * windowSeconds) / 86_400;
-  // Wall clock: per scored device, [its first scored window start, the evaluation's last window end] minus its own
-  // labels and affected ranges.
-  const end = scored.reduce((m, w) => Math.max(m, w.window_end), -Infinity);
-  let benignSeconds = 0;
-  for (const [device, starts] of windowsOf) {
-    const first = starts[0] as number;
-    const covered = [...(labelsByDevice.get(device) ?? []), ...(affectedByDevice.get(device) ?? [])]
-      .map((l) => [Math.max(first, l.start), Math.min(end, l.end)] as const)
-      .filter(([a, b]) => b > a)
-      .sort((a, b) => a[0] - b[0]);
-    let excluded = 0;
-    let curA = -Infinity;
-    let curB = -Infinity;
-    for (const [a, b] of covered) {
-      if (a > curB) {
-        if (curB > curA) excluded += curB - curA;
-        curA = a;
-        curB = b;
-      } else curB = Math.max(curB, b);
+  let benignDays: number;
+  if (options.benign) {
+    benignDays = (options.benign.device_ids.length * Math.max(0, options.benign.end - options.benign.from)) / 86_400;
+  } else {
+    // Wall clock: per scored device, [its first scored window start, the evaluation's last window end] minus its own
+    // labels and affected ranges.
+    const end = scored.reduce((m, w) => Math.max(m, w.window_end), -Infinity);
+    let benignSeconds = 0;
+    for (const [device, starts] of windowsOf) {
+      const first = starts[0] as number;
+      const covered = [...(labelsByDevice.get(device) ?? []), ...(affectedByDevice.get(device) ?? [])]
+        .map((l) => [Math.max(first, l.start), Math.min(end, l.end)] as const)
+        .filter(([a, b]) => b > a)
+        .sort((a, b) => a[0] - b[0]);
+      let excluded = 0;
+      let curA = -Infinity;
+      let curB = -Infinity;
+      for (const [a, b] of covered) {
+        if (a > curB) {
+          if (curB > curA) excluded += curB - curA;
+          curA = a;
+          curB = b;
+        } else curB = Math.max(curB, b);
+      }
+      if (curB > curA) excluded += curB - curA;
+      benignSeconds += Math.max(0, end - first - excluded);
     }
-    if (curB > curA) excluded += curB - curA;
-    benignSeconds += Math.max(0, end - first - excluded);
+    benignDays = benignSeconds / 86_400;
   }
-  const benignDays = benignSeconds / 86_400;
   return {
     per_kind: perKind,
+    per_attack: perAttack,
     overall: report(labels, [...posScores.values()].flat()),
     benign_windows: negScores.length,
     benign_device_days: benignDays,
@@ -191,5 +266,7 @@ export function evaluateDetections(
     false_alerts_per_device_day: benignDays === 0 ? NaN : falseAlerts / benignDays,
     false_alerts_per_active_device_day: activeDays === 0 ? NaN : falseAlerts / activeDays,
     false_alert_ids: falseIds,
+    unlisted_alerts: unlisted,
+    device_days: options.benign ? 'listed' : 'scored',
   };
 }

@@ -7,4 +7,4 @@ export { Detector, type InventoryLookup, type DeviceStatus } from './detector.js
 export { BaselineModel, type BatchScores } from './model.js';
 export { ModelStore, modelLabel, type ModelMetadata, type ModelScope, type StoredModelRef } from './store.js';
 export { Trainer, alertedRangesFromAlerts, planTraining, type AlertedRange, type TrainOptions, type TrainResult, type TrainingJob } from './trainer.js';
-export { evaluateDetections, rocAuc, type AttackLabel, type EvaluationReport, type KindReport, type ScoredWindow } from './evaluate.js';
+export { evaluateDetections, rocAuc, type AttackLabel, type AttackReport, type EvaluationOptions, type EvaluationReport, type KindReport, type ScoredWindow } from './evaluate.js';

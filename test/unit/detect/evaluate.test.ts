@@ -93,4 +93,33 @@ describe('detect: evaluation metrics', () => {
     assert.equal(r.false_alerts_per_device_day, 86_400 / 180);
     assert.equal(r.false_alerts_per_active_device_day, 86_400 / 100);
   });
+
+  it('generic-label rules: slack around each attack, per-attack report, listed devices × span as device-days', () => {
+    // One device, 30 windows; a 0.1-s scan at t = 100.05 alerted by a window ending 20 s after it (inside end + 20 s);
+    // a later alert outside any slack is false; an alert on an unlisted device is reported, not counted.
+    const scores = Array.from({ length: 30 }, (_, i) => (i === 10 ? 9 : i === 11 ? 2 : 0.3));
+    const scored: ScoredWindow[] = scores.map((score, i) => ({ device_id: D, window_start: i * 10, window_end: i * 10 + 10, score }));
+    const labels = [{ id: 'a1', kind: 'xmas_scan', device_id: D, start: 100.05, end: 100.15 }];
+    const scan = { ...alert('s', 110, 120), kind: 'scan' as Alert['kind'] };
+    const alerts = [scan, alert('f', 200, 220), alert('o', 100, 120, 'mac:02:00:00:00:00:09')];
+    const exact = evaluateDetections(scored, alerts, labels, 10);
+    assert.equal(exact.per_attack[0]!.detected, false, 'without slack an alert after the end does not count');
+    const r = evaluateDetections(scored, alerts, labels, 10, [], { slack: { before_s: 10, after_s: 20 }, benign: { device_ids: [D, 'mac:02:00:00:00:00:02'], from: 0, end: 86_400 / 2 } });
+    const a = r.per_attack[0]!;
+    assert.equal(a.detected, true);
+    assert.equal(a.alert_kind, 'scan');
+    assert.equal(a.delay_windows, 2);
+    assert.ok(Math.abs((a.delay_s ?? 0) - 19.95) < 1e-9);
+    assert.equal(a.max_score, 9);
+    assert.equal(a.positive_windows, 1);
+    // Window 11 (score 2) lies in the slack: neither positive nor benign, so the attack's AUC is 1.
+    assert.equal(a.roc_auc, 1);
+    assert.equal(r.benign_windows, 26); // windows 9, 11 and 12 touch [start − 10, end + 20]
+    assert.equal(r.false_alerts, 1);
+    assert.deepEqual(r.false_alert_ids, ['f']);
+    assert.equal(r.unlisted_alerts, 1);
+    assert.equal(r.device_days, 'listed');
+    assert.equal(r.benign_device_days, 1); // 2 listed devices × half a day
+    assert.equal(r.false_alerts_per_device_day, 1);
+  });
 });
