@@ -198,7 +198,11 @@ async function action(capture: string, o: ReplayCliOptions, label: string): Prom
   const result = await replayToSinks(capture, config, o, label);
   if (!o.quiet) process.stdout.write(alertTable([...result.alerts].sort((a, b) => a.ts - b.ts)));
   const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
-  process.stdout.write(`${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${result.alerts.length - anomalies} new-device notice${result.alerts.length - anomalies === 1 ? '' : 's'}; alerts written to ${o.alerts ?? config.sinks.files.alerts_file}\n`);
+  const behavioural = result.alerts.filter((a) => a.kind !== 'anomaly' && a.kind !== 'new_device').length;
+  const notices = result.alerts.length - anomalies - behavioural;
+  process.stdout.write(
+    `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${o.alerts ?? config.sinks.files.alerts_file}\n`,
+  );
 }
 
 export function runCommand(): Command {

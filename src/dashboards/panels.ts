@@ -152,7 +152,7 @@ export function mostAnomalousDevices(scope: Scope): cog.Builder<dashboard.Panel>
       ).format('table'),
     )
     .withTarget(
-      influxql(`SELECT last(${id('summary')}) AS ${id('last_alert')} FROM ${A} ${where(scope, `${id('kind')} = ${str('anomaly')}`)} GROUP BY ${id('device')}`, 'C').format('table'),
+      influxql(`SELECT last(${id('summary')}) AS ${id('last_alert')} FROM ${A} ${where(scope, `${id('kind')} != ${str('new_device')}`)} GROUP BY ${id('device')}`, 'C').format('table'),
     )
     .withTransformation({ id: 'joinByField', options: { byField: 'device', mode: 'outer' } })
     .withTransformation({ id: 'filterFieldsByName', options: { include: { names: [...ANOMALOUS_DEVICE_COLUMNS] } } })

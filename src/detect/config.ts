@@ -6,6 +6,7 @@
  * under `detect:` in the sensor config.
  */
 import { z } from 'zod';
+import { BehaviourConfig } from './behaviour/config.js';
 import { ConfigError } from '../errors.js';
 
 export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']);
@@ -127,6 +128,8 @@ export const DetectConfig = z
     class_model_min_windows: z.number().int().positive().default(90),
     /** A device gets a model of its own from this many baseline windows; below it the class model scores it. */
     device_model_min_windows: z.number().int().positive().default(2160),
+    /** Baseline-free behavioural detectors (src/detect/behaviour/config.ts): scans, floods, ARP spoofing, brute force, DNS tunnels, lateral movement, beaconing. */
+    behaviour: BehaviourConfig.prefault({}),
     /** How often the detector checks the store for new model versions (0 = every batch). */
     reload_check_ms: z.number().int().nonnegative().default(5000),
   })

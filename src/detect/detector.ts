@@ -24,6 +24,7 @@ import {
   FEATURE_NAMES,
   FEATURE_SCHEMA_VERSION,
   type Alert,
+  type BehaviourAlertKind,
   type DeviceClass,
   type FeatureContribution,
   type FeatureWindow,
@@ -33,6 +34,7 @@ import {
 } from '../records/index.js';
 import type { DetectConfig } from './config.js';
 import { alertId, KOfN } from './incident.js';
+import { BehaviourRules, type RollingWindow, type RuleHit } from './behaviour/rules.js';
 import { BaselineModel } from './model.js';
 import { severityFor, severityRank } from './severity.js';
 import { ModelStore } from './store.js';
@@ -57,10 +59,23 @@ type DetectorCounter =
   | 'windows_scan_guard'
   | 'alerts_anomaly'
   | 'alerts_new_device'
+  | 'alerts_behaviour'
+  | 'windows_rule_matched'
   | 'alerted_ranges_dropped'
   | 'state_entries_invalid'
   | 'models_loaded'
   | 'model_load_errors';
+
+/** An open incident of a behavioural rule: one alert, updated while matching windows keep coming. */
+interface RuleIncident {
+  id: string;
+  since: number;
+  /** Start of the last matching window. */
+  last: number;
+  severity: Severity;
+  windows: number;
+  range: AlertedRange;
+}
 
 interface DeviceState {
   windows_seen: number;
@@ -69,6 +84,10 @@ interface DeviceState {
   announced: boolean;
   /** Open incident, if any. */
   incident?: { id: string; since: number; severity: Severity; peers: Set<string>; ports: Set<number>; range: AlertedRange };
+  /** Rolling sums of the slow behavioural rules. */
+  recent: RollingWindow[];
+  /** Open behavioural incidents by kind. */
+  rules: Map<BehaviourAlertKind, RuleIncident>;
 }
 
 /** What one `score` call produced: the alerts it raised and a verdict for every window it accepted. */
@@ -78,9 +97,14 @@ export interface DetectorOutput {
   scores: WindowScore[];
 }
 
-/** Serialized per-device state (K-of-N flags, open incident, learning bookkeeping), version 1, JSON. */
-interface DeviceStateV1 {
-  v: 1;
+/**
+ * Serialized per-device state (K-of-N flags, open incident, learning bookkeeping, behavioural rolling sums and
+ * incidents), JSON. Version 2 adds `recent` and `rules`; version 1 entries are read with neither.
+ */
+interface DeviceStateV2 {
+  v: 1 | 2;
+  recent?: RollingWindow[];
+  rules?: { kind: BehaviourAlertKind; id: string; since: number; last: number; severity: Severity; windows: number }[];
   windows_seen: number;
   last_start: number | null;
   announced: boolean;
@@ -125,6 +149,7 @@ const MAX_ALERTED_RANGES = 10_000;
 export class Detector {
   readonly counters = new Counters<DetectorCounter>('detect');
   private readonly models = new Map<string, BaselineModel>();
+  private readonly rules: BehaviourRules;
   private readonly devices = new Map<string, DeviceState>();
   private readonly alerted: AlertedRange[] = [];
   private readonly dirty = new Set<string>();
@@ -136,7 +161,9 @@ export class Detector {
   private constructor(
     readonly config: DetectConfig,
     readonly store: ModelStore,
-  ) {}
+  ) {
+    this.rules = new BehaviourRules(config.behaviour);
+  }
 
   /** Open the store and load the latest version of every model in it. */
   static async open(config: DetectConfig, store = new ModelStore(path.resolve(config.models_dir))): Promise<Detector> {
@@ -234,7 +261,7 @@ export class Detector {
       }
       let st = this.devices.get(w.device_id);
       if (st === undefined) {
-        st = { windows_seen: 0, last_start: -Infinity, kofn: new KOfN(this.config.alert_k, this.config.alert_n), announced: false };
+        st = { windows_seen: 0, last_start: -Infinity, kofn: new KOfN(this.config.alert_k, this.config.alert_n), announced: false, recent: [], rules: new Map() };
         this.devices.set(w.device_id, st);
       }
       if (w.window_start <= st.last_start) {
@@ -245,6 +272,8 @@ export class Detector {
       st.windows_seen++;
       this.dirty.add(w.device_id);
       const inv = inventory(w.device_id, w);
+      // Behavioural rules: every device, every window, model or not.
+      this.applyRules(w, st, inv, alerts);
       const model = this.modelFor(w.device_id, st.windows_seen, inv?.device_class);
       if (model === undefined) {
         this.counters.add('windows_learning');
@@ -319,6 +348,65 @@ export class Detector {
   }
 
   /**
+   * Runs the behavioural rules on one window: a match opens the kind's incident (one alert) or extends it; the alert
+   * is re-emitted (same id) only when its severity rises; an incident closes after `incident_gap_s` without a match.
+   */
+  private applyRules(w: FeatureWindow, st: DeviceState, inv: ReturnType<InventoryLookup>, alerts: Alert[]): void {
+    const gap = this.config.behaviour.incident_gap_s;
+    for (const [kind, inc] of st.rules) if (inc.last < w.window_start - gap) st.rules.delete(kind);
+    const settled = w.window_end > (this.firstStart ?? -Infinity) + this.config.startup_grace_s;
+    const hits = this.rules.evaluate(w.values, w.window_start, st.recent, settled);
+    if (hits.length === 0) return;
+    this.counters.add('windows_rule_matched');
+    for (const hit of hits) {
+      const severity = severityFor(hit.score > 5 ? hit.score : 5.01, inv?.criticality ?? 'medium');
+      let inc = st.rules.get(hit.kind);
+      const opened = inc === undefined;
+      if (inc === undefined) {
+        const range = { device_id: w.device_id, since: w.window_start, until: w.window_start };
+        inc = { id: alertId(w.device_id, hit.kind, w.window_start), since: w.window_start, last: w.window_start, severity, windows: 0, range };
+        st.rules.set(hit.kind, inc);
+        this.alerted.push(range);
+        if (this.alerted.length > MAX_ALERTED_RANGES) {
+          this.alerted.shift();
+          this.counters.add('alerted_ranges_dropped');
+        }
+      }
+      inc.last = w.window_start;
+      inc.range.until = w.window_start;
+      inc.windows++;
+      const rising = severityRank(severity) > severityRank(inc.severity);
+      if (!opened && !rising) continue;
+      if (rising) inc.severity = severity;
+      alerts.push(this.behaviourAlert(w, inv, hit, inc));
+    }
+  }
+
+  private behaviourAlert(w: FeatureWindow, inv: ReturnType<InventoryLookup>, hit: RuleHit, inc: RuleIncident): Alert {
+    this.counters.add('alerts_behaviour');
+    return {
+      schema_version: ALERT_SCHEMA_VERSION,
+      alert_id: inc.id,
+      kind: hit.kind,
+      severity: inc.severity,
+      ...this.identity(w, inv),
+      ts: w.window_end,
+      since: inc.since,
+      score: Math.round(hit.score * 100) / 100,
+      threshold: hit.threshold,
+      windows_over: inc.windows,
+      windows_considered: inc.windows,
+      summary: hit.text,
+      top_features: hit.evidence,
+      new_peers: w.new_peers.slice(0, MAX_LIST),
+      new_dst_ports: w.new_dst_ports.slice(0, MAX_LIST),
+      model: `rule:${hit.kind}`,
+      sensor_id: w.sensor_id,
+      run_id: w.run_id,
+    };
+  }
+
+  /**
    * State of the devices touched since the last call (K-of-N flags, open incident, learning bookkeeping), to be written
    * to the per-device state store before the batch's offsets are committed. Clears the touched set.
    */
@@ -334,8 +422,10 @@ export class Detector {
     for (const id of deviceIds) {
       const st = this.devices.get(id);
       if (!st) continue;
-      const s: DeviceStateV1 = {
-        v: 1,
+      const s: DeviceStateV2 = {
+        v: 2,
+        recent: st.recent,
+        rules: [...st.rules].map(([kind, r]) => ({ kind, id: r.id, since: r.since, last: r.last, severity: r.severity, windows: r.windows })),
         windows_seen: st.windows_seen,
         last_start: Number.isFinite(st.last_start) ? st.last_start : null,
         announced: st.announced,
@@ -353,10 +443,10 @@ export class Detector {
   restoreState(entries: ReadonlyMap<string, Buffer>): number {
     let restored = 0;
     for (const [id, buf] of entries) {
-      let s: DeviceStateV1;
+      let s: DeviceStateV2;
       try {
-        s = JSON.parse(buf.toString('utf8')) as DeviceStateV1;
-        if (s.v !== 1) throw new Error(`state version ${String(s.v)}`);
+        s = JSON.parse(buf.toString('utf8')) as DeviceStateV2;
+        if (s.v !== 1 && s.v !== 2) throw new Error(`state version ${String(s.v)}`);
       } catch (err) {
         this.counters.add('state_entries_invalid');
         log.warn({ device_id: id, err: (err as Error).message }, 'detector state entry skipped');
@@ -367,7 +457,14 @@ export class Detector {
         last_start: s.last_start ?? -Infinity,
         announced: s.announced,
         kofn: KOfN.fromState(this.config.alert_k, this.config.alert_n, s.kofn),
+        recent: Array.isArray(s.recent) ? s.recent.filter((r) => Number.isFinite(r?.t) && Array.isArray(r.v)) : [],
+        rules: new Map(),
       };
+      for (const r of s.rules ?? []) {
+        const range = { device_id: id, since: r.since, until: r.last };
+        this.alerted.push(range);
+        st.rules.set(r.kind, { id: r.id, since: r.since, last: r.last, severity: r.severity, windows: r.windows, range });
+      }
       if (s.incident) {
         const range = { device_id: id, since: s.incident.since, until: s.incident.until };
         this.alerted.push(range);

@@ -50,6 +50,11 @@ export const FEATURE_PHRASES: Readonly<Record<string, Phrase>> = {
   hl7_msgs: { count: ['HL7 message', 'HL7 messages'] },
   dicom_pdus: { count: ['DICOM PDU', 'DICOM PDUs'] },
   mqtt_msgs: { count: ['MQTT packet', 'MQTT packets'] },
+  new_peers_internal: { count: ['new internal peer', 'new internal peers'] },
+  lateral_new_peer_conns: { count: ['remote-access connection to a new internal host', 'remote-access connections to new internal hosts'] },
+  login_conns_in: { count: ['remote-access connection received', 'remote-access connections received'] },
+  login_conns_out: { count: ['remote-access connection made', 'remote-access connections made'] },
+  beacon_peers: { count: ['newly contacted peer reached at a regular rhythm', 'newly contacted peers reached at a regular rhythm'] },
   sensor_overflow: { count: ['flow the sensor could not track', 'flows the sensor could not track'] },
 };
 

@@ -35,9 +35,9 @@ export interface AlertedRange {
   until: number;
 }
 
-/** Alerted ranges from alert records (e.g. read back from alerts.jsonl): [since, ts] of each anomaly alert. */
+/** Alerted ranges from alert records (e.g. read back from alerts.jsonl): [since, ts] of each detection (every kind but new_device). */
 export function alertedRangesFromAlerts(alerts: readonly { kind: string; device_id: string; since: number; ts: number }[]): AlertedRange[] {
-  return alerts.filter((a) => a.kind === 'anomaly').map((a) => ({ device_id: a.device_id, since: a.since, until: a.ts }));
+  return alerts.filter((a) => a.kind !== 'new_device').map((a) => ({ device_id: a.device_id, since: a.since, until: a.ts }));
 }
 
 export interface TrainResult {

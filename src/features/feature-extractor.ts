@@ -76,7 +76,31 @@ const WIN_PORTS = 37;
 /** Entries used in the device's rows of the explanation lists (`newPeerKeys`, `newPortList`). */
 const NEW_PEER_LIST = 38;
 const NEW_PORT_LIST = 39;
-const STRIDE = 40;
+const NEW_PEERS_INTERNAL = 40;
+const LATERAL = 41;
+const LOGIN_IN = 42;
+const LOGIN_OUT = 43;
+const BEACON = 44;
+const STRIDE = 45;
+
+/** Remote-access and file-sharing ports (`lateral_new_peer_conns`, `login_conns_*`): FTP, SSH, telnet, MS-RPC, NetBIOS, SMB, RDP, VNC, WinRM. */
+export const REMOTE_ACCESS_PORTS: readonly number[] = [21, 22, 23, 135, 139, 445, 3389, 5900, 5985, 5986];
+const REMOTE_ACCESS = new Uint8Array(65536);
+for (const port of REMOTE_ACCESS_PORTS) REMOTE_ACCESS[port] = 1;
+
+/** Beaconing rhythm (`beacon_peers`): starts needed, interval range and the largest coefficient of variation. */
+const BEACON_STARTS = 4;
+const BEACON_MIN_MS = 1_000;
+const BEACON_MAX_MS = 900_000;
+const BEACON_MAX_CV = 0.35;
+
+/** A tracked (device, peer) pair: first contact, the last BEACON_STARTS connection starts (ring), window last counted. */
+interface BeaconTrack {
+  first: number;
+  starts: Float64Array;
+  n: number;
+  counted: number;
+}
 
 /** Feature name → index in the vector. */
 const IX = Object.fromEntries(FEATURE_SCHEMA.map((f, i) => [f.name, i])) as Record<FeatureName, number>;
@@ -98,6 +122,11 @@ export class FeatureExtractor {
   private readonly maxHistPorts: number;
   /** Handles with room in the columns below (grown by doubling). */
   private cap = 0;
+  /** Packet time (ms) of each device's first packet seen by this extractor, -1 before. */
+  private firstMs = new Float64Array(0);
+  /** Taken-up peers' rhythm, by device handle × 2^33 + peer key (insertion order = age). */
+  private readonly beacons = new Map<number, BeaconTrack>();
+  private beaconDropped = 0;
   /** Window start (ms) each device's row belongs to, -1 for none. */
   private winStart = new Float64Array(0);
   private acc = new Float64Array(0);
@@ -148,6 +177,11 @@ export class FeatureExtractor {
 
   get emitted(): number {
     return this.windowsEmitted;
+  }
+
+  /** Tracked (device, peer) pairs of `beacon_peers` dropped at the bound or after `beacon_track_ms`. */
+  get beaconTracks(): { tracked: number; dropped: number } {
+    return { tracked: this.beacons.size, dropped: this.beaconDropped };
   }
 
   /** Closes the open window if the packet's time is at or past its end. */
@@ -252,6 +286,9 @@ export class FeatureExtractor {
     const winStart = grow64(this.winStart, 1);
     winStart.fill(-1, this.cap);
     this.winStart = winStart;
+    const firstMs = grow64(this.firstMs, 1);
+    firstMs.fill(-1, this.cap);
+    this.firstMs = firstMs;
     this.acc = grow64(this.acc, STRIDE);
     this.newPeerKeys = grow64(this.newPeerKeys, EXPLAIN_MAX);
     const hp = new Int32Array(cap);
@@ -312,6 +349,7 @@ export class FeatureExtractor {
       welford(a, b + IAT_N, ms > lastMs ? ms - lastMs : 0); // inter-arrival
     }
     if (ms > lastMs) a[b + LAST_MS] = ms;
+    if (this.firstMs[h]! < 0) this.firstMs[h] = ms;
 
     const proto = p.proto;
     if (proto === Proto.TCP) {
@@ -336,6 +374,8 @@ export class FeatureExtractor {
     }
 
     const max = this.maxDistinct;
+    let peerKey = -1;
+    let peerNew = false;
     if (p.ip_version !== 0) {
       // Peer key as small (hi, lo) halves: IPv4 address, or 2^32 + 32-bit fold of the IPv6 address.
       let hi: number;
@@ -350,6 +390,7 @@ export class FeatureExtractor {
         lo = fold & 0xffffff;
       }
       const key = hi * 16777216 + lo;
+      peerKey = key;
       const seenKey = key === a[b + LAST_PEER];
       a[b + LAST_PEER] = key;
       if (!seenKey && a[b + WIN_PEERS]! < max && this.winPeers.add(h, hi, lo)) {
@@ -358,6 +399,8 @@ export class FeatureExtractor {
         else a[b + PEERS_EXTERNAL]!++;
         if (!this.histPeers.has(h, hi, lo)) {
           a[b + NEW_PEERS]!++;
+          peerNew = true;
+          if (out ? d.dst_internal : d.src_internal) a[b + NEW_PEERS_INTERNAL]!++;
           if (this.histPeerCount[h]! < this.maxHistPeers) {
             this.histPeers.add(h, hi, lo);
             this.histPeerCount[h]!++;
@@ -374,6 +417,13 @@ export class FeatureExtractor {
     }
 
     if (flow.started && (proto === Proto.TCP || proto === Proto.UDP || proto === Proto.ICMP || proto === Proto.ICMPV6)) {
+      if (proto === Proto.TCP && p.src_port >= 0 && REMOTE_ACCESS[flow.from_orig ? p.dst_port : p.src_port] === 1) {
+        if (out === flow.from_orig) {
+          a[b + LOGIN_OUT]!++;
+          if (d.dst_internal && peerKey >= 0 && (peerNew || this.newInWindow(h, peerKey))) a[b + LATERAL]!++;
+        } else a[b + LOGIN_IN]!++;
+      }
+      if (out === flow.from_orig && peerKey >= 0) this.beaconStart(h, peerKey, peerNew, b);
       if (out === flow.from_orig) {
         a[b + FLOWS_STARTED]!++;
         if ((proto === Proto.TCP || proto === Proto.UDP) && p.src_port >= 0) {
@@ -422,6 +472,67 @@ export class FeatureExtractor {
       } else if (app === AppProto.MQTT) {
         if (meta.mqtt_msg_type !== undefined) a[b + MQTT]!++;
       }
+    }
+  }
+
+  /** Whether `key` is among device h's new peers of the open window (the explanation list, ≤ 16). */
+  private newInWindow(h: number, key: number): boolean {
+    const n = this.acc[h * STRIDE + NEW_PEER_LIST]!;
+    for (let i = 0; i < n; i++) if (this.newPeerKeys[h * EXPLAIN_MAX + i] === key) return true;
+    return false;
+  }
+
+  /**
+   * A connection the device started to peer `key` (`beacon_peers`). A peer that is new now, more than
+   * `beacon_settle_ms` after the device's first packet, starts a track; a tracked peer's start is added to its ring,
+   * and once the last BEACON_STARTS starts are regular the peer counts (once per window).
+   */
+  private beaconStart(h: number, key: number, isNew: boolean, b: number): void {
+    const ms = this.pktMs[0]!;
+    const id = h * 8589934592 + key;
+    let t = this.beacons.get(id);
+    if (t === undefined) {
+      if (!isNew || ms - this.firstMs[h]! < this.options.beacon_settle_ms) return;
+      if (this.beacons.size >= this.options.max_beacon_tracks) {
+        const oldest = this.beacons.keys().next().value;
+        if (oldest !== undefined) this.beacons.delete(oldest);
+        this.beaconDropped++;
+      }
+      t = { first: ms, starts: new Float64Array(BEACON_STARTS), n: 0, counted: -1 };
+      this.beacons.set(id, t);
+    } else if (ms - t.first > this.options.beacon_track_ms) {
+      this.beacons.delete(id);
+      return;
+    }
+    t.starts[t.n % BEACON_STARTS] = ms;
+    t.n++;
+    if (t.n < BEACON_STARTS || t.counted === this.curStart) return;
+    // The last BEACON_STARTS starts in order: ring positions n, n+1, … (mod BEACON_STARTS).
+    let sum = 0;
+    let sum2 = 0;
+    let prev = t.starts[t.n % BEACON_STARTS]!;
+    for (let i = 1; i < BEACON_STARTS; i++) {
+      const cur = t.starts[(t.n + i) % BEACON_STARTS]!;
+      const d = cur - prev;
+      sum += d;
+      sum2 += d * d;
+      prev = cur;
+    }
+    const k = BEACON_STARTS - 1;
+    const mean = sum / k;
+    const sd = Math.sqrt(Math.max(0, sum2 / k - mean * mean));
+    if (mean >= BEACON_MIN_MS && mean <= BEACON_MAX_MS && sd <= BEACON_MAX_CV * mean) {
+      this.acc[b + BEACON]!++;
+      t.counted = this.curStart;
+    }
+  }
+
+  /** Drops tracks past `beacon_track_ms` (at window close; the map is in first-contact order). */
+  private expireBeacons(nowMs: number): void {
+    const limit = nowMs - this.options.beacon_track_ms;
+    for (const [id, t] of this.beacons) {
+      if (t.first >= limit) break;
+      this.beacons.delete(id);
     }
   }
 
@@ -482,6 +593,7 @@ export class FeatureExtractor {
     }
     this.winPeers.nextGeneration();
     this.winPorts.nextGeneration();
+    if (this.beacons.size > 0) this.expireBeacons(start + this.windowMs);
   }
 
   private newPorts(h: number, n: number): number[] {
@@ -576,6 +688,11 @@ function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: n
   v[IX.hl7_msgs] = a[b + HL7]!;
   v[IX.dicom_pdus] = a[b + DICOM]!;
   v[IX.mqtt_msgs] = a[b + MQTT]!;
+  v[IX.new_peers_internal] = a[b + NEW_PEERS_INTERNAL]!;
+  v[IX.lateral_new_peer_conns] = a[b + LATERAL]!;
+  v[IX.login_conns_in] = a[b + LOGIN_IN]!;
+  v[IX.login_conns_out] = a[b + LOGIN_OUT]!;
+  v[IX.beacon_peers] = a[b + BEACON]!;
   v[IX.sensor_overflow] = overflow;
   // Rounded to 1e-6 in place (a loop, not a call per value: a double returned from a call may be boxed). An integer
   // below 2^32 is its own rounding (x·1e6 < 2^53 is exact), so counts skip the division.

@@ -783,7 +783,9 @@ export class FlowTable {
     if (rst) {
       const before = this.connState(slot);
       this.tcpState[ei] = RESET;
-      if (before !== 'REJ' && this.connState(slot) === 'REJ') u.rejected = true;
+      // Rejected: the attempt became REJ (RST to a SYN), or the responder's first packet is a reset (a FIN, NULL or
+      // XMAS probe answered by a closed port, RFC 793).
+      if (before !== 'REJ' && (this.connState(slot) === 'REJ' || (dir === 1 && this.pkts[ei]! === 1 && this.pkts[pi]! > 0))) u.rejected = true;
     } else if (e === RESET) {
       // A reset endpoint stays reset.
     } else if (syn) {

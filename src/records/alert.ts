@@ -10,7 +10,33 @@ export type AlertKind =
   /** The device's behaviour deviates from its learned baseline. */
   | 'anomaly'
   /** A device never seen before appeared (informational; the device starts in learning mode). */
-  | 'new_device';
+  | 'new_device'
+  /** Baseline-free behavioural detectors (src/detect/behaviour/), on every device from its first window: */
+  /** Many destination ports probed in one window (TCP SYN/connect/FIN/NULL/XMAS or UDP scan). */
+  | 'port_scan'
+  /** Many new internal hosts, or many unanswered external ones, contacted in one window (ICMP/TCP/ARP sweep, worm). */
+  | 'host_sweep'
+  /** A SYN flood from the device, or a flood of connections against it. */
+  | 'flood'
+  /** ARP replies claiming other devices' IPv4 addresses (cache poisoning). */
+  | 'arp_spoof'
+  /** Many remote-access (SSH, telnet, RDP, SMB, …) connections to or from the device in a short time. */
+  | 'brute_force'
+  /** Many distinct long high-entropy DNS names queried. */
+  | 'dns_tunnel'
+  /** A remote-access connection to an internal host the device never talked to. */
+  | 'lateral_movement'
+  /** A peer the device took up later, reached at a regular rhythm (command-and-control beaconing). */
+  | 'beaconing';
+
+/** The behavioural kinds (every kind but `anomaly` and `new_device`). */
+export const BEHAVIOUR_ALERT_KINDS = ['port_scan', 'host_sweep', 'flood', 'arp_spoof', 'brute_force', 'dns_tunnel', 'lateral_movement', 'beaconing'] as const satisfies readonly AlertKind[];
+export type BehaviourAlertKind = (typeof BEHAVIOUR_ALERT_KINDS)[number];
+
+/** A detection (the model's `anomaly` or a behavioural kind), as opposed to the informational `new_device`. */
+export function isDetection(a: Pick<Alert, 'kind'>): boolean {
+  return a.kind !== 'new_device';
+}
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -44,9 +70,12 @@ export interface Alert {
   ts: number;
   /** Start of the first anomalous window of this incident: "since when". */
   since: number;
-  /** Anomaly score = reconstruction error ÷ threshold; > 1 is anomalous. 0 for `new_device`. */
+  /**
+   * Anomaly score = reconstruction error ÷ threshold; > 1 is anomalous. For a behavioural kind: the rule's measure ÷
+   * its threshold (e.g. 1,000 ports ÷ 25 = 40). 0 for `new_device`.
+   */
   score: number;
-  /** Reconstruction error threshold of the model that scored it. */
+  /** Reconstruction error threshold of the model that scored it; for a behavioural kind, the rule's threshold. */
   threshold: number;
   /** Windows over the threshold in the last N (the K-of-N rule that fired), e.g. 3 of 4. */
   windows_over: number;
@@ -58,7 +87,7 @@ export interface Alert {
   /** New peers and destination ports seen in the anomalous windows (≤ 16 each). */
   new_peers: string[];
   new_dst_ports: number[];
-  /** Model that scored the window: `<scope>:<id>@v<version>`, e.g. `device:mac:..@v3` or `class:infusion_pump@v1`. */
+  /** Model that scored the window: `<scope>:<id>@v<version>`, e.g. `device:mac:..@v3` or `class:infusion_pump@v1`; `rule:<kind>` for a behavioural kind. */
   model: string;
   sensor_id: string;
   run_id: string;

@@ -6,7 +6,7 @@
  * `docs/features.md` is generated from `FEATURE_SCHEMA` (a test fails when it is stale).
  */
 export const FEATURE_WINDOW_SCHEMA_VERSION = 1;
-export const FEATURE_SCHEMA_VERSION = 1;
+export const FEATURE_SCHEMA_VERSION = 2;
 
 export interface FeatureSpec {
   /** snake_case name, unit in the name where it has one. */
@@ -59,7 +59,8 @@ export const FEATURE_SCHEMA = [
   {
     name: 'tcp_rejected',
     unit: 'count',
-    meaning: 'Connections the device originated that were rejected (conn_state became REJ) by a packet in the window.',
+    meaning:
+      'Connections the device originated that were rejected by a packet in the window: conn_state became REJ (RST to a SYN), or the responder answered with a reset as its first packet (a FIN, NULL or XMAS probe to a closed port).',
   },
   {
     name: 'tcp_half_open',
@@ -88,6 +89,29 @@ export const FEATURE_SCHEMA = [
   { name: 'hl7_msgs', unit: 'count', meaning: 'HL7 v2 messages (MLLP frames with an MSH segment) sent or received.' },
   { name: 'dicom_pdus', unit: 'count', meaning: 'DICOM upper-layer PDUs recognised, sent or received.' },
   { name: 'mqtt_msgs', unit: 'count', meaning: 'MQTT control packets recognised, sent or received.' },
+  {
+    name: 'new_peers_internal',
+    unit: 'count',
+    meaning: 'Of `new_peers`, those inside the configured internal subnets (the rest are external).',
+  },
+  {
+    name: 'lateral_new_peer_conns',
+    unit: 'count',
+    meaning:
+      'TCP connections the device originated to an internal peer that is new to it (counted in `new_peers` in this window) on a remote-access or file-sharing port (FTP 21, SSH 22, telnet 23, MS-RPC 135, NetBIOS 139, SMB 445, RDP 3389, VNC 5900, WinRM 5985/5986).',
+  },
+  {
+    name: 'login_conns_in',
+    unit: 'count',
+    meaning: 'TCP connections others opened to the device on the remote-access ports of `lateral_new_peer_conns` (brute force against it shows here).',
+  },
+  { name: 'login_conns_out', unit: 'count', meaning: 'TCP connections the device opened to others on those ports.' },
+  {
+    name: 'beacon_peers',
+    unit: 'count',
+    meaning:
+      "Peers the device took up later (first contacted more than `beacon_settle_ms` after the device's first packet, never before) to which its connection starts have become regular: at least 4 starts, the last 3 intervals with mean 1 s to 15 min and coefficient of variation ≤ 0.35 (beaconing). Counted once per peer per window, during the first `beacon_track_ms` after the first contact.",
+  },
   {
     name: 'sensor_overflow',
     unit: 'count',

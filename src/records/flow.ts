@@ -89,7 +89,10 @@ export interface FlowUpdate {
   started: boolean;
   /** The packet was sent by the flow's originator. */
   from_orig: boolean;
-  /** This packet turned the flow into a rejected connection attempt (conn_state became `REJ`). */
+  /**
+   * This packet rejected the originator's attempt: the flow became `REJ` (RST to a SYN), or it is the responder's first
+   * packet and a reset (a FIN, NULL or XMAS probe answered by a closed port).
+   */
   rejected: boolean;
   /** Number of flows evicted from the full table to make room for this packet's flow (0 or 1). */
   overflow: number;

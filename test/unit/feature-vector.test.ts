@@ -9,7 +9,7 @@ import type { FeatureWindow } from '../../src/records/features.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/records/features.js';
 import { decodeFile } from '../support/decode-file.js';
 import { repoRoot } from '../support/fixtures.js';
-import { icmpEcho } from '../support/packets.js';
+import { SYN, icmpEcho, tcp } from '../support/packets.js';
 
 describe('feature vector', () => {
   it('every feature of every window is a finite number (none left unwritten)', async () => {
@@ -30,6 +30,12 @@ describe('feature vector', () => {
       pipe.process(icmpEcho(100.001 + i, b, a, true));
     }
     pipe.flush();
+    // Nor a beacon: a device that talks for over an hour, then reaches a new peer every 60 s (beacon_peers).
+    const bp = new AnalysisPipeline({}, { onWindow: (w) => windows.push(w) });
+    const c2 = { mac: '02:00:00:00:00:fe', ip: '203.0.113.9', port: 443 };
+    bp.process(icmpEcho(0, a, b, false));
+    for (let i = 0; i < 5; i++) bp.process(tcp(3700 + 60 * i, { ...a, port: 40000 + i }, c2, SYN));
+    bp.flush();
     assert.ok(windows.length > 10);
     for (const w of windows) {
       assert.equal(w.values.length, FEATURE_COUNT);

@@ -103,6 +103,13 @@ describe('features: crafted captures with hand-computed values', () => {
       hl7_msgs: 0,
       dicom_pdus: 0,
       mqtt_msgs: 0,
+      // The target was known to the inventory but never contacted by the scanner: a new internal peer, and the probes
+      // of FTP 21, SSH 22 and telnet 23 are remote-access connections to it.
+      new_peers_internal: 1,
+      lateral_new_peer_conns: 3,
+      login_conns_in: 0,
+      login_conns_out: 3,
+      beacon_peers: 0,
       sensor_overflow: 0,
     });
     // iat check by hand for the telescoping mean: 202 packets from 1000.000 to 1004.951 → 4951 ms / 201 gaps.
@@ -266,5 +273,31 @@ describe('feature schema', () => {
     }
     // Every feature's unit and meaning is documented.
     for (const f of FEATURE_SCHEMA) assert.ok(f.meaning.length > 10 && f.unit.length > 0, f.name);
+  });
+
+  it('beacon_peers: a peer taken up after the settle time, reached at a regular rhythm (±20 % jitter), counts from its 4th start', () => {
+    const C2 = { mac: ROUTER, ip: '203.0.113.9', port: 443 };
+    const NTP = { mac: ROUTER, ip: '192.0.2.123', port: 123 };
+    const opts = { features: { beacon_settle_ms: 600_000 } };
+    const jitter = [0, 1.15, 0.85, 1.2, 0.9, 1.1];
+    const starts: number[] = [];
+    let t = 2000;
+    for (const j of jitter) starts.push((t += 120 * j));
+    const pkts: DecodedPacket[] = [
+      // The device's regular server from its first packet (never "taken up later")…
+      ...Array.from({ length: 60 }, (_, i) => udp(1000 + 60 * i, { ...PUMP, port: 123 }, NTP, 48)),
+      // …and a new external peer every ~2 min from t = 2120 s (more than 600 s after the device's first packet).
+      ...starts.map((s, i) => tcp(s, { ...PUMP, port: 50000 + i }, C2, SYN)),
+    ].sort((x, y) => x.ts_sec + x.ts_nsec / 1e9 - (y.ts_sec + y.ts_nsec / 1e9));
+    const { windows } = run(pkts, opts);
+    const beacon = (w: FeatureWindow) => vals(w).beacon_peers;
+    const at = (s: number) => windows.find((w) => w.device_id === `mac:${PUMP.mac}` && w.window_start <= s && s < w.window_end)!;
+    assert.deepEqual(starts.map((s) => beacon(at(s))), [0, 0, 0, 1, 1, 1]);
+    assert.equal(windows.filter((w) => w.device_id === `mac:${PUMP.mac}`).reduce((n, w) => n + beacon(w), 0), 3, 'NTP every 60 s is the device\'s own server');
+    // Irregular contacts (intervals 20 s, 200 s, 45 s) never count; nor does a regular peer taken up before the settle time.
+    const irregular = [2000, 2020, 2220, 2265, 2300].map((s, i) => tcp(s, { ...PUMP, port: 51000 + i }, C2, SYN));
+    assert.equal(run([udp(1000, { ...PUMP, port: 123 }, NTP, 48), ...irregular], opts).windows.reduce((n, w) => n + vals(w).beacon_peers, 0), 0);
+    const early = [1100, 1160, 1220, 1280, 1340].map((s, i) => tcp(s, { ...PUMP, port: 52000 + i }, C2, SYN));
+    assert.equal(run([udp(1000, { ...PUMP, port: 123 }, NTP, 48), ...early], opts).windows.reduce((n, w) => n + vals(w).beacon_peers, 0), 0);
   });
 });

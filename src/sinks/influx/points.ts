@@ -3,7 +3,7 @@
  * names here are what the Grafana dashboards query; change them together.
  *
  * Tag cardinality is bounded by design: `device` ≤ the sensor's `max_devices`; `device_class` ≤ 11 values;
- * `vendor` ≤ distinct OUI vendors of tracked devices; `kind` 2; `severity` 5; `sensor` = number of sensors;
+ * `vendor` ≤ distinct OUI vendors of tracked devices; `kind` 10 (anomaly, new_device and the 8 behavioural kinds); `severity` 5; `sensor` = number of sensors;
  * `run_id` = number of forensic replays kept within the retention period. Free text (summaries, explanations,
  * peers) is stored in fields, never in tags.
  *

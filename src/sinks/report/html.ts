@@ -18,7 +18,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Alert, Severity, WindowScore } from '../../records/alert.js';
+import { isDetection, type Alert, type Severity, type WindowScore } from '../../records/alert.js';
 import type { InventoryEntry } from '../../records/device.js';
 
 /** What the report says about the capture and the run (filled by the caller from its replay result). */
@@ -257,12 +257,13 @@ export function renderReport(input: ReportInput): string {
   const t1 = Number.isFinite(summary.last_ts) ? summary.last_ts : Math.max(...scores.map((s) => s.window_end));
   const alertsBy = new Map<string, Alert[]>();
   for (const a of sortedAlerts) {
-    if (a.kind !== 'anomaly') continue;
+    if (!isDetection(a)) continue;
     const list = alertsBy.get(a.device_id);
     if (list) list.push(a);
     else alertsBy.set(a.device_id, [a]);
   }
   const anomalies = alerts.filter((a) => a.kind === 'anomaly').length;
+  const behavioural = alerts.filter((a) => isDetection(a) && a.kind !== 'anomaly').length;
 
   const kv = (rows: [string, string][]): string => `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
   const counts = (rec: Record<string, number>, none: string): string => {
@@ -280,7 +281,7 @@ export function renderReport(input: ReportInput): string {
     ['flows', esc(int(summary.flows))],
     ['devices', esc(`${int(summary.devices)} (${charted.length} scored by a model, ${summary.devices - charted.length} learning or silent)`)],
     ['feature windows', esc(`${int(summary.windows)} (${int(summary.windows_scored)} scored)`)],
-    ['alerts', esc(`${anomalies} anomaly, ${alerts.length - anomalies} new device`)],
+    ['alerts', esc(`${anomalies} anomaly, ${behavioural} behavioural (scans, floods, brute force, …), ${alerts.length - anomalies - behavioural} new device`)],
     ['run id / sensor', esc(`${summary.run_id || '—'} / ${summary.sensor_id}`)],
     ['models', esc(`${summary.models_dir} (TF.js backend ${summary.backend})`)],
     ['report written', esc(summary.generated_at)],
@@ -313,13 +314,17 @@ export function renderReport(input: ReportInput): string {
       const extras = [
         a.new_peers.length ? `<div><b>new peers:</b> ${a.new_peers.map((p) => `<code>${esc(p)}</code>`).join(', ')}</div>` : '',
         a.new_dst_ports.length ? `<div><b>new destination ports:</b> ${esc(a.new_dst_ports.join(', '))}</div>` : '',
-        a.kind === 'anomaly' ? `<div class="muted">${esc(`since ${time(a.since)} · ${a.windows_over} of ${a.windows_considered} windows over the threshold · threshold ${num(a.threshold)} · model ${a.model} · alert ${a.alert_id}`)}</div>` : `<div class="muted">${esc(`alert ${a.alert_id}`)}</div>`,
+        a.kind === 'anomaly'
+          ? `<div class="muted">${esc(`since ${time(a.since)} · ${a.windows_over} of ${a.windows_considered} windows over the threshold · threshold ${num(a.threshold)} · model ${a.model} · alert ${a.alert_id}`)}</div>`
+          : isDetection(a)
+            ? `<div class="muted">${esc(`${a.kind.replace(/_/g, ' ')} (behavioural rule, no baseline needed) · since ${time(a.since)} · ${a.windows_over} matching window${a.windows_over === 1 ? '' : 's'} · rule threshold ${num(a.threshold)} · alert ${a.alert_id}`)}</div>`
+            : `<div class="muted">${esc(`alert ${a.alert_id}`)}</div>`,
       ].join('');
       return (
         `<tbody class="alert" id="${alertAnchor(a.alert_id)}" data-alert-id="${esc(a.alert_id)}"><tr>` +
         `<td class="nowrap">${esc(time(a.ts))}</td><td><span class="sev" style="background:${SEVERITY_COLOUR[a.severity]}">${esc(a.severity)}</span></td>` +
         `<td><a href="#${devAnchor(a.device_id)}">${esc(a.device_name || e?.dhcp_hostname || a.device_id)}</a><div class="muted">${esc(`${a.vendor || 'unknown vendor'} · ${a.device_class.replace(/_/g, ' ')} · ${a.criticality}`)}</div></td>` +
-        `<td class="n">${a.kind === 'anomaly' ? esc(num(a.score)) : ''}</td><td>${esc(a.summary)}</td></tr>` +
+        `<td class="n">${isDetection(a) ? esc(num(a.score)) : ''}</td><td>${esc(a.summary)}</td></tr>` +
         `<tr class="explain"><td></td><td colspan="4">${features}${extras}</td></tr></tbody>`
       );
     })
