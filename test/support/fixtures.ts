@@ -16,10 +16,22 @@ export function publicCapture(name: string): string {
   return path.join(publicCapturesDir, name);
 }
 
+/** The labelled real-device sets (../shared/dev-eval/D1, D2: `<set>.pcap` + `<set>.labels.json`), used in place. */
+export const devEvalDir = path.resolve(repoRoot, '../shared/dev-eval');
+
 /** Call in a `before` hook: skips the suite (or fails in CI) when the public captures are not there. */
 export function requirePublicCaptures(ctx: Mocha.Context): void {
-  if (existsSync(publicCapturesDir)) return;
-  const msg = `public captures folder not found at ${publicCapturesDir}`;
+  requireSharedDir(ctx, publicCapturesDir, 'public captures');
+}
+
+/** Call in a `before` hook: skips the suite (or fails in CI) when the real-device sets are not there. */
+export function requireDevEval(ctx: Mocha.Context): void {
+  requireSharedDir(ctx, devEvalDir, 'real-device evaluation sets');
+}
+
+function requireSharedDir(ctx: Mocha.Context, dir: string, what: string): void {
+  if (existsSync(dir)) return;
+  const msg = `${what} folder not found at ${dir}`;
   if (process.env['CI'] === 'true') throw new Error(`${msg} (CI=true: failing instead of skipping)`);
   console.log(`      skipped: ${msg}`);
   ctx.skip();
