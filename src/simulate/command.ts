@@ -55,6 +55,13 @@ function report(summary: SimulateSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The attack kinds with their default duration and actors, for `--help`. */
+function attackHelp(): string {
+  const dur = (s: number): string => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+  const rows = Object.entries(ATTACKS).map(([k, d]) => `  ${k.padEnd(20)} ${dur(d.duration_s).padStart(4)}  on ${d.actors.join(', ')}`);
+  return ['', 'Attack kinds (default duration, usual actors; src/simulate/README.md says what each injects):', ...rows].join('\n');
+}
+
 /** Builds the command; `onDone` receives the summary (the default prints it unless --quiet). */
 export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Command {
   const cmd = new Command('simulate')
@@ -82,6 +89,7 @@ export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Co
     .option('--vlan <id>', '802.1Q VLAN id on every frame (-1 = untagged)', String(DEFAULTS.vlan))
     .option('--dicom-image-bytes <n>', 'pixel bytes per CT/MR image (radiographs 4x)', String(DEFAULTS.dicom_image_bytes))
     .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', attackHelp)
     .action(async (o: CommandOptions) => {
       const summary = await simulate(toSimulateOptions(o));
       if (onDone) onDone(summary);

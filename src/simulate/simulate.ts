@@ -62,6 +62,8 @@ function validate(o: SimulateOptions): void {
       throw new ConfigError('attacks', `${formatAttack(a)} ends at +${a.offset_s + dur}s, after the capture (${o.duration_s}s); shorten it or lengthen --duration`);
     }
     if (a.kind.startsWith('brute_force') && dur < 30) throw new ConfigError('attacks', `${formatAttack(a)}: brute force needs at least 30 s`);
+    const min = ATTACKS[a.kind].min_duration_s;
+    if (min !== undefined && dur < min) throw new ConfigError('attacks', `${formatAttack(a)}: ${a.kind} needs at least ${min} s; lengthen its duration`);
   }
 }
 
@@ -135,10 +137,11 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
       const startA = startUs + Math.round(s.offset_s * 1e6);
       return { id: `a${i + 1}`, kind: s.kind, startUs: startA, endUs: startA + Math.round((s.duration_s ?? def.duration_s) * 1e6), device, archetype: archetype! };
     });
-    const attacks = planned.map((p) => injectAttack(ctx, p));
+    const labelAttacks = planned.map((p) => injectAttack(ctx, p));
 
     engine.run();
     writer.close();
+    const attacks = labelAttacks.map((label) => label());
 
     const labels: SimulationLabels = {
       schema_version: LABELS_SCHEMA_VERSION,
