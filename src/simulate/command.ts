@@ -17,6 +17,7 @@ interface CommandOptions {
   start: string;
   duration: string;
   devices: string;
+  quietDevices?: string;
   attacks: string;
   format: 'pcap' | 'pcapng';
   resolution: 'us' | 'ns';
@@ -34,6 +35,7 @@ export function toSimulateOptions(o: CommandOptions): SimulateOptions {
     start: parseStart(o.start),
     duration_s: parseDuration(o.duration, 'duration'),
     devices: parseDevices(o.devices),
+    ...(o.quietDevices !== undefined ? { quiet_devices: parseDevices(o.quietDevices, 'quiet_devices') } : {}),
     attacks: o.attacks
       .split(',')
       .map((s) => s.trim())
@@ -80,8 +82,12 @@ export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Co
         .join(','),
     )
     .option(
+      '--quiet-devices <list>',
+      'quiet devices per archetype, e.g. pump=1,bacnet=1: the last n of each archetype report every few minutes (traffic in <= 10% of 10-s windows); not pacs',
+    )
+    .option(
       '--attacks <list>',
-      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01 (kinds: ${Object.keys(ATTACKS).join(', ')})`,
+      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01; DEVICE "quiet" picks a quiet device (kinds: ${Object.keys(ATTACKS).join(', ')})`,
       '',
     )
     .addOption(new Option('--format <fmt>', 'capture format').choices(['pcap', 'pcapng']).default(DEFAULTS.format))

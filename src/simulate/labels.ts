@@ -56,6 +56,11 @@ export interface LabelDevice {
   vendor: string;
   /** Host name (also sent as DHCP option 12 by DHCP clients). */
   name: string;
+  /**
+   * True for a quiet device (option `quiet_devices`): its archetype's protocols at intervals of minutes, traffic in
+   * ≤ 10 % of 10-second windows. Absent for every other host.
+   */
+  quiet?: true;
 }
 
 export interface LabelAttack {
@@ -98,6 +103,8 @@ export interface SimulationLabels {
     start: number;
     duration_s: number;
     devices: Record<Archetype, number>;
+    /** Quiet devices per archetype (the last n of each); present only when some device is quiet. */
+    quiet_devices?: Partial<Record<Archetype, number>>;
     attacks: string[];
     format: 'pcap' | 'pcapng';
     resolution: 'us' | 'ns';
