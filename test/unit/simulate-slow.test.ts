@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { readCapture } from '../../src/capture/index.js';
 import { PacketDecoder } from '../../src/decode/index.js';
 import { formatIpv4, newDecodedPacket, parseMac } from '../../src/records/packet.js';
-import { simulate, parseAttack, type LabelAttack, type LabelDevice, type SimulationLabels, type Archetype } from '../../src/simulate/index.js';
-import { LATERAL_PORTS, SLOW_EXFIL_BYTES } from '../../src/simulate/attacks.js';
+import { simulate, parseAttack, LATERAL_PORTS, SLOW_EXFIL_BYTES, type LabelAttack, type LabelDevice, type SimulationLabels, type Archetype } from '../../src/simulate/index.js';
 import { SLOW_ATTACKS, SLOW_QUIET_DEVICES, SLOW_TUNING_SEEDS, simulateSlowEvaluation, simulateSlowTrainingDay } from '../eval/scenario.js';
 import { tsharkAvailable, tsharkFields, tsharkProblems } from '../support/tshark.js';
 
