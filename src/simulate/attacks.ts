@@ -17,19 +17,48 @@
  * - lateral_movement: SMB (445) and RDP (3389) connections to internal hosts from a device that never used them
  *   (new_dst_ports, peers_internal, tcp_rejected).
  * - new_peer: the device speaks its usual protocol to an external address it never talked to (new_peers, peers_external).
+ * - c2_beacon_30s / c2_beacon_2min / c2_beacon_10min: one short TLS connection every 30 s / 2 min / 10 min (± 20 %,
+ *   uniform) to one never-seen external address, for an hour or two: a handful of packets per window at most, the
+ *   signal is the new external peer and the period (new_peers, peers_external, flows_started, iat).
+ * - slow_exfiltration: 25 MB uploaded over TLS to one never-seen external address in 30 min, ~14 kB/s steady, a new
+ *   connection every 20–60 s (bytes_out and peers_external in every window, none of them a spike).
+ * - lateral_single: ONE answered TCP connection to an internal host the device never talked to, on SMB, RDP, SSH,
+ *   telnet, WinRM or VNC (new_peers, new_dst_ports, peers_internal in one window only).
+ *
+ * The last five are labelled by what they injected: the label's start is the time of their first packet and its end
+ * that of their last (the label of the others is the requested window).
  */
+import { ConfigError } from '../errors.js';
 import { openTcp, repeat, tlsHandshake, type SimContext } from './context.js';
 import { arpFrame, icmpFrame, parseIpv4, udpFrame } from './frames.js';
-import { DOMAIN, type Host } from './hospital.js';
+import { DOMAIN, type Hospital, type Host } from './hospital.js';
 import type { AttackKind, LabelAttack } from './labels.js';
 import { Prng } from './prng.js';
 import { TcpConnection } from './tcp.js';
-import { appData } from './protocols/tls.js';
+import { appData, clientFinished, clientHello, serverFlight } from './protocols/tls.js';
 import { ackR01, mllp, oruR01 } from './protocols/hl7.js';
 import { associateAc, associateRq, releaseRp, releaseRq, UID_CT_STORAGE } from './protocols/dicom.js';
 import { BACNET_PORT, iAm, OBJ_ANALOG_INPUT, readPropertyAck, readPropertyRq } from './protocols/bacnet.js';
 import { mqttConnack, mqttConnect, mqttPublish, MQTT_DISCONNECT } from './protocols/mqtt.js';
-import { rdpConnectionConfirm, rdpConnectionRequest, smb2NegotiateRq, smb2NegotiateRsp, sshBanner, sshKexinit } from './protocols/remote-access.js';
+import {
+  ntlmAuthenticate,
+  ntlmChallenge,
+  ntlmNegotiate,
+  rdpConnectionConfirm,
+  rdpConnectionRequest,
+  rfbServerInit,
+  RFB_CLIENT_INIT,
+  RFB_SECURITY_CHOICE,
+  RFB_SECURITY_OK,
+  RFB_SECURITY_TYPES,
+  RFB_VERSION,
+  smb2NegotiateRq,
+  smb2NegotiateRsp,
+  sshBanner,
+  sshKexinit,
+  winrmRequest,
+  winrmResponse,
+} from './protocols/remote-access.js';
 import type { Archetype } from './labels.js';
 
 const SEC = 1e6;
@@ -40,6 +69,8 @@ export interface AttackDef {
   /** Archetypes the acting (or victim) device is picked from by default, in order of preference. */
   actors: Archetype[];
   describe: (device: string, extra: string) => string;
+  /** Shortest duration (s) the kind accepts, when it has one. */
+  min_duration_s?: number;
 }
 
 export const ATTACKS: Record<AttackKind, AttackDef> = {
@@ -55,7 +86,34 @@ export const ATTACKS: Record<AttackKind, AttackDef> = {
   brute_force_ssh: { duration_s: 120, actors: ['lab', 'bacnet'], describe: (d, x) => `SSH brute force against ${d} from new host ${x}` },
   lateral_movement: { duration_s: 90, actors: ['pump', 'monitor', 'imaging'], describe: (d, x) => `Lateral movement from ${d}: SMB/RDP connections to ${x}` },
   new_peer: { duration_s: 180, actors: ['monitor', 'pump', 'telemetry', 'imaging', 'lab', 'bacnet'], describe: (d, x) => `${d} speaks its usual protocol to never-seen peer ${x}` },
+  c2_beacon_30s: { duration_s: 3600, min_duration_s: 90, actors: ['pump', 'monitor', 'lab'], describe: (d, x) => `C2 beaconing from ${d} to never-seen external ${x}` },
+  c2_beacon_2min: { duration_s: 3600, min_duration_s: 360, actors: ['pump', 'monitor', 'lab'], describe: (d, x) => `C2 beaconing from ${d} to never-seen external ${x}` },
+  c2_beacon_10min: { duration_s: 7200, min_duration_s: 1800, actors: ['pump', 'monitor', 'lab'], describe: (d, x) => `C2 beaconing from ${d} to never-seen external ${x}` },
+  slow_exfiltration: {
+    duration_s: 1800,
+    min_duration_s: 600,
+    actors: ['imaging', 'reading_ws', 'nurse_pc', 'monitor'],
+    describe: (d, x) => `Slow data exfiltration from ${d}: ${x}`,
+  },
+  lateral_single: {
+    duration_s: 30,
+    min_duration_s: 10,
+    actors: ['monitor', 'imaging', 'pump', 'nurse_pc'],
+    describe: (d, x) => `Single lateral-movement connection from ${d} to never-contacted internal ${x}`,
+  },
 };
+
+/** Beacon period (s) of each periodic C2 kind; each interval is the period × U(0.8, 1.2). */
+export const BEACON_PERIOD_S: Partial<Record<AttackKind, number>> = { c2_beacon_30s: 30, c2_beacon_2min: 120, c2_beacon_10min: 600 };
+
+/** Application bytes `slow_exfiltration` uploads over its window (TLS adds 22 bytes per 16 KiB record). */
+export const SLOW_EXFIL_BYTES = 25_000_000;
+
+/** Services `lateral_single` connects to; the port is drawn from the attack's stream. */
+export const LATERAL_PORTS = [445, 3389, 22, 23, 5985, 5986, 5900] as const;
+
+/** Kinds whose label spans the packets they injected (first to last) rather than the requested window. */
+export const OBSERVED_SPAN_KINDS: ReadonlySet<AttackKind> = new Set<AttackKind>(['c2_beacon_30s', 'c2_beacon_2min', 'c2_beacon_10min', 'slow_exfiltration', 'lateral_single']);
 
 /** Aliases accepted on the command line. */
 export const ATTACK_ALIASES: Record<string, AttackKind> = {
@@ -68,6 +126,7 @@ export const ATTACK_ALIASES: Record<string, AttackKind> = {
   beacon: 'c2_beacon',
   lateral: 'lateral_movement',
   arp: 'arp_spoof',
+  slow_exfil: 'slow_exfiltration',
 };
 
 export interface PlannedAttack {
@@ -81,8 +140,55 @@ export interface PlannedAttack {
 
 const SCAN_PORTS = [21, 22, 23, 25, 53, 80, 104, 110, 135, 139, 143, 443, 445, 1433, 1883, 2575, 3306, 3389, 5000, 5900, 8080, 8443, 11112];
 
-/** Runs one attack; returns its label (device ids, window, description). */
-export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
+/** First and last time (µs) at which an attack emitted a frame, for the kinds labelled by what they injected. */
+class InjectedSpan {
+  first = Infinity;
+  last = -Infinity;
+
+  /** Records a frame time (rounded as the engine rounds it). */
+  mark(t: number): void {
+    const us = Math.round(t);
+    if (us < this.first) this.first = us;
+    if (us > this.last) this.last = us;
+  }
+}
+
+/** Lead (µs) of a connection's DNS/ARP lookups before its scheduled SYN (they take ≤ 32 ms), so the SYN keeps its time. */
+const LOOKUP_LEAD = 50_000;
+
+/**
+ * An external address no host of this capture uses yet, drawn from the attack's stream in 198.51.100.128–254 and
+ * 203.0.113.128–254 (the simulator's benign behaviours and older attack kinds use only fixed addresses below .128).
+ */
+function newExternalPeer(h: Hospital, rng: Prng): Host {
+  for (let i = 0; i < 10_000; i++) {
+    const ip = `${rng.pick(['198.51.100', '203.0.113'])}.${rng.int(128, 254)}`;
+    if (!h.hasExternal(ip)) return h.external(ip);
+  }
+  throw new ConfigError('attacks', 'no unused external address left for the attacks (at most 254 attacks with an external peer)');
+}
+
+/** A host-like name under a `.example` zone, random label drawn from the attack's stream. */
+function randomName(rng: Prng, zone: string): string {
+  return `${rng.chars(rng.int(6, 12), 'abcdefghijklmnopqrstuvwxyz0123456789')}.${zone}`;
+}
+
+/** TLS 1.3 opening drawn from the attack's stream (not the device's): ClientHello, server flight, client Finished. */
+function attackTls(c: TcpConnection, rng: Prng, sni: string, serverEncryptedBytes: number): void {
+  const ch = clientHello(rng, sni);
+  c.send(true, ch.bytes);
+  c.t += rng.int(300, 2000);
+  c.send(false, serverFlight(rng, ch.sessionId, serverEncryptedBytes));
+  c.t += rng.int(200, 800);
+  c.send(true, clientFinished(rng));
+}
+
+/**
+ * Runs one attack: schedules its events. Returns a function that gives its label (device ids, window, description)
+ * once the run is over: the kinds in `OBSERVED_SPAN_KINDS` know their first and last packet, and `lateral_single`
+ * its target, only then.
+ */
+export function injectAttack(ctx: SimContext, a: PlannedAttack): () => LabelAttack {
   const rng = new Prng(ctx.seed, `attack:${a.id}:${a.kind}`);
   const h = ctx.hospital;
   const d = a.device;
@@ -92,6 +198,7 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
   const inWindow = (t: number): boolean => t >= a.startUs && t < a.endUs - margin;
   const related: string[] = [];
   let extra = '';
+  const span = new InjectedSpan();
   const internalTargets = (): Host[] => [...h.byIp.values()].filter((x) => x !== d && x !== h.gateway && x.up && x.label?.archetype !== 'intruder');
   const probe = (target: Host, port: number, t: number): number => {
     const t1 = h.arp(d, target, t, 600 * SEC);
@@ -227,7 +334,12 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
       const victims = internalTargets()
         .filter((x) => x.label?.archetype === 'server' || x.label?.archetype === 'pacs')
         .slice(0, 6);
-      for (const v of victims) related.push(v.label?.device_id ?? '');
+      for (const v of victims) {
+        related.push(v.label?.device_id ?? '');
+        // Unicast frames to the victims without an ARP resolution of them: record the conversation (no traffic change).
+        d.peers.add(v.ip);
+        v.peers.add(d.ip);
+      }
       repeat(ctx, a.startUs, (now) => {
         if (!inWindow(now)) return undefined;
         victims.forEach((v, i) => eng.emit(now + i * rng.int(500, 3000), arpFrame(ctx.vlan, 2, d.mac, gw.ip, v.mac, v.ip, v.mac)));
@@ -367,15 +479,213 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): LabelAttack {
       });
       break;
     }
+    case 'c2_beacon_30s':
+    case 'c2_beacon_2min':
+    case 'c2_beacon_10min': {
+      const periodUs = (BEACON_PERIOD_S[a.kind] ?? 30) * SEC;
+      const ext = newExternalPeer(h, rng);
+      const name = randomName(rng, 'cdn-c2-sim.example');
+      h.zone.set(name, ext.ip);
+      const rtt = rng.int(15000, 40000);
+      extra = `${ext.name.slice(4)} (${name}:443), one TLS connection every ${periodUs / SEC} s ± 20 %`;
+      // The SYN of beacon k is at t_k exactly; t_1 in the first 5 s, t_{k+1} = t_k + period × U(0.8, 1.2); a beacon
+      // takes well under a second, so none starts in the window's last `margin`.
+      const beacon = (tSyn: number) => (now: number): void => {
+        // DNS (TTL 300 s, as C2 domains often have) and the gateway's ARP entry, just before the SYN.
+        const ready = h.arp(d, ext, h.resolve(d, name, now, 300), 600 * SEC);
+        if (ready > now) span.mark(now);
+        const c = new TcpConnection(eng, rng, d, ext, d.ephemeralPort(), 443, rtt, ctx.vlan).at(Math.max(tSyn, ready));
+        span.mark(c.t);
+        c.connect();
+        // A resumed session: small server flight; then a check-in of a few hundred bytes and the tasking answer.
+        attackTls(c, rng, name, rng.int(80, 160));
+        c.exchange(appData(rng, rng.int(200, 400)), appData(rng, rng.int(100, 300)), rng.int(20000, 60000)).close(true);
+        span.mark(c.t);
+        const next = tSyn + Math.round(rng.jitter(periodUs, 0.2));
+        if (next < a.endUs - margin) eng.at(next - LOOKUP_LEAD, beacon(next));
+      };
+      const first = a.startUs + LOOKUP_LEAD + rng.int(0, 5 * SEC);
+      eng.at(first - LOOKUP_LEAD, beacon(first));
+      break;
+    }
+    case 'slow_exfiltration': {
+      // A throttled upload, as rclone --bwlimit or a staged exfiltration tool does: 16 KiB TLS records at a steady
+      // pace (25 MB over the window, ~14 kB/s over 30 min), in HTTPS chunk uploads of 20–60 s each on a new connection
+      // (each answered by a short status), to one never-seen cloud-storage-like address.
+      const ext = newExternalPeer(h, rng);
+      const name = randomName(rng, 'storage-sim.example');
+      h.zone.set(name, ext.ip);
+      const rtt = rng.int(15000, 40000);
+      const recordBytes = 16384;
+      const records = Math.ceil(SLOW_EXFIL_BYTES / recordBytes);
+      const t0 = a.startUs + LOOKUP_LEAD + rng.int(0, 5 * SEC);
+      const step = (a.endUs - margin - t0) / records;
+      // Record i at t0 + (i + 0.5 ± 0.3) × step: steady, jittered, in order, the last one before end − margin.
+      const recordTime = (i: number): number => Math.round(t0 + (i + 0.2 + 0.6 * rng.float()) * step);
+      extra = `${(SLOW_EXFIL_BYTES / 1e6).toFixed(0)} MB over TLS to ${ext.name.slice(4)} (${name}:443), ~${(SLOW_EXFIL_BYTES / ((a.endUs - a.startUs) / SEC) / 1000).toFixed(1)} kB/s, a new connection every 20–60 s`;
+      let conn: TcpConnection | undefined;
+      let until = 0;
+      let sent = 0;
+      let i = 0;
+      const upload = (tRecord: number) => (now: number): void => {
+        if (!conn) {
+          const ready = h.arp(d, ext, h.resolve(d, name, now, 300), 600 * SEC);
+          if (ready > now) span.mark(now);
+          conn = new TcpConnection(eng, rng, d, ext, d.ephemeralPort(), 443, rtt, ctx.vlan).at(Math.max(tRecord, ready));
+          span.mark(conn.t);
+          conn.connect();
+          attackTls(conn, rng, name, rng.int(2200, 3600));
+          until = tRecord + rng.int(20, 60) * SEC;
+        }
+        const n = Math.min(recordBytes, SLOW_EXFIL_BYTES - sent);
+        conn.at(tRecord).send(true, appData(rng, n));
+        sent += n;
+        i++;
+        const next = sent < SLOW_EXFIL_BYTES ? recordTime(i) : Infinity;
+        if (next >= until) {
+          // End of the chunk: the server's status answer, then the client closes.
+          conn.t += rng.int(5000, 30000);
+          conn.send(false, appData(rng, rng.int(150, 400)));
+          conn.close(true);
+          span.mark(conn.t);
+          conn = undefined;
+        } else span.mark(conn.t);
+        if (next !== Infinity) eng.at(conn ? next : next - LOOKUP_LEAD, upload(next));
+      };
+      const first = recordTime(0);
+      eng.at(first - LOOKUP_LEAD, upload(first));
+      break;
+    }
+    case 'lateral_single': {
+      const port = rng.pick(LATERAL_PORTS);
+      extra = `host on port ${port}`;
+      eng.at(a.startUs + rng.int(0, 5 * SEC), (now) => {
+        const target = lateralTarget(h, d, port, rng);
+        related.push(target.label?.device_id ?? '');
+        extra = `${target.name} (${target.label?.ip ?? ''}) on port ${port} (${LATERAL_SERVICE[port]})`;
+        const t = h.arp(d, target, now, 600 * SEC);
+        if (t > now) span.mark(now);
+        const c = new TcpConnection(eng, rng, d, target, d.ephemeralPort(), port, rng.int(150, 600), ctx.vlan).at(t);
+        span.mark(c.t);
+        c.connect();
+        lateralExchange(c, rng, port, target);
+        span.mark(c.t);
+      });
+      break;
+    }
   }
 
-  return {
-    id: a.id,
-    kind: a.kind,
-    device_id: d.label?.device_id ?? '',
-    related_device_ids: related.filter((x) => x.length > 0),
-    start: a.startUs / 1e6,
-    end: a.endUs / 1e6,
-    description: ATTACKS[a.kind].describe(`${d.name} (${d.label?.ip ?? ''})`, extra),
+  return () => {
+    const observed = OBSERVED_SPAN_KINDS.has(a.kind) && span.first <= span.last;
+    return {
+      id: a.id,
+      kind: a.kind,
+      device_id: d.label?.device_id ?? '',
+      related_device_ids: related.filter((x) => x.length > 0),
+      start: (observed ? span.first : a.startUs) / 1e6,
+      end: (observed ? span.last : a.endUs) / 1e6,
+      description: ATTACKS[a.kind].describe(`${d.name} (${d.label?.ip ?? ''})`, extra),
+    };
   };
+}
+
+const LATERAL_SERVICE: Record<number, string> = { 445: 'SMB', 3389: 'RDP', 22: 'SSH', 23: 'telnet', 5985: 'WinRM', 5986: 'WinRM over HTTPS', 5900: 'VNC' };
+
+/** Servers every device talks to from boot (DHCP, DNS, NTP): never a lateral target. */
+function infrastructure(h: Hospital): Set<Host> {
+  return new Set([h.servers.dhcp, h.servers.dns, h.servers.ntp]);
+}
+
+/**
+ * The host `lateral_single` connects to: an internal host (server or device, up) the device has never exchanged a
+ * frame with. One that already serves the port if there is one; else a plausible one, which then opens the service:
+ * a Windows host (initial TTL 128) for SMB, RDP and WinRM, a Linux/embedded one (TTL 64) for SSH and telnet, any for
+ * VNC. Hosts are ordered by address before the seeded draw.
+ */
+function lateralTarget(h: Hospital, d: Host, port: number, rng: Prng): Host {
+  const infra = infrastructure(h);
+  const fresh = [...h.byIp.values()]
+    .filter((x) => x !== d && x !== h.gateway && x.up && !x.external && x.label !== undefined && x.label.archetype !== 'intruder' && !infra.has(x) && !d.peers.has(x.ip) && !x.peers.has(d.ip))
+    .sort((x, y) => x.ip - y.ip);
+  const serving = fresh.filter((x) => x.listening.has(port));
+  if (serving.length > 0) return rng.pick(serving);
+  const wantTtl = port === 22 || port === 23 ? 64 : port === 5900 ? 0 : 128;
+  const plausible = wantTtl === 0 ? fresh : fresh.filter((x) => x.ttl === wantTtl);
+  const pool = plausible.length > 0 ? plausible : fresh;
+  if (pool.length === 0) throw new ConfigError('attacks', `lateral_single from ${d.name}: no internal host it never talked to; add devices`);
+  const target = rng.pick(pool);
+  target.listening.add(port);
+  return target;
+}
+
+/** The short exchange of `lateral_single` on an open connection, then the close: a few data packets each way. */
+function lateralExchange(c: TcpConnection, rng: Prng, port: number, target: Host): void {
+  const think = (): number => rng.int(500, 3000);
+  switch (port) {
+    case 445:
+      c.exchange(smb2NegotiateRq(rng), smb2NegotiateRsp(rng, c.t), think());
+      c.t += rng.int(50, 300) * 1000;
+      c.close(true);
+      return;
+    case 3389:
+      c.exchange(rdpConnectionRequest(rng.pick(['administrator', 'svc_backup', 'clinadmin'])), rdpConnectionConfirm(), think());
+      c.t += rng.int(50, 300) * 1000;
+      c.close(true);
+      return;
+    case 22:
+      c.t += rng.int(1000, 5000);
+      c.send(false, sshBanner('OpenSSH_8.9p1'));
+      c.send(true, sshBanner('OpenSSH_for_Windows_8.1'));
+      c.send(false, sshKexinit(rng));
+      c.send(true, sshKexinit(rng));
+      c.t += rng.int(50, 300) * 1000;
+      c.close(true);
+      return;
+    case 23: {
+      // A login that works with a default password, one command, logout.
+      c.t += rng.int(5000, 20000);
+      c.send(false, Buffer.from('\r\nlogin: ', 'ascii'));
+      c.send(true, Buffer.from(`${rng.pick(['admin', 'service', 'root'])}\r\n`, 'ascii'));
+      c.send(false, Buffer.from('Password: ', 'ascii'));
+      c.t += rng.int(300, 1500) * 1000;
+      c.send(true, Buffer.from(`${rng.pick(['admin', 'service', '1234'])}\r\n`, 'ascii'));
+      c.send(false, Buffer.from('\r\n# ', 'ascii'));
+      c.t += rng.int(300, 1500) * 1000;
+      c.exchange(Buffer.from('uname -a\r\n', 'ascii'), Buffer.from('Linux ctl 4.14.98 #1 SMP armv7l GNU/Linux\r\n# ', 'ascii'), think());
+      c.send(true, Buffer.from('exit\r\n', 'ascii'));
+      c.close(false);
+      return;
+    }
+    case 5985: {
+      // Negotiate (NTLM) in two legs, then one SPNEGO-encrypted WS-Management request and its answer.
+      const computer = target.name.toUpperCase().replace(/-/g, '');
+      c.exchange(winrmRequest(target.name, ntlmNegotiate()), winrmResponse(ntlmChallenge(rng, 'HOSPITAL', computer)), think());
+      const auth = ntlmAuthenticate(rng, 'HOSPITAL', rng.pick(['administrator', 'svc_backup', 'clinadmin']), 'WS-ADMIN', computer, c.t);
+      c.exchange(winrmRequest(target.name, auth, rng.bytes(rng.int(900, 1600))), winrmResponse(undefined, rng.bytes(rng.int(600, 1400))), rng.int(20000, 80000));
+      c.close(true);
+      return;
+    }
+    case 5986: {
+      attackTls(c, rng, `${target.name}.${DOMAIN}`, rng.int(1500, 2500));
+      c.exchange(appData(rng, rng.int(1200, 2000)), appData(rng, rng.int(800, 1500)), rng.int(20000, 80000));
+      c.close(true);
+      return;
+    }
+    default: {
+      // 5900, VNC (RFB 3.8): the server speaks first; VNC authentication, then ClientInit / ServerInit.
+      c.t += rng.int(1000, 5000);
+      c.send(false, RFB_VERSION);
+      c.send(true, RFB_VERSION);
+      c.send(false, RFB_SECURITY_TYPES);
+      c.send(true, RFB_SECURITY_CHOICE);
+      c.send(false, rng.bytes(16));
+      c.t += rng.int(100, 800) * 1000;
+      c.send(true, rng.bytes(16));
+      c.send(false, RFB_SECURITY_OK);
+      c.send(true, RFB_CLIENT_INIT);
+      c.send(false, rfbServerInit(1920, 1080, target.name.toUpperCase()));
+      c.t += rng.int(200, 1500) * 1000;
+      c.close(true);
+    }
+  }
 }

@@ -36,13 +36,40 @@ import { ACK as ASTM_ACK, astmFrame, astmResultRecords, ENQ, EOT } from './proto
 const MIN = 60e6;
 const SEC = 1e6;
 
+/**
+ * Quiet devices (option `quiet_devices`): the same protocols and sessions as their archetype, at the intervals below
+ * instead of the usual ones (in the comments), so that they have traffic in ≤ 10 % of 10-second windows — an infusion
+ * pump or monitor that reports every few minutes, a controller the BMS trends every 5 minutes, a rarely used
+ * workstation or modality. NTP (every 1024 s, Windows hourly), DHCP renewal and DNS stay as for every device.
+ */
+export const QUIET = {
+  /** Pump status record on its TLS session (15 s ± 10 %). */
+  pump_status_s: 300,
+  /** Monitor ORU^R01 (30 s ± 5 %). */
+  monitor_oru_s: 300,
+  /** Telemetry PUBLISH (5 s ± 2 %); MQTT keep-alive 900 s instead of 60 s, so the idle session is legal. */
+  telemetry_publish_s: 300,
+  telemetry_keepalive_s: 900,
+  /** BMS ReadProperty poll (60 s ± 1 %). */
+  bacnet_poll_s: 300,
+  /** Mean minutes between lab results ÷ dayFactor (4). */
+  lab_result_min: 30,
+  /** Mean minutes between a nurse PC's EHR sessions ÷ dayFactor (1.5). */
+  nurse_ehr_min: 30,
+  /** Mean minutes between a reading workstation's studies and EHR sessions ÷ dayFactor (10 and 5). */
+  reading_study_min: 60,
+  reading_ehr_min: 45,
+  /** Factor on a modality's mean minutes between studies (CT 25, MR 45, DX 12). */
+  imaging_study_factor: 6,
+} as const;
+
 /** Interval scaled by the day/night rhythm (longer at night). */
 function daily(mean: number, now: number): number {
   return mean / Math.max(0.1, dayFactor(now));
 }
 
 /** Boots a device: DHCP at start-up (+ renewal at T1), periodic NTP, then the archetype's own behaviour. */
-export function startDevice(ctx: SimContext, d: Host, archetype: Archetype, index: number): void {
+export function startDevice(ctx: SimContext, d: Host, archetype: Archetype, index: number, quiet = false): void {
   const spec = ARCHETYPES[archetype];
   const h = ctx.hospital;
   const boot = ctx.startUs + d.rng.int(0, 90) * SEC + d.rng.int(0, 999_999);
@@ -56,23 +83,23 @@ export function startDevice(ctx: SimContext, d: Host, archetype: Archetype, inde
     const begin = ready + d.rng.int(200, 3000) * 1000;
     switch (archetype) {
       case 'pump':
-        return pump(ctx, d, begin);
+        return pump(ctx, d, begin, quiet ? QUIET.pump_status_s : 15);
       case 'monitor':
-        return monitor(ctx, d, begin);
+        return monitor(ctx, d, begin, quiet ? QUIET.monitor_oru_s : 30);
       case 'imaging':
-        return imaging(ctx, d, begin, index);
+        return imaging(ctx, d, begin, index, quiet ? QUIET.imaging_study_factor : 1);
       case 'pacs':
         return;
       case 'reading_ws':
-        return readingWorkstation(ctx, d, begin, index);
+        return readingWorkstation(ctx, d, begin, index, quiet ? QUIET.reading_study_min : 10, quiet ? QUIET.reading_ehr_min : 5);
       case 'nurse_pc':
-        return nursePc(ctx, d, begin);
+        return nursePc(ctx, d, begin, quiet ? QUIET.nurse_ehr_min : 1.5);
       case 'telemetry':
-        return telemetry(ctx, d, begin, index);
+        return telemetry(ctx, d, begin, index, quiet ? QUIET.telemetry_publish_s : 5, quiet ? QUIET.telemetry_keepalive_s : 60);
       case 'lab':
-        return lab(ctx, d, begin, index);
+        return lab(ctx, d, begin, index, quiet ? QUIET.lab_result_min : 4);
       case 'bacnet':
-        return bacnetController(ctx, d, begin, index);
+        return bacnetController(ctx, d, begin, index, quiet ? QUIET.bacnet_poll_s : 60);
     }
   });
 }
@@ -113,14 +140,15 @@ class PersistentSession {
   }
 }
 
-function pump(ctx: SimContext, d: Host, begin: number): void {
+/** `statusS`: seconds between status records (15; quiet 300). */
+function pump(ctx: SimContext, d: Host, begin: number, statusS: number): void {
   const srv = ctx.hospital.servers.pumpServer;
   const name = `${srv.name}.${DOMAIN}`;
   const rng = d.rng;
   const session = new PersistentSession(ctx, d, srv, 443, 20 * MIN, (c) => tlsHandshake(c, d, name), name);
   repeat(ctx, begin, (now) => {
     session.at(now).exchange(appData(rng, rng.int(180, 260)), appData(rng, rng.int(40, 90)), rng.int(1000, 4000));
-    return now + rng.jitter(15 * SEC, 0.1);
+    return now + rng.jitter(statusS * SEC, 0.1);
   });
   // Drug-library fetch: a separate TLS session every few hours, tens of KB down.
   repeat(ctx, begin + rng.exp(3 * 60 * MIN), (now) => {
@@ -142,7 +170,8 @@ function vitals(d: Host, base: { hr: number; spo2: number; rr: number; sys: numb
   ];
 }
 
-function monitor(ctx: SimContext, d: Host, begin: number): void {
+/** `oruS`: seconds between ORU^R01 messages (30; quiet 300). */
+function monitor(ctx: SimContext, d: Host, begin: number, oruS: number): void {
   const eng = ctx.hospital.servers.hl7Engine;
   const name = `${eng.name}.${DOMAIN}`;
   const rng = d.rng;
@@ -156,7 +185,7 @@ function monitor(ctx: SimContext, d: Host, begin: number): void {
     const ctl = `${app}-${seq++}`;
     const oru = oruR01({ sendingApp: app, sendingFacility: 'WARD', receivingApp: 'HL7ENGINE', controlId: ctl, tUs: c.t, patient, observations: vitals(d, base), service: 'VITALS^Vital signs' });
     c.exchange(mllp(oru), mllp(ackR01('HL7ENGINE', app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 8000));
-    return now + rng.jitter(30 * SEC, 0.05);
+    return now + rng.jitter(oruS * SEC, 0.05);
   });
 }
 
@@ -187,7 +216,8 @@ function storeImages(c: TcpConnection, fromClient: boolean, d: Host, count: numb
   }
 }
 
-function imaging(ctx: SimContext, d: Host, begin: number, index: number): void {
+/** `studyFactor`: factor on the modality's mean interval between studies (1; quiet 6). */
+function imaging(ctx: SimContext, d: Host, begin: number, index: number, studyFactor: number): void {
   const kinds = [
     { modality: 'CT', sop: UID_CT_STORAGE, mean: 25, images: [20, 60] as const, scale: 1 },
     { modality: 'MR', sop: UID_MR_STORAGE, mean: 45, images: [15, 40] as const, scale: 1 },
@@ -220,7 +250,7 @@ function imaging(ctx: SimContext, d: Host, begin: number, index: number): void {
     association(s, pacsAe, ae, [k.sop], rng, () => {
       storeImages(s, true, d, rng.int(k.images[0], k.images[1]), k.sop, k.modality, ctx.dicomImageBytes * k.scale, patient, rng.int(1, 30000));
     });
-    return now + rng.exp(daily(k.mean * MIN, now)) + 2 * MIN;
+    return now + rng.exp(daily(k.mean * studyFactor * MIN, now)) + 2 * MIN;
   });
 }
 
@@ -239,7 +269,8 @@ function ehrSession(ctx: SimContext, d: Host, t: number, requests: number): numb
   return c.t;
 }
 
-function readingWorkstation(ctx: SimContext, d: Host, begin: number, index: number): void {
+/** `studyMin`, `ehrMin`: mean minutes between studies and between EHR sessions ÷ dayFactor (10 and 5; quiet 60 and 45). */
+function readingWorkstation(ctx: SimContext, d: Host, begin: number, index: number, studyMin: number, ehrMin: number): void {
   const pacs = ctx.pacs[(index - 1) % Math.max(1, ctx.pacs.length)];
   if (!pacs) return;
   const rng = d.rng;
@@ -263,14 +294,15 @@ function readingWorkstation(ctx: SimContext, d: Host, begin: number, index: numb
     association(push, ae, pacsAe, [UID_CT_STORAGE], rng, () => {
       storeImages(push, true, pacs, rng.int(5, 20), UID_CT_STORAGE, 'CT', ctx.dicomImageBytes, patient, rng.int(1, 30000));
     });
-    return now + rng.exp(daily(10 * MIN, now)) + MIN;
+    return now + rng.exp(daily(studyMin * MIN, now)) + MIN;
   });
-  repeat(ctx, begin + rng.exp(daily(5 * MIN, begin)), (now) => ehrSession(ctx, d, now, rng.int(1, 3)) + rng.exp(daily(5 * MIN, now)));
+  repeat(ctx, begin + rng.exp(daily(ehrMin * MIN, begin)), (now) => ehrSession(ctx, d, now, rng.int(1, 3)) + rng.exp(daily(ehrMin * MIN, now)));
 }
 
-function nursePc(ctx: SimContext, d: Host, begin: number): void {
+/** `ehrMin`: mean minutes between EHR sessions ÷ dayFactor (1.5; quiet 30). */
+function nursePc(ctx: SimContext, d: Host, begin: number, ehrMin: number): void {
   const rng = d.rng;
-  repeat(ctx, begin + rng.exp(daily(MIN, begin)), (now) => ehrSession(ctx, d, now, rng.int(1, 4)) + rng.exp(daily(1.5 * MIN, now)));
+  repeat(ctx, begin + rng.exp(daily(MIN, begin)), (now) => ehrSession(ctx, d, now, rng.int(1, 4)) + rng.exp(daily(ehrMin * MIN, now)));
   // Occasional external software update (via the router).
   repeat(ctx, begin + rng.exp(4 * 60 * MIN), (now) => {
     const name = 'update.vendor-sim.example';
@@ -283,7 +315,8 @@ function nursePc(ctx: SimContext, d: Host, begin: number): void {
   });
 }
 
-function telemetry(ctx: SimContext, d: Host, begin: number, index: number): void {
+/** `publishS`: seconds between PUBLISHes (5; quiet 300); `keepAliveS`: MQTT keep-alive in CONNECT (60; quiet 900). */
+function telemetry(ctx: SimContext, d: Host, begin: number, index: number, publishS: number, keepAliveS: number): void {
   const broker = ctx.hospital.servers.mqttBroker;
   const rng = d.rng;
   const clientId = `${d.name}-${d.label?.mac.replace(/:/g, '').slice(6) ?? index}`;
@@ -295,7 +328,7 @@ function telemetry(ctx: SimContext, d: Host, begin: number, index: number): void
     broker,
     1883,
     120 * MIN,
-    (c) => c.exchange(mqttConnect(clientId, 60), mqttConnack(), rng.int(500, 3000)),
+    (c) => c.exchange(mqttConnect(clientId, keepAliveS), mqttConnack(), rng.int(500, 3000)),
     `${broker.name}.${DOMAIN}`,
   );
   repeat(ctx, begin, (now) => {
@@ -307,7 +340,7 @@ function telemetry(ctx: SimContext, d: Host, begin: number, index: number): void
       ),
     );
     c.send(true, Buffer.concat(msgs));
-    return now + rng.jitter(5 * SEC, 0.02);
+    return now + rng.jitter(publishS * SEC, 0.02);
   });
 }
 
@@ -318,14 +351,15 @@ const LAB_TESTS = [
   { code: 'CREA', loinc: '2160-0^Creatinine^LN', units: 'mg/dL', mean: 0.9, sd: 0.2 },
 ];
 
-function lab(ctx: SimContext, d: Host, begin: number, index: number): void {
+/** `resultMin`: mean minutes between results ÷ dayFactor (4; quiet 30). */
+function lab(ctx: SimContext, d: Host, begin: number, index: number, resultMin: number): void {
   const lis = ctx.hospital.servers.lis;
   const rng = d.rng;
   const useAstm = index % 2 === 0;
   const app = d.name.toUpperCase();
   let seq = rng.int(1, 50_000);
   const session = new PersistentSession(ctx, d, lis, useAstm ? 5000 : 2575, 240 * MIN, () => undefined, `${lis.name}.${DOMAIN}`);
-  repeat(ctx, begin + rng.exp(daily(4 * MIN, begin)), (now) => {
+  repeat(ctx, begin + rng.exp(daily(resultMin * MIN, begin)), (now) => {
     const c = session.at(now);
     const patient = rng.int(1, 999_999);
     const results = LAB_TESTS.map((t) => ({ ...t, value: rng.normal(t.mean, t.sd).toFixed(t.mean < 10 ? 1 : 0) }));
@@ -348,11 +382,12 @@ function lab(ctx: SimContext, d: Host, begin: number, index: number): void {
       });
       c.exchange(mllp(oru), mllp(ackR01('LIS', app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 10000));
     }
-    return now + rng.exp(daily(4 * MIN, now)) + 20 * SEC;
+    return now + rng.exp(daily(resultMin * MIN, now)) + 20 * SEC;
   });
 }
 
-function bacnetController(ctx: SimContext, d: Host, begin: number, index: number): void {
+/** `pollS`: seconds between the BMS server's polls of the controller (60; quiet 300). */
+function bacnetController(ctx: SimContext, d: Host, begin: number, index: number, pollS: number): void {
   const bms = ctx.hospital.servers.bms;
   const rng = d.rng;
   const vendorId = 5;
@@ -365,7 +400,7 @@ function bacnetController(ctx: SimContext, d: Host, begin: number, index: number
   const cfg = d.config;
   const points = Array.from({ length: cfg.int(2, 5) }, (_, i) => ({ instance: i + 1, value: cfg.int(180, 260) / 10 }));
   let invoke = rng.int(0, 255);
-  // The BMS server polls each controller's present values every minute.
+  // The BMS server polls each controller's present values every minute (a quiet one every pollS).
   repeat(ctx, begin + rng.int(1, 59) * SEC, (now) => {
     let t = ctx.hospital.arp(bms, d, now, 20 * MIN);
     for (const p of points) {
@@ -376,7 +411,7 @@ function bacnetController(ctx: SimContext, d: Host, begin: number, index: number
       ctx.engine.emit(t, udpFrame(ctx.vlan, d, bms, BACNET_PORT, BACNET_PORT, readPropertyAck(invoke, OBJ_ANALOG_INPUT, p.instance, Math.round(p.value * 10) / 10)));
       t += rng.int(1000, 5000);
     }
-    return now + rng.jitter(60 * SEC, 0.01);
+    return now + rng.jitter(pollS * SEC, 0.01);
   });
 }
 

@@ -17,6 +17,7 @@ interface CommandOptions {
   start: string;
   duration: string;
   devices: string;
+  quietDevices?: string;
   attacks: string;
   format: 'pcap' | 'pcapng';
   resolution: 'us' | 'ns';
@@ -34,6 +35,7 @@ export function toSimulateOptions(o: CommandOptions): SimulateOptions {
     start: parseStart(o.start),
     duration_s: parseDuration(o.duration, 'duration'),
     devices: parseDevices(o.devices),
+    ...(o.quietDevices !== undefined ? { quiet_devices: parseDevices(o.quietDevices, 'quiet_devices') } : {}),
     attacks: o.attacks
       .split(',')
       .map((s) => s.trim())
@@ -55,6 +57,13 @@ function report(summary: SimulateSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The attack kinds with their default duration and actors, for `--help`. */
+function attackHelp(): string {
+  const dur = (s: number): string => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+  const rows = Object.entries(ATTACKS).map(([k, d]) => `  ${k.padEnd(20)} ${dur(d.duration_s).padStart(4)}  on ${d.actors.join(', ')}`);
+  return ['', 'Attack kinds (default duration, usual actors; src/simulate/README.md says what each injects):', ...rows].join('\n');
+}
+
 /** Builds the command; `onDone` receives the summary (the default prints it unless --quiet). */
 export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Command {
   const cmd = new Command('simulate')
@@ -73,8 +82,12 @@ export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Co
         .join(','),
     )
     .option(
+      '--quiet-devices <list>',
+      'quiet devices per archetype, e.g. pump=1,bacnet=1: the last n of each archetype report every few minutes (traffic in <= 10% of 10-s windows); not pacs',
+    )
+    .option(
       '--attacks <list>',
-      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01 (kinds: ${Object.keys(ATTACKS).join(', ')})`,
+      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01; DEVICE "quiet" picks a quiet device (kinds: ${Object.keys(ATTACKS).join(', ')})`,
       '',
     )
     .addOption(new Option('--format <fmt>', 'capture format').choices(['pcap', 'pcapng']).default(DEFAULTS.format))
@@ -82,6 +95,7 @@ export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Co
     .option('--vlan <id>', '802.1Q VLAN id on every frame (-1 = untagged)', String(DEFAULTS.vlan))
     .option('--dicom-image-bytes <n>', 'pixel bytes per CT/MR image (radiographs 4x)', String(DEFAULTS.dicom_image_bytes))
     .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', attackHelp)
     .action(async (o: CommandOptions) => {
       const summary = await simulate(toSimulateOptions(o));
       if (onDone) onDone(summary);

@@ -197,6 +197,12 @@ export class Host implements Station {
   private readonly arpCache = new Map<number, number>();
   /** DNS cache: name → expiry (µs). */
   private readonly dnsCache = new Map<string, number>();
+  /**
+   * Internal hosts (by IP) this host has exchanged frames with so far: every unicast conversation between two hosts of
+   * the segment starts with an ARP resolution (`Hospital.arp`) or is a DHCP exchange, which record it here. Only
+   * read (by `lateral_single`, to pick a host the device never talked to); recording it changes no traffic.
+   */
+  readonly peers = new Set<number>();
   private nextPort: number;
   private dnsId: number;
   listening: Set<number>;
@@ -394,6 +400,11 @@ export class Hospital {
     return h;
   }
 
+  /** Whether an external host at `ip` exists already (some behaviour or attack of this capture talks to it). */
+  hasExternal(ip: string): boolean {
+    return this.externals.has(parseIpv4(ip));
+  }
+
   isInternal(ip: number): boolean {
     return (ip & SUBNET_MASK) >>> 0 === parseIpv4('10.20.0.0');
   }
@@ -405,6 +416,8 @@ export class Hospital {
   arp(from: Host, to: Host, t: number, maxAgeUs = 300e6): number {
     if (from.external) return t;
     const hop = to.external ? this.gateway : to;
+    from.peers.add(hop.ip);
+    hop.peers.add(from.ip);
     if (from.arpAge(hop.ip, t) < maxAgeUs) return t;
     this.engine.emit(t, arpFrame(this.vlan, 1, from.mac, from.ip, ZERO_MAC, hop.ip));
     const t2 = t + from.rng.int(80, 400);
@@ -459,6 +472,8 @@ export class Hospital {
    */
   dhcp(h: Host, t: number, hostname: string, vendorClass: string, renew = false): number {
     const srv = this.servers.dhcp;
+    h.peers.add(srv.ip);
+    srv.peers.add(h.ip);
     const xid = h.rng.u32();
     const unknown: Station = { mac: ZERO_MAC, ip: 0, ttl: h.ttl, ipId: h.ipId };
     const bcast: Station = { mac: BROADCAST_MAC, ip: 0xffffffff, ttl: 128, ipId: 0 };

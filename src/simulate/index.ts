@@ -1,7 +1,8 @@
 /** Hospital network simulator: public API. */
 export { simulate, simulateSync, defaultLabelsPath, type SimulateSummary } from './simulate.js';
 export { DEFAULTS, DEFAULT_DEVICES, parseAttack, parseDevices, parseDuration, parseStart, formatAttack, type AttackSpec, type SimulateOptions } from './options.js';
-export { ATTACKS, ATTACK_ALIASES } from './attacks.js';
+export { ATTACKS, ATTACK_ALIASES, BEACON_PERIOD_S, LATERAL_PORTS, OBSERVED_SPAN_KINDS, SLOW_EXFIL_BYTES } from './attacks.js';
+export { QUIET } from './behaviours.js';
 export { ARCHETYPES, ARCHETYPE_ORDER, ROUTER_OUI, SERVER_OUIS, INTRUDER_OUI } from './hospital.js';
 export * from './labels.js';
 export { simulateCommand, toSimulateOptions } from './command.js';

@@ -36,7 +36,12 @@ export type AttackKind =
   | 'brute_force_telnet'
   | 'brute_force_ssh'
   | 'lateral_movement'
-  | 'new_peer';
+  | 'new_peer'
+  | 'c2_beacon_30s'
+  | 'c2_beacon_2min'
+  | 'c2_beacon_10min'
+  | 'slow_exfiltration'
+  | 'lateral_single';
 
 export interface LabelDevice {
   /** `mac:aa:bb:cc:dd:ee:ff`, lower case: the id every wardwatch stage uses for an L2 device. */
@@ -51,6 +56,11 @@ export interface LabelDevice {
   vendor: string;
   /** Host name (also sent as DHCP option 12 by DHCP clients). */
   name: string;
+  /**
+   * True for a quiet device (option `quiet_devices`): its archetype's protocols at intervals of minutes, traffic in
+   * ≤ 10 % of 10-second windows. Absent for every other host.
+   */
+  quiet?: true;
 }
 
 export interface LabelAttack {
@@ -61,7 +71,11 @@ export interface LabelAttack {
   device_id: string;
   /** Other labelled hosts involved: the brute-force attacker, the flood victim, the hosts an ARP spoof targets; may be empty. */
   related_device_ids: string[];
-  /** Attack window, seconds since the epoch; every injected packet lies in [start, end]. */
+  /**
+   * Attack window, seconds since the epoch; every injected packet lies in [start, end]. For the kinds labelled by
+   * what they injected (`c2_beacon_30s`, `c2_beacon_2min`, `c2_beacon_10min`, `slow_exfiltration`, `lateral_single`)
+   * start is the time of the first injected packet and end that of the last; for the others, the requested window.
+   */
   start: number;
   end: number;
   description: string;
@@ -89,6 +103,8 @@ export interface SimulationLabels {
     start: number;
     duration_s: number;
     devices: Record<Archetype, number>;
+    /** Quiet devices per archetype (the last n of each); present only when some device is quiet. */
+    quiet_devices?: Partial<Record<Archetype, number>>;
     attacks: string[];
     format: 'pcap' | 'pcapng';
     resolution: 'us' | 'ns';

@@ -14,8 +14,16 @@ export interface AttackSpec {
   offset_s: number;
   /** Seconds; the kind's default when omitted. */
   duration_s?: number;
-  /** Device name (e.g. `pump-02`); picked deterministically from the kind's usual actors when omitted. */
+  /**
+   * Device name (e.g. `pump-02`); when omitted, picked deterministically among the non-quiet devices of the kind's
+   * usual actors.
+   */
   device?: string;
+  /**
+   * Put the attack on a quiet device (`:quiet` on the command line): one of the kind's usual actors if one of them is
+   * quiet, else any quiet device. Not with `device`.
+   */
+  on_quiet?: boolean;
 }
 
 export interface SimulateOptions {
@@ -32,6 +40,12 @@ export interface SimulateOptions {
   duration_s: number;
   /** Devices per archetype; archetypes left out get 0 (use DEFAULT_DEVICES for the default mix). */
   devices: Partial<Record<Archetype, number>>;
+  /**
+   * Quiet devices per archetype: the last n devices of the archetype (pump=1 of 3 makes pump-03 quiet) speak their
+   * usual protocols at intervals of minutes instead of seconds, so that they have traffic in ≤ 10 % of 10-second
+   * windows (src/simulate/README.md, "Quiet devices"). Not the PACS. None when omitted.
+   */
+  quiet_devices?: Partial<Record<Archetype, number>>;
   attacks: AttackSpec[];
   /** Capture file to write. */
   out: string;
@@ -76,16 +90,16 @@ export function parseDuration(text: string, field: string): number {
   return m[2] === 'h' ? n * 3600 : m[2] === 'm' ? n * 60 : n;
 }
 
-/** Parses `pump=4,monitor=6,...` into counts (unknown archetypes rejected). */
-export function parseDevices(text: string): Partial<Record<Archetype, number>> {
+/** Parses `pump=4,monitor=6,...` into counts (unknown archetypes rejected); `field` names the option in errors. */
+export function parseDevices(text: string, field = 'devices'): Partial<Record<Archetype, number>> {
   const out: Partial<Record<Archetype, number>> = {};
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [k, v] = part.split('=');
     if (!k || v === undefined || !ARCHETYPE_ORDER.includes(k as Archetype)) {
-      throw new ConfigError('devices', `"${part}": use <archetype>=<count> with archetype one of ${ARCHETYPE_ORDER.join(', ')}`);
+      throw new ConfigError(field, `"${part}": use <archetype>=<count> with archetype one of ${ARCHETYPE_ORDER.join(', ')}`);
     }
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`devices.${k}`, `"${v}" is not a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${field}.${k}`, `"${v}" is not a non-negative integer`);
     out[k as Archetype] = n;
   }
   return out;
@@ -99,18 +113,23 @@ export function attackKind(text: string): AttackKind {
   return k as AttackKind;
 }
 
-/** Parses `kind@+OFFSET[/DURATION][:DEVICE]`, e.g. `port_scan@+600s/60s:nursepc-01`. */
+/**
+ * Parses `kind@+OFFSET[/DURATION][:DEVICE]`, e.g. `port_scan@+600s/60s:nursepc-01`; DEVICE `quiet` asks for a quiet
+ * device (`on_quiet`).
+ */
 export function parseAttack(text: string): AttackSpec {
   const m = /^([a-z0-9_]+)@([^/:]+)(?:\/([^:]+))?(?::([A-Za-z0-9_.-]+))?$/.exec(text.trim());
   if (!m) throw new ConfigError('attacks', `"${text}": use kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01`);
   const spec: AttackSpec = { kind: attackKind(m[1]!), offset_s: parseDuration(m[2]!, 'attacks.offset') };
   if (m[3] !== undefined) spec.duration_s = parseDuration(m[3], 'attacks.duration');
-  if (m[4] !== undefined) spec.device = m[4];
+  if (m[4] === 'quiet') spec.on_quiet = true;
+  else if (m[4] !== undefined) spec.device = m[4];
   return spec;
 }
 
 export function formatAttack(a: AttackSpec): string {
-  return `${a.kind}@+${a.offset_s}s${a.duration_s !== undefined ? `/${a.duration_s}s` : ''}${a.device ? `:${a.device}` : ''}`;
+  const on = a.device ? `:${a.device}` : a.on_quiet ? ':quiet' : '';
+  return `${a.kind}@+${a.offset_s}s${a.duration_s !== undefined ? `/${a.duration_s}s` : ''}${on}`;
 }
 
 /** Parses an ISO-8601 time or epoch seconds. */

@@ -62,6 +62,15 @@ function validate(o: SimulateOptions): void {
       throw new ConfigError('attacks', `${formatAttack(a)} ends at +${a.offset_s + dur}s, after the capture (${o.duration_s}s); shorten it or lengthen --duration`);
     }
     if (a.kind.startsWith('brute_force') && dur < 30) throw new ConfigError('attacks', `${formatAttack(a)}: brute force needs at least 30 s`);
+    const min = ATTACKS[a.kind].min_duration_s;
+    if (min !== undefined && dur < min) throw new ConfigError('attacks', `${formatAttack(a)}: ${a.kind} needs at least ${min} s; lengthen its duration`);
+    if (a.device !== undefined && a.on_quiet) throw new ConfigError('attacks', `${formatAttack(a)}: name a device or ask for a quiet one, not both`);
+  }
+  for (const [k, n] of Object.entries(o.quiet_devices ?? {})) {
+    if (!ARCHETYPE_ORDER.includes(k as Archetype)) throw new ConfigError(`quiet_devices.${k}`, `unknown archetype; one of ${ARCHETYPE_ORDER.join(', ')}`);
+    if (k === 'pacs' && n > 0) throw new ConfigError('quiet_devices.pacs', 'the PACS answers the other devices and cannot be quiet; leave it out');
+    const have = o.devices[k as Archetype] ?? 0;
+    if (!Number.isInteger(n) || n < 0 || n > have) throw new ConfigError(`quiet_devices.${k}`, `must be an integer in 0..${have} (the ${k} devices asked for in devices)`);
   }
 }
 
@@ -89,24 +98,35 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
   const startUs = Math.round(options.start * 1e6);
   const endUs = startUs + Math.round(options.duration_s * 1e6);
   const counts = Object.fromEntries(ARCHETYPE_ORDER.map((a) => [a, options.devices[a] ?? 0])) as Record<Archetype, number>;
+  const quietCounts: Partial<Record<Archetype, number>> = Object.fromEntries(
+    ARCHETYPE_ORDER.filter((a) => (options.quiet_devices?.[a] ?? 0) > 0).map((a) => [a, options.quiet_devices?.[a] ?? 0]),
+  );
 
   const writer = new CaptureWriter(options.out, { format, resolution });
   try {
     const engine = new Engine(startUs, endUs, writer);
     const hospital = new Hospital(engine, options.seed, vlan, options.layout_seed);
     const byArchetype = new Map<Archetype, Host[]>();
+    /** Quiet devices: the last `quiet_devices[a]` of each archetype. */
+    const quiet = new Set<Host>();
     for (const a of ARCHETYPE_ORDER) {
       const list: Host[] = [];
       for (let i = 1; i <= counts[a]; i++) list.push(hospital.addDevice(a, i));
       byArchetype.set(a, list);
+      for (const d of list.slice(list.length - (quietCounts[a] ?? 0))) {
+        quiet.add(d);
+        if (d.label) d.label.quiet = true;
+      }
     }
     const ctx: SimContext = { engine, hospital, vlan, seed: options.seed, startUs, endUs, dicomImageBytes, pacs: byArchetype.get('pacs') ?? [] };
-    for (const a of ARCHETYPE_ORDER) (byArchetype.get(a) ?? []).forEach((d, i) => startDevice(ctx, d, a, i + 1));
+    for (const a of ARCHETYPE_ORDER) (byArchetype.get(a) ?? []).forEach((d, i) => startDevice(ctx, d, a, i + 1, quiet.has(d)));
     const controllers = byArchetype.get('bacnet') ?? [];
     if (controllers.length > 0) bmsDiscovery(ctx, controllers);
 
     // Plan attacks in order of start; pick default actors deterministically.
     const pick = new Prng(options.seed, 'attack-actors');
+    // A stream of its own for `:quiet` picks, so that asking for one leaves every other pick as it was.
+    const pickQuiet = new Prng(options.seed, 'attack-actors-quiet');
     const specs = [...options.attacks].sort((x, y) => x.offset_s - y.offset_s);
     const planned: PlannedAttack[] = specs.map((s, i) => {
       const def = ATTACKS[s.kind];
@@ -121,24 +141,42 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
           }
         }
         if (!device) throw new ConfigError('attacks', `${formatAttack(s)}: no device named ${s.device}`);
+      } else if (s.on_quiet) {
+        // A quiet device of the kind's usual actors (in their order of preference), else any quiet device.
+        const quietOf = (a: Archetype): Host[] => (byArchetype.get(a) ?? []).filter((d) => quiet.has(d));
+        const order = [...def.actors, ...ARCHETYPE_ORDER.filter((a) => !def.actors.includes(a))];
+        for (const a of order) {
+          const list = quietOf(a);
+          if (list.length > 0) {
+            device = pickQuiet.pick(list);
+            archetype = a;
+            break;
+          }
+        }
+        if (!device) throw new ConfigError('attacks', `${formatAttack(s)}: no quiet device; make some quiet with quiet_devices (--quiet-devices pump=1)`);
       } else {
+        // The kind's usual actors, quiet devices left out (they are attacked only when asked for with `:quiet`).
         for (const a of def.actors) {
-          const list = byArchetype.get(a) ?? [];
+          const list = (byArchetype.get(a) ?? []).filter((d) => !quiet.has(d));
           if (list.length > 0) {
             device = pick.pick(list);
             archetype = a;
             break;
           }
         }
-        if (!device) throw new ConfigError('attacks', `${formatAttack(s)}: needs a device of one of ${def.actors.join(', ')}; add one with --devices`);
+        if (!device) {
+          const q = quiet.size > 0 ? ' that is not quiet (or put it on a quiet one with :quiet)' : '';
+          throw new ConfigError('attacks', `${formatAttack(s)}: needs a device of one of ${def.actors.join(', ')}${q}; add one with --devices`);
+        }
       }
       const startA = startUs + Math.round(s.offset_s * 1e6);
       return { id: `a${i + 1}`, kind: s.kind, startUs: startA, endUs: startA + Math.round((s.duration_s ?? def.duration_s) * 1e6), device, archetype: archetype! };
     });
-    const attacks = planned.map((p) => injectAttack(ctx, p));
+    const labelAttacks = planned.map((p) => injectAttack(ctx, p));
 
     engine.run();
     writer.close();
+    const attacks = labelAttacks.map((label) => label());
 
     const labels: SimulationLabels = {
       schema_version: LABELS_SCHEMA_VERSION,
@@ -149,6 +187,7 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
         start: options.start,
         duration_s: options.duration_s,
         devices: counts,
+        ...(Object.keys(quietCounts).length > 0 ? { quiet_devices: quietCounts } : {}),
         attacks: specs.map(formatAttack),
         format,
         resolution,

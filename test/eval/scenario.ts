@@ -44,3 +44,65 @@ export function simulateEvaluation(out: string, seed: number): ReturnType<typeof
   const attacks: AttackSpec[] = ATTACKS.map(([kind, hours, device]) => ({ kind, offset_s: hours * H, device }));
   return simulate({ seed, layout_seed: LAYOUT_SEED, start: EVAL_START, duration_s: EVAL_DURATION_S, devices: DEVICES, attacks, out, dicom_image_bytes: 1024 });
 }
+
+/*
+ * The slow-attack scenario (issue 19 item 5): the same kind of hospital with three quiet devices added (pump-03,
+ * monitor-03 and bms-ctl-03 report every 5 minutes: traffic in ≤ 10 % of 10-s windows), a benign training day, and
+ * 4 h of traffic holding one attack of each slow or periodic kind — C2 beacons every 30 s, 2 min and 10 min (± 20 %),
+ * a 25 MB exfiltration over 30 min, a single lateral connection — plus a port scan from a quiet device, measured from
+ * +1 h. No two attacks share a device. As for the scenario above, only the evaluation capture's traffic seed differs
+ * between tuning (SLOW_TUNING_SEEDS) and the held-out check (SLOW_HELD_OUT_SEED, to be used by no run that chooses
+ * settings). The existing scenario's functions, seeds and output are unchanged.
+ */
+export const SLOW_LAYOUT_SEED = 7301;
+export const SLOW_TRAIN_SEED = 7302;
+/** The held-out traffic seed of the slow scenario. Never used to choose settings. */
+export const SLOW_HELD_OUT_SEED = 7303;
+/** Traffic seeds of the slow scenario that settings may be chosen on. */
+export const SLOW_TUNING_SEEDS = [7401, 7402, 7403, 7404, 7405, 7406, 7407, 7408] as const;
+/** DEVICES plus one quiet pump, monitor and building controller (the last of each archetype). */
+export const SLOW_DEVICES: Partial<Record<Archetype, number>> = { ...DEVICES, pump: 3, monitor: 3, bacnet: 3 };
+export const SLOW_QUIET_DEVICES: Partial<Record<Archetype, number>> = { pump: 1, monitor: 1, bacnet: 1 };
+export const SLOW_TRAIN_START = TRAIN_START;
+export const SLOW_EVAL_START = EVAL_START;
+export const SLOW_EVAL_DURATION_S = 4 * H;
+/** Measurement starts here, as in the scenario above. */
+export const SLOW_MEASURE_FROM = SLOW_EVAL_START + H;
+/** [kind, start (h after the capture start), duration (s, undefined = the kind's default), device]. */
+export const SLOW_ATTACKS: [AttackKind, number, number | undefined, string][] = [
+  ['c2_beacon_30s', 1.0, undefined, 'pump-01'], // 60 min
+  ['c2_beacon_2min', 1.0, undefined, 'monitor-01'], // 60 min
+  ['c2_beacon_10min', 1.0, undefined, 'lab-01'], // 120 min
+  ['slow_exfiltration', 1.25, undefined, 'nursepc-01'], // 30 min
+  ['lateral_single', 2.0, undefined, 'monitor-02'], // one connection in its first 5 s
+  ['port_scan', 2.5, undefined, 'pump-03'], // 60 s, from the quiet pump
+];
+
+export function simulateSlowTrainingDay(out: string, seed = SLOW_TRAIN_SEED): ReturnType<typeof simulate> {
+  return simulate({
+    seed,
+    layout_seed: SLOW_LAYOUT_SEED,
+    start: SLOW_TRAIN_START,
+    duration_s: 24 * H,
+    devices: SLOW_DEVICES,
+    quiet_devices: SLOW_QUIET_DEVICES,
+    attacks: [],
+    out,
+    dicom_image_bytes: 1024,
+  });
+}
+
+export function simulateSlowEvaluation(out: string, seed: number): ReturnType<typeof simulate> {
+  const attacks: AttackSpec[] = SLOW_ATTACKS.map(([kind, hours, duration_s, device]) => ({ kind, offset_s: hours * H, ...(duration_s !== undefined ? { duration_s } : {}), device }));
+  return simulate({
+    seed,
+    layout_seed: SLOW_LAYOUT_SEED,
+    start: SLOW_EVAL_START,
+    duration_s: SLOW_EVAL_DURATION_S,
+    devices: SLOW_DEVICES,
+    quiet_devices: SLOW_QUIET_DEVICES,
+    attacks,
+    out,
+    dicom_image_bytes: 1024,
+  });
+}

@@ -1,6 +1,7 @@
 /**
  * Remote-access and file-sharing openings used by the attack injections: telnet login prompts, SSH identification
- * strings and KEXINIT, SMB2 NEGOTIATE request/response, RDP X.224 Connection Request/Confirm.
+ * strings and KEXINIT, SMB2 NEGOTIATE request/response, RDP X.224 Connection Request/Confirm, WinRM (WS-Management
+ * over HTTP) request/response, and the VNC (RFB 3.8) handshake.
  */
 import type { Prng } from '../prng.js';
 
@@ -103,4 +104,166 @@ export function rdpConnectionConfirm(): Buffer {
   const tpkt = Buffer.from([3, 0, 0, 0]);
   tpkt.writeUInt16BE(4 + x224.length, 2);
   return Buffer.concat([tpkt, x224]);
+}
+
+const NTLM_FLAGS = 0xe2088297; // 56-bit, key exchange, 128-bit, version, target info, extended session security, NTLM, sign, seal, OEM, unicode, request target
+
+/** NTLMSSP security-buffer fields: length, maximum length, offset. */
+function secBuf(b: Buffer, at: number, len: number, offset: number): void {
+  b.writeUInt16LE(len, at);
+  b.writeUInt16LE(len, at + 2);
+  b.writeUInt32LE(offset, at + 4);
+}
+
+function ntlmHeader(type: number, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  b.write('NTLMSSP\0', 0, 'ascii');
+  b.writeUInt32LE(type, 8);
+  return b;
+}
+
+/** Version field: Windows 10.0 build 19041, NTLM revision 15. */
+function ntlmVersion(b: Buffer, at: number): void {
+  b[at] = 10;
+  b[at + 1] = 0;
+  b.writeUInt16LE(19041, at + 2);
+  b[at + 7] = 15;
+}
+
+/** AV_PAIR list (MS-NLMP 2.2.2.1): NetBIOS domain and computer names, then MsvAvEOL. */
+function avPairs(domain: string, computer: string): Buffer {
+  const pair = (id: number, text: string): Buffer => {
+    const v = Buffer.from(text, 'utf16le');
+    const h = Buffer.alloc(4);
+    h.writeUInt16LE(id, 0);
+    h.writeUInt16LE(v.length, 2);
+    return Buffer.concat([h, v]);
+  };
+  return Buffer.concat([pair(2, domain), pair(1, computer), Buffer.alloc(4)]);
+}
+
+/** NTLMSSP NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1), no domain or workstation supplied. */
+export function ntlmNegotiate(): Buffer {
+  const b = ntlmHeader(1, 40);
+  b.writeUInt32LE(NTLM_FLAGS, 12);
+  secBuf(b, 16, 0, 40);
+  secBuf(b, 24, 0, 40);
+  ntlmVersion(b, 32);
+  return b;
+}
+
+/** NTLMSSP CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2) from `computer` in `domain`. */
+export function ntlmChallenge(rng: Prng, domain: string, computer: string): Buffer {
+  const target = Buffer.from(domain, 'utf16le');
+  const info = avPairs(domain, computer);
+  const b = ntlmHeader(2, 56);
+  secBuf(b, 12, target.length, 56);
+  b.writeUInt32LE(NTLM_FLAGS, 20);
+  rng.bytes(8).copy(b, 24); // server challenge
+  secBuf(b, 40, info.length, 56 + target.length);
+  ntlmVersion(b, 48);
+  return Buffer.concat([b, target, info]);
+}
+
+/** NTLMSSP AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3) with an NTLMv2 response; `tUs` is the client's clock. */
+export function ntlmAuthenticate(rng: Prng, domain: string, user: string, workstation: string, server: string, tUs: number): Buffer {
+  const blob = Buffer.alloc(28);
+  blob[0] = 1;
+  blob[1] = 1;
+  blob.writeBigUInt64LE(BigInt(Math.floor(tUs)) * 10n + 116444736000000000n, 8);
+  rng.bytes(8).copy(blob, 16); // client challenge
+  const nt = Buffer.concat([rng.bytes(16), blob, avPairs(domain, server), Buffer.alloc(4)]);
+  const lm = Buffer.alloc(24);
+  const dom = Buffer.from(domain, 'utf16le');
+  const usr = Buffer.from(user, 'utf16le');
+  const ws = Buffer.from(workstation, 'utf16le');
+  const key = rng.bytes(16);
+  const b = ntlmHeader(3, 88);
+  let off = 88;
+  for (const [at, part] of [
+    [12, lm],
+    [20, nt],
+    [28, dom],
+    [36, usr],
+    [44, ws],
+    [52, key],
+  ] as const) {
+    secBuf(b, at, part.length, off);
+    off += part.length;
+  }
+  b.writeUInt32LE(NTLM_FLAGS, 60);
+  ntlmVersion(b, 64);
+  rng.bytes(16).copy(b, 72); // MIC
+  return Buffer.concat([b, lm, nt, dom, usr, ws, key]);
+}
+
+/**
+ * WinRM (WS-Management over HTTP, 5985): a POST to /wsman authenticating with Negotiate. Without `encrypted` it is
+ * the first leg (empty body); with it, the message is sent SPNEGO-encrypted as WinRM does over plain HTTP.
+ */
+export function winrmRequest(host: string, token: Buffer, encrypted?: Buffer): Buffer {
+  const head = [
+    'POST /wsman HTTP/1.1',
+    'Connection: Keep-Alive',
+    ...(encrypted ? ['Content-Type: multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"'] : []),
+    `Authorization: Negotiate ${token.toString('base64')}`,
+    'User-Agent: Microsoft WinRM Client',
+    `Content-Length: ${encrypted?.length ?? 0}`,
+    `Host: ${host}:5985`,
+    '',
+    '',
+  ].join('\r\n');
+  return encrypted ? Buffer.concat([Buffer.from(head, 'ascii'), encrypted]) : Buffer.from(head, 'ascii');
+}
+
+/** WinRM's answer: 401 with the server's Negotiate challenge, or 200 with an encrypted body. */
+export function winrmResponse(challenge: Buffer | undefined, encrypted?: Buffer): Buffer {
+  const head = challenge
+    ? ['HTTP/1.1 401 ', `WWW-Authenticate: Negotiate ${challenge.toString('base64')}`, 'Server: Microsoft-HTTPAPI/2.0', 'Content-Length: 0', '', '']
+    : [
+        'HTTP/1.1 200 ',
+        'Content-Type: multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"',
+        'Server: Microsoft-HTTPAPI/2.0',
+        `Content-Length: ${encrypted?.length ?? 0}`,
+        '',
+        '',
+      ];
+  return Buffer.concat([Buffer.from(head.join('\r\n'), 'ascii'), encrypted ?? Buffer.alloc(0)]);
+}
+
+/** RFB protocol version string, sent by the server first, then echoed by the client. */
+export const RFB_VERSION = Buffer.from('RFB 003.008\n', 'ascii');
+
+/** RFB 3.8 security types offered by the server: VNC authentication (2). */
+export const RFB_SECURITY_TYPES = Buffer.from([1, 2]);
+
+/** The client's choice of security type (VNC authentication). */
+export const RFB_SECURITY_CHOICE = Buffer.from([2]);
+
+/** SecurityResult OK. */
+export const RFB_SECURITY_OK = Buffer.from([0, 0, 0, 0]);
+
+/** ClientInit with the shared-desktop flag set. */
+export const RFB_CLIENT_INIT = Buffer.from([1]);
+
+/** ServerInit: framebuffer size, a 32-bit true-colour pixel format, and the desktop name. */
+export function rfbServerInit(width: number, height: number, name: string): Buffer {
+  const n = Buffer.from(name, 'ascii');
+  const b = Buffer.alloc(24 + n.length);
+  b.writeUInt16BE(width, 0);
+  b.writeUInt16BE(height, 2);
+  // PIXEL_FORMAT: 32 bpp, depth 24, little-endian, true colour, max 255 per channel, shifts 16/8/0.
+  b[4] = 32;
+  b[5] = 24;
+  b[6] = 0;
+  b[7] = 1;
+  b.writeUInt16BE(255, 8);
+  b.writeUInt16BE(255, 10);
+  b.writeUInt16BE(255, 12);
+  b[14] = 16;
+  b[15] = 8;
+  b[16] = 0;
+  b.writeUInt32BE(n.length, 20);
+  n.copy(b, 24);
+  return b;
 }
