@@ -3,7 +3,7 @@
  * detector settings on evaluation captures with TUNING traffic seeds only — the held-out seed of the floors test is
  * refused, so settings are never chosen on it.
  *
- *   npm run build && node dist/bench/model-tune.js [--seeds 7201,7202] [--variants '{"name": {detect options}}'] [--dir /tmp/ww-tune]
+ *   npm run build && node dist/bench/model-tune.js [--scenario main|slow] [--seeds 7201,7202] [--variants '{"name": {detect options}}'] [--dir /tmp/ww-tune]
  *
  * Captures and trained stores are cached in --dir (keyed by seed / by the training options), so re-running with other
  * alerting options only replays. Prints one line per variant and seed, then per variant the worst over the seeds.
@@ -14,7 +14,17 @@ import path from 'node:path';
 import { parseDetectConfig } from '../src/detect/index.js';
 import { trainFromCapture } from '../src/train.js';
 import { evaluateCapture, formatEvaluation, readLabels } from '../src/evaluate.js';
-import { HELD_OUT_SEED, MEASURE_FROM, simulateEvaluation, simulateTrainingDay, TRAIN_SEED, TUNING_SEEDS } from '../test/eval/scenario.js';
+import * as S from '../test/eval/scenario.js';
+
+/**
+ * The two simulator scenarios (test/eval/scenario.ts): `main` (12 attack kinds, the floors test) and `slow` (beacons at
+ * 30 s / 2 min / 10 min, slow exfiltration, a single lateral connection, quiet devices). Each has its held-out seed,
+ * refused here.
+ */
+const SCENARIOS = {
+  main: { held_out: S.HELD_OUT_SEED, tuning: S.TUNING_SEEDS, train_seed: S.TRAIN_SEED, measure_from: S.MEASURE_FROM, train: S.simulateTrainingDay, evaluate: S.simulateEvaluation },
+  slow: { held_out: S.SLOW_HELD_OUT_SEED, tuning: S.SLOW_TUNING_SEEDS, train_seed: S.SLOW_TRAIN_SEED, measure_from: S.SLOW_MEASURE_FROM, train: S.simulateSlowTrainingDay, evaluate: S.simulateSlowEvaluation },
+} as const;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,17 +35,20 @@ function arg(name: string): string | undefined {
 const TRAINING_KEYS = ['scaler', 'model', 'training', 'threshold', 'threshold_floor', 'class_model_min_windows', 'device_model_min_windows', 'learning_min_windows', 'startup_grace_s'];
 
 async function main(): Promise<void> {
-  const dir = path.resolve(arg('dir') ?? '/tmp/ww-tune');
-  const seeds = (arg('seeds') ?? TUNING_SEEDS.join(',')).split(',').map(Number);
-  if (seeds.includes(HELD_OUT_SEED)) throw new Error(`seed ${HELD_OUT_SEED} is the held-out seed of the floors test: settings are never tuned on it`);
+  const scenarioName = (arg('scenario') ?? 'main') as keyof typeof SCENARIOS;
+  const sc = SCENARIOS[scenarioName];
+  if (!sc) throw new Error(`--scenario: ${scenarioName} is not one of ${Object.keys(SCENARIOS).join(', ')}`);
+  const dir = path.resolve(arg('dir') ?? `/tmp/ww-tune${scenarioName === 'main' ? '' : `-${scenarioName}`}`);
+  const seeds = (arg('seeds') ?? sc.tuning.join(',')).split(',').map(Number);
+  if (seeds.includes(sc.held_out)) throw new Error(`seed ${sc.held_out} is the held-out seed of the ${scenarioName} scenario: settings are never tuned on it`);
   const variants = JSON.parse(arg('variants') ?? '{"default": {}}') as Record<string, Record<string, unknown>>;
   const verbose = process.argv.includes('--verbose');
   mkdirSync(dir, { recursive: true });
-  const trainPcap = path.join(dir, `train-${TRAIN_SEED}.pcap`);
-  if (!existsSync(trainPcap)) await simulateTrainingDay(trainPcap);
+  const trainPcap = path.join(dir, `train-${sc.train_seed}.pcap`);
+  if (!existsSync(trainPcap)) await sc.train(trainPcap);
   for (const seed of seeds) {
     const p = path.join(dir, `eval-${seed}.pcap`);
-    if (!existsSync(p)) await simulateEvaluation(p, seed);
+    if (!existsSync(p)) await sc.evaluate(p, seed);
   }
   const summary: string[] = [];
   for (const [name, raw] of Object.entries(variants)) {
@@ -56,7 +69,7 @@ async function main(): Promise<void> {
       const pcap = path.join(dir, `eval-${seed}.pcap`);
       const labels = readLabels(pcap.replace(/\.pcap$/, '.labels.json'));
       const t0 = Date.now();
-      const e = await evaluateCapture(pcap, labels, config, { from: MEASURE_FROM });
+      const e = await evaluateCapture(pcap, labels, config, { from: sc.measure_from });
       const delays = e.attacks.map((a) => a.delay_windows ?? Infinity);
       const row = {
         seed,

@@ -26,8 +26,12 @@ import { ConfigError } from './errors.js';
 import type { SimulationLabels } from './simulate/labels.js';
 import { trainFromCapture, type TrainFromCaptureResult } from './train.js';
 
-/** The floors the test suite holds the detector to (issue 7). */
-export const EVALUATION_FLOORS = { max_delay_windows: 3, max_false_alerts_per_device_day: 1 } as const;
+/**
+ * The floors the test suite holds the detector to: every attack detected within 3 windows, except slow and periodic
+ * ones (kinds naming a beacon or a slow exfiltration), detected within 10 minutes of their start; ≤ 1 false alert per
+ * device-day.
+ */
+export const EVALUATION_FLOORS = { max_delay_windows: 3, max_false_alerts_per_device_day: 1, slow_kinds: /beacon|slow_exfil/, max_delay_slow_s: 600 } as const;
 
 export interface CaptureEvaluation {
   capture: string;
@@ -170,13 +174,15 @@ export function resolveLabelDevices(labels: EvaluationLabels, inventory: readonl
 
 /** Checks a report against the floors; returns what failed, in words. */
 export function checkFloors(
-  evaluation: { attacks: readonly Pick<AttackReport, 'id' | 'kind' | 'device_id' | 'detected' | 'delay_windows'>[]; report: Pick<EvaluationReport, 'false_alerts_per_device_day'> },
+  evaluation: { attacks: readonly (Pick<AttackReport, 'id' | 'kind' | 'device_id' | 'detected' | 'delay_windows'> & { delay_s?: number | null })[]; report: Pick<EvaluationReport, 'false_alerts_per_device_day'> },
   floors = EVALUATION_FLOORS,
 ): { passed: boolean; failures: string[] } {
   const failures: string[] = [];
   for (const a of evaluation.attacks) {
     if (!a.detected) failures.push(`${a.id} ${a.kind} on ${a.device_id}: not detected`);
-    else if ((a.delay_windows ?? Infinity) > floors.max_delay_windows) failures.push(`${a.id} ${a.kind} on ${a.device_id}: detected after ${a.delay_windows} windows (floor ${floors.max_delay_windows})`);
+    else if (floors.slow_kinds.test(a.kind)) {
+      if ((a.delay_s ?? Infinity) > floors.max_delay_slow_s) failures.push(`${a.id} ${a.kind} on ${a.device_id}: detected after ${(a.delay_s ?? Infinity).toFixed(0)} s (floor ${floors.max_delay_slow_s} s)`);
+    } else if ((a.delay_windows ?? Infinity) > floors.max_delay_windows) failures.push(`${a.id} ${a.kind} on ${a.device_id}: detected after ${a.delay_windows} windows (floor ${floors.max_delay_windows})`);
   }
   const fa = evaluation.report.false_alerts_per_device_day;
   if (fa > floors.max_false_alerts_per_device_day) failures.push(`${fa.toFixed(2)} false alerts per device-day on benign traffic (floor ${floors.max_false_alerts_per_device_day})`);
@@ -351,7 +357,7 @@ export function formatEvaluation(e: CaptureEvaluation, names: ReadonlyMap<string
   if (e.unscored_attacks.length) out.push(`attacks on devices in learning mode (no model scored them): ${named(e.unscored_attacks.join('; '))}`);
   out.push(
     e.floors.passed
-      ? `floors: passed (every attack detected within ${EVALUATION_FLOORS.max_delay_windows} windows, ≤ ${EVALUATION_FLOORS.max_false_alerts_per_device_day} false alert per device-day)`
+      ? `floors: passed (every attack detected within ${EVALUATION_FLOORS.max_delay_windows} windows, beacons and slow exfiltration within ${EVALUATION_FLOORS.max_delay_slow_s / 60} min; ≤ ${EVALUATION_FLOORS.max_false_alerts_per_device_day} false alert per device-day)`
       : `floors: FAILED: ${named(e.floors.failures.join('; '))}`,
   );
   return `${out.join('\n')}\n`;

@@ -197,7 +197,7 @@ async function trainOnWindows(
   for (const job of jobs) {
     let r: TrainedModelResult;
     try {
-      const t = await trainer.train(job.windows, job.scope, { exclude });
+      const t = await trainer.train(job.windows, job.scope, { exclude, ...(job.min_windows !== undefined ? { min_windows: job.min_windows } : {}) });
       t.model.dispose();
       r = {
         scope: job.scope,

@@ -35,7 +35,7 @@ export function evaluateCommand(): Command {
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'wasm', 'cpu', 'tfjs-node']).default('auto'))
     .option('--from <time>', 'measure from this time (ISO-8601 or epoch seconds; the whole capture is still replayed), e.g. after a simulated boot')
     .option('--json <file>', 'also write the full evaluation (report, per-attack results, floors) as JSON; - = on stdout instead of the tables')
-    .option('--check-floors', `exit 1 unless every attack is detected within ${EVALUATION_FLOORS.max_delay_windows} windows and there are ≤ ${EVALUATION_FLOORS.max_false_alerts_per_device_day} false alerts per device-day`)
+    .option('--check-floors', `exit 1 unless every attack is detected within ${EVALUATION_FLOORS.max_delay_windows} windows (beacons and slow exfiltration within ${EVALUATION_FLOORS.max_delay_slow_s / 60} min) and there are ≤ ${EVALUATION_FLOORS.max_false_alerts_per_device_day} false alerts per device-day`)
     .addHelpText(
       'after',
       `

@@ -35,7 +35,7 @@ function sig(v: number): string {
 /** A model scope from `mac:..`, `class:infusion_pump`, `device:mac:..` or a bare class name. */
 async function resolve(store: ModelStore, query: string): Promise<{ kind: ModelScope['kind']; id: string }> {
   const m = /^(device|class):(.+)$/.exec(query);
-  const candidates: { kind: ModelScope['kind']; id: string }[] = m ? [{ kind: m[1] as ModelScope['kind'], id: m[2]! }] : [{ kind: 'device', id: query }, { kind: 'class', id: query }];
+  const candidates: { kind: ModelScope['kind']; id: string }[] = m ? [{ kind: m[1] as ModelScope['kind'], id: m[2]! }] : [{ kind: 'device', id: query }, { kind: 'class', id: query }, { kind: 'population', id: query }];
   for (const c of candidates) if ((await store.latestVersion(c.kind, c.id)) !== undefined) return c;
   throw new ModelError(`${query}: no model in ${store.dir} (give a device id such as mac:00:09:fb:2a:d1:15 or a class such as infusion_pump; \`wardwatch models list\` shows them)`, { code: 'WW_MODEL_MISSING' });
 }

@@ -128,6 +128,15 @@ export const DetectConfig = z
     class_model_min_windows: z.number().int().positive().default(90),
     /** A device gets a model of its own from this many baseline windows; below it the class model scores it. */
     device_model_min_windows: z.number().int().positive().default(2160),
+    /**
+     * Learning also ends by observed time: a device whose baseline windows span at least this long gets a model of
+     * its own with as few as `quiet_device_min_windows` windows (a camera or a CT that sends in bursts), and a device
+     * without a model leaves learning mode once it has been seen this long (then its class model, or the population
+     * model, scores it). 0 disables.
+     */
+    learning_min_span_s: z.number().nonnegative().default(86_400),
+    /** Fewest baseline windows for a quiet device's own model (see `learning_min_span_s`) and for the population model. */
+    quiet_device_min_windows: z.number().int().min(10).default(30),
     /** Baseline-free behavioural detectors (src/detect/behaviour/config.ts): scans, floods, ARP spoofing, brute force, DNS tunnels, lateral movement, beaconing. */
     behaviour: BehaviourConfig.prefault({}),
     /** How often the detector checks the store for new model versions (0 = every batch). */

@@ -79,6 +79,8 @@ interface RuleIncident {
 
 interface DeviceState {
   windows_seen: number;
+  /** Start of the device's first window seen (its observed span ends at last_start). */
+  first_start: number;
   last_start: number;
   kofn: KOfN;
   announced: boolean;
@@ -104,6 +106,7 @@ export interface DetectorOutput {
 interface DeviceStateV2 {
   v: 1 | 2;
   recent?: RollingWindow[];
+  first_start?: number;
   rules?: { kind: BehaviourAlertKind; id: string; since: number; last: number; severity: Severity; windows: number }[];
   windows_seen: number;
   last_start: number | null;
@@ -184,7 +187,7 @@ export class Detector {
 
   deviceStatus(deviceId: string, inventory: InventoryLookup): DeviceStatus {
     const st = this.devices.get(deviceId);
-    const model = this.modelFor(deviceId, st?.windows_seen ?? 0, inventory(deviceId)?.device_class);
+    const model = this.modelFor(deviceId, st, inventory(deviceId)?.device_class);
     return { device_id: deviceId, learning: model === undefined, windows_seen: st?.windows_seen ?? 0, ...(model ? { model: model.label } : {}) };
   }
 
@@ -219,15 +222,20 @@ export class Detector {
     return changed;
   }
 
-  private modelFor(deviceId: string, seen: number, cls: DeviceClass | undefined): BaselineModel | undefined {
+  private modelFor(deviceId: string, st: Pick<DeviceState, 'windows_seen' | 'first_start' | 'last_start'> | undefined, cls: DeviceClass | undefined): BaselineModel | undefined {
     const own = this.models.get(`device:${deviceId}`);
     if (own) return own;
     // A device whose windows are in a class model's baseline is known: that model scores it, with no learning mode,
-    // even when the inventory now puts it in another class (an attack can change what a device looks like).
+    // even when the inventory now puts it in another class (an attack can change what a device looks like); likewise
+    // a device in the population model's baseline.
     const member = this.classMembers().get(deviceId);
     if (member) return member;
-    if (seen < this.config.learning_min_windows) return undefined;
-    return this.models.get(`class:${cls ?? 'unknown'}`);
+    // Learning ends after learning_min_windows windows or, for a quiet device, after learning_min_span_s of observed time.
+    const seen = st?.windows_seen ?? 0;
+    const span = st && Number.isFinite(st.first_start) ? st.last_start - st.first_start : 0;
+    const learned = seen >= this.config.learning_min_windows || (this.config.learning_min_span_s > 0 && span >= this.config.learning_min_span_s);
+    if (!learned) return undefined;
+    return this.models.get(`class:${cls ?? 'unknown'}`) ?? this.models.get('population:all');
   }
 
   private members: { models: number; generation: string; map: Map<string, BaselineModel> } | undefined;
@@ -237,6 +245,7 @@ export class Detector {
     if (this.members && this.members.generation === this.generation && this.members.models === this.models.size) return this.members.map;
     const map = new Map<string, BaselineModel>();
     for (const m of this.models.values()) if (m.metadata.scope === 'class') for (const id of m.metadata.devices) if (!map.has(id)) map.set(id, m);
+    for (const m of this.models.values()) if (m.metadata.scope === 'population') for (const id of m.metadata.devices) if (!map.has(id)) map.set(id, m);
     this.members = { models: this.models.size, generation: this.generation, map };
     return map;
   }
@@ -261,7 +270,7 @@ export class Detector {
       }
       let st = this.devices.get(w.device_id);
       if (st === undefined) {
-        st = { windows_seen: 0, last_start: -Infinity, kofn: new KOfN(this.config.alert_k, this.config.alert_n), announced: false, recent: [], rules: new Map() };
+        st = { windows_seen: 0, first_start: w.window_start, last_start: -Infinity, kofn: new KOfN(this.config.alert_k, this.config.alert_n), announced: false, recent: [], rules: new Map() };
         this.devices.set(w.device_id, st);
       }
       if (w.window_start <= st.last_start) {
@@ -274,7 +283,7 @@ export class Detector {
       const inv = inventory(w.device_id, w);
       // Behavioural rules: every device, every window, model or not.
       this.applyRules(w, st, inv, alerts);
-      const model = this.modelFor(w.device_id, st.windows_seen, inv?.device_class);
+      const model = this.modelFor(w.device_id, st, inv?.device_class);
       if (model === undefined) {
         this.counters.add('windows_learning');
         scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score: NaN, threshold: 0, model: '', learning: true });
@@ -424,6 +433,7 @@ export class Detector {
       if (!st) continue;
       const s: DeviceStateV2 = {
         v: 2,
+        first_start: st.first_start,
         recent: st.recent,
         rules: [...st.rules].map(([kind, r]) => ({ kind, id: r.id, since: r.since, last: r.last, severity: r.severity, windows: r.windows })),
         windows_seen: st.windows_seen,
@@ -454,6 +464,7 @@ export class Detector {
       }
       const st: DeviceState = {
         windows_seen: s.windows_seen,
+        first_start: Number.isFinite(s.first_start) ? (s.first_start as number) : (s.last_start ?? -Infinity),
         last_start: s.last_start ?? -Infinity,
         announced: s.announced,
         kofn: KOfN.fromState(this.config.alert_k, this.config.alert_n, s.kofn),

@@ -25,7 +25,12 @@ import type { ThresholdFit } from './threshold.js';
 
 export const MODEL_FORMAT = 'wardwatch-baseline-autoencoder/1';
 
-export type ModelScope = { kind: 'device'; id: string } | { kind: 'class'; id: DeviceClass };
+/**
+ * What a model covers: one device; the devices of one class; or the population — every baseline device together, the
+ * fallback for a device that has neither a model of its own nor one of its class (id `all`).
+ */
+export type ModelScope = { kind: 'device'; id: string } | { kind: 'class'; id: DeviceClass } | { kind: 'population'; id: 'all' };
+export const MODEL_SCOPE_KINDS = ['device', 'class', 'population'] as const satisfies readonly ModelScope['kind'][];
 
 export interface ModelMetadata {
   format: typeof MODEL_FORMAT;
@@ -145,7 +150,7 @@ export class ModelStore {
   /** Latest version of every model in the store. */
   async list(): Promise<StoredModelRef[]> {
     const out: StoredModelRef[] = [];
-    for (const kind of ['device', 'class'] as const) {
+    for (const kind of MODEL_SCOPE_KINDS) {
       let ids: string[];
       try {
         ids = await readdir(path.join(this.dir, kind));

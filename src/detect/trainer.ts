@@ -88,7 +88,7 @@ export class Trainer {
     }
     this.counters.add('windows_skipped_schema', skippedSchema);
     this.counters.add('windows_excluded_alerted', excluded);
-    const minWindows = opts.min_windows ?? (scope.kind === 'device' ? cfg.device_model_min_windows : cfg.class_model_min_windows);
+    const minWindows = opts.min_windows ?? (scope.kind === 'device' ? cfg.device_model_min_windows : scope.kind === 'class' ? cfg.class_model_min_windows : cfg.quiet_device_min_windows);
     if (kept.length < minWindows) {
       throw new ModelError(
         `${scope.kind}:${scope.id}: ${kept.length} usable baseline windows, need ≥ ${minWindows}` +
@@ -101,8 +101,10 @@ export class Trainer {
 
     // Block split (see header).
     const t = cfg.training;
+    // Blocks of SPLIT_BLOCK_WINDOWS, or a tenth of a baseline too small for three of them (a quiet device).
+    const blockSize = kept.length >= 3 * SPLIT_BLOCK_WINDOWS ? SPLIT_BLOCK_WINDOWS : Math.max(1, Math.floor(kept.length / 10));
     const blocks: number[] = [];
-    for (let b = 0; b * SPLIT_BLOCK_WINDOWS < kept.length; b++) blocks.push(b);
+    for (let b = 0; b * blockSize < kept.length; b++) blocks.push(b);
     shuffleInPlace(blocks, seededRandom(t.seed ^ 0x5eed));
     const nHeld = Math.max(1, Math.round(blocks.length * t.threshold_fraction));
     const nVal = Math.max(1, Math.round(blocks.length * t.validation_fraction));
@@ -111,7 +113,7 @@ export class Trainer {
       role[b] = i < nHeld ? 2 : i < nHeld + nVal ? 1 : 0;
     });
     const parts: [number[][], number[][], number[][]] = [[], [], []];
-    kept.forEach((w, i) => parts[role[Math.floor(i / SPLIT_BLOCK_WINDOWS)] as 0 | 1 | 2].push(w.values));
+    kept.forEach((w, i) => parts[role[Math.floor(i / blockSize)] as 0 | 1 | 2].push(w.values));
     const [trainRows, valRows, heldRows] = parts;
     if (trainRows.length === 0 || valRows.length === 0 || heldRows.length === 0) {
       throw new ModelError(`${scope.kind}:${scope.id}: too few windows to split into train/validation/hold-out`, { code: 'WW_MODEL_TOO_FEW_WINDOWS' });
@@ -159,7 +161,12 @@ export class Trainer {
 export interface TrainingJob {
   scope: ModelScope;
   windows: FeatureWindow[];
+  /** The fewest windows this job may train from (a quiet device's model, the population model). */
+  min_windows?: number;
 }
+
+/** The population model learns at most this many windows (evenly spaced in time over the baseline). */
+export const POPULATION_MAX_WINDOWS = 20_000;
 
 /**
  * What `train` should build from a set of baseline windows (a capture or a Kafka time range): a device model for each
@@ -170,7 +177,7 @@ export interface TrainingJob {
 export function planTraining(
   windows: readonly FeatureWindow[],
   classOf: (deviceId: string) => DeviceClass | undefined,
-  config: Pick<DetectConfig, 'device_model_min_windows' | 'class_model_min_windows'>,
+  config: Pick<DetectConfig, 'device_model_min_windows' | 'class_model_min_windows' | 'learning_min_span_s' | 'quiet_device_min_windows'>,
 ): TrainingJob[] {
   const byDevice = new Map<string, FeatureWindow[]>();
   for (const w of windows) {
@@ -182,6 +189,10 @@ export function planTraining(
   const jobs: TrainingJob[] = [];
   for (const [id, list] of [...byDevice].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (list.length >= config.device_model_min_windows) jobs.push({ scope: { kind: 'device', id }, windows: list });
+    else if (config.learning_min_span_s > 0 && list.length >= config.quiet_device_min_windows && spanOf(list) >= config.learning_min_span_s) {
+      // A quiet device seen across the learning span: learned from the windows it has.
+      jobs.push({ scope: { kind: 'device', id }, windows: list, min_windows: config.quiet_device_min_windows });
+    }
     const cls = classOf(id) ?? 'unknown';
     const c = byClass.get(cls) ?? [];
     for (const w of list) c.push(w);
@@ -190,5 +201,24 @@ export function planTraining(
   for (const [cls, list] of [...byClass].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (list.length >= config.class_model_min_windows) jobs.push({ scope: { kind: 'class', id: cls }, windows: list });
   }
+  // The population model: every baseline device together, trained when a device of the baseline is left with neither a
+  // model of its own nor one of its class (it scores those, and devices that appear later in such a class).
+  const covered = new Set(jobs.map((j) => `${j.scope.kind}:${j.scope.id}`));
+  const uncovered = [...byDevice.keys()].some((id) => !covered.has(`device:${id}`) && !covered.has(`class:${classOf(id) ?? 'unknown'}`));
+  if (uncovered && windows.length >= config.quiet_device_min_windows) {
+    const step = Math.max(1, Math.ceil(windows.length / POPULATION_MAX_WINDOWS));
+    const sample = [...windows].sort((a, b) => a.window_start - b.window_start || (a.device_id < b.device_id ? -1 : 1)).filter((_, i) => i % step === 0);
+    jobs.push({ scope: { kind: 'population', id: 'all' }, windows: sample, min_windows: config.quiet_device_min_windows });
+  }
   return jobs;
+}
+
+function spanOf(list: readonly FeatureWindow[]): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const w of list) {
+    if (w.window_start < lo) lo = w.window_start;
+    if (w.window_end > hi) hi = w.window_end;
+  }
+  return hi - lo;
 }

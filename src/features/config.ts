@@ -17,10 +17,11 @@ export const FeatureOptionsSchema = z
     /** Bound of each per-window distinct set (peers, ports, DNS names) per device; counts saturate there. */
     max_window_distinct: z.number().int().min(1).max(1_000_000).default(4096),
     /**
-     * `beacon_peers`: a peer first contacted this long after the device's first packet is "taken up later" and its
-     * connection rhythm is tracked (before it, everything is new to a freshly started sensor).
+     * `beacon_peers`: an external peer first contacted this long after the device's first packet is "taken up later"
+     * and its connection rhythm is tracked (before it, everything is new to a freshly started sensor). 20 min: longer
+     * than the slowest rhythm counted (15 min), so every peer a device reaches regularly is contacted before it.
      */
-    beacon_settle_ms: z.number().int().min(0).default(3_600_000),
+    beacon_settle_ms: z.number().int().min(0).default(1_200_000),
     /** How long after its first contact a taken-up peer's rhythm is tracked. */
     beacon_track_ms: z.number().int().positive().default(3_600_000),
     /** Bound of the tracked (device, peer) pairs; the oldest are dropped first (counted: features_beacon_tracks_dropped). */

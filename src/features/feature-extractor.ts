@@ -423,7 +423,7 @@ export class FeatureExtractor {
           if (d.dst_internal && peerKey >= 0 && (peerNew || this.newInWindow(h, peerKey))) a[b + LATERAL]!++;
         } else a[b + LOGIN_IN]!++;
       }
-      if (out === flow.from_orig && peerKey >= 0) this.beaconStart(h, peerKey, peerNew, b);
+      if (out === flow.from_orig && peerKey >= 0 && !d.dst_internal) this.beaconStart(h, peerKey, peerNew, b);
       if (out === flow.from_orig) {
         a[b + FLOWS_STARTED]!++;
         if ((proto === Proto.TCP || proto === Proto.UDP) && p.src_port >= 0) {
@@ -483,7 +483,7 @@ export class FeatureExtractor {
   }
 
   /**
-   * A connection the device started to peer `key` (`beacon_peers`). A peer that is new now, more than
+   * A connection the device started to external peer `key` (`beacon_peers`). A peer that is new now, more than
    * `beacon_settle_ms` after the device's first packet, starts a track; a tracked peer's start is added to its ring,
    * and once the last BEACON_STARTS starts are regular the peer counts (once per window).
    */

@@ -110,7 +110,7 @@ export const FEATURE_SCHEMA = [
     name: 'beacon_peers',
     unit: 'count',
     meaning:
-      "Peers the device took up later (first contacted more than `beacon_settle_ms` after the device's first packet, never before) to which its connection starts have become regular: at least 4 starts, the last 3 intervals with mean 1 s to 15 min and coefficient of variation ≤ 0.35 (beaconing). Counted once per peer per window, during the first `beacon_track_ms` after the first contact.",
+      "External peers the device took up later (first contacted more than `beacon_settle_ms` after the device's first packet, never before) to which its connection starts have become regular: at least 4 starts, the last 3 intervals with mean 1 s to 15 min and coefficient of variation ≤ 0.35 (beaconing). Counted once per peer per window, during the first `beacon_track_ms` after the first contact.",
   },
   {
     name: 'sensor_overflow',

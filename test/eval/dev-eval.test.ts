@@ -9,20 +9,9 @@
  * Skipped with a message in a user's clone without ../shared; fails in CI (CI=true) when the folder is missing.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { parseDetectConfig } from '../../src/detect/index.js';
-import { evaluateCapture, formatEvaluation, readLabels, type CaptureEvaluation } from '../../src/evaluate.js';
-import { devEvalDir, requireDevEval } from '../support/fixtures.js';
-
-export const DEV_EVAL_SETS = ['D1', 'D2'] as const;
-
-/** Evaluates one real-device set as `wardwatch evaluate` does (train before train_end, then evaluate). */
-export async function evaluateDevSet(set: string): Promise<{ evaluation: CaptureEvaluation; names: Map<string, string> }> {
-  const labels = readLabels(join(devEvalDir, `${set}.labels.json`));
-  assert.ok(labels.train_end !== undefined, `${set} labels have a train_end`);
-  const evaluation = await evaluateCapture(join(devEvalDir, `${set}.pcap`), labels, parseDetectConfig({}), { train_before: labels.train_end });
-  return { evaluation, names: new Map(labels.devices.map((d) => [d.device_id, d.name])) };
-}
+import { formatEvaluation, type CaptureEvaluation } from '../../src/evaluate.js';
+import { requireDevEval } from '../support/fixtures.js';
+import { DEV_EVAL_SETS, evaluateDevSet } from './scenario.js';
 
 for (const set of DEV_EVAL_SETS) {
   describe(`detect: evaluation floors on the real-device set ${set} (../shared/dev-eval)`, function () {

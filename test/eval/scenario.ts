@@ -4,8 +4,12 @@
  * traffic with one attack of each of the 12 kinds from +1 h, measured from +1 h. Only the evaluation capture's traffic
  * seed differs between tuning (7201, 7202, …) and the held-out check (7103, used by no run that chose settings).
  */
+import { join } from 'node:path';
 import { simulate, type AttackSpec } from '../../src/simulate/index.js';
 import type { Archetype, AttackKind } from '../../src/simulate/labels.js';
+import { parseDetectConfig } from '../../src/detect/index.js';
+import { evaluateCapture, readLabels, type CaptureEvaluation } from '../../src/evaluate.js';
+import { devEvalDir } from '../support/fixtures.js';
 
 export const H = 3600;
 export const LAYOUT_SEED = 7101;
@@ -105,4 +109,15 @@ export function simulateSlowEvaluation(out: string, seed: number): ReturnType<ty
     out,
     dicom_image_bytes: 1024,
   });
+}
+
+/** The labelled real-device sets of ../shared/dev-eval (test/eval/dev-eval.test.ts, the README's real-device tables). */
+export const DEV_EVAL_SETS = ['D1', 'D2'] as const;
+
+/** Evaluates one real-device set as `wardwatch evaluate` does: train before the labels' train_end, then evaluate the rest. */
+export async function evaluateDevSet(set: string): Promise<{ evaluation: CaptureEvaluation; names: Map<string, string> }> {
+  const labels = readLabels(join(devEvalDir, `${set}.labels.json`));
+  if (labels.train_end === undefined) throw new Error(`${set} labels have no train_end`);
+  const evaluation = await evaluateCapture(join(devEvalDir, `${set}.pcap`), labels, parseDetectConfig({}), { train_before: labels.train_end });
+  return { evaluation, names: new Map(labels.devices.map((d) => [d.device_id, d.name])) };
 }

@@ -11,7 +11,7 @@ const Rule = <T extends z.ZodRawShape>(shape: T) => z.object({ enabled: z.boolea
 export const BehaviourConfig = z
   .object({
     /** Vertical scan: distinct destination ports of connections the device started in one window, with probe evidence. */
-    port_scan: Rule({ min_ports: z.number().int().min(2).default(25) }).prefault({}),
+    port_scan: Rule({ min_ports: z.number().int().min(2).default(15) }).prefault({}),
     /**
      * Horizontal scan: new internal peers in one window, or external peers with most SYNs unanswered (worm-style
      * scanning of public addresses).

@@ -166,8 +166,9 @@ export class BehaviourRules {
       });
     }
 
-    // Brute force against the device (remote-access connections received) or by it (made), over the horizon.
-    if (c.brute_force.enabled) {
+    // Brute force against the device (remote-access connections received) or by it (made), over the horizon; a scan
+    // of remote-access ports is reported as the scan.
+    if (c.brute_force.enabled && !scanned) {
       const h = c.brute_force.horizon_s;
       const inSum = rolling.sum(1, h);
       const outSum = rolling.sum(2, h);

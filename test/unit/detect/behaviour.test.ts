@@ -44,14 +44,14 @@ const rules = new BehaviourRules(parseDetectConfig().behaviour);
 const kinds = (set: Record<string, number>, settled = true, recent: RollingWindow[] = []) => rules.evaluate(values(set), T0, recent, settled).map((h) => h.kind);
 
 describe('detect: behavioural rules', () => {
-  it('port scan: ≥ 25 destination ports with probe evidence (SYNs, rejected probes, or UDP); not mid-stream pick-ups', () => {
+  it('port scan: ≥ 15 destination ports with probe evidence (SYNs, rejected probes, or UDP); not mid-stream pick-ups', () => {
     assert.deepEqual(kinds({ dst_ports: 1000, tcp_syn: 1994, flows_started: 1997 }), ['port_scan']); // SYN scan
     assert.deepEqual(kinds({ dst_ports: 1000, tcp_rejected: 1000, tcp_fin: 1000 }), ['port_scan']); // XMAS scan
     assert.deepEqual(kinds({ dst_ports: 300, frac_udp: 0.9 }), ['port_scan']); // UDP scan
-    assert.deepEqual(kinds({ dst_ports: 24, tcp_syn: 24 }), []);
+    assert.deepEqual(kinds({ dst_ports: 14, tcp_syn: 14 }), []);
     assert.deepEqual(kinds({ dst_ports: 60, frac_tcp: 1 }), [], 'a server side picked up mid-stream has neither SYNs nor rejections');
     const [hit] = rules.evaluate(values({ dst_ports: 1000, tcp_syn: 1000 }), T0, [], true);
-    assert.equal(hit?.score, 40);
+    assert.equal(hit?.score, 1000 / 15);
     assert.match(hit?.text ?? '', /1,000 destination ports/);
   });
 

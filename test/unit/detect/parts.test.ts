@@ -189,7 +189,8 @@ describe('detect: training plan', () => {
       ...benignWindows({ device_id: 'mac:d', count: 5, seed: 4 }),
     ];
     const classes: Record<string, 'infusion_pump' | 'imaging'> = { 'mac:a': 'infusion_pump', 'mac:b': 'infusion_pump', 'mac:c': 'imaging' };
-    const jobs = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, class_model_min_windows: 10 });
+    const quietOff = { learning_min_span_s: 0, quiet_device_min_windows: 100 };
+    const jobs = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, class_model_min_windows: 10, ...quietOff });
     assert.deepEqual(
       jobs.map((j) => [j.scope.kind, j.scope.id, j.windows.length]),
       [
@@ -199,7 +200,7 @@ describe('detect: training plan', () => {
     );
     // imaging (8) and unknown (mac:d, 5) are below class_model_min_windows: no class model yet.
     // A lower class_model_min_windows gives the lone imaging device a class model; still no device model for mac:b.
-    const lone = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, class_model_min_windows: 8 });
+    const lone = planTraining(windows, (id) => classes[id], { device_model_min_windows: 20, class_model_min_windows: 8, ...quietOff });
     assert.deepEqual(
       lone.map((j) => [j.scope.kind, j.scope.id, j.windows.length]),
       [
@@ -208,5 +209,27 @@ describe('detect: training plan', () => {
         ['class', 'infusion_pump', 38],
       ],
     );
+  });
+
+  it('learning also ends by observed time: a quiet device seen across the span gets its own model; uncovered devices get the population model', async () => {
+    const { planTraining } = await import('../../../src/detect/trainer.js');
+    const { benignWindows } = await import('../../support/synthetic-windows.js');
+    // A quiet camera: 40 windows spread over two days (one every ~72 min); a busy pump; a router alone in its class.
+    const quiet = benignWindows({ device_id: 'mac:cam', count: 40, seed: 5 }).map((w, i) => ({ ...w, window_start: w.window_start + i * 4320, window_end: w.window_end + i * 4320 }));
+    const windows = [...quiet, ...benignWindows({ device_id: 'mac:pump', count: 300, seed: 6 }), ...benignWindows({ device_id: 'mac:rtr', count: 12, seed: 7 })];
+    const classes: Record<string, 'infusion_pump' | 'workstation' | 'network'> = { 'mac:cam': 'workstation', 'mac:pump': 'infusion_pump', 'mac:rtr': 'network' };
+    const cfg = { device_model_min_windows: 2160, class_model_min_windows: 90, learning_min_span_s: 86_400, quiet_device_min_windows: 30 };
+    const jobs = planTraining(windows, (id) => classes[id], cfg);
+    assert.deepEqual(
+      jobs.map((j) => [j.scope.kind, j.scope.id, j.windows.length, j.min_windows]),
+      [
+        ['device', 'mac:cam', 40, 30],
+        ['class', 'infusion_pump', 300, undefined],
+        ['population', 'all', 352, 30],
+      ],
+    );
+    // The same 40 windows within one hour are not a quiet device seen across days: no model of its own.
+    const busy = planTraining(benignWindows({ device_id: 'mac:cam', count: 40, seed: 5 }), (id) => classes[id], cfg);
+    assert.deepEqual(busy.map((j) => [j.scope.kind, j.scope.id]), [['population', 'all']]);
   });
 });
