@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDetectConfig } from '../src/detect/index.js';
 import { trainFromCapture } from '../src/train.js';
-import { evaluateCapture, readLabels, type CaptureEvaluation } from '../src/evaluate.js';
+import { calibrationText, evaluateCapture, readLabels, type CaptureEvaluation } from '../src/evaluate.js';
 import { describeError } from '../src/errors.js';
 import * as S from '../test/eval/scenario.js';
 
@@ -51,7 +51,7 @@ export function evaluationMarkdown(e: CaptureEvaluation, names: ReadonlyMap<stri
         ` (${fmt(r.false_alerts_per_active_device_day, 2)} per active device-day: ${r.benign_windows} benign windows with traffic = ${fmt(r.benign_active_device_days, 2)} device-days).`;
   lines.push(
     '',
-    `${benign} Windows scored by a model: ${e.windows_scored}; in learning mode: ${e.learning_windows}.` +
+    `${benign} Windows scored by a model: ${e.windows_scored}; in learning mode: ${e.learning_windows}. Calibration: ${calibrationText(r.benign_over_threshold, named)}.` +
       ` Floors (every attack within 3 windows, ≤ 1 false alert per device-day): ${e.floors.passed ? 'met' : `**not met**: ${named(e.floors.failures.join('; '))}`}.` +
       (e.unscored_attacks.length ? ` Attacks on devices no model scored (only the behavioural rules watch them): ${named(e.unscored_attacks.join('; '))}.` : ''),
   );

@@ -317,6 +317,20 @@ async function evaluateWith(
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
+/**
+ * Benign windows over the threshold per device (devices with ≥ 30 benign windows): the share on the median device
+ * and on the worst, and on a quiet and a busy device alike — what "a score means the same on every device" measures.
+ */
+export function calibrationText(rows: EvaluationReport['benign_over_threshold'], named: (t: string) => string = (t) => t): string {
+  const usable = rows.filter((r) => r.windows >= 30).map((r) => ({ ...r, share: r.over / r.windows }));
+  if (usable.length === 0) return 'no device with ≥ 30 benign scored windows';
+  const sorted = [...usable].sort((a, b) => a.share - b.share);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const worst = sorted[sorted.length - 1]!;
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  return `benign windows over the threshold, per device (${usable.length} devices with ≥ 30 benign windows): median ${pct(median.share)}, worst ${pct(worst.share)} (${named(worst.device_id)}, ${worst.over} of ${worst.windows})`;
+}
+
 /** The table `wardwatch evaluate` prints: per attack, per kind and overall, then false alerts and the floors. */
 export function formatEvaluation(e: CaptureEvaluation, names: ReadonlyMap<string, string> = new Map()): string {
   const named = (t: string) => t.replace(/mac:(?:[0-9a-f]{2}:){5}[0-9a-f]{2}|ip:[0-9a-f.:]*[0-9a-f]/g, (m) => names.get(m) ?? m);
@@ -347,6 +361,7 @@ export function formatEvaluation(e: CaptureEvaluation, names: ReadonlyMap<string
       : `benign: ${fmt(r.benign_device_days, 2)} device-days monitored (wall clock); ${r.false_alerts} false alerts = ${fmt(r.false_alerts_per_device_day, 2)} per device-day` +
           ` (per active device-day, counting only the ${r.benign_windows} benign windows with traffic = ${fmt(r.benign_active_device_days, 2)} device-days: ${fmt(r.false_alerts_per_active_device_day, 2)})`,
     `windows: ${e.windows_scored} scored, ${e.learning_windows} in learning mode (not scored; window ${e.window_s} s)${Number.isFinite(e.from) ? `; measured from ${new Date(e.from * 1000).toISOString()}` : ''}`,
+    `calibration: ${calibrationText(r.benign_over_threshold, named)}`,
   );
   const byId = new Map<string, Alert>();
   for (const a of e.alerts) if (!byId.has(a.alert_id) || (byId.get(a.alert_id) as Alert).ts < a.ts) byId.set(a.alert_id, a);

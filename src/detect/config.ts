@@ -44,11 +44,16 @@ export const DetectConfig = z
       .object({
         /** Lower bound of a feature's robust scale (IQR/1.349 of log1p values), so near-constant features don't explode. */
         min_scale: z.number().positive().default(0.05),
-        /** Scaled values are clipped to ±clip so one wild feature cannot dominate training. */
+        /** Baseline rows (learned, validated, held out) are clipped to ±clip so one wild baseline feature cannot dominate training or the threshold. */
         clip: z.number().positive().default(20),
+        /**
+         * Scored windows beyond ±clip: `log` = clip + log1p(|z| − clip) (monotone and unbounded: nothing caps how
+         * anomalous a window can look, but one near-constant feature cannot swamp the rest), `linear` = as they are.
+         */
+        tail: z.enum(['log', 'linear']).default('log'),
       })
       .strict()
-      .default({ min_scale: 0.05, clip: 20 }),
+      .prefault({}),
     model: z
       .object({
         /** Hidden layer sizes of the encoder; the decoder mirrors them. The last is the bottleneck. */
@@ -104,6 +109,14 @@ export const DetectConfig = z
      * without waiting for K of N — what one probe of a slow scan looks like. false disables.
      */
     scan_guard: z.boolean().default(true),
+    /**
+     * Rule guard beside the autoencoder: a window over the threshold in which the device reached an external host that
+     * its baseline never named (the model's `novelty.known_peers`), on a device whose baseline had at most
+     * `novelty_guard_max_per_day` windows a day with a new external peer, alerts on its own — the first contact of a
+     * slow beacon or of a new exfiltration destination does not wait for K of N. false disables.
+     */
+    novelty_guard: z.boolean().default(true),
+    novelty_guard_max_per_day: z.number().nonnegative().default(1),
     /**
      * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
      * window. 0 disables. 20 (default) added no false alert on the tuning captures once thresholds have their floor

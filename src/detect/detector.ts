@@ -57,6 +57,7 @@ type DetectorCounter =
   | 'windows_replayed'
   | 'windows_over_threshold'
   | 'windows_scan_guard'
+  | 'windows_novelty_guard'
   | 'alerts_anomaly'
   | 'alerts_new_device'
   | 'alerts_behaviour'
@@ -131,6 +132,7 @@ const featureIndex = (name: string): number => {
   return i;
 };
 const SCAN_GUARD = {
+  new_peers_internal: featureIndex('new_peers_internal'),
   new_peers: featureIndex('new_peers'),
   new_dst_ports: featureIndex('new_dst_ports'),
   tcp_rejected: featureIndex('tcp_rejected'),
@@ -318,7 +320,9 @@ export class Detector {
       if (over) this.counters.add('windows_over_threshold');
       const guard = over && this.config.scan_guard && scanGuardMatches(w.values);
       const loud = over && this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score;
-      const single = guard || loud;
+      const novel = over && !guard && !loud && this.config.novelty_guard ? this.novelPeer(w, model) : undefined;
+      const single = guard || loud || novel !== undefined;
+      if (novel !== undefined) this.counters.add('windows_novelty_guard');
       if (guard) this.counters.add('windows_scan_guard');
       const span = this.config.alert_n_span === 'time' ? this.config.alert_n * (w.window_end - w.window_start) : Infinity;
       const step = st.kofn.push(w.window_start, over, single, span);
@@ -349,11 +353,32 @@ export class Detector {
       if (!over) continue; // never page on a window that is itself under the threshold
       const top = model.explain(batch, i, w.values);
       // Why a window alerted alone (fewer than K over the threshold), in the summary.
-      const alone = step.over >= this.config.alert_k ? '' : guard ? '; scan guard: new peer or port with a rejected or unanswered attempt' : loud ? `; one window ≥ ${this.config.alert_single_window_score}` : '';
+      const alone =
+        step.over >= this.config.alert_k
+          ? ''
+          : guard
+            ? '; scan guard: new peer or port with a rejected or unanswered attempt'
+            : loud
+              ? `; one window ≥ ${this.config.alert_single_window_score}`
+              : novel !== undefined
+                ? `; first contact with ${novel}, an external host its baseline never reached`
+                : '';
       alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top, alone));
     }
     scores.sort((a, b) => a.window_start - b.window_start);
     return { alerts, scores };
+  }
+
+  /**
+   * The novelty guard: a new external peer that the device's baseline never named, on a device whose baseline rarely
+   * took up new external peers. Returns the peer (text), or undefined.
+   */
+  private novelPeer(w: FeatureWindow, model: BaselineModel): string | undefined {
+    const external = (w.values[SCAN_GUARD.new_peers] ?? 0) - (w.values[SCAN_GUARD.new_peers_internal] ?? 0);
+    if (external <= 0) return undefined;
+    const n = model.novelty(w.device_id);
+    if (!n || n.rate > this.config.novelty_guard_max_per_day) return undefined;
+    return w.new_peers.find((p) => !n.knows(p));
   }
 
   /**

@@ -38,6 +38,22 @@ export class BaselineModel {
     return this.metadata.threshold.value;
   }
 
+  private known: Map<string, Set<string>> | undefined;
+
+  /**
+   * For the novelty guard: the device's baseline rate of windows with a new external peer (per day) and whether
+   * `peer` is one its baseline named; undefined when the model carries no novelty for the device.
+   */
+  novelty(deviceId: string): { rate: number; knows: (peer: string) => boolean } | undefined {
+    const n = this.metadata.novelty?.[deviceId];
+    if (!n) return undefined;
+    this.known ??= new Map();
+    let set = this.known.get(deviceId);
+    if (!set) this.known.set(deviceId, (set = new Set(n.known_peers)));
+    const known = set;
+    return { rate: n.new_external_windows_per_day, knows: (p) => known.has(p) };
+  }
+
   /** Whether the model can score this window (same feature schema version and vector length). */
   accepts(w: FeatureWindow): boolean {
     return w.feature_schema_version === this.metadata.feature_schema_version && w.values.length === this.d;

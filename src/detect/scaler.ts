@@ -1,6 +1,8 @@
 /**
- * Feature scaling learned from the baseline and saved with the model: x' = clip((log1p(max(x,0)) − median) / scale, ±clip)
- * per feature, where median and scale come from the log1p values of the baseline windows and
+ * Feature scaling learned from the baseline and saved with the model: x' = (log1p(max(x,0)) − median) / scale per
+ * feature, clipped to ±clip for the baseline rows (learned, validated, held out for the threshold) so that one wild
+ * baseline window cannot dominate training or the threshold; scored windows are never capped: beyond ±clip they go on
+ * as ±(clip + log1p(|z| − clip)) (`tail: log`, monotone and unbounded) or unchanged (`tail: linear`), where median and scale come from the log1p values of the baseline windows and
  * scale = IQR / 1.349 (the standard deviation a normal distribution with that IQR has); when that is below `min_scale`
  * (a discrete feature that is 0 in most windows) the standard deviation of the log1p values instead; and never below
  * `min_scale`, which keeps features that were constant in the baseline — e.g. `new_dst_ports` always 0 — from turning
@@ -14,6 +16,8 @@ export interface ScalerState {
   median: number[];
   scale: number[];
   clip: number;
+  /** How scored values beyond ±clip are mapped (`log` when absent: models trained before 2026-12-07 clipped them). */
+  tail?: 'log' | 'linear';
   /** Baseline 1st/99th percentile of each feature in its own unit (for explanations: "expected ≤ …"). */
   p01: number[];
   p99: number[];
@@ -39,7 +43,7 @@ export class RobustScaler {
   }
 
   /** Fit on baseline rows (each row in FEATURE_SCHEMA order). */
-  static fit(rows: readonly (readonly number[])[], opts: { min_scale: number; clip: number }): RobustScaler {
+  static fit(rows: readonly (readonly number[])[], opts: { min_scale: number; clip: number; tail?: 'log' | 'linear' }): RobustScaler {
     const first = rows[0];
     if (first === undefined) throw new RangeError('cannot fit a scaler on zero windows');
     const d = first.length;
@@ -76,12 +80,18 @@ export class RobustScaler {
       p01.push(quantileSorted(raw, 0.01));
       p99.push(quantileSorted(raw, 0.99));
     }
-    return new RobustScaler({ kind: 'log1p-robust', median, scale, clip: opts.clip, p01, p99 });
+    return new RobustScaler({ kind: 'log1p-robust', median, scale, clip: opts.clip, tail: opts.tail ?? 'log', p01, p99 });
   }
 
-  /** Scale rows into a flat row-major Float32Array (n × d), ready for a tensor. */
-  transform(rows: readonly (readonly number[])[]): Float32Array {
-    const { median, scale, clip } = this.state;
+  /**
+   * Scale rows into a flat row-major Float32Array (n × d), ready for a tensor. `forTraining`: clip to ±clip (baseline
+   * rows: learned, validated, held out for the threshold); scored windows are never clipped.
+   */
+  transform(rows: readonly (readonly number[])[], forTraining = false): Float32Array {
+    const { median, scale } = this.state;
+    const c = this.state.clip;
+    const clip = forTraining ? c : Infinity;
+    const logTail = !forTraining && this.state.tail !== 'linear';
     const d = median.length;
     const out = new Float32Array(rows.length * d);
     for (let i = 0; i < rows.length; i++) {
@@ -90,7 +100,7 @@ export class RobustScaler {
       for (let j = 0; j < d; j++) {
         const v = row[j] ?? 0;
         const z = (Math.log1p(v > 0 ? v : 0) - (median[j] as number)) / (scale[j] as number);
-        out[base + j] = z > clip ? clip : z < -clip ? -clip : z;
+        out[base + j] = logTail ? (z > c ? c + Math.log1p(z - c) : z < -c ? -c - Math.log1p(-z - c) : z) : z > clip ? clip : z < -clip ? -clip : z;
       }
     }
     return out;

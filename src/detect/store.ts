@@ -49,6 +49,13 @@ export interface ModelMetadata {
   samples: { total: number; train: number; validation: number; heldout: number; excluded_alerted: number };
   /** Devices whose windows were learned (one for a device model). */
   devices: string[];
+  /**
+   * Per learned device (device and class models): the peers its baseline windows named as new (`FeatureWindow.new_peers`,
+   * ≤ `KNOWN_PEERS_MAX`), and how many baseline windows a day had a new external peer (counted from
+   * `NOVELTY_SETTLE_S` after its first window: before it everything is new to the sensor). The novelty guard reads
+   * them. Absent in models trained before 2026-12-07 (the guard then stays off for them).
+   */
+  novelty?: Record<string, { known_peers: string[]; new_external_windows_per_day: number }>;
   /** sha256 over the learned windows (device, window start, values): same data ⇒ same hash. */
   data_hash: string;
   /** TF.js backend the model was trained on. */

@@ -123,13 +123,16 @@ export class Trainer {
     const d = FEATURE_COUNT;
     const shape = { input_dim: d, hidden_units: cfg.model.hidden_units, activation: cfg.model.activation };
     const network = buildAutoencoder(shape, t.seed);
-    const report = trainAutoencoder(network, scaler.transform(trainRows), scaler.transform(valRows), d, t);
-    const xHeld = scaler.transform(heldRows);
+    const report = trainAutoencoder(network, scaler.transform(trainRows, true), scaler.transform(valRows, true), d, t);
+    // The threshold comes from the hold-out as the network saw its baseline (clipped): a few wild baseline windows
+    // (a big transfer on a workstation) would otherwise set it far above everything else. Scoring is never clipped.
+    const xHeld = scaler.transform(heldRows, true);
     const heldErr = rowErrors(xHeld, reconstruct(network, xHeld, d), d);
     const threshold = fitThreshold(heldErr, cfg.threshold, cfg.threshold_floor);
 
     const hash = createHash('sha256');
     for (const w of kept) hash.update(`${w.device_id}|${w.window_start}|${w.values.join(',')}\n`);
+    const novelty = scope.kind === 'population' ? undefined : baselineNovelty(kept);
     const metadata: Omit<ModelMetadata, 'version'> = {
       format: MODEL_FORMAT,
       scope: scope.kind,
@@ -143,6 +146,7 @@ export class Trainer {
       training_range: { start: (kept[0] as FeatureWindow).window_start, end: (kept[kept.length - 1] as FeatureWindow).window_end },
       samples: { total: kept.length, train: trainRows.length, validation: valRows.length, heldout: heldRows.length, excluded_alerted: excluded },
       devices: [...new Set(kept.map((w) => w.device_id))].sort(),
+      ...(novelty ? { novelty } : {}),
       data_hash: hash.digest('hex'),
       backend: tf.getBackend(),
       tfjs_version: tf.version.tfjs,
@@ -156,6 +160,37 @@ export class Trainer {
     );
     return { ref, metadata: { ...metadata, version: ref.version }, report, model: new BaselineModel(network, { ...metadata, version: ref.version }) };
   }
+}
+
+/** Peers remembered per device in a model's `novelty` (the most recent first contacts are kept). */
+export const KNOWN_PEERS_MAX = 512;
+/** A device's first windows are not counted in its novelty rate: everything is new to a starting sensor. */
+export const NOVELTY_SETTLE_S = 1200;
+
+const NEW_PEERS = FEATURE_NAMES.indexOf('new_peers');
+const NEW_PEERS_INTERNAL = FEATURE_NAMES.indexOf('new_peers_internal');
+
+/** Per device of a baseline: the peers its windows named as new, and windows with a new external peer per day. */
+export function baselineNovelty(windows: readonly FeatureWindow[]): Record<string, { known_peers: string[]; new_external_windows_per_day: number }> {
+  const by = new Map<string, { first: number; last: number; peers: Set<string>; novel: number }>();
+  for (const w of windows) {
+    let d = by.get(w.device_id);
+    if (!d) by.set(w.device_id, (d = { first: w.window_start, last: w.window_end, peers: new Set(), novel: 0 }));
+    d.first = Math.min(d.first, w.window_start);
+    d.last = Math.max(d.last, w.window_end);
+    for (const p of w.new_peers) d.peers.add(p);
+  }
+  for (const w of windows) {
+    const d = by.get(w.device_id)!;
+    const external = (w.values[NEW_PEERS] ?? 0) - (w.values[NEW_PEERS_INTERNAL] ?? 0);
+    if (external > 0 && w.window_start >= d.first + NOVELTY_SETTLE_S) d.novel++;
+  }
+  const out: Record<string, { known_peers: string[]; new_external_windows_per_day: number }> = {};
+  for (const [id, d] of [...by].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const days = Math.max(d.last - d.first - NOVELTY_SETTLE_S, 3600) / 86_400;
+    out[id] = { known_peers: [...d.peers].slice(-KNOWN_PEERS_MAX).sort(), new_external_windows_per_day: Math.round((d.novel / days) * 1000) / 1000 };
+  }
+  return out;
 }
 
 export interface TrainingJob {

@@ -42,9 +42,7 @@ const F = {
   pkts_in: ix('pkts_in'),
 } as const;
 
-/** Features summed over a rolling horizon (the slow rules), in this order in `RollingWindow.v`. */
-const ROLLING = [F.arp_spoof_replies, F.login_conns_in, F.login_conns_out] as const;
-
+/** A window's counts of the slow rules: `v` = [arp_spoof_replies, login_conns_in, login_conns_out]. */
 export interface RollingWindow {
   t: number;
   v: number[];
@@ -61,6 +59,7 @@ export interface RuleHit {
   evidence: FeatureContribution[];
 }
 
+const NONE: RuleHit[] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ev = (feature: FeatureName, observed: number, expected: number, text: string): FeatureContribution => ({ feature, observed, expected, share: 0, text });
 
@@ -76,24 +75,49 @@ export class BehaviourRules {
     this.horizon = Math.max(config.arp_spoof.horizon_s, config.brute_force.horizon_s);
   }
 
-  /** Appends the window to `recent` (dropping what is past the horizon) and returns the rolling sums. */
-  private roll(recent: RollingWindow[], start: number, values: readonly number[]): { sum: (k: number, horizon: number) => number } {
-    recent.push({ t: start, v: ROLLING.map((i) => values[i] ?? 0) });
+  /**
+   * Appends the window's slow-rule counts to `recent` when any is non-zero (the sums need no zero rows) and drops what
+   * is past the horizon.
+   */
+  private roll(recent: RollingWindow[], start: number, values: readonly number[]): void {
+    const a = values[F.arp_spoof_replies] ?? 0;
+    const i = values[F.login_conns_in] ?? 0;
+    const o = values[F.login_conns_out] ?? 0;
+    if (a > 0 || i > 0 || o > 0) recent.push({ t: start, v: [a, i, o] });
     while (recent.length > 0 && (recent[0] as RollingWindow).t <= start - this.horizon) recent.shift();
-    return {
-      sum: (k, horizon) => {
-        let s = 0;
-        for (const r of recent) if (r.t > start - horizon) s += r.v[k] ?? 0;
-        return s;
-      },
-    };
+  }
+
+  /** Sum of rolling column k over the windows starting after `start` − horizon. */
+  private static sum(recent: readonly RollingWindow[], k: number, start: number, horizon: number): number {
+    let s = 0;
+    for (const r of recent) if (r.t > start - horizon) s += r.v[k] ?? 0;
+    return s;
+  }
+
+  /** Whether any rule could match this window (most windows: no), checked before anything is built. */
+  private quiet(v: readonly number[]): boolean {
+    const c = this.config;
+    return (
+      (v[F.dst_ports] ?? 0) < c.port_scan.min_ports &&
+      (v[F.new_peers_internal] ?? 0) < c.host_sweep.min_new_internal_peers &&
+      (v[F.peers_external] ?? 0) < c.host_sweep.min_external_peers &&
+      (v[F.tcp_syn] ?? 0) < c.flood.min_syn &&
+      (v[F.flows_accepted] ?? 0) < c.flood.min_accepted &&
+      (v[F.arp_spoof_replies] ?? 0) === 0 &&
+      (v[F.login_conns_in] ?? 0) === 0 &&
+      (v[F.login_conns_out] ?? 0) === 0 &&
+      (v[F.dns_queries] ?? 0) < c.dns_tunnel.min_queries &&
+      (v[F.lateral_new_peer_conns] ?? 0) === 0 &&
+      (v[F.beacon_peers] ?? 0) === 0
+    );
   }
 
   evaluate(values: readonly number[], windowStart: number, recent: RollingWindow[], settled: boolean): RuleHit[] {
+    this.roll(recent, windowStart, values);
+    if (this.quiet(values)) return NONE;
     const v = (i: number) => values[i] ?? 0;
     const c = this.config;
     const hits: RuleHit[] = [];
-    const rolling = this.roll(recent, windowStart, values);
 
     // Vertical scan: many destination ports, with probe evidence (SYNs or rejected probes for TCP, mostly UDP
     // otherwise). Mid-stream pick-ups (a server's side of long connections seen first) have neither.
@@ -155,7 +179,7 @@ export class BehaviourRules {
     }
 
     // ARP spoofing over the horizon.
-    const spoofed = rolling.sum(0, c.arp_spoof.horizon_s);
+    const spoofed = BehaviourRules.sum(recent, 0, windowStart, c.arp_spoof.horizon_s);
     if (c.arp_spoof.enabled && v(F.arp_spoof_replies) > 0 && spoofed >= c.arp_spoof.min_replies) {
       hits.push({
         kind: 'arp_spoof',
@@ -170,8 +194,8 @@ export class BehaviourRules {
     // of remote-access ports is reported as the scan.
     if (c.brute_force.enabled && !scanned) {
       const h = c.brute_force.horizon_s;
-      const inSum = rolling.sum(1, h);
-      const outSum = rolling.sum(2, h);
+      const inSum = BehaviourRules.sum(recent, 1, windowStart, h);
+      const outSum = BehaviourRules.sum(recent, 2, windowStart, h);
       const against = v(F.login_conns_in) > 0 && inSum >= c.brute_force.min_connections;
       const by = v(F.login_conns_out) > 0 && outSum >= c.brute_force.min_connections;
       if (against || by) {

@@ -113,9 +113,10 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
       assert.equal(first.model, `device:${PUMP}@v1`);
       assert.equal(first.device_name, 'Pump 3 West');
       assert.ok(['medium', 'high', 'critical'].includes(first.severity), `life-critical device: ${first.severity}`);
-      if ((kind === 'port_scan' && config.scan_guard) || first.score >= config.alert_single_window_score) {
-        // The scan guard (new ports + unanswered attempts, over the threshold) or a score ≥ alert_single_window_score
-        // alerts on the first window alone.
+      if ((kind === 'port_scan' && config.scan_guard) || (kind === 'exfiltration' && config.novelty_guard) || first.score >= config.alert_single_window_score) {
+        // The scan guard (new ports + unanswered attempts, over the threshold), the novelty guard (an external host
+        // the pump's baseline never reached) or a score ≥ alert_single_window_score alerts on the first window alone.
+        if (kind === 'exfiltration') assert.match(first.summary, /first contact with .*, an external host its baseline never reached/);
         assert.equal(first.ts, firstAttack.window_end);
         assert.equal(first.windows_over, 1);
       } else assert.equal(first.windows_over >= config.alert_k, true);
@@ -194,7 +195,7 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
   });
 
   it('the scan guard: one window reaching new ports with unanswered attempts alerts alone; other single windows do not', async () => {
-    const guardOnly = parseDetectConfig({ ...config, alert_single_window_score: 0 });
+    const guardOnly = parseDetectConfig({ ...config, alert_single_window_score: 0, novelty_guard: false });
     const det = await Detector.open(guardOnly, store);
     const scan = heldout.slice(0, 40).map((w, i) => (i === 20 ? withAnomaly(w, 'port_scan') : w));
     const alerts = anomalies((await det.score(scan, inventory)).alerts);
@@ -207,6 +208,13 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     const exfil = heldout.slice(40, 80).map((w, i) => (i === 20 ? withAnomaly(w, 'exfiltration') : w));
     assert.deepEqual(anomalies((await other.score(exfil, inventory)).alerts), []);
     assert.equal(other.counters.get('windows_scan_guard'), 0);
+    // With the novelty guard, the same window alerts alone: its new external host is not in the pump's baseline,
+    // which reached no new external host.
+    const novel = await Detector.open(parseDetectConfig({ ...config, alert_single_window_score: 0 }), store);
+    const alone = anomalies((await novel.score(exfil, inventory)).alerts);
+    assert.equal(alone.length, 1);
+    assert.equal(alone[0]?.windows_over, 1);
+    assert.equal(novel.counters.get('windows_novelty_guard'), 1);
   });
 
   it('windows in the startup grace are scored but never alert; after it the same anomaly does', async () => {

@@ -30,11 +30,14 @@ describe('detect: scaler', () => {
     assert.ok(Math.abs(s.inverse(1, z[3] as number) - 6) < 1e-3);
   });
 
-  it('clips extreme values and treats negatives as 0', () => {
+  it('clips extreme values only for training rows (never when scoring) and treats negatives as 0', () => {
     const s = RobustScaler.fit([[0], [1], [2], [3]], { min_scale: 0.05, clip: 3 });
-    const z = s.transform([[1e9], [-5]]);
-    assert.equal(z[0], 3);
-    assert.equal(z[1], s.transform([[0]])[0]);
+    const train = s.transform([[1e9], [-5]], true);
+    assert.equal(train[0], 3);
+    assert.equal(train[1], s.transform([[0]])[0]);
+    // Scoring: a value 1e9 is as far out as it is — nothing caps how anomalous a window can look.
+    const scored = s.transform([[1e9], [1e12]]);
+    assert.ok((scored[0] as number) > 3 && (scored[1] as number) > (scored[0] as number));
   });
 
   it('quantile interpolates linearly', () => {
