@@ -16,7 +16,9 @@ import { parseInventoryFile } from '../../src/flows/inventory-file.js';
 import { ConfigError } from '../../src/errors.js';
 import type { DecodedPacket } from '../../src/records/packet.js';
 import { AppProto } from '../../src/records/packet.js';
-import { ACK, PSHACK, SYN, SYNACK, arp, handshake, icmpEcho, seqAck, tcp, udp } from '../support/packets.js';
+import { AnalysisPipeline } from '../../src/pipeline.js';
+import { FEATURE_NAMES, type FeatureWindow } from '../../src/records/features.js';
+import { ACK, PSHACK, RSTACK, SYN, SYNACK, arp, handshake, icmpEcho, seqAck, tcp, udp } from '../support/packets.js';
 
 const CAMERA = { mac: '02:00:00:00:00:0c', ip: '10.0.0.12', port: 50000 };
 const PUMP = { mac: '00:1a:01:00:00:07', ip: '10.0.0.7', port: 49152 };
@@ -166,6 +168,24 @@ describe('DeviceInventory: evidence of a real host', () => {
     const s = new Sensor({ require_evidence: false });
     s.feed(tcp(1, PUMP, SRV, SYN));
     assert.deepEqual(s.listed(), { [id(PUMP)]: 'first_packet' });
+  });
+});
+
+describe('DeviceInventory: candidates still have feature windows', () => {
+  it('a scanner whose probes are all refused is not listed, but its windows are emitted (the detector sees it)', () => {
+    const windows: FeatureWindow[] = [];
+    const pipe = new AnalysisPipeline({ devices: { gateway_macs: [GW] } }, { onWindow: (w) => windows.push(w) });
+    const scanner = { mac: '02:00:00:00:00:5c', ip: '10.0.0.92', port: 61000 };
+    for (const p of [...handshake(1, PUMP, SRV), ...Array.from({ length: 100 }, (_, i) => [tcp(2 + i * 0.01, scanner, { ...SRV, port: 1 + i }, SYN), tcp(2.001 + i * 0.01, { ...SRV, port: 1 + i }, scanner, RSTACK)]).flat()]) pipe.process(p);
+    pipe.flush();
+    assert.deepEqual(
+      pipe.inventory.entries().map((e) => e.device_id),
+      [id(PUMP), id(SRV)],
+    );
+    const w = windows.find((x) => x.device_id === id(scanner));
+    assert.ok(w, 'the scanner has a window');
+    assert.equal(w.values[FEATURE_NAMES.indexOf('tcp_rejected')], 100);
+    assert.equal(w.new_dst_ports.length, 16);
   });
 });
 
