@@ -445,10 +445,7 @@ export class DeviceInventory implements DeviceDirectory {
    * packet that had no handle gets one here (`d.src` / `d.dst` are updated, so the feature stage sees it).
    */
   learn(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {
-    if (flow.handshake || flow.answered) {
-      if (this.requireEvidence) this.flowEvidence(p, d, flow);
-    }
-    if (p.app === AppProto.DHCP && this.requireEvidence) this.dhcpEvidence(p, d);
+    if (this.requireEvidence) this.evidence(p, d, flow);
     const appBit = APP_BITS[p.app] ?? 0;
     // Protocol by well-known port: only once the responder answers from it (not RST), so that a scan of 1000 ports
     // does not teach its target 1000 protocols.
@@ -461,7 +458,6 @@ export class DeviceInventory implements DeviceDirectory {
     }
     if (d.src >= 0) {
       const dv = this.devices[d.src]!;
-      if (!dv.confirmed && this.requireEvidence) this.unconfirmedSent(dv);
       const ts = this.now[0]!;
       if (ts > dv.last_seen) dv.last_seen = ts;
       dv.protocols |= appBit | portBit;
@@ -486,8 +482,6 @@ export class DeviceInventory implements DeviceDirectory {
         if (m.dhcp_hostname !== undefined && m.dhcp_hostname !== '') dv.dhcp_hostname = m.dhcp_hostname;
         if (m.dhcp_vendor_class !== undefined && m.dhcp_vendor_class !== '') dv.dhcp_vendor_class = m.dhcp_vendor_class;
       }
-    } else if (this.pendKind !== P_NONE) {
-      this.candidateSent(d);
     }
     if (d.dst >= 0) {
       const dv = this.devices[d.dst]!;
@@ -974,6 +968,21 @@ export class DeviceInventory implements DeviceDirectory {
 
   // ---------------------------------------------------------------------------------------------------------------
   // Evidence (see "Evidence"): slow paths, run at most a few times per flow.
+
+  /**
+   * Evidence carried by the packet (per packet, before the rest of `learn`): a handshake or an answer in its flow,
+   * DHCP; then the sender's count toward `sustained` while it is unconfirmed.
+   */
+  private evidence(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {
+    if (flow.handshake || flow.answered) this.flowEvidence(p, d, flow);
+    if (p.app === AppProto.DHCP) this.dhcpEvidence(p, d);
+    if (d.src >= 0) {
+      const dv = this.devices[d.src]!;
+      if (!dv.confirmed) this.unconfirmedSent(dv);
+    } else if (this.pendKind !== P_NONE) {
+      this.candidateSent(d);
+    }
+  }
 
   /** A handshake completed, or the responder's first answer: which sides it confirms. */
   private flowEvidence(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {

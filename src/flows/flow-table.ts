@@ -755,8 +755,7 @@ export class FlowTable {
   private account(slot: number, p: DecodedPacket, dir: number, u: FlowUpdate): void {
     const ts = this.now[0]!;
     const i = 2 * slot + dir;
-    // The first packet of a side after the other side's (not a reset): an answer to the flow's first packet.
-    if (this.pkts[i] === 0 && this.pkts[i ^ 1]! > 0) u.answered = this.kind[slot] !== K_TCP || (p.tcp_flags & TcpFlag.RST) === 0;
+    if (this.pkts[i] === 0) this.firstOfSide(slot, i, p, u);
     this.pkts[i]!++;
     this.bytes[i]! += p.payload_len;
     this.ipBytes[i]! += p.ip_version !== 0 ? p.ip_len : 0;
@@ -770,6 +769,11 @@ export class FlowTable {
       this.listRemove(slot);
       this.listPushHead(slot, l);
     }
+  }
+
+  /** The first packet of a side: after the other side's (not a reset), it is an answer to the flow's first packet. */
+  private firstOfSide(slot: number, i: number, p: DecodedPacket, u: FlowUpdate): void {
+    if (this.pkts[i ^ 1]! > 0) u.answered = this.kind[slot] !== K_TCP || (p.tcp_flags & TcpFlag.RST) === 0;
   }
 
   private tcp(slot: number, p: DecodedPacket, dir: number, u: FlowUpdate): void {
