@@ -202,6 +202,12 @@ export async function replayCapture(path: string, detect: DetectConfig, options:
   });
   const analysed = await feed(path, pipeline, options);
   await bus.flush();
+  // New devices beyond the notice limit in the last interval: their summary notice (detect.new_device_notices_max).
+  const tail = detector.flushNotices();
+  if (tail.length) {
+    alerts.push(...tail);
+    await options.sinks?.onAlerts?.(tail);
+  }
   if (options.save_inventory) {
     mkdirSync(dirname(resolve(options.save_inventory)), { recursive: true });
     pipeline.saveInventory(options.save_inventory);

@@ -59,6 +59,8 @@ const CSV_COLUMNS = [
   'first_seen',
   'last_seen',
   'learning',
+  'confirmed_by',
+  'confirmed_at',
 ] as const satisfies readonly (keyof InventoryEntry)[];
 
 function csvCell(v: unknown): string {
@@ -105,6 +107,7 @@ function showDevice(e: InventoryEntry): string {
     ['peers', `${e.peers.length}${e.peers_overflow ? '+ (list full)' : ''}: ${e.peers.slice(0, 24).join(', ')}${e.peers.length > 24 ? ', ...' : ''}`],
     ['first seen (UTC)', utc(e.first_seen)],
     ['last seen (UTC)', utc(e.last_seen)],
+    ['listed since (UTC)', `${utc(e.confirmed_at)} (evidence: ${e.confirmed_by.replace(/_/g, ' ')})`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${printable(v)}`).join('\n') + '\n';

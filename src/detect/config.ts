@@ -154,6 +154,15 @@ export const DetectConfig = z
     behaviour: BehaviourConfig.prefault({}),
     /** How often the detector checks the store for new model versions (0 = every batch). */
     reload_check_ms: z.number().int().nonnegative().default(5000),
+    /**
+     * At most this many `new_device` notices per `new_device_notice_interval_s` of packet time (intervals aligned to
+     * multiples of it, by window start); the interval's further new devices are summarised in ONE notice when the
+     * next interval starts (or at the end of a replay): "K more new devices …". A notice is only ever raised for a
+     * device the inventory lists (confirmed: evidence of a real host, src/flows/device-inventory.ts). 0 = summaries
+     * only.
+     */
+    new_device_notices_max: z.number().int().nonnegative().default(50),
+    new_device_notice_interval_s: z.number().int().positive().default(60),
   })
   .strict()
   .superRefine((c, ctx) => {

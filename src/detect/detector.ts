@@ -6,7 +6,9 @@
  * - otherwise a device whose windows are in a class model's baseline (`metadata.devices`) is scored by that model
  *   (whatever class the inventory gives it now);
  * - otherwise a device that has not yet had `learning_min_windows` windows is in learning mode: no anomaly alerts
- *   (the first window of a device without a model yields one `new_device` alert, info);
+ *   (the first window of a device without a model yields one `new_device` alert, info, once the inventory lists the
+ *   device — a candidate without evidence of being a real host waits — and at most `new_device_notices_max` per
+ *   `new_device_notice_interval_s`, the rest summarised in one notice per interval);
  * - otherwise the model of its device class (`class/<class>`) scores it; without one it stays in learning mode.
  * Scores go through the device's K-of-N state; an incident yields an `anomaly` alert when it opens and again (same
  * alert_id, sinks overwrite) when its severity rises. Windows inside incidents are remembered as alerted ranges, which
@@ -46,8 +48,12 @@ const log = componentLogger('detector');
 /**
  * A device's identity for alerts and class models. `window`, when given, is the window being scored: a lookup may answer
  * with the identity the device had when that window closed (replays do, so alerts do not depend on the replay speed).
+ * `confirmed: false` (a candidate) or undefined (not in the inventory): no `new_device` notice yet.
  */
-export type InventoryLookup = (deviceId: string, window?: FeatureWindow) => Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'> | undefined;
+export type InventoryLookup = (
+  deviceId: string,
+  window?: FeatureWindow,
+) => (Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'> & { confirmed?: boolean }) | undefined;
 
 type DetectorCounter =
   | 'windows_received'
@@ -62,6 +68,8 @@ type DetectorCounter =
   | 'alerts_new_device'
   | 'alerts_behaviour'
   | 'windows_rule_matched'
+  | 'alerts_new_device_summary'
+  | 'new_devices_summarised'
   | 'alerted_ranges_dropped'
   | 'state_entries_invalid'
   | 'models_loaded'
@@ -162,6 +170,10 @@ export class Detector {
   private lastCheck = -Infinity;
   /** Start of the first window scored by this process (packet time): the startup grace counts from it. */
   private firstStart: number | undefined;
+  /** New-device notice limit: the current interval (index), notices raised in it, the new devices summarised. */
+  private noticeInterval = -Infinity;
+  private noticesRaised = 0;
+  private readonly summarised: { ids: string[]; count: number; last: FeatureWindow | undefined } = { ids: [], count: 0, last: undefined };
 
   private constructor(
     readonly config: DetectConfig,
@@ -285,13 +297,15 @@ export class Detector {
       const inv = inventory(w.device_id, w);
       // Behavioural rules: every device, every window, model or not.
       this.applyRules(w, st, inv, alerts);
+      this.noticeIntervalAt(w, alerts);
       const model = this.modelFor(w.device_id, st, inv?.device_class);
       if (model === undefined) {
         this.counters.add('windows_learning');
         scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score: NaN, threshold: 0, model: '', learning: true });
-        if (!st.announced && !this.models.has(`device:${w.device_id}`)) {
+        if (!st.announced && !this.models.has(`device:${w.device_id}`) && inv !== undefined && inv.confirmed !== false) {
           st.announced = true;
-          alerts.push(this.newDeviceAlert(w, inv));
+          const notice = this.newDeviceNotice(w, inv);
+          if (notice !== undefined) alerts.push(notice);
         }
         continue;
       }
@@ -519,6 +533,80 @@ export class Detector {
       device_class: inv?.device_class ?? ('unknown'),
       vendor: inv?.vendor ?? '',
       criticality: inv?.criticality ?? ('medium' as const),
+    };
+  }
+
+  /**
+   * The summary notice of the new devices beyond the limit in the interval that is still open, if any (call at the end
+   * of a replay: otherwise it is raised when the next interval's first window is scored).
+   */
+  flushNotices(): Alert[] {
+    const out: Alert[] = [];
+    this.summaryTo(out);
+    return out;
+  }
+
+  /** Moves the notice limit to the window's interval; the summary of the interval it leaves goes to `out`. */
+  private noticeIntervalAt(w: FeatureWindow, out: Alert[]): void {
+    const interval = Math.floor(w.window_start / this.config.new_device_notice_interval_s);
+    if (interval <= this.noticeInterval) return;
+    this.summaryTo(out);
+    this.noticesRaised = 0;
+    this.noticeInterval = interval;
+  }
+
+  private summaryTo(out: Alert[]): void {
+    const s = this.summarised;
+    if (s.count > 0 && s.last !== undefined) out.push(this.newDevicesSummary(s.last, s.ids, s.count));
+    s.ids = [];
+    s.count = 0;
+    s.last = undefined;
+  }
+
+  /** A confirmed device's first learning window: its notice, or undefined when the interval's limit is reached. */
+  private newDeviceNotice(w: FeatureWindow, inv: ReturnType<InventoryLookup>): Alert | undefined {
+    if (this.noticesRaised < this.config.new_device_notices_max) {
+      this.noticesRaised++;
+      return this.newDeviceAlert(w, inv);
+    }
+    const s = this.summarised;
+    s.count++;
+    if (s.ids.length < MAX_LIST) s.ids.push(w.device_id);
+    s.last = w;
+    this.counters.add('new_devices_summarised');
+    return undefined;
+  }
+
+  /** "K more new devices …": one notice for the new devices of an interval beyond the limit (named by the first). */
+  private newDevicesSummary(last: FeatureWindow, ids: readonly string[], count: number): Alert {
+    this.counters.add('alerts_new_device_summary');
+    const len = this.config.new_device_notice_interval_s;
+    const since = Math.floor(last.window_start / len) * len;
+    const first = ids[0] ?? last.device_id;
+    const shown = ids.slice(0, 5).join(', ') + (count > 5 ? ', …' : '');
+    return {
+      schema_version: ALERT_SCHEMA_VERSION,
+      alert_id: alertId(`new_devices:${first}`, 'new_device', since),
+      kind: 'new_device',
+      severity: 'info',
+      device_id: first,
+      device_name: '',
+      device_class: 'unknown',
+      vendor: '',
+      criticality: 'medium',
+      ts: last.window_end,
+      since,
+      score: 0,
+      threshold: 0,
+      windows_over: 0,
+      windows_considered: 0,
+      summary: `${count} more new device${count === 1 ? '' : 's'} in these ${len} s, beyond the ${this.config.new_device_notices_max} notices per ${len} s (new_device_notices_max): ${shown}. All are in the inventory, learning their baselines`,
+      top_features: [],
+      new_peers: [],
+      new_dst_ports: [],
+      model: '',
+      sensor_id: last.sensor_id,
+      run_id: last.run_id,
     };
   }
 

@@ -77,8 +77,43 @@ export const DeviceIdentityOptionsSchema = z
      */
     auto_gateway: z.boolean().default(true),
     auto_gateway_min_sources: z.number().int().min(1).max(1000).default(4),
-    /** Hard cap on devices. Devices are never evicted; newcomers beyond the cap are counted (`devices_overflow`). */
+    /**
+     * Hard cap on devices with a handle (confirmed or not). Devices are never evicted; newcomers beyond the cap are
+     * counted (`devices_overflow`).
+     */
     max_devices: z.number().int().min(1).max(1_000_000).default(16_384),
+    /**
+     * Evidence rule (docs/flows-and-devices.md "Evidence"): a sender is listed in the inventory (saved, exported,
+     * published, announced) only once it shows evidence of being a real host — a TCP handshake, an answered exchange,
+     * an ARP reply, a DHCP lease, sustained traffic, or the inventory file. false: every sender is confirmed at its
+     * first packet (`confirmed_by: first_packet`), as before schema version 2.
+     */
+    require_evidence: z.boolean().default(true),
+    /**
+     * Candidates (senders without evidence yet) that get a device handle at their first packet, at most this many at
+     * a time: their feature windows are emitted from the first packet, but they are not listed. A real device leaves
+     * the pool at its first answered exchange; a spoofed source never does (handles are never reused). Beyond it a new
+     * sender waits in the candidate table, its packets unattributed and counted in `devices_overflow`, until it shows
+     * evidence or sends `candidate_track_packets`. About 1.5 KB per handle with the feature stage's rows.
+     */
+    max_unconfirmed_devices: z.number().int().min(0).max(1_000_000).default(4096),
+    /**
+     * Slots of the candidate table (allocated up front, 33 bytes each; 4-way set-associative, a full set evicts its
+     * least active entry, counted in `candidates_evicted`). Holds, per candidate: packets sent, first and last seen.
+     */
+    max_candidates: z.number().int().min(16).max(16_777_216).default(65_536),
+    /**
+     * A candidate in the table that has sent this many packets gets a handle (not a listing): a host that keeps
+     * sending unanswered — a scanner — is still a device the detector must see. Subject to `max_devices`.
+     */
+    candidate_track_packets: z.number().int().min(1).max(1_000_000).default(32),
+    /**
+     * A candidate that has sent at least `confirm_sustained_packets` packets over at least `confirm_sustained_ms`
+     * (first to latest, packet time) from the same address is confirmed (`sustained`): a real host nobody answers
+     * (a syslog-only sender). A spoofed source that sends once never is. 0 disables.
+     */
+    confirm_sustained_ms: z.number().int().min(0).default(600_000),
+    confirm_sustained_packets: z.number().int().min(1).max(1_000_000).default(10),
     /** Per-device bounds of the inventory's learned lists. */
     max_ips_per_device: z.number().int().min(1).max(64).default(8),
     max_peers_per_device: z.number().int().min(1).max(65_536).default(256),

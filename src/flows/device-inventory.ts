@@ -15,6 +15,22 @@
  *  - The inventory holds at most `max_devices`. Devices are never evicted (a learned baseline is worth more than a
  *    newcomer); packets whose sender cannot be admitted are counted (`devices_overflow`) and attributed to no device.
  *
+ * Evidence (`require_evidence`, default on; docs/flows-and-devices.md "Evidence"). A device is *confirmed* — has an
+ * inventory entry: listed, saved, exported, published, announced — only once it shows evidence of being a real host
+ * (records/device.ts `DeviceEvidence`): a TCP handshake completed (ACK number checked), an exchange answered (UDP,
+ * ICMP, other IP, mid-stream TCP), an ARP reply to a request for its address, a DHCP lease it requested, sustained
+ * traffic from the same address, or the operator's inventory file. Restored devices are confirmed. Before that it is a
+ * *candidate*:
+ *  - the first `max_unconfirmed_devices` candidates at a time get a device handle at their first packet, so feature
+ *    windows (and the flow records' device ids) are exactly what they were without the rule; a real host leaves this
+ *    pool at its first answered exchange, a spoofed source never does (its handle stays, unlisted);
+ *  - beyond that pool a new sender waits in the bounded `CandidateTable` (no handle, its packets counted as overflow)
+ *    until it shows evidence (it gets a handle, confirmed, at that packet) or has sent `candidate_track_packets`
+ *    (a handle, unconfirmed: a scanner nobody answers still gets feature windows).
+ * So a flood of a million spoofed sources costs at most the pool's handles plus the fixed table, and lists nothing.
+ * Evidence is read from the flow table's `FlowUpdate.handshake` / `answered` and from DHCP metadata in `learn`, on
+ * the packet that carries it; a destination that is confirmed by it is created from the packet's addresses.
+ *
  * Learning (`learn`, after the flow table): first/last seen (packet time, as sender), IPs (≤ 8, most recent last),
  * vendor from the OUI registry (on creation), DHCP host name and vendor class, protocols (by content, and by the
  * responder's well-known port when a flow starts), peers (≤ 256), ports it answered on (≤ 64). Classes are guessed
@@ -31,8 +47,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Counters } from '../metrics.js';
-import type { DeviceDirectory, InventoryEntry, PacketDevices } from '../records/device.js';
-import { DEVICE_CLASSES, DEVICE_SCHEMA_VERSION } from '../records/device.js';
+import type { DeviceDirectory, DeviceEvidence, InventoryEntry, PacketDevices } from '../records/device.js';
+import { DEVICE_CLASSES, DEVICE_EVIDENCE, DEVICE_SCHEMA_VERSION } from '../records/device.js';
 import type { DeviceClass } from '../records/device.js';
 import type { FlowUpdate } from '../records/flow.js';
 import type { DecodedPacket } from '../records/packet.js';
@@ -46,6 +62,7 @@ import type { ProtocolName } from './device-class.js';
 import { PORT_PROTOCOL, PROTOCOL_NAMES, guessDeviceClass } from './device-class.js';
 import type { InventoryFileEntry } from './inventory-file.js';
 import { macVendor } from './oui.js';
+import { CANDIDATE_DHCP, CandidateTable } from './candidate-table.js';
 
 const EXTERNAL = 0;
 const KEY_MAC = 1;
@@ -58,6 +75,15 @@ const RC_SLOTS = 4096;
 const RC_STRIDE = 16;
 /** Recent peer keys remembered per device (see `recentPeers`; the check is unrolled for 4). */
 const RECENT_PEERS = 4;
+/** Kind of the pending sender (`pendKind`): none, MAC, IPv4, IPv6; its candidate-table key puts the kind in `hi`. */
+const P_NONE = 0;
+const P_MAC = 1;
+const P_IP4 = 2;
+const P_IP6 = 3;
+/** A DHCPACK is evidence for a client that sent a DHCP DISCOVER or REQUEST at most this long before (seconds). */
+const DHCP_ANSWER_S = 60;
+/** MACs whose external source addresses are counted for auto_gateway (beyond: not counted, `gateway_candidates_dropped`). */
+const MAX_GATEWAY_CANDIDATES = 4096;
 
 /** AppProto code → protocol bit. */
 const APP_BITS: readonly number[] = [0, 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5];
@@ -83,6 +109,14 @@ class Device {
   gateway = false;
   learning = true;
   override: InventoryFileEntry | undefined = undefined;
+  /** Listed in the inventory: it showed evidence of being a real host (see "Evidence"). */
+  confirmed = false;
+  confirmed_by: DeviceEvidence = 'first_packet';
+  confirmed_at = 0;
+  /** Packets sent while unconfirmed (for `sustained`). */
+  sent = 0;
+  /** Packet time of its last DHCP DISCOVER/REQUEST while unconfirmed (-Infinity: none). */
+  dhcpAt = -Infinity;
 
   constructor(
     readonly handle: number,
@@ -107,15 +141,31 @@ interface Subnet {
  * of the address (what the feature stage compares). Bounded by the feature options (`max_history_peers`,
  * `max_history_ports`: 4096 + 1024 numbers per device at the defaults).
  */
-/** A device's identity as the detector reads it (see `DeviceInventory.identity`). */
-export type DeviceIdentitySnapshot = Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'>;
+/**
+ * A device's identity as the detector reads it (see `DeviceInventory.identity`). `confirmed: false` for a candidate
+ * (a handle without an inventory entry): the detector keeps its `new_device` notice until it is confirmed.
+ */
+export type DeviceIdentitySnapshot = Pick<InventoryEntry, 'device_class' | 'criticality' | 'name' | 'vendor' | 'first_seen'> & { confirmed: boolean };
 
 export interface SavedFeatureHistory {
   peer_keys: number[];
   dst_ports: number[];
 }
 
-export type InventoryCounter = 'devices_created' | 'devices_overflow' | 'arp_conflicts' | 'gateways_detected';
+export type InventoryCounter =
+  | 'devices_created'
+  | 'devices_overflow'
+  | 'arp_conflicts'
+  | 'gateways_detected'
+  | 'gateway_candidates_dropped'
+  | 'devices_confirmed'
+  | 'devices_unconfirmed'
+  | 'candidates'
+  | 'candidates_seen'
+  | 'candidates_evicted'
+  | 'candidates_tracked'
+  | 'candidate_packets'
+  | 'sources_unconfirmed';
 
 export class DeviceInventory implements DeviceDirectory {
   readonly options: DeviceIdentityOptions;
@@ -170,6 +220,26 @@ export class DeviceInventory implements DeviceDirectory {
   private nOverflow = 0;
   private nConflicts = 0;
   private nGateways = 0;
+  private nGatewayCandidatesDropped = 0;
+  /** Evidence rule (see "Evidence"): candidates without a handle, and counts. */
+  private readonly requireEvidence: boolean;
+  private readonly candidates: CandidateTable;
+  private nConfirmed = 0;
+  private nUnconfirmed = 0;
+  private nTracked = 0;
+  private nCandidatePackets = 0;
+  /**
+   * The current packet's sender when it waits in the candidate table (no handle): its kind (P_*; P_NONE: none), key
+   * halves (a MAC's 24-bit halves, or an IPv4 address as 16-bit halves, or the IPv6 address in `pend6`) and table
+   * slot. Set by `admit`, cleared by `resolve`; `learn` creates the device from it on evidence.
+   */
+  private pendKind = P_NONE;
+  private pendHi = 0;
+  private pendLo = 0;
+  private pendSlot = -1;
+  private readonly pend6 = new Uint32Array(4);
+  /** Set while a device is created because of evidence: it is confirmed so, and the candidate pool does not apply. */
+  private forceEvidence: DeviceEvidence | '' = '';
 
   constructor(options: Partial<DeviceIdentityOptions> = {}, inventoryFile: readonly InventoryFileEntry[] = []) {
     this.options = parseOptions(DeviceIdentityOptionsSchema, options, 'devices');
@@ -185,10 +255,23 @@ export class DeviceInventory implements DeviceDirectory {
       this.byMac.setKey(parseMac(g), GATEWAY);
     }
     for (const e of inventoryFile) this.overrides.set(e.device_id, e);
+    this.requireEvidence = this.options.require_evidence;
+    this.candidates = new CandidateTable(this.requireEvidence ? this.options.max_candidates : 4);
   }
 
+  /** Devices with a handle, confirmed or not (`entries().length` counts the confirmed ones). */
   get size(): number {
     return this.devices.length;
+  }
+
+  /** Devices listed in the inventory (confirmed). */
+  get confirmedCount(): number {
+    return this.nConfirmed;
+  }
+
+  /** Whether the device of this handle is confirmed (listed). */
+  isConfirmed(handle: number): boolean {
+    return this.devices[handle]?.confirmed ?? false;
   }
 
   /** Packets whose sender could not be admitted because the inventory was full. */
@@ -215,6 +298,15 @@ export class DeviceInventory implements DeviceDirectory {
     c.add('devices_overflow', this.nOverflow);
     c.add('arp_conflicts', this.nConflicts);
     c.add('gateways_detected', this.nGateways);
+    c.add('gateway_candidates_dropped', this.nGatewayCandidatesDropped);
+    c.add('devices_confirmed', this.nConfirmed);
+    c.add('devices_unconfirmed', this.nUnconfirmed);
+    c.add('candidates', this.candidates.size);
+    c.add('candidates_seen', this.candidates.inserted);
+    c.add('candidates_evicted', this.candidates.evicted);
+    c.add('candidates_tracked', this.nTracked);
+    c.add('candidate_packets', this.nCandidatePackets);
+    c.add('sources_unconfirmed', this.nUnconfirmed + this.candidates.size + this.candidates.evicted);
     return c;
   }
 
@@ -229,6 +321,7 @@ export class DeviceInventory implements DeviceDirectory {
     d.dst_internal = false;
     d.arp_conflict = false;
     d.overflow = 0;
+    this.pendKind = P_NONE;
     this.now[0] = p.ts_sec + p.ts_nsec * 1e-9;
     if (p.proto === Proto.ARP) {
       this.resolveArp(p, d);
@@ -347,8 +440,12 @@ export class DeviceInventory implements DeviceDirectory {
     }
   }
 
-  /** Learns from the packet once the flow table has seen it. */
+  /**
+   * Learns from the packet once the flow table has seen it. Evidence first: a sender or destination confirmed by this
+   * packet that had no handle gets one here (`d.src` / `d.dst` are updated, so the feature stage sees it).
+   */
   learn(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {
+    if (this.requireEvidence) this.evidence(p, d, flow);
     const appBit = APP_BITS[p.app] ?? 0;
     // Protocol by well-known port: only once the responder answers from it (not RST), so that a scan of 1000 ports
     // does not teach its target 1000 protocols.
@@ -393,10 +490,13 @@ export class DeviceInventory implements DeviceDirectory {
     }
   }
 
-  /** The inventory entry of one device (class guessed unless the inventory file gives it). */
+  /**
+   * The inventory entry of one device (class guessed unless the inventory file gives it); undefined for an unknown
+   * handle and for a candidate (not confirmed: no entry yet).
+   */
   entry(handle: number): InventoryEntry | undefined {
     const dv = this.devices[handle];
-    if (dv === undefined) return undefined;
+    if (dv === undefined || !dv.confirmed) return undefined;
     const listening = [...dv.listening].sort((a, b) => a - b);
     const protocols = PROTOCOL_NAMES.filter((_, i) => (dv.protocols & (1 << i)) !== 0);
     const o = dv.override;
@@ -441,6 +541,8 @@ export class DeviceInventory implements DeviceDirectory {
       location: o?.location ?? '',
       criticality: o?.criticality ?? 'medium',
       learning: dv.learning,
+      confirmed_by: dv.confirmed_by,
+      confirmed_at: round6(dv.confirmed_at),
     };
   }
 
@@ -456,36 +558,52 @@ export class DeviceInventory implements DeviceDirectory {
     const device_class =
       o?.device_class ??
       guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: [...dv.listening].sort((a, b) => a - b), gateway: dv.gateway }).device_class;
-    return { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen) };
+    return { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen), confirmed: dv.confirmed };
   }
 
-  /** All entries, in device creation order. */
+  /** All entries (confirmed devices), in device creation order. */
   entries(): InventoryEntry[] {
     const out: InventoryEntry[] = [];
-    for (let i = 0; i < this.devices.length; i++) out.push(this.entry(i)!);
+    for (let i = 0; i < this.devices.length; i++) {
+      const e = this.entry(i);
+      if (e !== undefined) out.push(e);
+    }
     return out;
   }
 
   /**
-   * Writes the inventory as JSON (atomically: temp file + rename). `featureHistory` (by handle, from the feature
-   * stage) is saved in each device's entry as `feature_history`.
+   * Writes the inventory as JSON (atomically: temp file + rename): the confirmed devices, the gateway MACs and the ARP
+   * bindings owned by a confirmed device or a gateway (a candidate's are not saved). `featureHistory` (by handle, from
+   * the feature stage) is saved in each device's entry as `feature_history`. Handles are not saved: `load` numbers
+   * the devices in order.
    */
   save(path: string, featureHistory?: ReadonlyMap<number, SavedFeatureHistory>): void {
+    const devices: SavedInventory['devices'] = [];
+    const owners = new Set<number>();
+    for (let h = 0; h < this.devices.length; h++) {
+      const e = this.entry(h);
+      if (e === undefined) continue;
+      if (this.devices[h]!.mac >= 0) owners.add(this.devices[h]!.mac);
+      const fh = featureHistory?.get(h);
+      devices.push(fh === undefined ? e : { ...e, feature_history: { peer_keys: fh.peer_keys, dst_ports: fh.dst_ports } });
+    }
     const doc: SavedInventory = {
       schema_version: DEVICE_SCHEMA_VERSION,
       gateway_macs: numberKeys(this.gateways).map(formatMac).sort(),
-      arp_bindings: numberEntries(this.bindings).map(([ip, mac]) => [formatIpv4(ip), formatMac(mac)] as [string, string]),
-      devices: this.entries().map((e, h) => {
-        const fh = featureHistory?.get(h);
-        return fh === undefined ? e : { ...e, feature_history: { peer_keys: fh.peer_keys, dst_ports: fh.dst_ports } };
-      }),
+      arp_bindings: numberEntries(this.bindings)
+        .filter(([, mac]) => owners.has(mac) || this.gateways.getKey(mac) >= 0)
+        .map(([ip, mac]) => [formatIpv4(ip), formatMac(mac)] as [string, string]),
+      devices,
     };
     const tmp = `${path}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(doc, null, 1)}\n`);
     renameSync(tmp, path);
   }
 
-  /** Restores an inventory saved by `save`. Options and the inventory file are the current ones (not saved). */
+  /**
+   * Restores an inventory saved by `save` (schema version 2, or 1: its devices are then confirmed as `restored`).
+   * Options and the inventory file are the current ones (not saved).
+   */
   static load(path: string, options: Partial<DeviceIdentityOptions> = {}, inventoryFile: readonly InventoryFileEntry[] = []): DeviceInventory {
     let raw: unknown;
     try {
@@ -531,6 +649,10 @@ export class DeviceInventory implements DeviceDirectory {
     dv.first_seen = e.first_seen;
     dv.last_seen = e.last_seen;
     dv.learning = e.learning;
+    dv.confirmed = true;
+    dv.confirmed_by = e.confirmed_by ?? 'restored';
+    dv.confirmed_at = e.confirmed_at ?? e.first_seen;
+    this.nConfirmed++;
     for (const name of e.protocols) {
       const i = PROTOCOL_NAMES.indexOf(name as ProtocolName);
       if (i >= 0) dv.protocols |= 1 << i;
@@ -651,6 +773,11 @@ export class DeviceInventory implements DeviceDirectory {
     const need = this.options.auto_gateway_min_sources;
     let row = this.extRow.get(hi, lo);
     if (row < 0) {
+      // Bounded: a flood of spoofed MACs from external addresses must not grow this without limit.
+      if (this.extRowCount >= MAX_GATEWAY_CANDIDATES) {
+        this.nGatewayCandidatesDropped++;
+        return;
+      }
       row = this.extRowCount++;
       this.extRow.set(hi, lo, row);
       if ((row + 1) * need > this.extKeys.length) {
@@ -689,15 +816,73 @@ export class DeviceInventory implements DeviceDirectory {
     this.byMac.set(hi, lo, GATEWAY);
   }
 
-  private admit(): boolean {
-    if (this.devices.length < this.options.max_devices) return true;
-    this.nOverflow++;
+  /**
+   * Whether a new device (its key: kind P_*, halves; `words` for IPv6) may get a handle now. A device created because
+   * of evidence (`forceEvidence`) only needs room under `max_devices`; a candidate also needs room in the pool of
+   * `max_unconfirmed_devices`, else it is counted in the candidate table (`pend*` keep its key for `learn`) and gets
+   * a handle only once it has sent `candidate_track_packets`.
+   */
+  private admit(kind: number, hi: number, lo: number, words?: Uint32Array): boolean {
+    if (this.devices.length >= this.options.max_devices) {
+      this.nOverflow++;
+      this.out.overflow = 1;
+      return false;
+    }
+    if (!this.requireEvidence || this.forceEvidence !== '' || this.nUnconfirmed < this.options.max_unconfirmed_devices) return true;
+    const ch = candidateHi(kind, hi, words);
+    const cl = candidateLo(kind, hi, lo, words);
+    const slot = this.candidates.note(ch, cl, this.now[0]!);
+    if (this.candidates.count[slot]! >= this.options.candidate_track_packets) {
+      this.nTracked++;
+      return true; // the creation takes the table's entry over
+    }
+    this.nCandidatePackets++;
     this.out.overflow = 1;
+    this.pendKind = kind;
+    this.pendHi = hi;
+    this.pendLo = lo;
+    this.pendSlot = slot;
+    if (words !== undefined) this.pend6.set(words);
     return false;
   }
 
+  /**
+   * A new device's evidence state: confirmed by the evidence being acted on, by the inventory file, or because evidence
+   * is not required; else a candidate. Takes over the candidate-table entry of its key (first seen, packets sent).
+   */
+  private initEvidence(dv: Device, kind: number, hi: number, lo: number, words: Uint32Array | undefined): void {
+    if (this.requireEvidence) {
+      const slot = this.candidates.size > 0 ? this.candidates.find(candidateHi(kind, hi, words), candidateLo(kind, hi, lo, words)) : -1;
+      if (slot >= 0) {
+        if (this.candidates.first[slot]! < dv.first_seen) dv.first_seen = this.candidates.first[slot]!;
+        dv.sent = this.candidates.count[slot]!;
+        if ((this.candidates.flags[slot]! & CANDIDATE_DHCP) !== 0) dv.dhcpAt = this.candidates.last[slot]!;
+        this.candidates.remove(slot);
+      }
+    }
+    const ev: DeviceEvidence | '' = !this.requireEvidence ? 'first_packet' : this.forceEvidence !== '' ? this.forceEvidence : dv.override !== undefined ? 'inventory_file' : '';
+    if (ev !== '') {
+      dv.confirmed = true;
+      dv.confirmed_by = ev;
+      dv.confirmed_at = this.now[0]!;
+      this.nConfirmed++;
+    } else {
+      this.nUnconfirmed++;
+    }
+  }
+
+  /** Confirms a candidate device (it becomes an inventory entry). */
+  private confirm(dv: Device, ev: DeviceEvidence): void {
+    if (dv.confirmed) return;
+    dv.confirmed = true;
+    dv.confirmed_by = ev;
+    dv.confirmed_at = this.now[0]!;
+    this.nUnconfirmed--;
+    this.nConfirmed++;
+  }
+
   private createMacDevice(hi: number, lo: number): number {
-    if (!this.admit()) return -1;
+    if (!this.admit(P_MAC, hi, lo)) return -1;
     this.resolveGen++;
     const mac = hi * 16777216 + lo;
     const ts = this.now[0]!;
@@ -706,6 +891,7 @@ export class DeviceInventory implements DeviceDirectory {
     dv.first_seen = ts;
     dv.last_seen = ts;
     dv.override = this.overrides.get(dv.device_id);
+    this.initEvidence(dv, P_MAC, hi, lo, undefined);
     this.devices.push(dv);
     this.byMac.set(hi, lo, dv.handle);
     return dv.handle;
@@ -731,7 +917,8 @@ export class DeviceInventory implements DeviceDirectory {
 
   /** Creates an IP-keyed device: IPv4 as two 16-bit halves, or IPv6 `words`. */
   private createIpDevice(hi16: number, lo16: number, words?: Uint32Array): number {
-    if (!this.admit()) return -1;
+    const kind = words === undefined ? P_IP4 : P_IP6;
+    if (!this.admit(kind, hi16, lo16, words)) return -1;
     this.resolveGen++;
     const ts = this.now[0]!;
     const key = words === undefined ? hi16 * 65536 + lo16 : IP6_KEY_BASE + fold6(words);
@@ -740,6 +927,7 @@ export class DeviceInventory implements DeviceDirectory {
     dv.first_seen = ts;
     dv.last_seen = ts;
     dv.override = this.overrides.get(dv.device_id);
+    this.initEvidence(dv, kind, hi16, lo16, words);
     this.devices.push(dv);
     this.byIp.setKey(key, dv.handle);
     if (words !== undefined) this.ip6Words.set(dv.handle, Uint32Array.from(words));
@@ -772,8 +960,176 @@ export class DeviceInventory implements DeviceDirectory {
       keys.shift();
       dv.ipWords.shift();
     }
-    if (this.overrides.size > 0 && dv.override === undefined && dv.key_kind === 'mac')
+    if (this.overrides.size > 0 && dv.override === undefined && dv.key_kind === 'mac') {
       dv.override = this.overrides.get(`ip:${words === undefined ? formatIpv4(key) : formatIpv6(words)}`);
+      if (dv.override !== undefined && this.requireEvidence) this.confirm(dv, 'inventory_file');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Evidence (see "Evidence"): slow paths, run at most a few times per flow.
+
+  /**
+   * Evidence carried by the packet (per packet, before the rest of `learn`): a handshake or an answer in its flow,
+   * DHCP; then the sender's count toward `sustained` while it is unconfirmed.
+   */
+  private evidence(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {
+    if (flow.handshake || flow.answered) this.flowEvidence(p, d, flow);
+    if (p.app === AppProto.DHCP) this.dhcpEvidence(p, d);
+    if (d.src >= 0) {
+      const dv = this.devices[d.src]!;
+      if (!dv.confirmed) this.unconfirmedSent(dv);
+    } else if (this.pendKind !== P_NONE) {
+      this.candidateSent(d);
+    }
+  }
+
+  /** A handshake completed, or the responder's first answer: which sides it confirms. */
+  private flowEvidence(p: DecodedPacket, d: PacketDevices, flow: FlowUpdate): void {
+    if (flow.handshake) {
+      this.confirmSrc(d, 'tcp_handshake');
+      this.confirmDst(p, d, 'tcp_handshake');
+      return;
+    }
+    if (p.proto === Proto.ARP) {
+      // An ARP reply in the request's flow: the replier answered for its own address (not a claim of a bound one).
+      // The requester is not confirmed: a real host answers any requester, spoofed ones included.
+      if (p.arp_op === 2 && !d.arp_conflict) this.confirmSrc(d, 'arp_reply');
+      return;
+    }
+    // A SYN-ACK proves nothing about the originator (a flood's victim answers every spoofed SYN): the handshake decides.
+    if (p.proto === Proto.TCP && (p.tcp_flags & TcpFlag.SYN) !== 0) return;
+    // UDP, ICMP, other IP, mid-stream TCP: the originator's packet was answered, and the responder answered it.
+    this.confirmDst(p, d, 'answered');
+    this.confirmSrc(d, 'answered');
+  }
+
+  /** Confirms the packet's sender, creating its device (from the pending key) when it has no handle. */
+  private confirmSrc(d: PacketDevices, ev: DeviceEvidence): void {
+    if (d.src >= 0) {
+      this.confirm(this.devices[d.src]!, ev);
+      return;
+    }
+    const kind = this.pendKind;
+    if (kind === P_NONE) return;
+    this.pendKind = P_NONE;
+    this.pendSlot = -1;
+    this.forceEvidence = ev;
+    let h = -1;
+    if (kind === P_MAC) h = this.createMacDevice(this.pendHi, this.pendLo);
+    else if (kind === P_IP4) h = this.createIpDevice(this.pendHi, this.pendLo);
+    else {
+      const fold = fold6(this.pend6);
+      if (!this.byIp.has(256 + (fold >>> 24), fold & 0xffffff)) h = this.createIpDevice(-1, -1, this.pend6);
+    }
+    this.forceEvidence = '';
+    if (h >= 0) {
+      this.nCandidatePackets--; // attributed after all
+      d.overflow = 0;
+      d.src = h;
+    }
+  }
+
+  /**
+   * Confirms the packet's destination. One without a handle gets one only if it waits in the candidate table (it has
+   * sent: devices are created only by packets they send), keyed as `resolve` keys a sender — by its MAC in a `key: mac`
+   * subnet when the frame is addressed to a usable MAC, else by its IP. External, group and broadcast destinations are
+   * no devices.
+   */
+  private confirmDst(p: DecodedPacket, d: PacketDevices, ev: DeviceEvidence): void {
+    if (d.dst >= 0) {
+      this.confirm(this.devices[d.dst]!, ev);
+      return;
+    }
+    if (!d.dst_internal || this.candidates.size === 0) return;
+    const eDst = p.eth_dst;
+    const th = eDst >= 0 ? (eDst / 16777216) | 0 : -1;
+    const tl = eDst >= 0 ? eDst - th * 16777216 : -1;
+    const macUsable = th >= 0 && ((th >>> 16) & 1) === 0 && this.byMac.get(th, tl) === -1;
+    let kind = P_NONE;
+    let hi = 0;
+    let lo = 0;
+    let words: Uint32Array | undefined;
+    if (p.ip_version === 4) {
+      const t = p.ip_dst >>> 0;
+      if (t === 0xffffffff || t >>> 28 === 14) return;
+      if (this.kind4(t >>> 16, t & 0xffff) === KEY_MAC && macUsable) {
+        kind = P_MAC;
+        hi = th;
+        lo = tl;
+      } else if (this.byIp.get(t >>> 24, t & 0xffffff) < 0) {
+        kind = P_IP4;
+        hi = t >>> 16;
+        lo = t & 0xffff;
+      }
+    } else if (p.ip_version === 6 && p.ip6_dst[0]! >>> 24 !== 0xff) {
+      const fold = fold6(p.ip6_dst);
+      if (this.kind6(p.ip6_dst) === KEY_MAC && macUsable) {
+        kind = P_MAC;
+        hi = th;
+        lo = tl;
+      } else if (!this.byIp.has(256 + (fold >>> 24), fold & 0xffffff)) {
+        kind = P_IP6;
+        hi = -1;
+        lo = -1;
+        words = p.ip6_dst;
+      }
+    }
+    if (kind === P_NONE || this.candidates.find(candidateHi(kind, hi, words), candidateLo(kind, hi, lo, words)) < 0) return;
+    this.forceEvidence = ev;
+    const h = kind === P_MAC ? this.createMacDevice(hi, lo) : this.createIpDevice(hi, lo, words);
+    this.forceEvidence = '';
+    if (h >= 0) d.dst = h;
+  }
+
+  /**
+   * DHCP: a client's DISCOVER/REQUEST is remembered; the server's DHCPACK unicast to that client's MAC within
+   * DHCP_ANSWER_S confirms the client (creating it if it waits in the candidate table) and the server. A broadcast
+   * ACK names its client only inside the message (chaddr, not decoded): it confirms no one.
+   */
+  private dhcpEvidence(p: DecodedPacket, d: PacketDevices): void {
+    const type = p.app_meta?.dhcp_msg_type;
+    if (type === undefined) return;
+    const ts = this.now[0]!;
+    if ((type === 1 || type === 3) && p.src_port === 68) {
+      if (d.src >= 0) this.devices[d.src]!.dhcpAt = ts;
+      else if (this.pendKind !== P_NONE) this.candidates.flags[this.pendSlot]! |= CANDIDATE_DHCP;
+      return;
+    }
+    if (type !== 5 || p.src_port !== 67 || p.eth_dst < 0) return;
+    const th = (p.eth_dst / 16777216) | 0;
+    const tl = p.eth_dst - th * 16777216;
+    if (((th >>> 16) & 1) !== 0) return;
+    const h = this.byMac.get(th, tl);
+    if (h === GATEWAY) return;
+    if (h >= 0) {
+      const client = this.devices[h]!;
+      if (ts - client.dhcpAt > DHCP_ANSWER_S) return;
+      this.confirm(client, 'dhcp_lease');
+    } else {
+      const slot = this.candidates.find(th, tl);
+      if (slot < 0 || (this.candidates.flags[slot]! & CANDIDATE_DHCP) === 0 || ts - this.candidates.last[slot]! > DHCP_ANSWER_S) return;
+      this.forceEvidence = 'dhcp_lease';
+      const c = this.createMacDevice(th, tl);
+      this.forceEvidence = '';
+      if (c >= 0 && d.dst < 0) d.dst = c;
+    }
+    this.confirmSrc(d, 'dhcp_lease');
+  }
+
+  /** A packet from an unconfirmed device: `sustained` once it has sent long enough. */
+  private unconfirmedSent(dv: Device): void {
+    dv.sent++;
+    const ms = this.options.confirm_sustained_ms;
+    if (ms > 0 && dv.sent >= this.options.confirm_sustained_packets && (this.now[0]! - dv.first_seen) * 1000 >= ms) this.confirm(dv, 'sustained');
+  }
+
+  /** A packet from a candidate without a handle (counted by `admit`): `sustained` once it has sent long enough. */
+  private candidateSent(d: PacketDevices): void {
+    const slot = this.pendSlot;
+    const ms = this.options.confirm_sustained_ms;
+    if (ms <= 0 || this.candidates.count[slot]! < this.options.confirm_sustained_packets) return;
+    if ((this.now[0]! - this.candidates.first[slot]!) * 1000 >= ms) this.confirmSrc(d, 'sustained');
   }
 
   private addPeer(dv: Device, p: DecodedPacket, incoming: boolean): void {
@@ -816,6 +1172,22 @@ function fold6(w: Uint32Array): number {
   return (w[0]! ^ w[1]! ^ w[2]! ^ w[3]!) >>> 0;
 }
 
+/**
+ * Candidate-table key of a would-be device: a MAC as its 24-bit halves; an IPv4 address (given as 16-bit halves) as
+ * 2^24 + its top 8 bits and its low 24 bits; IPv6 as 2^25 + the top 8 bits of its fold and the fold's low 24 bits.
+ */
+function candidateHi(kind: number, hi: number, words: Uint32Array | undefined): number {
+  if (kind === P_MAC) return hi;
+  if (kind === P_IP4) return 0x1000000 + (hi >>> 8);
+  return 0x2000000 + (fold6(words!) >>> 24);
+}
+
+function candidateLo(kind: number, hi: number, lo: number, words: Uint32Array | undefined): number {
+  if (kind === P_MAC) return lo;
+  if (kind === P_IP4) return ((hi & 0xff) << 16) | lo;
+  return fold6(words!) & 0xffffff;
+}
+
 function numberKeys(m: NumberMap): number[] {
   const out: number[] = [];
   m.forEach((_, k) => out.push(k));
@@ -841,8 +1213,11 @@ function ipKeyOf(text: string): { key: number; words: Uint32Array | undefined } 
   return { key: IP6_KEY_BASE + fold6(w), words: w };
 }
 
+/** Saved files of schema version 1 (no evidence fields) still load. */
+const SavedVersionSchema = z.union([z.literal(1), z.literal(DEVICE_SCHEMA_VERSION)]);
+
 const SavedEntrySchema = z.object({
-  schema_version: z.literal(DEVICE_SCHEMA_VERSION),
+  schema_version: SavedVersionSchema,
   device_id: z.string().regex(/^(mac|ip):/),
   key_kind: z.enum(['mac', 'ip']),
   mac: z.string(),
@@ -863,6 +1238,8 @@ const SavedEntrySchema = z.object({
   location: z.string(),
   criticality: z.enum(['low', 'medium', 'high', 'life_critical']),
   learning: z.boolean(),
+  confirmed_by: z.enum(DEVICE_EVIDENCE as [DeviceEvidence, ...DeviceEvidence[]]).optional(),
+  confirmed_at: z.number().optional(),
   feature_history: z
     .object({
       peer_keys: z.array(z.number().int().min(0).max(2 * 0x100000000 - 1)),
@@ -873,7 +1250,7 @@ const SavedEntrySchema = z.object({
 });
 
 const SavedInventorySchema = z.object({
-  schema_version: z.literal(DEVICE_SCHEMA_VERSION),
+  schema_version: SavedVersionSchema,
   gateway_macs: z.array(z.string()),
   arp_bindings: z.array(z.tuple([z.string(), z.string()])),
   devices: z.array(SavedEntrySchema),

@@ -22,6 +22,11 @@
  * or reset TCP flow; if there is none, the longest-idle flow of any kind. A flood of spoofed sources therefore
  * recycles its own flows and leaves answered sessions alone. Every eviction writes the flow's record with
  * `end_reason: 'evicted'` and is counted (`flows_evicted`) and reported in `FlowUpdate.overflow`.
+ *
+ * Evidence for the device inventory. `FlowUpdate.handshake` marks the originator's ACK that completes a three-way
+ * handshake (it acknowledges the SYN-ACK's sequence number + 1, which a blind spoofer never sees); `answered` the
+ * first packet of the side that did not send the flow's first packet (not a reset). The inventory decides from them which
+ * senders are real hosts (src/flows/device-inventory.ts, "Evidence").
  */
 import type { DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6, formatMac } from '../records/packet.js';
@@ -150,6 +155,8 @@ export class FlowTable {
   private readonly mac: Float64Array;
   private readonly dev: Int32Array;
   private readonly tcpState: Uint8Array;
+  /** Sequence number of the responder's SYN-ACK (the handshake's ACK must acknowledge it + 1). */
+  private readonly synAckSeq: Uint32Array;
   private readonly histMask: Uint16Array;
   private readonly histLen: Uint8Array;
   private readonly hist: Uint8Array;
@@ -186,7 +193,7 @@ export class FlowTable {
 
   /** [0] current packet time, [1] next sweep time (seconds). */
   private readonly now = new Float64Array([0, -Infinity]);
-  private readonly update: FlowUpdate = { flow: -1, started: false, from_orig: true, rejected: false, overflow: 0 };
+  private readonly update: FlowUpdate = { flow: -1, started: false, from_orig: true, rejected: false, overflow: 0, handshake: false, answered: false };
   private readonly endEvent: FlowEnd = {
     flow: -1,
     proto: 'other',
@@ -237,6 +244,7 @@ export class FlowTable {
     this.mac = new Float64Array(cap * 2);
     this.dev = new Int32Array(cap * 2);
     this.tcpState = new Uint8Array(cap * 2);
+    this.synAckSeq = new Uint32Array(cap);
     this.histMask = new Uint16Array(cap);
     this.histLen = new Uint8Array(cap);
     this.hist = new Uint8Array(cap * HIST_MAX);
@@ -282,6 +290,8 @@ export class FlowTable {
     u.from_orig = true;
     u.rejected = false;
     u.overflow = 0;
+    u.handshake = false;
+    u.answered = false;
     this.nPackets++;
     // Packet time lives in a typed array: a double passed to a non-inlined call would be boxed (an allocation).
     const now = this.now;
@@ -748,6 +758,7 @@ export class FlowTable {
   private account(slot: number, p: DecodedPacket, dir: number, u: FlowUpdate): void {
     const ts = this.now[0]!;
     const i = 2 * slot + dir;
+    if (this.pkts[i] === 0) this.firstOfSide(slot, i, p, u);
     this.pkts[i]!++;
     this.bytes[i]! += p.payload_len;
     this.ipBytes[i]! += p.ip_version !== 0 ? p.ip_len : 0;
@@ -761,6 +772,11 @@ export class FlowTable {
       this.listRemove(slot);
       this.listPushHead(slot, l);
     }
+  }
+
+  /** The first packet of a side: after the other side's (not a reset), it is an answer to the flow's first packet. */
+  private firstOfSide(slot: number, i: number, p: DecodedPacket, u: FlowUpdate): void {
+    if (this.pkts[i ^ 1]! > 0) u.answered = this.kind[slot] !== K_TCP || (p.tcp_flags & TcpFlag.RST) === 0;
   }
 
   private tcp(slot: number, p: DecodedPacket, dir: number, u: FlowUpdate): void {
@@ -791,6 +807,7 @@ export class FlowTable {
     } else if (syn) {
       if (ack) {
         if (e === INACTIVE || e === PARTIAL || e === SYN_SENT) this.tcpState[ei] = SYN_ACK_SENT;
+        if (dir === 1) this.synAckSeq[slot] = p.tcp_seq;
       } else if (e === INACTIVE || e === PARTIAL) {
         this.tcpState[ei] = SYN_SENT;
       }
@@ -800,6 +817,8 @@ export class FlowTable {
     } else if (e === INACTIVE) {
       this.tcpState[ei] = PARTIAL;
     } else if ((e === SYN_SENT || e === SYN_ACK_SENT) && ack && (peer === SYN_SENT || peer === SYN_ACK_SENT || peer === ESTABLISHED)) {
+      // The originator's ACK of the responder's SYN-ACK completes the handshake (device evidence).
+      if (dir === 0 && e === SYN_SENT && peer === SYN_ACK_SENT && p.tcp_ack === ((this.synAckSeq[slot]! + 1) >>> 0)) u.handshake = true;
       this.tcpState[ei] = ESTABLISHED;
       if (peer === SYN_SENT || peer === SYN_ACK_SENT) this.tcpState[pi] = ESTABLISHED;
     }

@@ -4,8 +4,53 @@
  * A device is keyed by its MAC when it sits on the mirrored L2 segment (`mac:aa:bb:cc:dd:ee:ff`), and by its IP
  * otherwise (`ip:10.1.2.3`), per subnet as configured. Gateways' MACs are never devices: traffic routed through a
  * gateway is attributed by IP.
+ *
+ * Only *confirmed* devices are inventory entries (listed, saved, exported, published to the inventory topic, written
+ * to `ww_inventory`, announced by a `new_device` notice): a sender becomes one on the first evidence that it is a real
+ * host (`DeviceEvidence`, rule in docs/flows-and-devices.md "Evidence"). Until then it is a candidate: it may have a
+ * device handle (its feature windows are emitted) but no entry, so a flood of spoofed sources lists nothing.
+ *
+ * Schema versions: 2 added `confirmed_by` and `confirmed_at` (and entries exist only for confirmed devices). A saved
+ * inventory of version 1 still loads: its devices are confirmed as `restored`.
  */
-export const DEVICE_SCHEMA_VERSION = 1;
+export const DEVICE_SCHEMA_VERSION = 2;
+
+/**
+ * Why a device is in the inventory: its first evidence of being a real host.
+ * - `tcp_handshake`: it completed a TCP three-way handshake as client (its ACK acknowledged the SYN-ACK's sequence
+ *   number + 1) or as server (its SYN-ACK was acknowledged so);
+ * - `answered`: a UDP, ICMP, other-IP or mid-stream TCP (no SYN seen) exchange it took part in was answered: its
+ *   datagram got an answer in the same flow, or it answered one (a TCP RST is no answer);
+ * - `arp_reply`: it answered an ARP request for its address (the reply is the answer in the request's ARP flow, and
+ *   claims no address bound to another MAC);
+ * - `dhcp_lease`: a DHCP server acknowledged (DHCPACK, unicast to its MAC) a request it sent within 60 s; the server
+ *   is confirmed by the same exchange;
+ * - `sustained`: it kept sending from the same address for `confirm_sustained_ms` (≥ `confirm_sustained_packets`
+ *   packets) without any of the above (a syslog-only sender nobody answers);
+ * - `inventory_file`: the operator's inventory file names it;
+ * - `restored`: it came from a saved inventory of schema version 1 (version 2 files keep the saved evidence);
+ * - `first_packet`: evidence is not required (`devices.require_evidence: false`): every sender is confirmed.
+ */
+export type DeviceEvidence =
+  | 'tcp_handshake'
+  | 'answered'
+  | 'arp_reply'
+  | 'dhcp_lease'
+  | 'sustained'
+  | 'inventory_file'
+  | 'restored'
+  | 'first_packet';
+
+export const DEVICE_EVIDENCE: readonly DeviceEvidence[] = [
+  'tcp_handshake',
+  'answered',
+  'arp_reply',
+  'dhcp_lease',
+  'sustained',
+  'inventory_file',
+  'restored',
+  'first_packet',
+];
 
 export type DeviceClass =
   | 'infusion_pump'
@@ -76,11 +121,16 @@ export interface InventoryEntry extends DeviceIdentity {
   criticality: Criticality;
   /** True while the device's baseline is being learned (no anomaly alerts yet). */
   learning: boolean;
+  /** The evidence that made it an inventory entry (see `DeviceEvidence`). */
+  confirmed_by: DeviceEvidence;
+  /** Packet time of that evidence (seconds since the epoch); `first_seen` ≤ `confirmed_at`. */
+  confirmed_at: number;
 }
 
 /**
  * Per-packet device attribution (device identity → flows and features). Reused for every packet; numbers only.
- * Handles are small integers, stable for the life of the inventory (devices are never renumbered).
+ * Handles are small integers, stable for the life of the inventory (devices are never renumbered). A handle may be a
+ * confirmed device or a candidate (no inventory entry yet; `DeviceInventory.entry(h)` is undefined for it).
  */
 export interface PacketDevices {
   /** Handle of the device that sent the packet, -1 when the sender is not a tracked device (external, gateway, full). */
@@ -92,7 +142,11 @@ export interface PacketDevices {
   dst_internal: boolean;
   /** ARP packet whose sender claims an IPv4 address currently bound to another MAC. */
   arp_conflict: boolean;
-  /** Devices that could not be admitted for this packet because the inventory is full (0 or 1). */
+  /**
+   * 1 when the packet's sender is an internal host that got no device handle for lack of room: the inventory is full
+   * (`max_devices`), or the sender is a candidate without evidence while `max_unconfirmed_devices` candidates already
+   * hold a handle (it waits in the candidate table); else 0.
+   */
   overflow: number;
 }
 

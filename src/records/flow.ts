@@ -96,6 +96,18 @@ export interface FlowUpdate {
   rejected: boolean;
   /** Number of flows evicted from the full table to make room for this packet's flow (0 or 1). */
   overflow: number;
+  /**
+   * This packet completed a TCP three-way handshake: the originator's ACK (no SYN, no RST) after its own SYN and the
+   * responder's SYN-ACK, acknowledging the SYN-ACK's sequence number + 1. A blind spoofer never sends it (it does not
+   * see the SYN-ACK). Device evidence (records/device.ts `tcp_handshake`).
+   */
+  handshake: boolean;
+  /**
+   * This packet is the first from its side of the flow, the other side having sent before (the flow's first packet
+   * came from there: usually the originator; the responder in a flow flipped on a first SYN-ACK), and is not a TCP
+   * RST: the flow's first packet was answered. Device evidence (`answered`, `arp_reply`).
+   */
+  answered: boolean;
 }
 
 /** A flow that ended, in the form the feature stage needs (no strings but the constant literals below). */

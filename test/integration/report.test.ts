@@ -23,8 +23,9 @@ const HOSTILE_NAME = '<script>alert(1)</script>';
 const HOSTILE_VENDOR = '"><img src=x onerror=alert(2)>';
 
 /**
- * The demo capture with one DHCP request appended (1 s after its last packet) from a new device with hostile names.
- * Returns the number of packets written.
+ * The demo capture with one DHCP request appended (1 s after its last packet) from a new device with hostile names,
+ * and the demo DHCP server's ACK (1 ms later): the lease is the evidence that lists the device (only devices with
+ * evidence of a real host are listed and announced). Returns the number of packets written.
  */
 function hostileCapture(file: string): number {
   const demo = readFileSync(path.join(repoRoot, 'captures', 'demo.pcap'));
@@ -39,12 +40,17 @@ function hostileCapture(file: string): number {
   }
   const payload = dhcp({ msgType: 3, hostname: HOSTILE_NAME, vendor: HOSTILE_VENDOR, chaddr: 0x02aabbccdd01 });
   const frame = eth(0x02aabbccdd02, 0x02aabbccdd01, 0x0800, ipv4({ src: '10.20.99.99', dst: '10.20.0.2', proto: 17, payload: udp(68, 67, payload) }));
-  const rec = Buffer.alloc(16);
-  rec.writeUInt32LE(lastSec + 1, 0);
-  rec.writeUInt32LE(frame.length, 8);
-  rec.writeUInt32LE(frame.length, 12);
-  writeFileSync(file, Buffer.concat([demo, rec, frame]));
-  return records + 1;
+  const ack = eth(0x02aabbccdd01, 0x106530e0cc21, 0x0800, ipv4({ src: '10.20.0.2', dst: '10.20.99.99', proto: 17, payload: udp(67, 68, dhcp({ op: 2, msgType: 5, chaddr: 0x02aabbccdd01 })) }));
+  const record = (f: Buffer, usec: number): Buffer => {
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(lastSec + 1, 0);
+    rec.writeUInt32LE(usec, 4);
+    rec.writeUInt32LE(f.length, 8);
+    rec.writeUInt32LE(f.length, 12);
+    return Buffer.concat([rec, f]);
+  };
+  writeFileSync(file, Buffer.concat([demo, record(frame, 0), record(ack, 1000)]));
+  return records + 2;
 }
 
 /** Share of non-white bytes in a PNG's decompressed image data (a blank page is ~0). */

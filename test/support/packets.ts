@@ -116,3 +116,18 @@ export function arp(ts: number, op: 1 | 2, sender: Endpoint, target: Endpoint): 
   p.cap_len = p.orig_len = 42;
   return p;
 }
+
+/** Sets a TCP segment's sequence and acknowledgement numbers (the crafted segments above carry 0). */
+export function seqAck(p: DecodedPacket, seq: number, ack: number): DecodedPacket {
+  p.tcp_seq = seq >>> 0;
+  p.tcp_ack = ack >>> 0;
+  return p;
+}
+
+/**
+ * A TCP three-way handshake with consistent numbers (client ISN 1000, server ISN 5000): SYN, SYN-ACK, ACK, 0.1 ms
+ * apart from `ts`. The ACK completes it, which the device inventory takes as evidence of two real hosts.
+ */
+export function handshake(ts: number, client: Endpoint, server: Endpoint): DecodedPacket[] {
+  return [seqAck(tcp(ts, client, server, SYN), 1000, 0), seqAck(tcp(ts + 0.0001, server, client, SYNACK), 5000, 1001), seqAck(tcp(ts + 0.0002, client, server, ACK), 1001, 5001)];
+}

@@ -11,7 +11,7 @@ import type { DeviceIdentityOptions } from '../../src/flows/config.js';
 import type { DecodedPacket } from '../../src/records/packet.js';
 import { AppProto } from '../../src/records/packet.js';
 import { ConfigError } from '../../src/errors.js';
-import { ACK, PSHACK, RSTACK, SYN, SYNACK, arp, mac, tcp, udp } from '../support/packets.js';
+import { ACK, PSHACK, RSTACK, SYN, SYNACK, arp, handshake, mac, tcp, udp } from '../support/packets.js';
 
 const PUMP = { mac: '00:1a:01:00:00:07', ip: '10.0.0.7', port: 49152 }; // 00:1A:01 = ICU Medical, Inc.
 const SRV = { mac: '02:00:00:00:00:02', ip: '10.0.0.2', port: 80 };
@@ -41,12 +41,8 @@ describe('oui-data vendor lookup', () => {
 describe('DeviceInventory: identity', () => {
   it('keys devices on the L2 segment by MAC and learns IP, vendor, peers, listening ports and protocols', () => {
     const inv = new DeviceInventory();
-    const r = feed(inv, [
-      tcp(10, PUMP, SRV, SYN),
-      tcp(10.1, SRV, PUMP, SYNACK),
-      tcp(10.2, PUMP, SRV, ACK),
-      tcp(10.3, PUMP, SRV, PSHACK, 50),
-    ]);
+    // A complete handshake: evidence that both are real hosts, so both are listed.
+    const r = feed(inv, [...handshake(10, PUMP, SRV), tcp(10.3, PUMP, SRV, PSHACK, 50)]);
     assert.deepEqual(r[0], { src: 0, dst: -1, conflict: false, overflow: 0 }); // server not yet known: not created by being addressed
     assert.deepEqual(r[1], { src: 1, dst: 0, conflict: false, overflow: 0 });
     const pump = inv.entry(0)!;
@@ -165,7 +161,8 @@ describe('DeviceInventory: identity', () => {
   });
 
   it('flags an ARP reply claiming a not yet bound address from a device that uses another one (quiet gateway spoofed)', () => {
-    const inv = new DeviceInventory();
+    // About ARP bindings, not evidence: every sender listed (the attacker shows none).
+    const inv = new DeviceInventory({ require_evidence: false });
     const attacker = { mac: '02:00:00:00:00:66', ip: '10.0.0.66' };
     const r = feed(inv, [
       arp(1, 1, attacker, { ip: '10.0.0.7' }), // its own address, learned from the request
@@ -180,7 +177,8 @@ describe('DeviceInventory: identity', () => {
   });
 
   it('learns protocols by port only from answers, so a scan does not teach its target protocols', () => {
-    const inv = new DeviceInventory();
+    // About protocol learning, not evidence (no handshake completes here): every sender listed.
+    const inv = new DeviceInventory({ require_evidence: false });
     const pkts: DecodedPacket[] = [tcp(0, SRV, PUMP, SYN)];
     for (const port of [104, 2575, 1883, 22]) {
       pkts.push(tcp(1, PUMP, { ...SRV, port }, SYN), tcp(1.001, { ...SRV, port }, PUMP, RSTACK));
@@ -302,8 +300,7 @@ describe('Inventory file and persistence', () => {
   it('saves and reloads: same entries, same handles, learning continues', () => {
     const inv = new DeviceInventory();
     feed(inv, [
-      tcp(1, PUMP, SRV, SYN),
-      tcp(1.1, SRV, PUMP, SYNACK),
+      ...handshake(1, PUMP, SRV),
       udp(2, { mac: ROUTER, ip: '8.8.8.8', port: 53 }, { ...PUMP, port: 5000 }, 40),
       udp(2, { mac: ROUTER, ip: '8.8.4.4', port: 53 }, { ...PUMP, port: 5000 }, 40),
       udp(2, { mac: ROUTER, ip: '9.9.9.9', port: 53 }, { ...PUMP, port: 5000 }, 40),

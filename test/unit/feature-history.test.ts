@@ -16,7 +16,7 @@ import type { DecodedPacket } from '../../src/records/packet.js';
 import { Proto } from '../../src/records/packet.js';
 import { decodeFile } from '../support/decode-file.js';
 import { repoRoot } from '../support/fixtures.js';
-import { SYN, SYNACK, tcp } from '../support/packets.js';
+import { SYN, handshake, tcp } from '../support/packets.js';
 
 const NEW_PEERS = FEATURE_NAMES.indexOf('new_peers');
 const NEW_PORTS = FEATURE_NAMES.indexOf('new_dst_ports');
@@ -113,7 +113,8 @@ describe('feature history saved with the inventory', () => {
     const pkts: DecodedPacket[] = [];
     for (let i = 0; i < 6; i++) {
       const srv = { mac: `02:00:00:00:00:${(16 + i).toString(16)}`, ip: `10.0.0.${20 + i}`, port: 100 + i };
-      pkts.push(tcp(1 + i * 0.1, PUMP, srv, SYN), tcp(1.01 + i * 0.1, srv, PUMP, SYNACK));
+      // Completed handshakes: evidence that the pump is a real host, so it is saved (only confirmed devices are).
+      pkts.push(...handshake(1 + i * 0.1, PUMP, srv));
     }
     const first = run(pkts);
     const file = path.join(dir, 'bounded.json');

@@ -8,7 +8,7 @@ import { FlowJsonlWriter } from '../../src/sinks/file/flow-jsonl.js';
 import type { FlowEnd, FlowRecord } from '../../src/records/flow.js';
 import type { DecodedPacket } from '../../src/records/packet.js';
 import { ConfigError } from '../../src/errors.js';
-import { ACK, FINACK, PSHACK, RST, RSTACK, SYN, SYNACK, arp, icmpEcho, tcp, udp } from '../support/packets.js';
+import { ACK, FINACK, PSHACK, RST, RSTACK, SYN, SYNACK, arp, handshake, icmpEcho, seqAck, tcp, udp } from '../support/packets.js';
 
 const C = { mac: '02:00:00:00:00:01', ip: '10.0.0.1', port: 40000 };
 const S = { mac: '02:00:00:00:00:02', ip: '10.0.0.2', port: 80 };
@@ -160,6 +160,36 @@ describe('FlowTable: TCP conn_state and history (Zeek rules)', () => {
     assert.equal(u.rejected, true);
     assert.equal(u.from_orig, false);
     assert.equal(table.process(tcp(1.2, S, C, RSTACK)).rejected, false);
+  });
+});
+
+describe('FlowTable: device evidence flags (handshake, answered)', () => {
+  /** The (handshake, answered) flags of each packet, in order. */
+  const flags = (packets: DecodedPacket[]): string[] => {
+    const table = new FlowTable();
+    return packets.map((p) => {
+      const u = table.process(p);
+      return `${u.handshake ? 'H' : '-'}${u.answered ? 'A' : '-'}`;
+    });
+  };
+
+  it('a handshake is complete on the originator ACK that acknowledges the SYN-ACK sequence number + 1', () => {
+    assert.deepEqual(flags([...handshake(1, C, S), tcp(1.1, C, S, PSHACK, 10), tcp(1.2, S, C, ACK)]), ['--', '-A', 'H-', '--', '--']);
+    // A blind ACK (wrong acknowledgement number) completes nothing; a SYN-ACK alone neither (a flood's victim).
+    const [syn, synack] = handshake(2, C, S);
+    assert.deepEqual(flags([syn!, synack!, seqAck(tcp(2.1, C, S, ACK), 1001, 777)]), ['--', '-A', '--']);
+    assert.deepEqual(flags([syn!, synack!, seqAck(tcp(2.1, S, C, SYNACK), 5000, 1001)]), ['--', '-A', '--']);
+  });
+
+  it('answered: the first packet of the side that did not send first, not a reset; UDP, ICMP, ARP, mid-stream and flipped TCP', () => {
+    assert.deepEqual(flags([tcp(1, C, S, SYN), tcp(1.1, S, C, RSTACK)]), ['--', '--']);
+    assert.deepEqual(flags([udp(1, C, S, 10), udp(1.1, C, S, 10), udp(1.2, S, C, 10), udp(1.3, S, C, 10)]), ['--', '--', '-A', '--']);
+    assert.deepEqual(flags([icmpEcho(1, C, S, false), icmpEcho(1.1, S, C, true)]), ['--', '-A']);
+    assert.deepEqual(flags([arp(1, 1, C, S), arp(1.1, 2, S, C)]), ['--', '-A']);
+    assert.deepEqual(flags([tcp(1, C, S, PSHACK, 10), tcp(1.1, S, C, ACK)]), ['--', '-A']);
+    // Flipped on a first SYN-ACK: the client's answer to it counts; a reset does not.
+    assert.deepEqual(flags([tcp(1, S, C, SYNACK), tcp(1.1, C, S, ACK)]), ['--', '-A']);
+    assert.deepEqual(flags([tcp(1, S, C, SYNACK), tcp(1.1, C, S, RST), tcp(1.2, S, C, SYNACK)]), ['--', '--', '--']);
   });
 });
 

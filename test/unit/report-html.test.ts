@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Alert, WindowScore } from '../../src/records/alert.js';
-import type { InventoryEntry } from '../../src/records/device.js';
+import { DEVICE_SCHEMA_VERSION, type InventoryEntry } from '../../src/records/device.js';
 import { esc, renderReport, type ReportSummary } from '../../src/sinks/report/html.js';
 
 const EVIL = '<img src=x onerror=alert(1)>"\'&';
@@ -35,7 +35,7 @@ function summary(o: Partial<ReportSummary> = {}): ReportSummary {
 
 function entry(id: string, o: Partial<InventoryEntry> = {}): InventoryEntry {
   return {
-    schema_version: 1,
+    schema_version: DEVICE_SCHEMA_VERSION,
     device_id: id,
     key_kind: 'mac',
     mac: id.slice(4),
@@ -56,6 +56,8 @@ function entry(id: string, o: Partial<InventoryEntry> = {}): InventoryEntry {
     location: EVIL,
     criticality: 'high',
     learning: true,
+    confirmed_by: 'tcp_handshake',
+    confirmed_at: T0,
     ...o,
   };
 }

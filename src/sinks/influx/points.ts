@@ -113,6 +113,7 @@ export function inventoryPoint(d: InventoryEntry, at: number, sensor: string, ru
       last_seen_ms: Math.round(d.last_seen * 1000),
       learning: d.learning,
       class_source: d.class_source,
+      confirmed_by: d.confirmed_by,
     },
     timestamp: ms(at),
   };

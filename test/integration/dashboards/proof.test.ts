@@ -85,6 +85,8 @@ function dataSet(runId: string, end: number, seed: number): { points: IPoint[]; 
         location: dev.location,
         criticality: dev.class === 'infusion_pump' ? 'life_critical' : 'medium',
         learning: d === 5,
+        confirmed_by: dev.name ? 'inventory_file' : 'tcp_handshake',
+        confirmed_at: firstSeen,
       };
       points.push(inventoryPoint(entry, at, SENSOR, runId));
     }
