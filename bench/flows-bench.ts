@@ -194,6 +194,9 @@ export interface InternalFloodResult {
   windows_emitted: number;
   victim_windows: number;
   alerts: number;
+  /** Detection alerts (every kind but new_device): the flood should be one incident on the victim. */
+  detections: { kind: string; device_id: string; summary: string }[];
+  victim: string;
   new_device_notices: number;
   alerts_file_bytes: number;
   inventory_file_bytes: number;
@@ -314,6 +317,7 @@ export async function floodInternal(n: number): Promise<InternalFloodResult> {
     const sink = new AlertFileSink({ file: alertsFile });
     let alerts = 0;
     let notices = 0;
+    const detections: { kind: string; device_id: string; summary: string }[] = [];
     const identity = (id: string) => {
       const h = pipe.inventory.handleOf(id);
       return h < 0 ? undefined : pipe.inventory.identity(h);
@@ -324,6 +328,7 @@ export async function floodInternal(n: number): Promise<InternalFloodResult> {
       const out = await detector.score(batch, identity);
       alerts += out.alerts.length;
       notices += out.alerts.filter((a) => a.kind === 'new_device').length;
+      for (const a of out.alerts) if (a.kind !== 'new_device') detections.push({ kind: a.kind, device_id: a.device_id, summary: a.summary });
       sink.write(out.alerts);
     };
     const p = newDecodedPacket();
@@ -384,6 +389,8 @@ export async function floodInternal(n: number): Promise<InternalFloodResult> {
       victim_windows: victimWindows,
       alerts,
       new_device_notices: notices,
+      detections,
+      victim: victimId,
       alerts_file_bytes: statSync(alertsFile, { throwIfNoEntry: false })?.size ?? 0,
       inventory_file_bytes: statSync(invFile).size,
       peak_rss_mb: Math.round(peak),

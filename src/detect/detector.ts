@@ -156,6 +156,21 @@ export function scanGuardMatches(values: readonly number[]): boolean {
   const v = (i: number) => values[i] ?? 0;
   return (v(SCAN_GUARD.new_peers) > 0 || v(SCAN_GUARD.new_dst_ports) > 0) && (v(SCAN_GUARD.tcp_rejected) > 0 || v(SCAN_GUARD.tcp_half_open) > 0);
 }
+/**
+ * The narrowest /8, /16 or /24 holding every IPv4 address of `peers` ("10.20.0.0/16"), "several networks" when they
+ * share no first octet, "IPv6 addresses" when none is IPv4.
+ */
+export function sourceSegment(peers: readonly string[]): string {
+  const v4 = peers.map((p) => p.split('.')).filter((o) => o.length === 4);
+  if (v4.length === 0) return 'IPv6 addresses';
+  let n = 0;
+  while (n < 3 && v4.every((o) => o[n] === v4[0]![n])) n++;
+  if (n === 0) return `several networks (e.g. ${peers.slice(0, 3).join(', ')})`;
+  const prefix = v4[0]!.slice(0, n);
+  while (prefix.length < 4) prefix.push('0');
+  return `${prefix.join('.')}/${n * 8}`;
+}
+
 /** Alerted ranges kept in memory for the next training (oldest dropped, counted); alerts.jsonl keeps them all. */
 const MAX_ALERTED_RANGES = 10_000;
 
@@ -432,6 +447,8 @@ export class Detector {
 
   private behaviourAlert(w: FeatureWindow, inv: ReturnType<InventoryLookup>, hit: RuleHit, inc: RuleIncident): Alert {
     this.counters.add('alerts_behaviour');
+    // A flood names where its sources are: the narrowest common prefix of the window's new peers (a sample of ≤ 16).
+    const summary = hit.kind === 'flood' && w.new_peers.length >= 2 ? `${hit.text}; sources in ${sourceSegment(w.new_peers)}` : hit.text;
     return {
       schema_version: ALERT_SCHEMA_VERSION,
       alert_id: inc.id,
@@ -444,7 +461,7 @@ export class Detector {
       threshold: hit.threshold,
       windows_over: inc.windows,
       windows_considered: inc.windows,
-      summary: hit.text,
+      summary,
       top_features: hit.evidence,
       new_peers: w.new_peers.slice(0, MAX_LIST),
       new_dst_ports: w.new_dst_ports.slice(0, MAX_LIST),

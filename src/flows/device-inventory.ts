@@ -717,9 +717,12 @@ export class DeviceInventory implements DeviceDirectory {
         }
       } else if (owner !== sha) {
         // A gateway owner is always alive (its address never moves silently); a device owner is alive while it
-        // has sent within the binding timeout.
+        // has sent within the binding timeout AND still uses this address (its latest source address): a device that
+        // claimed another's address (an ARP spoof) and went back to its own loses the binding to the real owner's
+        // next claim, instead of making every later claim of the real owner a "spoof".
         const oh = this.byMac.getKey(owner);
-        const ownerLast = oh === GATEWAY ? Infinity : oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
+        const od = oh >= 0 ? this.devices[oh] : undefined;
+        const ownerLast = oh === GATEWAY ? Infinity : od !== undefined && od.lastIpKey === spa ? od.last_seen : -Infinity;
         if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bind(spa >>> 24, spa & 0xffffff, sha);
         else {
           d.arp_conflict = true;

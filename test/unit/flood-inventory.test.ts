@@ -22,6 +22,9 @@ describe('hostile input: 1 million SYNs from random internal source MACs and add
     // Notices: one per real device (≤ new_device_notices_max, so no summary); before: 16,384.
     assert.equal(r.new_device_notices, 10);
     assert.ok(r.alerts_file_bytes < 16 * 1024, `alerts.jsonl ${r.alerts_file_bytes} bytes`);
+    // The flood itself is one incident on the victim (the behavioural flood rule), naming the rate and the segment.
+    assert.deepEqual(r.detections.map((d) => [d.kind, d.device_id]), [['flood', r.victim]]);
+    assert.match(r.detections[0]!.summary, /flood against the device: [\d,]+ connections accepted in one window \([\d,]+\/s\).*sources in 10\.0\.0\.0\/8/);
     assert.ok(r.inventory_file_bytes < 256 * 1024, `inventory ${r.inventory_file_bytes} bytes`);
     // The victim keeps its feature windows through the flood (the 22 s of packet time span 3 windows).
     assert.equal(r.victim_windows, 3);

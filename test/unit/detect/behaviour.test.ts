@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BehaviourRules, type RollingWindow } from '../../../src/detect/behaviour/rules.js';
 import { Detector, ModelStore, parseDetectConfig } from '../../../src/detect/index.js';
+import { sourceSegment } from '../../../src/detect/detector.js';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SCHEMA_VERSION, FEATURE_WINDOW_SCHEMA_VERSION, type FeatureWindow } from '../../../src/records/index.js';
 import { benignWindows } from '../../support/synthetic-windows.js';
 
@@ -154,5 +155,11 @@ describe('detect: Detector runs the behavioural rules on every device, without a
     assert.deepEqual(early.alerts.filter((a) => a.kind === 'host_sweep'), []);
     const later = await detector.score([sweep(T0 + 400)], () => undefined);
     assert.equal(later.alerts.filter((a) => a.kind === 'host_sweep').length, 1);
+  });
+
+  it('a flood alert names the segment its sources are in', () => {
+    assert.equal(sourceSegment(['10.20.1.5', '10.20.7.9', '10.20.255.1']), '10.20.0.0/16');
+    assert.equal(sourceSegment(['10.20.1.5', '10.20.1.9']), '10.20.1.0/24');
+    assert.equal(sourceSegment(['10.1.1.1', '172.16.0.1']), 'several networks (e.g. 10.1.1.1, 172.16.0.1)');
   });
 });
