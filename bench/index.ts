@@ -3,3 +3,4 @@ import './decode.bench.js';
 import './flows.bench.js';
 import './kafka.bench.js';
 import './model.bench.js';
+import './run.bench.js';

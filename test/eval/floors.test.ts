@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseDetectConfig } from '../../src/detect/index.js';
 import { trainFromCapture, type TrainFromCaptureResult } from '../../src/train.js';
 import { evaluateCapture, formatEvaluation, readLabels, type CaptureEvaluation } from '../../src/evaluate.js';
-import { HELD_OUT_SEED, MEASURE_FROM, simulateEvaluation, simulateTrainingDay } from './scenario.js';
+import { HELD_OUT_SEED, MEASURE_FROM, SLOW_HELD_OUT_SEED, SLOW_MEASURE_FROM, simulateEvaluation, simulateSlowEvaluation, simulateSlowTrainingDay, simulateTrainingDay } from './scenario.js';
 
 describe('detect: evaluation floors on a fresh-seed simulator capture', function () {
   this.timeout(300_000);
@@ -48,6 +48,42 @@ describe('detect: evaluation floors on a fresh-seed simulator capture', function
 
   it('meets the floors: every attack detected within 3 windows, ≤ 1 false alert per device-day', () => {
     for (const a of evaluation.attacks) assert.ok(a.detected && (a.delay_windows ?? 99) <= 3, `${a.id} ${a.kind}: ${a.detected ? `after ${a.delay_windows} windows` : 'not detected'}`);
+    assert.ok(evaluation.report.false_alerts_per_device_day <= 1, `false alerts per device-day ${evaluation.report.false_alerts_per_device_day}`);
+    assert.deepEqual(evaluation.floors.failures, []);
+  });
+});
+
+describe('detect: evaluation floors on the slow-attack simulator scenario (held-out seed)', function () {
+  // test/eval/scenario.ts "slow": the same hospital with three quiet devices (traffic in ≤ 5 % of windows); beacons
+  // every 30 s, 2 min and 10 min (±20 % jitter), 25 MB exfiltrated over 30 min, one lateral-movement connection, a
+  // port scan from a quiet device. Settings were chosen on tuning seeds 7401–7408 (bench/model-tune.ts --scenario
+  // slow, which refuses this seed). Floors: beacons and slow exfiltration within 10 minutes of their start, everything
+  // else within 3 windows; ≤ 1 false alert per device-day.
+  this.timeout(300_000);
+  let dir: string;
+  let evaluation: CaptureEvaluation;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ww-floors-slow-'));
+    const t0 = Date.now();
+    await simulateSlowTrainingDay(join(dir, 'train.pcap'));
+    const config = parseDetectConfig({ models_dir: join(dir, 'models') });
+    await trainFromCapture(join(dir, 'train.pcap'), config);
+    await simulateSlowEvaluation(join(dir, 'eval.pcap'), SLOW_HELD_OUT_SEED);
+    const labels = readLabels(join(dir, 'eval.labels.json'));
+    evaluation = await evaluateCapture(join(dir, 'eval.pcap'), labels, config, { from: SLOW_MEASURE_FROM });
+    process.stdout.write(`      (${((Date.now() - t0) / 1000).toFixed(0)} s)\n${formatEvaluation(evaluation, new Map(labels.devices.map((d) => [d.device_id, d.name]))).replace(/^/gm, '      ')}`);
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scores the quiet devices (a model of their own or the population model) and evaluates every slow attack', () => {
+    assert.deepEqual(evaluation.unscored_attacks, []);
+    assert.ok(evaluation.attacks.length >= 6);
+  });
+
+  it('meets the floors: beacons and slow exfiltration within 10 min, the rest within 3 windows, ≤ 1 false alert per device-day', () => {
+    for (const a of evaluation.attacks) assert.ok(a.detected, `${a.id} ${a.kind}: not detected`);
     assert.ok(evaluation.report.false_alerts_per_device_day <= 1, `false alerts per device-day ${evaluation.report.false_alerts_per_device_day}`);
     assert.deepEqual(evaluation.floors.failures, []);
   });
