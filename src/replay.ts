@@ -167,12 +167,15 @@ export interface ReplayResult extends Omit<AnalysedCapture, 'windows'> {
 export async function replayCapture(path: string, detect: DetectConfig, options: AnalyseOptions & { sinks?: ReplaySinks; detector?: Detector } = {}): Promise<ReplayResult> {
   if (!options.detector) await selectBackendFor(detect, 'score'); // models load on the scoring backend
   const detector = options.detector ?? (await Detector.open(detect));
-  const bus = new MemoryBus({ batch_max_windows: 512 });
+  // At full speed the detector gets batches of 2,048 windows (fewer model calls: each batch is scored per model); a
+  // paced replay hands windows over as they close. Results do not depend on the batching (per-device state is ordered).
+  const bus = new MemoryBus(options.speed === undefined ? { batch_max_windows: 2048, min_batch_windows: 2048 } : { batch_max_windows: 512 });
   const alerts: Alert[] = [];
   let scored = 0;
   // Each window carries the identity (class, criticality, name) its device had when the window closed, in packet
   // time: the detector scores a batch later, when the reader may be further on, by how much depends on the speed.
-  const identities = new WeakMap<FeatureWindow, DeviceIdentitySnapshot>();
+  // (A Map, emptied of each batch once it is scored: a WeakMap entry per window cost more, mostly in the collector.)
+  const identities = new Map<FeatureWindow, DeviceIdentitySnapshot>();
   const handles = new Map<string, number>(); // device id → inventory handle (stable; handleOf is a linear search)
   const identityOf = (id: string): DeviceIdentitySnapshot | undefined => {
     let h = handles.get(id);
@@ -195,6 +198,7 @@ export async function replayCapture(path: string, detect: DetectConfig, options:
   const lookup: InventoryLookup = (id, w) => (w === undefined ? undefined : identities.get(w)) ?? identityOf(id);
   await bus.start(async (windows) => {
     const out = await detector.score(windows, lookup);
+    for (const w of windows) identities.delete(w);
     scored += out.scores.length;
     alerts.push(...out.alerts);
     await options.sinks?.onScores?.(out.scores, windows);

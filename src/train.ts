@@ -33,8 +33,6 @@ import type { FeatureWindow } from './records/features.js';
 import type { InventoryEntry } from './records/device.js';
 import { ConfigError, WardwatchError, describeError } from './errors.js';
 import type { Kafka } from 'kafkajs';
-import { readWindowRange } from './transport/kafka/range.js';
-import { KafkaInventoryReader } from './transport/kafka/inventory.js';
 
 export interface TrainFromCaptureOptions extends Pick<AnalyseOptions, 'inventoryFile' | 'features' | 'flows' | 'devices' | 'onProgress'> {
   /** Learn windows with window_start ≥ from (epoch seconds); the capture's start + detect.startup_grace_s when omitted. */
@@ -146,6 +144,9 @@ export async function trainFromKafka(kafka: Kafka, brokers: string[], config: De
   if (options.from !== undefined && options.to !== undefined && !(options.to > options.from)) {
     throw new ConfigError('to', `must be after from (${new Date(options.from * 1000).toISOString()}); swap them or widen the range`);
   }
+  // The Kafka modules load here: training from a capture (and evaluate, which trains) does not need kafkajs.
+  const { readWindowRange } = await import('./transport/kafka/range.js');
+  const { KafkaInventoryReader } = await import('./transport/kafka/inventory.js');
   const read = await readWindowRange(kafka, brokers, options.topics.features, {
     from: options.from ?? -Infinity,
     to: options.to ?? Infinity,

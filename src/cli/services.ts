@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { componentLogger } from '../log.js';
 import { MetricsRegistry, startMetricsServer } from '../metrics.js';
-import { DetectorService, SensorService } from '../services.js';
 import { ConfigError } from '../errors.js';
 import { parseSpeed } from './run.js';
 
@@ -54,6 +53,8 @@ export function sensorCommand(): Command {
       if (!o.interface === !o.read) throw new ConfigError('--interface/--read', 'give exactly one of --interface NAME or --read FILE');
       const speed = parseSpeed(o.speed);
       if (speed !== undefined && !o.read) throw new ConfigError('--speed', 'a replay pace applies to --read FILE only (a live interface runs at its own pace)');
+      // The Kafka services are loaded by the commands that use them (kafkajs is not needed by run, replay, train, …).
+      const { SensorService } = await import('../services.js');
       const sensor = new SensorService(
         config,
         o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: { interface: o.interface!, bpf_filter: o.filter, snaplen_bytes: Number(o.snaplen), buffer_size_bytes: Number(o.bufferSize) } },
@@ -81,6 +82,7 @@ export function detectCommand(): Command {
     .addHelpText('after', '\nExamples:\n  wardwatch detect -c /etc/wardwatch/wardwatch.yaml          # run one per partition share; add more to scale out\n')
     .action(async (o: { config?: string }) => {
       const config = loadConfig(o.config);
+      const { DetectorService } = await import('../services.js');
       const detector = new DetectorService(config);
       const registry = new MetricsRegistry();
       registry.register('detector', () => detector.metrics());

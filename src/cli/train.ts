@@ -10,7 +10,6 @@ import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
 import { readInventoryFile } from '../flows/inventory-file.js';
 import { parseTime, trainFromCapture, trainFromKafka, type TrainedModelResult, type TrainFromCaptureResult } from '../train.js';
 import { loadConfig } from '../config/load.js';
-import { kafkaFromConfig } from '../services.js';
 import { topicNames } from '../transport/kafka/topics.js';
 
 interface TrainCommandOptions {
@@ -92,6 +91,7 @@ Examples:
         const k = loadConfig(o.config).transport.kafka;
         if (!k) throw new ConfigError('transport.kafka', '--from-kafka needs Kafka: set transport.kafka.brokers in --config (or WARDWATCH_KAFKA_BROKERS)');
         err(`train: reading the windows of ${o.from ?? 'the start'} .. ${o.to ?? 'the end'} from ${topicNames(k.topics).features}`);
+        const { kafkaFromConfig } = await import('../services.js');
         result = await trainFromKafka(kafkaFromConfig(k), k.brokers, config, {
           topics: topicNames(k.topics),
           ...(from !== undefined ? { from } : {}),

@@ -6,7 +6,8 @@
  * Training is a plain mini-batch loop (Adam, MSE) with a seeded shuffle, seeded initialisers and early stopping on a
  * validation split that restores the best epoch's weights — deterministic on the cpu and wasm backends for a seed.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 
 export interface AutoencoderShape {
   input_dim: number;
@@ -53,7 +54,7 @@ export function shuffleInPlace(a: Int32Array | number[], rand: () => number): vo
   }
 }
 
-export function buildAutoencoder(shape: AutoencoderShape, seed: number): tf.Sequential {
+export function buildAutoencoder(shape: AutoencoderShape, seed: number): TF.Sequential {
   const model = tf.sequential();
   const sizes = [...shape.hidden_units, ...shape.hidden_units.slice(0, -1).reverse()];
   sizes.forEach((units, i) => {
@@ -78,9 +79,9 @@ export function buildAutoencoder(shape: AutoencoderShape, seed: number): tf.Sequ
 }
 
 /** Mean squared reconstruction error of a whole matrix (for validation loss). */
-function meanLoss(model: tf.LayersModel, x: tf.Tensor2D): number {
+function meanLoss(model: TF.LayersModel, x: TF.Tensor2D): number {
   return tf.tidy(() => {
-    const recon = model.predict(x, { batchSize: 4096 }) as tf.Tensor;
+    const recon = model.predict(x, { batchSize: 4096 }) as TF.Tensor;
     return tf.losses.meanSquaredError(x, recon).dataSync()[0] as number;
   });
 }
@@ -90,7 +91,7 @@ function meanLoss(model: tf.LayersModel, x: tf.Tensor2D): number {
  * weights of the best validation epoch.
  */
 export function trainAutoencoder(
-  model: tf.LayersModel,
+  model: TF.LayersModel,
   train: Float32Array,
   val: Float32Array,
   d: number,
@@ -106,7 +107,7 @@ export function trainAutoencoder(
   for (let i = 0; i < n; i++) order[i] = i;
   let best = Infinity;
   let bestEpoch = -1;
-  let bestWeights: tf.Tensor[] | undefined;
+  let bestWeights: TF.Tensor[] | undefined;
   let sinceBest = 0;
   let epochs = 0;
   let trainLoss = NaN;
@@ -116,13 +117,13 @@ export function trainAutoencoder(
       const idx = tf.tensor1d(order, 'int32');
       const shuffled = tf.gather(xTrain, idx);
       idx.dispose();
-      let lossSum: tf.Tensor = tf.scalar(0);
+      let lossSum: TF.Tensor = tf.scalar(0);
       for (let start = 0; start < n; start += s.batch_size) {
         const size = Math.min(s.batch_size, n - start);
         const next = tf.tidy(() => {
           const xb = shuffled.slice([start, 0], [size, d]);
-          const loss = optimizer.minimize((): tf.Scalar => {
-            const recon = model.apply(xb, { training: true }) as tf.Tensor;
+          const loss = optimizer.minimize((): TF.Scalar => {
+            const recon = model.apply(xb, { training: true }) as TF.Tensor;
             return tf.losses.meanSquaredError(xb, recon).asScalar();
           }, true);
           return loss === null ? lossSum.clone() : lossSum.add(loss.mul(size));
@@ -166,13 +167,13 @@ export function trainAutoencoder(
  * Reconstruct scaled rows in batches. Returns the reconstruction (n × d, row-major) — errors are computed by the
  * caller in JS, which needs the per-feature squared errors anyway for explanations.
  */
-export function reconstruct(model: tf.LayersModel, x: Float32Array, d: number, batchSize = 8192): Float32Array {
+export function reconstruct(model: TF.LayersModel, x: Float32Array, d: number, batchSize = 8192): Float32Array {
   const n = x.length / d;
   const out = new Float32Array(x.length);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const chunk = x.subarray(start * d, (start + size) * d);
-    const recon = tf.tidy(() => model.predict(tf.tensor2d(chunk, [size, d]), { batchSize: size }) as tf.Tensor);
+    const recon = tf.tidy(() => model.predict(tf.tensor2d(chunk, [size, d]), { batchSize: size }) as TF.Tensor);
     out.set(recon.dataSync(), start * d);
     recon.dispose();
   }

@@ -6,8 +6,9 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { tf, tfWasm } from './tf.js';
+
+const { setWasmPaths } = tfWasm;
 import { ModelError } from '../errors.js';
 import { componentLogger } from '../log.js';
 import type { BackendChoice } from './config.js';

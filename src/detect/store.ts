@@ -16,7 +16,8 @@
  */
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { ModelError } from '../errors.js';
 import type { DeviceClass } from '../records/index.js';
 import type { AutoencoderShape, TrainReport, TrainSettings } from './autoencoder.js';
@@ -75,13 +76,13 @@ export function modelLabel(ref: StoredModelRef): string {
 }
 
 /** A TF.js IOHandler reading and writing model.json + weights.bin in one directory with node:fs. */
-export class DirectoryModelIO implements tf.io.IOHandler {
+export class DirectoryModelIO implements TF.io.IOHandler {
   constructor(readonly dir: string) {}
 
-  async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+  async save(artifacts: TF.io.ModelArtifacts): Promise<TF.io.SaveResult> {
     if (artifacts.modelTopology instanceof ArrayBuffer) throw new ModelError('binary model topologies are not supported');
     const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-    const modelJson: tf.io.ModelJSON = {
+    const modelJson: TF.io.ModelJSON = {
       modelTopology: artifacts.modelTopology ?? {},
       format: artifacts.format ?? 'layers-model',
       generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
@@ -94,15 +95,15 @@ export class DirectoryModelIO implements tf.io.IOHandler {
     return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
   }
 
-  async load(): Promise<tf.io.ModelArtifacts> {
-    let modelJson: tf.io.ModelJSON;
+  async load(): Promise<TF.io.ModelArtifacts> {
+    let modelJson: TF.io.ModelJSON;
     try {
-      modelJson = JSON.parse(await readFile(path.join(this.dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+      modelJson = JSON.parse(await readFile(path.join(this.dir, 'model.json'), 'utf8')) as TF.io.ModelJSON;
     } catch (err) {
       throw new ModelError(`${this.dir}/model.json: cannot read TF.js model (${(err as Error).message})`, { cause: err, code: 'WW_MODEL_CORRUPT' });
     }
     return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-      const specs: tf.io.WeightsManifestEntry[] = [];
+      const specs: TF.io.WeightsManifestEntry[] = [];
       const buffers: ArrayBuffer[] = [];
       for (const group of manifest) {
         specs.push(...group.weights);
@@ -186,7 +187,7 @@ export class ModelStore {
    * Save a trained model as the next version of its scope and point `latest` at it. `metadata.version` is assigned
    * here. Returns the stored reference.
    */
-  async save(model: tf.LayersModel, metadata: Omit<ModelMetadata, 'version'>): Promise<StoredModelRef> {
+  async save(model: TF.LayersModel, metadata: Omit<ModelMetadata, 'version'>): Promise<StoredModelRef> {
     const base = this.scopeDir(metadata.scope, metadata.id);
     await mkdir(base, { recursive: true });
     const tmp = path.join(base, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -244,7 +245,7 @@ export class ModelStore {
   }
 
   /** Load a version (default: latest). Throws ModelError when absent or corrupt. */
-  async load(kind: ModelScope['kind'], id: string, version?: number): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
+  async load(kind: ModelScope['kind'], id: string, version?: number): Promise<{ model: TF.LayersModel; metadata: ModelMetadata }> {
     const v = version ?? (await this.latestVersion(kind, id));
     if (v === undefined) throw new ModelError(`no model for ${kind}:${id} in ${this.dir}`, { code: 'WW_MODEL_MISSING' });
     const dir = path.join(this.scopeDir(kind, id), `v${v}`);

@@ -12,7 +12,7 @@
  *    version of the scope; a running detector picks it up on its next store check.
  */
 import { createHash } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { ModelError } from '../errors.js';
 import { componentLogger } from '../log.js';
 import { Counters } from '../metrics.js';

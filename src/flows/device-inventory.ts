@@ -109,6 +109,8 @@ class Device {
   gateway = false;
   learning = true;
   override: InventoryFileEntry | undefined = undefined;
+  /** Last `identity` snapshot and what it was made from (reused while those are unchanged: once per window otherwise). */
+  snapshot: { of: [number, number, boolean, string, boolean, InventoryFileEntry | undefined]; value: DeviceIdentitySnapshot } | undefined = undefined;
   /** Listed in the inventory: it showed evidence of being a real host (see "Evidence"). */
   confirmed = false;
   confirmed_by: DeviceEvidence = 'first_packet';
@@ -555,10 +557,18 @@ export class DeviceInventory implements DeviceDirectory {
     const dv = this.devices[handle];
     if (dv === undefined) return undefined;
     const o = dv.override;
+    // The snapshot depends on protocols, listening ports (a list that only grows), gateway, host name, evidence and
+    // the operator override (vendor and first_seen never change): reused while they are the same.
+    const c = dv.snapshot?.of;
+    if (c !== undefined && c[0] === dv.protocols && c[1] === dv.listening.length && c[2] === dv.gateway && c[3] === dv.dhcp_hostname && c[4] === dv.confirmed && c[5] === o) {
+      return dv.snapshot!.value;
+    }
     const device_class =
       o?.device_class ??
       guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: [...dv.listening].sort((a, b) => a - b), gateway: dv.gateway }).device_class;
-    return { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen), confirmed: dv.confirmed };
+    const value = { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen), confirmed: dv.confirmed };
+    dv.snapshot = { of: [dv.protocols, dv.listening.length, dv.gateway, dv.dhcp_hostname, dv.confirmed, o], value };
+    return value;
   }
 
   /** All entries (confirmed devices), in device creation order. */

@@ -18,9 +18,14 @@ export interface MemoryBusOptions {
   batch_max_windows: number;
   /** Windows that may wait; beyond this, windows are dropped (counted, logged). */
   max_buffered: number;
+  /**
+   * The handler is called once this many windows wait (or at `flush`). 1 = at every enqueue (live and paced replay:
+   * lowest latency); a replay at full speed batches more, so the detector scores fewer, larger batches.
+   */
+  min_batch_windows: number;
 }
 
-export const DEFAULT_MEMORY_BUS: MemoryBusOptions = { batch_max_windows: 512, max_buffered: 1_000_000 };
+export const DEFAULT_MEMORY_BUS: MemoryBusOptions = { batch_max_windows: 512, max_buffered: 1_000_000, min_batch_windows: 1 };
 
 export class MemoryBus implements WindowProducer, WindowConsumer {
   private readonly log = componentLogger('memory-bus');
@@ -49,7 +54,7 @@ export class MemoryBus implements WindowProducer, WindowConsumer {
       this.queue.push(w);
       this.p.enqueued++;
     }
-    this.kick();
+    if (this.queue.length - this.head >= this.options.min_batch_windows) this.kick();
   }
 
   async start(handler: WindowBatchHandler, onAssign?: (partitions: number[]) => void | Promise<void>): Promise<void> {
@@ -69,7 +74,7 @@ export class MemoryBus implements WindowProducer, WindowConsumer {
         this.lastError = undefined;
         throw err;
       }
-      if (!this.draining && this.queue.length - this.head > 0) this.kick();
+      if (!this.draining && this.queue.length - this.head > 0) this.kick(true);
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -87,16 +92,17 @@ export class MemoryBus implements WindowProducer, WindowConsumer {
     return { ...this.p, buffered: this.queue.length - this.head, ...this.c };
   }
 
-  private kick(): void {
+  private kick(all = false): void {
     if (this.draining || !this.handler) return;
-    this.draining = this.drain().finally(() => {
+    this.draining = this.drain(all).finally(() => {
       this.draining = undefined;
     });
   }
 
-  private async drain(): Promise<void> {
+  private async drain(all: boolean): Promise<void> {
     const handler = this.handler;
-    while (handler && this.queue.length - this.head > 0) {
+    const min = all ? 1 : this.options.min_batch_windows;
+    while (handler && this.queue.length - this.head >= min) {
       const batch = this.queue.slice(this.head, this.head + this.options.batch_max_windows);
       this.c.received += batch.length;
       try {
