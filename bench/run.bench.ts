@@ -63,6 +63,20 @@ function runBuild(root: string, capture: string, packets: number): { cpu: Measur
   return { cpu: pps(packets, times.map((t) => t.cpu)), wall: pps(packets, times.map((t) => t.wall)), alerts, kinds };
 }
 
+/** Detector.score windows/s of the build at `root` (its bench/model.js on the wasm backend: 100 devices × 100 windows). */
+function scoring(root: string): Measurement {
+  const r = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'model.js'), '--backends', 'wasm', '--repeats', '3'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' },
+  });
+  if (r.status !== 0) throw new Error(`model bench of ${root} failed: ${r.stderr.slice(-2000)}`);
+  const out = JSON.parse(r.stdout.split('\n')[0] ?? '{}') as { results: { backend: string; score_detector_windows_per_s_all: number[] }[] };
+  const runs = out.results.find((x) => x.backend === 'wasm')?.score_detector_windows_per_s_all ?? [];
+  return { median: median(runs), runs, unit: 'windows/s' };
+}
+
 registerBenchmark({
   name: 'run',
   title: 'wardwatch run: capture to alerts',
@@ -80,8 +94,11 @@ registerBenchmark({
       `input \`${rel}\` (${fmt(n)} packets, ${hospital.hours} h, 200 devices; the flows benchmark's); models: the committed demo models (\`models/\`, class models score the hospital's devices once they leave learning)`,
       `by wall time: ${fmt(ours.wall.median)} packets/s; ${fmt(ours.alerts)} alert records (${Object.entries(ours.kinds).map(([k, c]) => `${k} ${fmt(c)}`).join(', ') || 'none'})`,
     ];
+    const score = scoring(repoRoot);
+    const scoreRefs: BenchRow['references'] = [];
     if (before) {
       const b = runBuild(path.resolve(before), hospital.file, n);
+      scoreRefs.push({ tool: 'Detector.score before this change', measurement: scoring(path.resolve(before)), command: `WW_BENCH_BEFORE=${before}` });
       let commit = '?';
       try {
         commit = spawnSync('git', ['-C', before, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
@@ -95,7 +112,15 @@ registerBenchmark({
         '`wardwatch run CAPTURE --models-dir models --alerts FILE -q`: the whole embedded pipeline (read, decode, flows, inventory, features, the detector with its models and behavioural rules, alerts.jsonl, the saved inventory), one process pinned to one core, packets ÷ CPU time of the process (start-up, module loading and model loading included), median of ' +
           `${RUNS} runs. Target (issue 19): ≥ 400,000 packets/s. With \`WW_BENCH_BEFORE=<root of an older checkout, built>\` the same command of that build is measured in the same run (the "before" column).`,
       ],
-      rows: [{ what: `wardwatch run, simulated hospital (${hospital.hours} h, 200 devices), ${fmt(n)} packets`, ours: ours.cpu, references, notes }],
+      rows: [
+        { what: `wardwatch run, simulated hospital (${hospital.hours} h, 200 devices), ${fmt(n)} packets`, ours: ours.cpu, references, notes },
+        {
+          what: 'scoring: Detector.score end to end (model, K-of-N, behavioural rules, WindowScores, alerts), 100 devices × 100 windows, wasm backend',
+          ours: score,
+          references: scoreRefs,
+          notes: ['`node dist/bench/model.js --backends wasm` (the model benchmark\'s detector row), not pinned; target (issue 19): ≥ 200,000 windows/s'],
+        },
+      ],
     });
   },
 });
