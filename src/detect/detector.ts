@@ -23,7 +23,7 @@ import { Counters } from '../metrics.js';
 import {
   ALERT_SCHEMA_VERSION,
   FEATURE_COUNT,
-  FEATURE_NAMES,
+  featureIndex,
   FEATURE_SCHEMA_VERSION,
   type Alert,
   type BehaviourAlertKind,
@@ -134,11 +134,6 @@ export interface DeviceStatus {
 
 const MAX_LIST = 16;
 
-const featureIndex = (name: string): number => {
-  const i = FEATURE_NAMES.indexOf(name);
-  if (i < 0) throw new Error(`feature ${name} is not in the feature schema`);
-  return i;
-};
 const SCAN_GUARD = {
   new_peers_internal: featureIndex('new_peers_internal'),
   new_peers: featureIndex('new_peers'),

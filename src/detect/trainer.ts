@@ -16,7 +16,7 @@ import { tf } from './tf.js';
 import { ModelError } from '../errors.js';
 import { componentLogger } from '../log.js';
 import { Counters } from '../metrics.js';
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SCHEMA_VERSION, type DeviceClass, type FeatureWindow } from '../records/index.js';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SCHEMA_VERSION, featureIndex, type DeviceClass, type FeatureWindow } from '../records/index.js';
 import { buildAutoencoder, rowErrors, reconstruct, seededRandom, shuffleInPlace, trainAutoencoder, type TrainReport } from './autoencoder.js';
 import type { DetectConfig } from './config.js';
 import { BaselineModel } from './model.js';
@@ -167,8 +167,8 @@ export const KNOWN_PEERS_MAX = 512;
 /** A device's first windows are not counted in its novelty rate: everything is new to a starting sensor. */
 export const NOVELTY_SETTLE_S = 1200;
 
-const NEW_PEERS = FEATURE_NAMES.indexOf('new_peers');
-const NEW_PEERS_INTERNAL = FEATURE_NAMES.indexOf('new_peers_internal');
+const NEW_PEERS = featureIndex('new_peers');
+const NEW_PEERS_INTERNAL = featureIndex('new_peers_internal');
 
 /** Per device of a baseline: the peers its windows named as new, and windows with a new external peer per day. */
 export function baselineNovelty(windows: readonly FeatureWindow[]): Record<string, { known_peers: string[]; new_external_windows_per_day: number }> {

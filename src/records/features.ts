@@ -124,6 +124,13 @@ export const FEATURE_SCHEMA = [
 export type FeatureName = (typeof FEATURE_SCHEMA)[number]['name'];
 
 export const FEATURE_NAMES: readonly string[] = FEATURE_SCHEMA.map((f) => f.name);
+
+/** A feature's index in `FeatureWindow.values` (resolve once, at module load, not per window). */
+export function featureIndex(name: FeatureName): number {
+  const i = FEATURE_NAMES.indexOf(name);
+  if (i < 0) throw new Error(`feature ${name} is not in the feature schema`);
+  return i;
+}
 export const FEATURE_COUNT = FEATURE_SCHEMA.length;
 
 export interface FeatureWindow {

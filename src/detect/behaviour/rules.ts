@@ -9,14 +9,10 @@
  * alert's score), the evidence as feature contributions, and one sentence. Incidents (one alert per burst, updated
  * while it lasts) are kept by the Detector. Rules, parameters and why: src/detect/README.md "Behavioural detectors".
  */
-import { FEATURE_NAMES, type BehaviourAlertKind, type FeatureContribution, type FeatureName } from '../../records/index.js';
+import { featureIndex, type BehaviourAlertKind, type FeatureContribution, type FeatureName } from '../../records/index.js';
 import type { BehaviourConfig } from './config.js';
 
-const ix = (name: FeatureName): number => {
-  const i = FEATURE_NAMES.indexOf(name);
-  if (i < 0) throw new Error(`feature ${name} is not in the feature schema`);
-  return i;
-};
+const ix = featureIndex;
 const F = {
   dst_ports: ix('dst_ports'),
   flows_started: ix('flows_started'),
