@@ -20,6 +20,8 @@ export const BehaviourConfig = z
       min_new_internal_peers: z.number().int().min(2).default(10),
       min_external_peers: z.number().int().min(2).default(25),
       max_answered_fraction: z.number().min(0).max(1).default(0.25),
+      /** ARP sweep: ARP packets sent in one window that are not spoofed replies (requests for the addresses swept). */
+      min_arp_requests: z.number().int().min(2).default(25),
     }).prefault({}),
     /** SYN flood from the device (SYNs in one window, mostly unanswered) or against it (connections accepted in one window). */
     flood: Rule({ min_syn: z.number().int().min(2).default(500), min_accepted: z.number().int().min(2).default(1000), max_answered_fraction: z.number().min(0).max(1).default(0.25) }).prefault({}),

@@ -97,6 +97,7 @@ export class BehaviourRules {
       (v[F.dst_ports] ?? 0) < c.port_scan.min_ports &&
       (v[F.new_peers_internal] ?? 0) < c.host_sweep.min_new_internal_peers &&
       (v[F.peers_external] ?? 0) < c.host_sweep.min_external_peers &&
+      (v[F.arp_pkts] ?? 0) < c.host_sweep.min_arp_requests &&
       (v[F.tcp_syn] ?? 0) < c.flood.min_syn &&
       (v[F.flows_accepted] ?? 0) < c.flood.min_accepted &&
       (v[F.arp_spoof_replies] ?? 0) === 0 &&
@@ -138,16 +139,25 @@ export class BehaviourRules {
     const ext = v(F.peers_external);
     const sweepInternal = settled && newInternal >= c.host_sweep.min_new_internal_peers;
     const sweepExternal = ext >= c.host_sweep.min_external_peers && syn >= c.host_sweep.min_external_peers && answered <= c.host_sweep.max_answered_fraction;
-    if (c.host_sweep.enabled && (sweepInternal || sweepExternal)) {
+    const arpRequests = v(F.arp_pkts) - v(F.arp_spoof_replies);
+    const sweepArp = arpRequests >= c.host_sweep.min_arp_requests;
+    if (c.host_sweep.enabled && (sweepInternal || sweepExternal || sweepArp)) {
       scanned = true;
-      const how = v(F.frac_other) >= 0.5 ? (v(F.icmp_pkts) > 0 ? 'ICMP' : 'ARP') : syn > 0 ? 'TCP' : 'UDP';
+      const how = sweepArp && !sweepInternal ? 'ARP' : v(F.frac_other) >= 0.5 ? (v(F.icmp_pkts) > 0 ? 'ICMP' : 'ARP') : syn > 0 ? 'TCP' : 'UDP';
+      const [measure, threshold] = sweepInternal
+        ? [newInternal, c.host_sweep.min_new_internal_peers]
+        : sweepExternal
+          ? [ext, c.host_sweep.min_external_peers]
+          : [arpRequests, c.host_sweep.min_arp_requests];
       hits.push({
         kind: 'host_sweep',
-        score: sweepInternal ? newInternal / c.host_sweep.min_new_internal_peers : ext / c.host_sweep.min_external_peers,
-        threshold: sweepInternal ? c.host_sweep.min_new_internal_peers : c.host_sweep.min_external_peers,
+        score: measure / threshold,
+        threshold,
         text: sweepInternal
           ? `host sweep (${how}): ${fmt(newInternal)} internal hosts never contacted before, in one window; rule: ≥ ${c.host_sweep.min_new_internal_peers}`
-          : `host sweep (${how}): ${fmt(ext)} external hosts in one window, ${fmt(v(F.tcp_synack_in))} of ${fmt(syn)} SYNs answered; rule: ≥ ${c.host_sweep.min_external_peers} hosts, ≤ ${Math.round(c.host_sweep.max_answered_fraction * 100)} % answered`,
+          : sweepExternal
+            ? `host sweep (${how}): ${fmt(ext)} external hosts in one window, ${fmt(v(F.tcp_synack_in))} of ${fmt(syn)} SYNs answered; rule: ≥ ${c.host_sweep.min_external_peers} hosts, ≤ ${Math.round(c.host_sweep.max_answered_fraction * 100)} % answered`
+            : `host sweep (ARP): ${fmt(arpRequests)} ARP requests in one window; rule: ≥ ${c.host_sweep.min_arp_requests}`,
         evidence: [
           ev('new_peers_internal', newInternal, 0, `${fmt(newInternal)} new internal peers`),
           ev('peers_external', ext, 0, `${fmt(ext)} external peers`),

@@ -56,12 +56,16 @@ describe('detect: behavioural rules', () => {
     assert.match(hit?.text ?? '', /1,000 destination ports/);
   });
 
-  it('host sweep: ≥ 10 new internal hosts (after the startup grace), or ≥ 25 external hosts with ≤ 25 % of SYNs answered', () => {
+  it('host sweep: ≥ 10 new internal hosts (after the startup grace), ≥ 25 external hosts with ≤ 25 % of SYNs answered, or ≥ 25 ARP requests', () => {
     assert.deepEqual(kinds({ new_peers_internal: 17, peers_internal: 18, icmp_pkts: 37, frac_other: 1 }), ['host_sweep']);
     assert.deepEqual(kinds({ new_peers_internal: 17, peers_internal: 18 }, false), [], 'every peer is new while the sensor starts');
     assert.deepEqual(kinds({ peers_external: 35, tcp_syn: 48, tcp_synack_in: 2 }), ['host_sweep']); // worm-style
     assert.deepEqual(kinds({ peers_external: 35, tcp_syn: 48, tcp_synack_in: 40 }), [], 'a browser reaching many answered hosts');
     assert.deepEqual(kinds({ new_peers_internal: 9 }), []);
+    // ARP sweep: requests for many addresses (not the spoofed replies of an ARP poisoner, its own rule's).
+    assert.deepEqual(kinds({ arp_pkts: 254, frac_other: 1 }), ['host_sweep']);
+    assert.deepEqual(kinds({ arp_pkts: 24, frac_other: 1 }), []);
+    assert.ok(!kinds({ arp_pkts: 36, arp_spoof_replies: 30 }).includes('host_sweep'));
   });
 
   it('flood: ≥ 500 SYNs mostly unanswered, or ≥ 1,000 connections accepted in a window', () => {
