@@ -124,6 +124,12 @@ export const DeviceIdentityOptionsSchema = z
      */
     arp_binding_timeout_ms: z.number().int().positive().default(600_000),
     /**
+     * A binding that moved to a new MAC (its owner was silent for `arp_binding_timeout_ms`) returns to the MAC it was
+     * taken from when that MAC claims it again and the new owner has not claimed it by ARP for this long (an ARP spoof
+     * that ended), instead of every later claim of the real owner counting as a conflict.
+     */
+    arp_reclaim_ms: z.number().int().positive().default(60_000),
+    /**
      * Where `run` and `replay` save the learned device inventory (JSON) at capture end, and where
      * `wardwatch inventory` reads it. Empty: not saved. (The inventory itself does not read this option.)
      */

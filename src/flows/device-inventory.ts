@@ -184,6 +184,9 @@ export class DeviceInventory implements DeviceDirectory {
   private readonly ip6Words = new Map<number, Uint32Array>();
   /** IPv4 address → MAC that owns it (ARP bindings). */
   private readonly bindings = new NumberMap(1024);
+  /** For bindings that moved to a new MAC: the MAC they were taken from (−1 when none), and the new owner's last ARP claim. */
+  private readonly displaced = new NumberMap(64);
+  private readonly lastClaim = new NumberMap(64);
   /** Auto-gateway evidence: MAC → row of distinct external source keys (`extKeys`, `extCounts`). */
   private readonly extRow = new NumberMap(64);
   private extRowCount = 0;
@@ -727,17 +730,29 @@ export class DeviceInventory implements DeviceDirectory {
         }
       } else if (owner !== sha) {
         // A gateway owner is always alive (its address never moves silently); a device owner is alive while it
-        // has sent within the binding timeout AND still uses this address (its latest source address): a device that
-        // claimed another's address (an ARP spoof) and went back to its own loses the binding to the real owner's
-        // next claim, instead of making every later claim of the real owner a "spoof".
-        const oh = this.byMac.getKey(owner);
-        const od = oh >= 0 ? this.devices[oh] : undefined;
-        const ownerLast = oh === GATEWAY ? Infinity : od !== undefined && od.lastIpKey === spa ? od.last_seen : -Infinity;
-        if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) this.bind(spa >>> 24, spa & 0xffffff, sha);
-        else {
-          d.arp_conflict = true;
-          this.nConflicts++;
+        // has sent within the binding timeout. When the binding moved (its owner was silent), the owner it displaced
+        // takes it back once the new owner has not claimed the address by ARP for `arp_reclaim_ms`: after an ARP
+        // spoof ends, the real owner's next claim is not a "spoof" (the spoofer is alive, but no longer claims it).
+        const hi = spa >>> 24;
+        const lo = spa & 0xffffff;
+        if (this.displaced.get(hi, lo) === sha && (ts - this.lastClaim.get(hi, lo)) * 1000 >= this.options.arp_reclaim_ms) {
+          this.bind(hi, lo, sha);
+          this.displaced.set(hi, lo, -1);
+        } else {
+          const oh = this.byMac.getKey(owner);
+          const ownerLast = oh === GATEWAY ? Infinity : oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
+          if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) {
+            this.bind(hi, lo, sha);
+            this.displaced.set(hi, lo, owner);
+            this.lastClaim.set(hi, lo, ts);
+          } else {
+            d.arp_conflict = true;
+            this.nConflicts++;
+          }
         }
+      } else if (this.displaced.get(spa >>> 24, spa & 0xffffff) >= 0) {
+        // The owner of a moved binding claims it again.
+        this.lastClaim.set(spa >>> 24, spa & 0xffffff, ts);
       }
     }
     const tpa = p.arp_tpa >>> 0;

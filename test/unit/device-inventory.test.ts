@@ -160,18 +160,18 @@ describe('DeviceInventory: identity', () => {
     assert.equal(inv.deviceId(r[2]!.src), 'mac:02:00:00:00:00:66');
   });
 
-  it('after a spoof, the real owner takes its address back once the spoofer uses its own again (its claims are no spoof)', () => {
-    const inv = new DeviceInventory({ arp_binding_timeout_ms: 60_000, require_evidence: false });
+  it('after a spoof, the owner it displaced takes its address back once the spoofer stops claiming it (no "spoof" then)', () => {
+    const inv = new DeviceInventory({ arp_binding_timeout_ms: 60_000, arp_reclaim_ms: 60_000, require_evidence: false });
     const attacker = { mac: '02:00:00:00:00:66', ip: '10.0.0.66', port: 50000 };
     const r = feed(inv, [
       tcp(1, PUMP, SRV, SYN), // binds 10.0.0.7 → pump MAC
       arp(200, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // pump silent > 60 s: the attacker takes the binding
       arp(202, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // still spoofing: its own binding, no conflict
       arp(203, 2, { mac: PUMP.mac, ip: PUMP.ip }, SRV), // the pump answers for itself while the attacker claims it: conflict
-      tcp(210, attacker, SRV, SYN), // the attacker goes back to its own address
-      arp(220, 2, { mac: PUMP.mac, ip: PUMP.ip }, SRV), // the pump's next claim takes its address back: no spoof
-      arp(221, 2, { mac: PUMP.mac, ip: PUMP.ip }, SRV),
-      arp(222, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // a new spoof of the (now alive) pump: conflict again
+      tcp(210, attacker, SRV, SYN), // the attacker goes on with its own traffic (alive) but no longer claims 10.0.0.7
+      arp(270, 2, { mac: PUMP.mac, ip: PUMP.ip }, SRV), // 68 s after the last spoof the pump's claim takes it back
+      arp(271, 2, { mac: PUMP.mac, ip: PUMP.ip }, SRV),
+      arp(272, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // a new spoof of the (alive) pump: conflict again
     ]);
     assert.deepEqual(
       r.map((x) => x.conflict),

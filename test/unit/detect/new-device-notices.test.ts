@@ -49,7 +49,7 @@ describe('detect: new_device notices', () => {
     d1Confirmed = true;
     const late = (await det.score(w.slice(6, 9), lookup)).alerts;
     assert.deepEqual(notices(late), [d1]);
-    assert.equal(late[0]!.since, T0, 'since its first packet (first_seen), not its confirmation');
+    assert.equal(late.find((a) => a.kind === 'new_device')!.since, T0, 'since its first packet (first_seen), not its confirmation');
     assert.ok(!notices(late).includes(d2!));
   });
 
