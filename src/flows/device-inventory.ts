@@ -39,7 +39,8 @@
  * ARP bindings: the first MAC seen claiming an IPv4 address (by ARP, or as the source of IP traffic in a MAC-keyed
  * subnet, gateways included) owns it. An ARP packet from another MAC claiming it is a conflict
  * (`PacketDevices.arp_conflict`), unless the owner is a device silent for `arp_binding_timeout_ms`, when the binding
- * moves. A gateway's binding never moves silently. An ARP reply claiming a still unbound address is also a conflict
+ * moves — but never to a device that answers for it while it uses another address of its own (that is a spoof), and
+ * a moved binding returns to the MAC it was taken from once the new owner stops claiming it (`arp_reclaim_ms`). A gateway's binding never moves silently. An ARP reply claiming a still unbound address is also a conflict
  * when its sender is a device known to use another address (the spoofed owner has not spoken yet). ARP senders'
  * addresses are learned as device IPs only when they are not in conflict.
  */
@@ -741,7 +742,11 @@ export class DeviceInventory implements DeviceDirectory {
         } else {
           const oh = this.byMac.getKey(owner);
           const ownerLast = oh === GATEWAY ? Infinity : oh >= 0 ? this.devices[oh]!.last_seen : -Infinity;
-          if ((ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) {
+          // A REPLY for an address that is not the claimant's own, while it uses another one, is a spoof even when
+          // the owner is silent (as for an unbound address above): the binding does not move to it.
+          const claimant = d.src >= 0 ? this.devices[d.src] : undefined;
+          const foreign = p.arp_op === 2 && claimant !== undefined && claimant.ipKeys.length > 0 && !claimant.ipKeys.includes(spa);
+          if (!foreign && (ts - ownerLast) * 1000 >= this.options.arp_binding_timeout_ms) {
             this.bind(hi, lo, sha);
             this.displaced.set(hi, lo, owner);
             this.lastClaim.set(hi, lo, ts);

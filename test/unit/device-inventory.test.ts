@@ -145,18 +145,24 @@ describe('DeviceInventory: identity', () => {
   it('flags ARP claims of an IP bound to another MAC, until the owner has been silent for the binding timeout', () => {
     const inv = new DeviceInventory({ arp_binding_timeout_ms: 60_000 });
     const attacker = { mac: '02:00:00:00:00:66', ip: '10.0.0.66' };
+    const replacement = '02:00:00:00:00:77';
     const r = feed(inv, [
       tcp(1, PUMP, SRV, SYN), // binds 10.0.0.7 → pump MAC
       arp(2, 1, attacker, { ip: '10.0.0.2' }), // attacker's own address: fine
       arp(3, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // claims the pump's IP
-      arp(200, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // pump silent since t=1 (> 60 s): binding moves
+      // Pump silent since t=1 (> 60 s), but the attacker answers for an address that is not its own while it uses
+      // 10.0.0.66: still a spoof, the binding does not move to it.
+      arp(200, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV),
       arp(201, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV),
+      // A new MAC with no other address takes over the silent pump's address (a replaced device): the binding moves.
+      arp(202, 2, { mac: replacement, ip: PUMP.ip }, SRV),
+      arp(203, 2, { mac: replacement, ip: PUMP.ip }, SRV),
     ]);
     assert.deepEqual(
       r.map((x) => x.conflict),
-      [false, false, true, false, false],
+      [false, false, true, true, true, false, false],
     );
-    assert.equal(inv.counters().get('arp_conflicts'), 1);
+    assert.equal(inv.counters().get('arp_conflicts'), 3);
     assert.equal(inv.deviceId(r[2]!.src), 'mac:02:00:00:00:00:66');
   });
 
@@ -165,7 +171,7 @@ describe('DeviceInventory: identity', () => {
     const attacker = { mac: '02:00:00:00:00:66', ip: '10.0.0.66', port: 50000 };
     const r = feed(inv, [
       tcp(1, PUMP, SRV, SYN), // binds 10.0.0.7 → pump MAC
-      arp(200, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // pump silent > 60 s: the attacker takes the binding
+      arp(200, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // pump silent > 60 s, attacker with no other address yet: it takes the binding
       arp(202, 2, { mac: attacker.mac, ip: PUMP.ip }, SRV), // still spoofing: its own binding, no conflict
       arp(203, 2, { mac: PUMP.mac, ip: PUMP.ip }, SRV), // the pump answers for itself while the attacker claims it: conflict
       tcp(210, attacker, SRV, SYN), // the attacker goes on with its own traffic (alive) but no longer claims 10.0.0.7
