@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { simulateCommand } from '../src/simulate/command.js';
 import type { SimulateSummary } from '../src/simulate/simulate.js';
 import { parseDetectConfig } from '../src/detect/index.js';
+import { MODEL_SCOPE_KINDS } from '../src/detect/store.js';
 import { trainFromCapture } from '../src/train.js';
 import { evaluateCapture, formatEvaluation, readLabels } from '../src/evaluate.js';
 import { describeError } from '../src/errors.js';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     await simulateCommand((s) => (summary = s)).parseAsync(['node', 'simulate', ...DEMO_TRAINING_ARGS, '-q', '-o', capture]);
     process.stderr.write(`make-demo-models: training capture ${capture}: ${summary?.frames} frames\n`);
     // A fresh store: the committed models are exactly what this run trains.
-    for (const entry of ['device', 'class', 'GENERATION']) rmSync(join(modelsDir, entry), { recursive: true, force: true });
+    for (const entry of [...MODEL_SCOPE_KINDS, 'GENERATION']) rmSync(join(modelsDir, entry), { recursive: true, force: true });
     const config = parseDetectConfig({ models_dir: modelsDir });
     const result = await trainFromCapture(capture, config, {
       from: Date.parse(DEMO_TRAIN_FROM) / 1000,
