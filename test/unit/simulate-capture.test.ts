@@ -11,22 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, DEFAULT_DEVICES, parseAttack, type SimulationLabels, type LabelAttack } from '../../src/simulate/index.js';
+import { ALL_12_KINDS } from '../support/attacks.js';
 import { requireTshark, tsharkFields, tsharkProblems, tsharkSummary } from '../support/tshark.js';
 
-const ATTACKS = [
-  'port_scan@+300s/60s:nursepc-01',
-  'slow_scan@+300s/600s:pump-02',
-  'syn_flood@+400s/10s:nursepc-02',
-  'udp_flood@+450s/10s:telemetry-01',
-  'exfiltration@+500s/30s:imaging-01',
-  'c2_beacon@+540s/300s:pump-01',
-  'dns_tunnel@+600s/60s:lab-01',
-  'arp_spoof@+700s/60s:nursepc-03',
-  'brute_force_telnet@+780s/60s:lab-02',
-  'brute_force_ssh@+860s/60s:bms-ctl-01',
-  'lateral_movement@+940s/60s:monitor-02',
-  'new_peer@+1010s/120s:monitor-03',
-].map(parseAttack);
+const ATTACKS = ALL_12_KINDS.map(parseAttack);
 
 const SCAN_PORTS = new Set([21, 22, 23, 25, 53, 80, 104, 110, 135, 139, 143, 443, 445, 1433, 1883, 2575, 3306, 3389, 5000, 5900, 8080, 8443, 11112]);
 

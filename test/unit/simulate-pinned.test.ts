@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate, DEFAULT_DEVICES, parseAttack } from '../../src/simulate/index.js';
 import { HELD_OUT_SEED, simulateEvaluation, simulateTrainingDay } from '../eval/scenario.js';
+import { ALL_12_KINDS } from '../support/attacks.js';
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -46,20 +47,7 @@ describe('simulate: captures of the older kinds are unchanged (pinned hashes)', 
   });
 
   it('one attack of each of the 12 older kinds (simulate-capture.test.ts options)', async () => {
-    const attacks = [
-      'port_scan@+300s/60s:nursepc-01',
-      'slow_scan@+300s/600s:pump-02',
-      'syn_flood@+400s/10s:nursepc-02',
-      'udp_flood@+450s/10s:telemetry-01',
-      'exfiltration@+500s/30s:imaging-01',
-      'c2_beacon@+540s/300s:pump-01',
-      'dns_tunnel@+600s/60s:lab-01',
-      'arp_spoof@+700s/60s:nursepc-03',
-      'brute_force_telnet@+780s/60s:lab-02',
-      'brute_force_ssh@+860s/60s:bms-ctl-01',
-      'lateral_movement@+940s/60s:monitor-02',
-      'new_peer@+1010s/120s:monitor-03',
-    ].map(parseAttack);
+    const attacks = ALL_12_KINDS.map(parseAttack);
     const s = await simulate({ seed: 77, start: Date.parse('2026-01-05T10:00:00Z') / 1000, duration_s: 1200, devices: DEFAULT_DEVICES, attacks, out: join(dir, 'all12.pcap'), dicom_image_bytes: 2048 });
     check('all12', s.frames);
   });
