@@ -358,7 +358,12 @@ export class FeatureExtractor {
       if ((f & TcpFlag.SYN) !== 0) {
         if ((f & TcpFlag.ACK) === 0) {
           if (out) a[b + SYN]!++;
-        } else if (!out) a[b + SYNACK_IN]!++;
+        } else {
+          if (!out) a[b + SYNACK_IN]!++;
+          // A remote-access connection accepted (its SYN-ACK): by the device (login_conns_in) or by its peer
+          // (login_conns_out). Probes of closed ports (reset) are not counted: brute force needs an open service.
+          if (p.src_port >= 0 && REMOTE_ACCESS[p.src_port] === 1) a[b + (out ? LOGIN_IN : LOGIN_OUT)]!++;
+        }
       }
       if ((f & TcpFlag.RST) !== 0) a[b + RST]!++;
       if ((f & TcpFlag.FIN) !== 0) a[b + FIN]!++;
@@ -417,11 +422,8 @@ export class FeatureExtractor {
     }
 
     if (flow.started && (proto === Proto.TCP || proto === Proto.UDP || proto === Proto.ICMP || proto === Proto.ICMPV6)) {
-      if (proto === Proto.TCP && p.src_port >= 0 && REMOTE_ACCESS[flow.from_orig ? p.dst_port : p.src_port] === 1) {
-        if (out === flow.from_orig) {
-          a[b + LOGIN_OUT]!++;
-          if (d.dst_internal && peerKey >= 0 && (peerNew || this.newInWindow(h, peerKey))) a[b + LATERAL]!++;
-        } else a[b + LOGIN_IN]!++;
+      if (proto === Proto.TCP && out === flow.from_orig && p.src_port >= 0 && REMOTE_ACCESS[p.dst_port] === 1) {
+        if (d.dst_internal && peerKey >= 0 && (peerNew || this.newInWindow(h, peerKey))) a[b + LATERAL]!++;
       }
       if (out === flow.from_orig && peerKey >= 0 && !d.dst_internal) this.beaconStart(h, peerKey, peerNew, b);
       if (out === flow.from_orig) {

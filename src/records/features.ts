@@ -103,9 +103,14 @@ export const FEATURE_SCHEMA = [
   {
     name: 'login_conns_in',
     unit: 'count',
-    meaning: 'TCP connections others opened to the device on the remote-access ports of `lateral_new_peer_conns` (brute force against it shows here).',
+    meaning:
+      'TCP connections to the device on the remote-access ports of `lateral_new_peer_conns` that it accepted (SYN-ACKs it sent from those ports; brute force against it shows here, probes of closed ports do not).',
   },
-  { name: 'login_conns_out', unit: 'count', meaning: 'TCP connections the device opened to others on those ports.' },
+  {
+    name: 'login_conns_out',
+    unit: 'count',
+    meaning: 'TCP connections the device opened to others on those ports that were accepted (SYN-ACKs it received from them).',
+  },
   {
     name: 'beacon_peers',
     unit: 'count',

@@ -103,12 +103,12 @@ describe('features: crafted captures with hand-computed values', () => {
       hl7_msgs: 0,
       dicom_pdus: 0,
       mqtt_msgs: 0,
-      // The target was known to the inventory but never contacted by the scanner: a new internal peer, and the probes
-      // of FTP 21, SSH 22 and telnet 23 are remote-access connections to it.
+      // The target was known to the inventory but never contacted by the scanner: a new internal peer; the probes of
+      // FTP 21, SSH 22 and telnet 23 are remote-access connections to it, and of those only SSH was accepted.
       new_peers_internal: 1,
       lateral_new_peer_conns: 3,
       login_conns_in: 0,
-      login_conns_out: 3,
+      login_conns_out: 1,
       beacon_peers: 0,
       sensor_overflow: 0,
     });
