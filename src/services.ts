@@ -141,7 +141,18 @@ export class SensorService {
     return this.pipeline.inventory.entry(h);
   }
 
-  async run(): Promise<void> {
+  /**
+   * Runs until the end of a file, or until `stop()`; the pipeline's last windows are flushed into the producer before
+   * it resolves (and before `stop()` closes the producer).
+   */
+  run(): Promise<void> {
+    this.running ??= this.capture();
+    return this.running;
+  }
+
+  private running: Promise<void> | undefined;
+
+  private async capture(): Promise<void> {
     await ensurePipelineTopics(this.kafka, requireKafka(this.config));
     this.source = this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(this.input.live!);
     this.log.info({ source: this.input.file ?? this.input.live?.interface }, 'sensor started');
@@ -167,6 +178,9 @@ export class SensorService {
   /** Stops capturing; flushes the last window and the producer (what the broker cannot take stays in the spool). */
   async stop(timeoutMs = 30_000): Promise<void> {
     this.source?.stop();
+    // Wait for the capture loop to end and flush the open window (its windows go to the producer) before closing
+    // the producer: a stop used to close it first, and the last windows were neither sent nor spooled.
+    await this.running?.catch(() => undefined);
     await this.producer.close(timeoutMs);
     await this.inventory.close();
     await this.flows?.close(timeoutMs);
