@@ -4,12 +4,11 @@
  * (`taskset -c 1` when available), one run at a time; packets/s is computed from each process's wall time
  * (start-up included, as for the reference tools). The decode-loop-only rate is given in the notes.
  */
-import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBenchCapture } from './gen-capture.js';
-import { median, registerBenchmark, type BenchRow, type Measurement } from './registry.js';
+import { registerBenchmark, type BenchRow, type Measurement } from './registry.js';
+import { pinned, pinPrefix, pps, timedRun } from './timing.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
@@ -18,42 +17,10 @@ const PACKETS = Number(process.env['WW_BENCH_PACKETS'] ?? 1_000_000);
 const RUNS = Number(process.env['WW_BENCH_RUNS'] ?? 5);
 const TSHARK_RUNS = Number(process.env['WW_BENCH_TSHARK_RUNS'] ?? 3);
 
-function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
-const pinned = hasCommand('taskset') && cpus().length > 1;
-const pinPrefix = pinned ? ['taskset', '-c', '1'] : [];
 
-interface Timed {
-  /** Wall-clock seconds of the whole process. */
-  wall: number;
-  /** CPU seconds (user + system) of the whole process, as bash's `time` reports them. */
-  cpu: number;
-  stdout: string;
-}
 
-/**
- * Runs one program (pinned) under bash's `time` so that both its wall time and its CPU time are known: on a shared
- * machine the CPU time is the fairer measure of work done on one core.
- */
-function timedRun(argv: string[], stdoutToNull = false): Timed {
-  const script = 'TIMEFORMAT="@@time %3R %3U %3S"; time "$@"';
-  const r = spawnSync('bash', ['-c', script, 'bench', ...pinPrefix, ...argv], {
-    stdio: ['ignore', stdoutToNull ? 'ignore' : 'pipe', 'pipe'],
-    maxBuffer: 1 << 20,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  if (m === null) throw new Error(`no timing from ${argv.join(' ')}: ${r.stderr}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), stdout: stdoutToNull ? '' : r.stdout };
-}
 
-function pps(packets: number, seconds: number[]): Measurement {
-  const runs = seconds.map((s) => packets / s);
-  return { median: median(runs), runs, unit: 'packets/s' };
-}
 
 interface Both {
   cpu: Measurement;
@@ -61,7 +28,7 @@ interface Both {
 }
 
 function measureTool(packets: number, runs: number, argv: string[]): Both {
-  const t = Array.from({ length: runs }, () => timedRun(argv, true));
+  const t = Array.from({ length: runs }, () => timedRun(argv, { stdoutToNull: true }));
   return { cpu: pps(packets, t.map((x) => x.cpu)), wall: pps(packets, t.map((x) => x.wall)) };
 }
 

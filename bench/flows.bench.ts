@@ -4,45 +4,21 @@
  * memory under a 1-million-spoofed-source SYN flood. Same method as bench/decode.bench.ts: each program a separate
  * process pinned to one core, CPU time (wall time in the notes).
  */
-import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { ensureBenchCapture } from './gen-capture.js';
 import { ensureHospitalCapture } from './gen-hospital.js';
 import { fmt, repoRoot } from './decode.bench.js';
-import { median, registerBenchmark, type BenchRow, type Measurement } from './registry.js';
+import { registerBenchmark, type BenchRow } from './registry.js';
+import { pinned, pinPrefix, pps, timedRun, type Timed } from './timing.js';
 import type { FloodResult, ThroughputResult } from './flows-bench.js';
 
 const PACKETS = Number(process.env['WW_BENCH_PACKETS'] ?? 1_000_000);
 const RUNS = Number(process.env['WW_BENCH_RUNS'] ?? 5);
 const TSHARK_RUNS = Number(process.env['WW_BENCH_TSHARK_RUNS'] ?? 3);
 
-const pinned = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0 && cpus().length > 1;
-const pinPrefix = pinned ? ['taskset', '-c', '1'] : [];
 
-interface Timed {
-  wall: number;
-  cpu: number;
-  stdout: string;
-}
 
-function timedRun(argv: string[], stdoutToNull = false): Timed {
-  const script = 'TIMEFORMAT="@@time %3R %3U %3S"; time "$@"';
-  const r = spawnSync('bash', ['-c', script, 'bench', ...pinPrefix, ...argv], {
-    stdio: ['ignore', stdoutToNull ? 'ignore' : 'pipe', 'pipe'],
-    maxBuffer: 1 << 20,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  if (m === null) throw new Error(`no timing from ${argv.join(' ')}: ${r.stderr}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), stdout: stdoutToNull ? '' : r.stdout };
-}
 
-function pps(packets: number, seconds: number[]): Measurement {
-  const runs = seconds.map((s) => packets / s);
-  return { median: median(runs), runs, unit: 'packets/s' };
-}
 
 interface WorkerResult {
   packets: number;
@@ -73,8 +49,8 @@ registerBenchmark({
       const n = last.packets;
       const tcpdumpArgv = ['tcpdump', '-r', file, '-w', '/dev/null'];
       const tsharkArgv = ['tshark', '-n', '-r', file, '-q', '-z', 'conv,tcp', '-z', 'conv,udp'];
-      const tcpdump = Array.from({ length: RUNS }, () => timedRun(tcpdumpArgv, true));
-      const tshark = Array.from({ length: TSHARK_RUNS }, () => timedRun(tsharkArgv, true));
+      const tcpdump = Array.from({ length: RUNS }, () => timedRun(tcpdumpArgv, { stdoutToNull: true }));
+      const tshark = Array.from({ length: TSHARK_RUNS }, () => timedRun(tsharkArgv, { stdoutToNull: true }));
       const cmd = (argv: string[]): string => [...pinPrefix, ...argv].join(' ').replace(file, rel);
       const ref = (tool: string, t: Timed[], argv: string[]): BenchRow['references'][number] => {
         const wall = pps(n, t.map((x) => x.wall));

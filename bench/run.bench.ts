@@ -6,36 +6,19 @@
  * one core, packets ÷ CPU time of the process, medians.
  */
 import { spawnSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureHospitalCapture } from './gen-hospital.js';
 import { fmt, repoRoot } from './decode.bench.js';
 import { median, registerBenchmark, type BenchRow, type Measurement } from './registry.js';
+import { pinPrefix, pps, timedRun, type Timed } from './timing.js';
 
 const PACKETS = Number(process.env['WW_BENCH_PACKETS'] ?? 1_000_000);
 const RUNS = Number(process.env['WW_BENCH_RUNS'] ?? 3);
-const pinned = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0 && cpus().length > 1;
-const pinPrefix = pinned ? ['taskset', '-c', '1'] : [];
 
-interface Timed {
-  wall: number;
-  cpu: number;
-}
 
-function timedRun(argv: string[], cwd: string): Timed {
-  const script = 'TIMEFORMAT="@@time %3R %3U %3S"; time "$@" >/dev/null';
-  const r = spawnSync('bash', ['-c', script, 'bench', ...pinPrefix, ...argv], { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  if (m === null) throw new Error(`no timing from ${argv.join(' ')}`);
-  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
-}
 
-const pps = (packets: number, seconds: number[]): Measurement => {
-  const runs = seconds.map((s) => packets / s);
-  return { median: median(runs), runs, unit: 'packets/s' };
-};
 
 /** `wardwatch run` of the build at `root` with its own models, in a scratch directory; returns timings and alert counts. */
 function runBuild(root: string, capture: string, packets: number): { cpu: Measurement; wall: Measurement; alerts: number; kinds: Record<string, number> } {
@@ -47,7 +30,7 @@ function runBuild(root: string, capture: string, packets: number): { cpu: Measur
     const dir = mkdtempSync(path.join(tmpdir(), 'ww-bench-run-'));
     try {
       const alertsFile = path.join(dir, 'alerts.jsonl');
-      times.push(timedRun([process.execPath, cli, 'run', capture, '--models-dir', path.join(root, 'models'), '--alerts', alertsFile, '-q'], dir));
+      times.push(timedRun([process.execPath, cli, 'run', capture, '--models-dir', path.join(root, 'models'), '--alerts', alertsFile, '-q'], { cwd: dir, stdoutToNull: true, env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } }));
       if (i === 0 && existsSync(alertsFile)) {
         const lines = readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean);
         alerts = lines.length;
@@ -85,7 +68,7 @@ registerBenchmark({
     const n = hospital.frames;
     const rel = path.relative(repoRoot, hospital.file);
     const ours = runBuild(repoRoot, hospital.file, n);
-    const tcpdump = Array.from({ length: RUNS }, () => timedRun(['tcpdump', '-r', hospital.file, '-w', '/dev/null'], repoRoot));
+    const tcpdump = Array.from({ length: RUNS }, () => timedRun(['tcpdump', '-r', hospital.file, '-w', '/dev/null'], { cwd: repoRoot, stdoutToNull: true }));
     const before = process.env['WW_BENCH_BEFORE'];
     const references: BenchRow['references'] = [
       { tool: 'tcpdump -r -w /dev/null', measurement: pps(n, tcpdump.map((t) => t.cpu)), command: [...pinPrefix, 'tcpdump', '-r', rel, '-w', '/dev/null'].join(' ') },
