@@ -9,4 +9,5 @@
  */
 export { readCapture, PcapFileSource, MAX_RECORD_BYTES, type CaptureFileFormat, type PcapFileOptions } from './pcap-file/reader.js';
 export { LiveCaptureSource, type LiveCaptureOptions, type LiveCaptureStats } from './live/cap-source.js';
+export { LiveCaptureOptionsSchema, DEFAULT_LIVE_CAPTURE, liveCaptureOptions, type LiveCaptureConfig } from './live/config.js';
 export { newCaptureCounters, type CaptureCountersSnapshot, type CaptureProgress, type CaptureSource, type FrameHandler } from './source.js';

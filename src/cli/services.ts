@@ -4,6 +4,7 @@
  * close the sinks).
  */
 import { Command } from 'commander';
+import { DEFAULT_LIVE_CAPTURE, liveCaptureOptions, type LiveCaptureCliOptions } from '../capture/live/config.js';
 import { loadConfig } from '../config/load.js';
 import { componentLogger } from '../log.js';
 import { MetricsRegistry, startMetricsServer } from '../metrics.js';
@@ -40,24 +41,25 @@ export function sensorCommand(): Command {
   return new Command('sensor')
     .description('Capture from a live interface (receive-only) or a file, and produce feature windows to Kafka.')
     .option('-c, --config <file>', 'YAML configuration (transport.kafka is required)')
-    .option('-i, --interface <name>', 'live capture interface (SPAN/TAP port)')
+    .option('-i, --interface <name>', 'live capture interface (SPAN/TAP port; overrides capture.interface)')
     .option('-r, --read <file>', 'read a pcap/pcapng file instead of an interface')
-    .option('-f, --filter <bpf>', 'BPF capture filter (live)', '')
-    .option('--snaplen <bytes>', 'bytes kept per frame (live)', '65535')
-    .option('--buffer-size <bytes>', 'libpcap buffer size (live)', String(16 * 1024 * 1024))
+    .option('-f, --filter <bpf>', 'BPF capture filter (live; overrides capture.bpf_filter)')
+    .option('--snaplen <bytes>', `bytes kept per frame (live; overrides capture.snaplen_bytes, default ${DEFAULT_LIVE_CAPTURE.snaplen_bytes})`)
+    .option('--buffer-size <bytes>', `kernel capture ring in bytes (live; overrides capture.buffer_size_bytes, default ${DEFAULT_LIVE_CAPTURE.buffer_size_bytes})`)
     .option('--run-id <id>', 'tag windows with a run id (file replays)')
     .option('--speed <speed>', "file replays: max, or N× the capture's own pace (1x = real time)", 'max')
     .addHelpText('after', '\nExamples:\n  wardwatch sensor -c /etc/wardwatch/wardwatch.yaml -i eth1 -f "not port 22"\n  WARDWATCH_KAFKA_BROKERS=kafka:9092 wardwatch sensor -r ward3.pcapng --speed 1x\n')
-    .action(async (o: { config?: string; interface?: string; read?: string; filter: string; snaplen: string; bufferSize: string; runId?: string; speed: string }) => {
+    .action(async (o: LiveCaptureCliOptions & { config?: string; read?: string; runId?: string; speed: string }) => {
       const config = loadConfig(o.config);
-      if (!o.interface === !o.read) throw new ConfigError('--interface/--read', 'give exactly one of --interface NAME or --read FILE');
+      const iface = o.interface ?? (o.read ? undefined : config.capture.interface || undefined);
+      if (!iface === !o.read) throw new ConfigError('--interface/--read', 'give exactly one of --interface NAME (or capture.interface) or --read FILE');
       const speed = parseSpeed(o.speed);
       if (speed !== undefined && !o.read) throw new ConfigError('--speed', 'a replay pace applies to --read FILE only (a live interface runs at its own pace)');
       // The Kafka services are loaded by the commands that use them (kafkajs is not needed by run, replay, train, …).
       const { SensorService } = await import('../services.js');
       const sensor = new SensorService(
         config,
-        o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: { interface: o.interface!, bpf_filter: o.filter, snaplen_bytes: Number(o.snaplen), buffer_size_bytes: Number(o.bufferSize) } },
+        o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: liveCaptureOptions(config.capture, { ...o, interface: iface }) },
         o.runId ?? '',
       );
       const registry = new MetricsRegistry();

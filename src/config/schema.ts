@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { LiveCaptureOptionsSchema } from '../capture/live/config.js';
 import { DetectConfig } from '../detect/config.js';
 import { FeatureOptionsSchema } from '../features/config.js';
 import { DeviceIdentityOptionsSchema, FlowTableOptionsSchema } from '../flows/config.js';
@@ -117,6 +118,8 @@ export const ConfigSchema = z
       .prefault({}),
     /** Flow table: timeouts, cap (src/flows/config.ts). */
     flows: FlowTableOptionsSchema.prefault({}),
+    /** Live capture: interface, filter, snaplen, ring size, hand-off (src/capture/live/config.ts). */
+    capture: LiveCaptureOptionsSchema.prefault({}),
     /** Device identity: subnets, keying, gateways, caps, inventory file (src/flows/config.ts). */
     devices: DeviceIdentityOptionsSchema.prefault({}),
     /** Feature windows (src/features/config.ts). */

@@ -1,73 +1,83 @@
 /**
- * Live capture from a network interface through libpcap (the `cap` binding), receive-only: the sensor never
- * transmits (the binding's `send` is never called and not exposed). `cap` opens the interface in promiscuous,
- * immediate mode.
+ * Live capture from a network interface through libpcap, receive-only: the sensor never transmits (the addon has
+ * no inject/sendpacket entry point at all).
  *
- * `cap` 0.2.1 as published lacks what a sensor needs, so wardwatch patches it (patches/cap+0.2.1.patch, applied and
- * built by the npm postinstall, scripts/install-cap.sh): `stats()` wraps `pcap_stats` (ps_recv / ps_drop /
- * ps_ifdrop), 'packet' listeners also get the pcap header's timestamp (s, µs) and original length, `open` takes the
- * libpcap snaplen, and a failed `open` no longer crashes the process when the object is collected. An unpatched or
- * unbuilt binding is refused with one clear error (`WW_CAPTURE_BINDING`) instead of capturing with guessed numbers.
+ * wardwatch's own N-API addon (src/capture/live/addon/capture.c, built from source at install by
+ * scripts/install-capture.sh) runs libpcap on a capture thread that drains the kernel ring into a pool of chunks and
+ * hands each chunk (thousands of frames) to JavaScript in one call; `forEachFrame` walks the chunk and gives it
+ * back. A busy event loop therefore fills the pool instead of the kernel ring. It replaced the `cap` binding (one
+ * `pcap_dispatch(…, 1, …)` and one C++ → JS call per frame, read from the event loop; BENCHMARKS.md "Live capture"
+ * has the before/after). A missing or unbuilt addon is refused with one clear error (`WW_CAPTURE_BINDING`).
  */
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CaptureError } from '../../errors.js';
 import { LinkType } from '../../records/packet.js';
 import { newCaptureCounters, newCapturedFrame, type CaptureCountersSnapshot, type CaptureProgress, type CaptureSource, type FrameHandler } from '../source.js';
+import { DEFAULT_LIVE_CAPTURE, type LiveCaptureConfig } from './config.js';
 
-/** libpcap's `struct pcap_stat` as the patched binding returns it (32-bit counters, cumulative since open). */
+/** libpcap's counters (`pcap_stats`) as the addon keeps them: 64-bit totals since open (libpcap's own wrap at 2^32). */
 interface PcapStat {
   ps_recv: number;
   ps_drop: number;
   ps_ifdrop: number;
 }
-interface CapBinding {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer, snaplen: number): string;
-  close(): void;
-  stats(): PcapStat;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean, tsSec: number, tsUsec: number, origLen: number) => void): void;
-  removeAllListeners(event?: string): void;
+interface OpenedCapture {
+  handle: object;
+  chunks: Buffer[];
+  /** libpcap DLT_* of the interface, and its name. */
+  dlt: number;
+  dlt_name: string;
+  /** True when the kernel stamps in nanoseconds (else microseconds). */
+  nanoseconds: boolean;
+  /** libpcap's activation warning (e.g. promiscuous mode not supported), or ''. */
+  warning: string;
 }
-interface CapModule {
-  Cap: (new () => CapBinding) & { prototype: Partial<CapBinding> };
-  deviceList(): { name: string; description?: string; flags?: string }[];
+interface CaptureAddon {
+  open(
+    device: string,
+    options: { filter: string; snaplen: number; buffer_size: number; timeout_ms: number; immediate: number; chunk_bytes: number; chunks: number },
+    onBatch: (chunk: number, used: number, count: number, end: string | null | undefined) => void,
+  ): OpenedCapture;
+  release(handle: object, chunk: number): void;
+  stop(handle: object): void;
+  stats(handle: object): PcapStat;
+  interfaces(): { name: string; description?: string }[];
+  libVersion(): string;
 }
 
 const requireCjs = createRequire(import.meta.url);
+const ADDON_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..', 'src/capture/live/addon');
+let loaded: CaptureAddon | undefined;
 
-/** Loads the patched `cap`; a missing, unbuilt or unpatched binding gives one `WW_CAPTURE_BINDING` error. */
-function loadCap(source: string): CapModule {
-  let mod: CapModule;
+/** Loads the addon; missing or unbuilt gives one `WW_CAPTURE_BINDING` error saying what to do. */
+function loadAddon(source: string): CaptureAddon {
+  if (loaded) return loaded;
+  const file = path.join(ADDON_DIR, 'build/Release/wardwatch_capture.node');
+  if (!existsSync(file)) {
+    throw new CaptureError(source, `the libpcap capture addon is not built (${path.relative(process.cwd(), file) || file} missing) — install libpcap-dev, python3, make and g++, then run 'npm run rebuild:capture'`, {
+      code: 'WW_CAPTURE_BINDING',
+    });
+  }
   try {
-    mod = requireCjs('cap') as CapModule;
+    loaded = requireCjs(file) as CaptureAddon;
   } catch (err) {
-    throw new CaptureError(source, `the libpcap binding (optional package cap) is not installed or not built: ${(err as Error).message.split('\n')[0]} — install libpcap-dev, python3, make and g++, then run 'npm run rebuild:cap'`, {
-      cause: err,
-      code: 'WW_CAPTURE_BINDING',
-    });
+    throw new CaptureError(source, `the libpcap capture addon does not load: ${(err as Error).message.split('\n')[0]} — run 'npm run rebuild:capture'`, { cause: err, code: 'WW_CAPTURE_BINDING' });
   }
-  if (typeof mod.Cap.prototype.stats !== 'function') {
-    throw new CaptureError(source, "the libpcap binding (cap) was built without wardwatch's patch (patches/cap+0.2.1.patch: pcap_stats, header timestamps): run 'npm run rebuild:cap'", {
-      code: 'WW_CAPTURE_BINDING',
-    });
-  }
-  return mod;
+  return loaded;
 }
 
-export interface LiveCaptureOptions {
+export type LiveCaptureOptions = Partial<LiveCaptureConfig> & {
   /** Interface name, e.g. `eth1` (a SPAN/mirror port). */
   interface: string;
-  /** BPF filter in pcap-filter syntax; empty = everything. */
-  bpf_filter?: string;
-  /** libpcap snaplen: bytes kept per frame (default 65535, 64..65535). */
-  snaplen_bytes?: number;
-  /** libpcap ring/buffer size in bytes (default 16 MiB). */
-  buffer_size_bytes?: number;
-}
+};
 
 /**
- * libpcap's own counters (`pcap_stats`) for the capture, cumulative since it started; after `stop()` the last values
- * read. On Linux: `pcap_received` counts every frame that passed the BPF filter, including those dropped;
- * `pcap_dropped` the ones dropped because the capture buffer was full (the sensor did not read fast enough);
+ * libpcap's own counters for the capture, cumulative since it started (read at most 100 ms ago; after `stop()` the
+ * final values). On Linux: `pcap_received` counts every frame that passed the BPF filter, including those dropped;
+ * `pcap_dropped` the ones dropped because the capture ring was full (the sensor did not read fast enough);
  * `pcap_ifdropped` the interface's own receive drops (all traffic, not only what the filter passes).
  */
 export interface LiveCaptureStats {
@@ -81,56 +91,46 @@ export interface LiveCaptureStats {
   pcap_ifdropped: number;
 }
 
-const MAX_SNAPLEN = 65535;
-const U32 = 0x1_0000_0000;
-
-/** Maps `cap`'s link-type names to LINKTYPE_* numbers. */
-function linktypeOf(name: string): number {
-  switch (name) {
-    case 'ETHERNET':
-      return LinkType.ETHERNET;
-    case 'NULL':
-      return LinkType.NULL;
-    case 'LINKTYPE_LINUX_SLL':
-      return LinkType.LINUX_SLL;
-    case 'RAW':
-      return LinkType.RAW;
-    default: {
-      const m = /Unknown linktype (\d+)/.exec(name);
-      return m?.[1] !== undefined ? Number(m[1]) : -1;
-    }
-  }
+/** libpcap DLT_* → LINKTYPE_* (they differ only for the raw-IP types: DLT_RAW is 12 on Linux, 14 on OpenBSD). */
+function linktypeOf(dlt: number): number {
+  if (dlt === 12 || dlt === 14) return LinkType.RAW;
+  return dlt;
 }
+
+const REC_HDR = 16;
 
 export class LiveCaptureSource implements CaptureSource {
   readonly description: string;
-  private readonly snaplen: number;
-  private readonly bufferSize: number;
-  private readonly filter: string;
-  private readonly buffer: Buffer;
+  private readonly config: LiveCaptureConfig;
   private readonly frame = newCapturedFrame();
   private readonly count = newCaptureCounters();
-  private cap: CapBinding | undefined;
-  private finish: (() => void) | undefined;
+  private addon: CaptureAddon | undefined;
+  private opened: OpenedCapture | undefined;
+  private views: Uint32Array[] = [];
   private linktype = -1;
-  /** The last `pcap_stat` read, and totals accumulated from successive reads (libpcap's counters wrap at 2^32). */
-  private readonly raw: PcapStat = { ps_recv: 0, ps_drop: 0, ps_ifdrop: 0 };
-  private readonly totals: PcapStat = { ps_recv: 0, ps_drop: 0, ps_ifdrop: 0 };
+  private finalStats: PcapStat | undefined;
+  private stopping = false;
+  /** Chunks posted by the capture thread and not yet walked (a handler that returned a promise pauses the walk). */
+  private readonly queue: { chunk: number; count: number; off: number }[] = [];
+  private walking = false;
+  private ended: { error: string | null } | undefined;
+  private settle: { resolve: (c: CaptureCountersSnapshot) => void; reject: (e: unknown) => void } | undefined;
+  private handler: FrameHandler | undefined;
+  private failed = false;
 
-  constructor(private readonly options: LiveCaptureOptions) {
+  constructor(options: LiveCaptureOptions) {
+    this.config = { ...DEFAULT_LIVE_CAPTURE, ...options };
     this.description = `live:${options.interface}`;
-    this.snaplen = Math.min(MAX_SNAPLEN, Math.max(64, Math.floor(options.snaplen_bytes ?? MAX_SNAPLEN)));
-    this.bufferSize = options.buffer_size_bytes ?? 16 << 20;
-    this.filter = options.bpf_filter ?? '';
-    this.buffer = Buffer.alloc(this.snaplen);
-    this.frame.data = this.buffer;
   }
 
-  /** Interfaces libpcap can open (name, description). Throws `WW_CAPTURE_BINDING` without the patched binding. */
+  /** Interfaces libpcap can open (name, description). Throws `WW_CAPTURE_BINDING` without the addon. */
   static interfaces(): { name: string; description?: string }[] {
-    return loadCap('live')
-      .deviceList()
-      .map((d) => ({ name: d.name, ...(d.description === undefined ? {} : { description: d.description }) }));
+    return loadAddon('live').interfaces();
+  }
+
+  /** The libpcap version the addon is linked against. */
+  static libraryVersion(): string {
+    return loadAddon('live').libVersion();
   }
 
   /** LINKTYPE_* of the open interface (-1 before `forEachFrame` opened it). */
@@ -138,66 +138,143 @@ export class LiveCaptureSource implements CaptureSource {
     return this.linktype;
   }
 
+  /** libpcap's warning when the interface was opened (e.g. promiscuous mode not supported), or ''. */
+  get warning(): string {
+    return this.opened?.warning ?? '';
+  }
+
   forEachFrame(handler: FrameHandler): Promise<CaptureCountersSnapshot> {
-    if (this.cap !== undefined) return Promise.reject(new CaptureError(this.description, 'capture already running'));
-    let mod: CapModule;
+    if (this.opened !== undefined || this.handler !== undefined) return Promise.reject(new CaptureError(this.description, 'capture already running'));
+    let addon: CaptureAddon;
     try {
-      mod = loadCap(this.description);
+      addon = loadAddon(this.description);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new CaptureError(this.description, String(err)));
     }
-    const cap = new mod.Cap();
-    let linkName: string;
+    const c = this.config;
+    let opened: OpenedCapture;
     try {
-      linkName = cap.open(this.options.interface, this.filter, this.bufferSize, this.buffer, this.snaplen);
+      opened = addon.open(
+        c.interface,
+        { filter: c.bpf_filter, snaplen: c.snaplen_bytes, buffer_size: c.buffer_size_bytes, timeout_ms: c.block_timeout_ms, immediate: c.immediate ? 1 : 0, chunk_bytes: c.chunk_bytes, chunks: c.chunks },
+        (chunk, _used, count, end) => this.onBatch(chunk, count, end),
+      );
     } catch (err) {
-      const msg = (err as Error).message;
-      const code = /syntax|filter|parse|expression/i.test(msg) ? 'WW_CAPTURE_BAD_FILTER' : 'WW_CAPTURE_INTERFACE';
-      return Promise.reject(new CaptureError(this.description, `cannot capture (${msg})`, { cause: err, code }));
+      const e = err as Error & { code?: string };
+      const code = e.code === 'WW_CAPTURE_BAD_FILTER' || e.code === 'WW_CAPTURE_PERMISSION' ? e.code : e.code === 'WW_CAPTURE_ADDON' ? 'WW_CAPTURE_BINDING' : 'WW_CAPTURE_INTERFACE';
+      const hint = code === 'WW_CAPTURE_PERMISSION' ? ' — run as root or give the binary CAP_NET_RAW and CAP_NET_ADMIN (setcap)' : '';
+      return Promise.reject(new CaptureError(this.description, `cannot capture (${e.message})${hint}`, { cause: err, code }));
     }
-    this.cap = cap;
-    this.linktype = linktypeOf(linkName);
+    this.addon = addon;
+    this.opened = opened;
+    this.views = opened.chunks.map((b) => new Uint32Array(b.buffer, b.byteOffset, b.byteLength >>> 2));
+    this.linktype = linktypeOf(opened.dlt);
+    this.handler = handler;
     const f = this.frame;
     f.linktype = this.linktype;
     f.interface_id = 0;
-    f.data_offset = 0;
     return new Promise((resolve, reject) => {
-      this.finish = () => resolve(this.counters());
-      // The pcap header's timestamp (the kernel's receive time, µs) and original length, not our arrival time.
-      cap.on('packet', (nbytes: number, truncated: boolean, tsSec: number, tsUsec: number, origLen: number) => {
-        f.ts_sec = tsSec;
-        f.ts_nsec = tsUsec * 1000;
-        f.cap_len = nbytes;
-        f.orig_len = origLen < nbytes ? nbytes : origLen;
-        if (truncated) this.count.live_truncated++;
-        else if (origLen > nbytes) this.count.live_snapped++;
-        this.count.frames++;
-        this.count.frame_bytes += nbytes;
-        try {
-          const r = handler(f);
-          if (r !== undefined) r.catch((err: unknown) => this.fail(err, reject));
-        } catch (err) {
-          this.fail(err, reject);
-        }
-      });
+      this.settle = { resolve, reject };
+      if (this.stopping) addon.stop(opened.handle); // stop() came first
     });
   }
 
-  private fail(err: unknown, reject: (e: unknown) => void): void {
-    this.stop();
-    reject(err);
+  private onBatch(chunk: number, count: number, end: string | null | undefined): void {
+    if (end !== undefined) this.ended = { error: end };
+    else if (count > 0) this.queue.push({ chunk, count, off: 0 });
+    else this.addon?.release(this.opened!.handle, chunk);
+    if (!this.walking) this.walk();
   }
 
+  /** Walks the queued chunks frame by frame; a handler's promise pauses the walk until it settles. */
+  private walk(): void {
+    const opened = this.opened;
+    const addon = this.addon;
+    const handler = this.handler;
+    if (!opened || !addon || !handler) return;
+    this.walking = true;
+    const f = this.frame;
+    const nanos = opened.nanoseconds;
+    const count = this.count;
+    while (this.queue.length > 0 && !this.failed) {
+      const b = this.queue[0]!;
+      const u32 = this.views[b.chunk]!;
+      f.data = opened.chunks[b.chunk]!;
+      // `off` and `count` advance with the walk, so a paused walk resumes at the next frame.
+      let off = b.off;
+      while (b.count > 0) {
+        const w = off >>> 2;
+        const cap = u32[w + 2]!;
+        const orig = u32[w + 3]!;
+        f.ts_sec = u32[w]!;
+        f.ts_nsec = nanos ? u32[w + 1]! : u32[w + 1]! * 1000;
+        f.cap_len = cap;
+        f.orig_len = orig < cap ? cap : orig;
+        f.data_offset = off + REC_HDR;
+        if (orig > cap) count.live_snapped++;
+        count.frames++;
+        count.frame_bytes += cap;
+        off += REC_HDR + ((cap + 3) & ~3);
+        b.count--;
+        b.off = off;
+        let r: void | Promise<void>;
+        try {
+          r = handler(f);
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
+        if (r !== undefined) {
+          // Backpressure (a file-like consumer): resume this chunk, from the next frame, when it settles.
+          r.then(
+            () => this.walk(),
+            (err: unknown) => this.fail(err),
+          );
+          return;
+        }
+      }
+      this.queue.shift();
+      addon.release(opened.handle, b.chunk);
+    }
+    this.walking = false;
+    if (this.queue.length === 0 && this.ended !== undefined) this.finish();
+  }
+
+  private finish(): void {
+    const opened = this.opened;
+    const settle = this.settle;
+    if (!opened || !settle) return;
+    this.finalStats = this.addon!.stats(opened.handle);
+    const error = this.ended?.error;
+    this.opened = undefined;
+    this.settle = undefined;
+    this.handler = undefined;
+    if (error) settle.reject(new CaptureError(this.description, `capture failed (${error})`, { code: 'WW_CAPTURE_INTERFACE' }));
+    else settle.resolve(this.counters());
+  }
+
+  private fail(err: unknown): void {
+    this.failed = true;
+    this.walking = false;
+    const settle = this.settle;
+    const opened = this.opened;
+    if (opened) {
+      this.finalStats = this.addon!.stats(opened.handle);
+      this.addon!.stop(opened.handle);
+    }
+    this.opened = undefined;
+    this.settle = undefined;
+    this.handler = undefined;
+    settle?.reject(err);
+  }
+
+  /**
+   * Stops capturing: the capture thread reads what the ring holds now, hands over its last chunk and ends;
+   * `forEachFrame` resolves once every frame captured before the stop went through the handler.
+   */
   stop(): void {
-    const cap = this.cap;
-    if (cap === undefined) return;
-    this.readStats(cap);
-    cap.removeAllListeners('packet');
-    cap.close();
-    this.cap = undefined;
-    const finish = this.finish;
-    this.finish = undefined;
-    finish?.();
+    this.stopping = true;
+    if (this.opened && this.addon) this.addon.stop(this.opened.handle);
   }
 
   progress(): CaptureProgress {
@@ -208,30 +285,15 @@ export class LiveCaptureSource implements CaptureSource {
     return { ...this.count };
   }
 
-  /** Frames handed over and libpcap's counters (read now while capturing; the last values after `stop()`). */
+  /** Frames handed over and libpcap's counters (≤ 100 ms old while capturing; the final values after the end). */
   stats(): LiveCaptureStats {
-    if (this.cap !== undefined) this.readStats(this.cap);
-    return { received: this.count.frames, pcap_received: this.totals.ps_recv, pcap_dropped: this.totals.ps_drop, pcap_ifdropped: this.totals.ps_ifdrop };
+    const s = this.opened && this.addon ? this.addon.stats(this.opened.handle) : (this.finalStats ?? { ps_recv: 0, ps_drop: 0, ps_ifdrop: 0 });
+    return { received: this.count.frames, pcap_received: s.ps_recv, pcap_dropped: s.ps_drop, pcap_ifdropped: s.ps_ifdrop };
   }
 
   /** libpcap's counters under their metric names (`/metrics`: `wardwatch_sensor_pcap_*`; docs/capture-decode.md). */
   metrics(): { pcap_received: number; pcap_dropped: number; pcap_ifdropped: number } {
     const s = this.stats();
     return { pcap_received: s.pcap_received, pcap_dropped: s.pcap_dropped, pcap_ifdropped: s.pcap_ifdropped };
-  }
-
-  private readStats(cap: CapBinding): void {
-    let now: PcapStat;
-    try {
-      now = cap.stats();
-    } catch {
-      return; // the handle is closing: keep the last values read
-    }
-    this.totals.ps_recv += (now.ps_recv - this.raw.ps_recv + U32) % U32;
-    this.totals.ps_drop += (now.ps_drop - this.raw.ps_drop + U32) % U32;
-    this.totals.ps_ifdrop += (now.ps_ifdrop - this.raw.ps_ifdrop + U32) % U32;
-    this.raw.ps_recv = now.ps_recv;
-    this.raw.ps_drop = now.ps_drop;
-    this.raw.ps_ifdrop = now.ps_ifdrop;
   }
 }
