@@ -4,3 +4,4 @@ import './flows.bench.js';
 import './kafka.bench.js';
 import './model.bench.js';
 import './run.bench.js';
+import './live.bench.js';

@@ -28,6 +28,8 @@ export interface BenchSection {
   /** Free text shown above the table: input, method, pinning, caveats. */
   description: string[];
   rows: BenchRow[];
+  /** A table of its own (markdown lines) for results that are not rates against a reference (e.g. loss %). */
+  table?: string[];
 }
 
 export interface Benchmark {

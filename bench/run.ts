@@ -36,6 +36,10 @@ function render(sections: (BenchSection & { measured_at?: string; load_before?: 
     lines.push(`## ${s.title}`, '');
     if (s.measured_at) lines.push(`Measured ${s.measured_at}; load average before the run: ${(s.load_before ?? []).map((x) => x.toFixed(2)).join(' / ')}.`, '');
     lines.push(...s.description.flatMap((d) => [d, '']));
+    if (s.table) {
+      lines.push(...s.table, '');
+      if (s.rows.length === 0) continue;
+    }
     lines.push('| What | wardwatch (median) | wardwatch, inner figure (median) | Reference (median) | wardwatch ÷ reference |', '|---|---|---|---|---|');
     for (const r of s.rows) {
       if (r.references.length === 0) {

@@ -38,6 +38,22 @@ function isRetriable(err: unknown): boolean {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Waits for `p` at most `ms`: true when it settled in time (its rejection is swallowed: the caller has counted and
+ * logged what it loses), false when the time ran out. For shutdown paths that must end within a budget.
+ */
+export async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Runs `fn` until it resolves, the error is not retriable, or `retries` are used up (then the last error is thrown).
  * `onRetry` sees each failure before the wait, for counters and logs.
  */

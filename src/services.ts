@@ -85,6 +85,9 @@ export interface SensorHooks {
   onWindow?: (w: FeatureWindow) => void;
 }
 
+/** How long `SensorService.stop()` may take by default: SIGTERM must end a sensor within 5 s. */
+export const DEFAULT_SENSOR_STOP_MS = 4000;
+
 /** Capture → decode → flows/features → Kafka. `run()` resolves at the end of a file, or after `stop()`. */
 export class SensorService {
   private readonly log = componentLogger('sensor');
@@ -175,15 +178,20 @@ export class SensorService {
     this.pipeline.flush();
   }
 
-  /** Stops capturing; flushes the last window and the producer (what the broker cannot take stays in the spool). */
-  async stop(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Stops capturing and hands everything on within `timeoutMs` (default 4 s, so that SIGTERM ends the process within
+   * 5 s): the capture loop ends and the open windows are flushed into the producer, which delivers them or, when the
+   * broker does not answer in time, moves them to the spool (a restart delivers them; without a spool they are
+   * counted as dropped). The last counters are logged by the caller (`wardwatch sensor`: "sensor stopped").
+   */
+  async stop(timeoutMs = DEFAULT_SENSOR_STOP_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     this.source?.stop();
     // Wait for the capture loop to end and flush the open window (its windows go to the producer) before closing
     // the producer: a stop used to close it first, and the last windows were neither sent nor spooled.
     await this.running?.catch(() => undefined);
-    await this.producer.close(timeoutMs);
-    await this.inventory.close();
-    await this.flows?.close(timeoutMs);
+    const left = (): number => Math.max(500, deadline - Date.now());
+    await Promise.all([this.producer.close(left()), this.inventory.close(left()), this.flows?.close(left())]);
   }
 
   metrics(): Record<string, number> {

@@ -56,7 +56,7 @@ export function sensorCommand(): Command {
       const speed = parseSpeed(o.speed);
       if (speed !== undefined && !o.read) throw new ConfigError('--speed', 'a replay pace applies to --read FILE only (a live interface runs at its own pace)');
       // The Kafka services are loaded by the commands that use them (kafkajs is not needed by run, replay, train, …).
-      const { SensorService } = await import('../services.js');
+      const { SensorService, DEFAULT_SENSOR_STOP_MS } = await import('../services.js');
       const sensor = new SensorService(
         config,
         o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: liveCaptureOptions(config.capture, { ...o, interface: iface }) },
@@ -68,12 +68,18 @@ export function sensorCommand(): Command {
       const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, () => !stopping, 'sensor');
       const done = sensor.run();
       const sig = stopSignal();
-      await Promise.race([done, sig]);
+      const signalled = await Promise.race([done.then(() => false, () => false), sig.then(() => true)]);
       stopping = true;
-      await sensor.stop();
-      await done.catch(() => undefined);
+      // A signal must end the process within 5 s (the rest goes to the spool); a file that ended waits for the broker.
+      await sensor.stop(signalled ? DEFAULT_SENSOR_STOP_MS : 300_000);
+      const failure = await done.then(
+        () => undefined,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
       await closeMetrics?.();
       log.info(sensor.metrics(), 'sensor stopped');
+      // A capture that failed (interface gone, file unreadable) ends the process with its coded error, not exit 0.
+      if (failure !== undefined) throw failure;
     });
 }
 

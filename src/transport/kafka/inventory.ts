@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { InventoryEntry } from '../../records/device.js';
 import { componentLogger } from '../../log.js';
-import { sleep } from '../../retry.js';
+import { settledWithin, sleep } from '../../retry.js';
 import { FORMAT_HEADER, PoisonMessageError, decodeInventory, encodeInventory, type EncodedMessage } from '../codec.js';
 import { kafkaFailure } from './client.js';
 
@@ -74,9 +74,12 @@ export class KafkaInventoryPublisher {
     }
   }
 
-  async close(): Promise<void> {
-    await this.flush().catch((err: unknown) => this.log.error({ err, pending: this.queue.size }, 'inventory entries not published at shutdown'));
-    if (this.connected) await this.producer.disconnect();
+  /** Publishes what is queued within `timeoutMs` (else logs what is left: the next start publishes it again), disconnects. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const sent = this.flush().catch((err: unknown) => this.log.error({ err, pending: this.queue.size }, 'inventory entries not published at shutdown'));
+    if (!(await settledWithin(sent, timeoutMs))) this.log.error({ pending: this.queue.size, timeout_ms: timeoutMs }, 'inventory entries not published at shutdown: broker unreachable');
+    if (this.connected) await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
   }
 }
 

@@ -14,7 +14,7 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
-import { sleep } from '../../retry.js';
+import { settledWithin, sleep } from '../../retry.js';
 import type { WindowProducer, WindowProducerStats } from '../bus.js';
 import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage, type WindowCodecName } from '../codec.js';
 import { DiskSpool } from './spool.js';
@@ -95,6 +95,8 @@ export class KafkaWindowProducer implements WindowProducer {
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
   private outageSince = 0;
+  /** Set by close() when it gave up on the broker and moved the buffer to the spool: late sends are not acknowledged. */
+  private abandoned = false;
   /** Partitions of the topic (fetched at connect) and each device's partition. */
   private partitions = 0;
   private partitionMetadata: PartitionMetadata[] = [];
@@ -160,26 +162,35 @@ export class KafkaWindowProducer implements WindowProducer {
     }
   }
 
+  /**
+   * Delivers what is buffered within `timeoutMs`, else moves it to the spool (at least once: a batch in flight to a
+   * broker that went away is spooled too, and may be delivered twice) or, without a spool, counts it dropped; then
+   * disconnects. Never takes much longer than `timeoutMs`: a send stuck on an unreachable broker is abandoned.
+   */
   async close(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     try {
-      await this.flush(timeoutMs);
+      await this.flush(Math.max(0, timeoutMs - 300));
     } catch (err) {
-      this.log.error({ err, pending: this.pending() }, 'closing with undelivered windows (they stay in the spool when one is configured)');
-      // Move what is still in memory to the spool so a restart delivers it.
+      this.closing = true;
+      this.abandoned = true; // the loop must not acknowledge a send that completes after this
+      const rest = this.mem.slice(this.memHead);
+      this.mem = [];
+      this.memHead = this.memBytes = 0;
+      this.log.error({ err, unsent: rest.length, spool_pending: this.spool?.pending ?? 0 }, this.spool ? 'closing with undelivered windows: moved to the spool, a restart delivers them' : 'closing with undelivered windows and no spool configured');
       if (this.spool) {
-        const rest = this.mem.slice(this.memHead);
-        this.mem = [];
-        this.memHead = this.memBytes = 0;
         const written = this.spool.append(rest);
         this.s.spooled += written;
         if (written < rest.length) this.drop(rest.length - written, 'spool full at shutdown');
+      } else if (rest.length > 0) {
+        this.drop(rest.length, 'broker unreachable at shutdown and no spool configured');
       }
     }
     this.closing = true;
     this.wake?.();
-    await this.loop;
+    await settledWithin(this.loop, deadline - Date.now());
     this.spool?.close();
-    await this.producer.disconnect().catch(() => undefined);
+    await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
   }
 
   stats(): WindowProducerStats {
@@ -321,6 +332,7 @@ export class KafkaWindowProducer implements WindowProducer {
           compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
           messages,
         });
+        if (this.abandoned) return; // close() already spooled this batch
         this.messagesSent += messages.length;
         this.acknowledge(fromMemory, batch);
         this.s.produced += batch.length;
@@ -331,6 +343,7 @@ export class KafkaWindowProducer implements WindowProducer {
         }
         backoff = this.o.retry_initial_ms;
       } catch (err) {
+        if (this.abandoned) return;
         if (isRefusedForGood(err)) {
           if (batch.length > 1) {
             splitLimit = Math.ceil(batch.length / 2);

@@ -6,7 +6,7 @@
  */
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { componentLogger } from '../../log.js';
-import { sleep } from '../../retry.js';
+import { settledWithin, sleep } from '../../retry.js';
 import { FORMAT_HEADER, type EncodedMessage } from '../codec.js';
 import { kafkaFailure } from './client.js';
 
@@ -74,10 +74,11 @@ export class KafkaRecordPublisher {
   }
 
   async close(timeoutMs = 30_000): Promise<void> {
-    await this.flush(timeoutMs).catch((err: unknown) => this.log.error({ err, unsent: this.queue.length }, 'closing with unsent records'));
+    const deadline = Date.now() + timeoutMs;
+    await this.flush(Math.max(0, timeoutMs - 300)).catch((err: unknown) => this.log.error({ err, unsent: this.queue.length }, 'closing with unsent records'));
     this.closing = true;
-    await this.loop;
-    if (this.connected) await this.producer.disconnect().catch(() => undefined);
+    await settledWithin(this.loop, deadline - Date.now());
+    if (this.connected) await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
   }
 
   private async run(): Promise<void> {

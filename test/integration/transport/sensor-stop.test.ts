@@ -2,16 +2,21 @@
  * Issue 20 ("nothing lost at stop"), on the real broker: a sensor stopped in the middle of a paced replay — what
  * SIGTERM does in `wardwatch sensor` — still delivers every window it closed, the last partial ones included, to the
  * feature topic. Before the fix the producer was closed before the final flush added its windows: the topic held none
- * of them and nothing counted a drop.
+ * of them and nothing counted a drop. And when the broker is gone at that moment, the stop still ends within 5 s: the
+ * windows it could not deliver are in the spool, and the next start delivers them.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodePcap } from '../../../src/capture/pcap-file/writer.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { kafkaFromConfig, SensorService } from '../../../src/services.js';
 import { readWindowRange } from '../../../src/transport/kafka/range.js';
 import { topicNames } from '../../../src/transport/kafka/topics.js';
 import type { FeatureWindow } from '../../../src/records/features.js';
+import { DEFAULT_KAFKA, kafkaBrokers, pauseKafka, resumeKafka, startKafka, stopKafka } from '../../../scripts/services/kafka.js';
 import { freshName, requireKafka } from '../../support/services.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -56,5 +61,52 @@ describe('sensor stopped mid-replay (what SIGTERM does): every window it closed 
     const missing = closed.filter((w) => !onTopic.has(key(w)));
     assert.deepEqual(missing.map(key).slice(0, 5), [], `${missing.length} of ${closed.length} closed windows missing from the topic`);
     assert.equal(read.windows.length, closed.length);
+  });
+
+  it('broker unreachable at the stop: ends within 5 s, undelivered windows spooled, delivered by the next start', async function () {
+    this.timeout(300_000);
+    // Its own broker, so that stopping it does not disturb the shared one.
+    const outage = { ...DEFAULT_KAFKA, instance: 'sensor-stop-outage', port: DEFAULT_KAFKA.port + 210, controller_port: DEFAULT_KAFKA.controller_port + 210 };
+    await startKafka(outage);
+    const own = kafkaBrokers(outage);
+    const spool = mkdtempSync(path.join(tmpdir(), 'ww-stop-spool-'));
+    try {
+      const prefix = `${freshName('ww-stop-out')}.`;
+      const kafka = { brokers: own, connection_timeout_ms: 1000, request_timeout_ms: 3000, topics: { prefix, partitions: 2 }, producer: { spool_dir: spool } };
+      const config = parseConfig({ sensor: { id: 'stop-outage' }, transport: { kind: 'kafka', kafka }, service: { metrics_listen: '' } }, 'test', {});
+      const closed: FeatureWindow[] = [];
+      const sensor = new SensorService(config, { file: capture, speed: 120 }, 'stop-outage', { onWindow: (w) => closed.push(w) });
+      const done = sensor.run();
+      await new Promise((r) => setTimeout(r, 3000));
+      await pauseKafka(outage.instance);
+      // Windows keep closing while the broker is gone.
+      await new Promise((r) => setTimeout(r, 1500));
+      const t0 = Date.now();
+      await sensor.stop();
+      const took = Date.now() - t0;
+      await done;
+      assert.ok(took < 5000, `stop took ${took} ms with the broker gone`);
+      const stats = sensor.producer.stats();
+      assert.equal(stats.dropped, 0, JSON.stringify(stats));
+      assert.ok(stats.spool_pending > 0, `undelivered windows are in the spool: ${JSON.stringify(stats)}`);
+      assert.ok(stats.produced + stats.spool_pending >= closed.length, `every closed window is delivered or spooled: ${JSON.stringify(stats)}, ${closed.length} closed`);
+
+      // The next start (same spool) delivers them first: every window the first sensor closed reaches the topic.
+      await resumeKafka(outage);
+      const empty = path.join(spool, 'empty.pcap');
+      writeFileSync(empty, encodePcap([], { linktype: 1 }));
+      const next = new SensorService(config, { file: empty }, 'stop-outage');
+      await next.run().catch(() => undefined);
+      await next.stop(120_000);
+      assert.equal(next.producer.stats().spool_pending, 0);
+      const read = await readWindowRange(kafkaFromConfig(config.transport.kafka!), own, topicNames({ ...config.transport.kafka!.topics }).features, { from: -Infinity, to: Infinity });
+      const key = (w: FeatureWindow): string => `${w.device_id}@${w.window_start}`;
+      const onTopic = new Set(read.windows.map(key));
+      const missing = closed.filter((w) => !onTopic.has(key(w)));
+      assert.deepEqual(missing.map(key).slice(0, 5), [], `${missing.length} of ${closed.length} closed windows missing from the topic`);
+    } finally {
+      await stopKafka(outage.instance);
+      rmSync(spool, { recursive: true, force: true });
+    }
   });
 });
