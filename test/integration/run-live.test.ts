@@ -237,7 +237,7 @@ describe('wardwatch run -i on a veth pair (real CLI, embedded default, tcpreplay
       replay(ifOut, scan, ['--pps', '1000']);
       // ≤ 1 s to the window's end, the 2 s grace, a 1 s tick, scoring.
       await run.waitFor('the port scan alert on stdout', () => /port_scan/.test(run.stdout), 8000);
-      assert.ok(readAlerts(s.alerts).some((a) => a.kind === 'port_scan'), 'written to alerts.jsonl as it was raised');
+      await run.waitFor('the port scan alert in alerts.jsonl', () => readAlerts(s.alerts).some((a) => a.kind === 'port_scan'), 2000);
       const { code, ms } = await run.stop('SIGTERM');
       assert.equal(code, 0, run.stderr);
       assert.ok(ms < 5000, `exited ${ms} ms after SIGTERM`);
