@@ -1,6 +1,7 @@
 /**
  * `wardwatch run` and `wardwatch replay`: a capture through the whole pipeline in one process on the embedded bus
- * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names.
+ * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names. `run -i IFACE`
+ * does the same on a live interface until SIGINT/SIGTERM, printing the alerts as they are raised.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -11,11 +12,14 @@ import { loadConfig } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
 import { ConfigError, CaptureError } from '../errors.js';
 import { selectBackendFor } from '../detect/index.js';
-import { replayCapture, type ReplayResult } from '../replay.js';
+import { replayCapture, type CaptureInput, type ReplayResult } from '../replay.js';
+import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
 import type { Alert } from '../records/alert.js';
 import { SinkSet } from '../sinks/fanout.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
+import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
+import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
   config?: string;
@@ -28,6 +32,8 @@ export interface ReplayCliOptions {
   quiet?: boolean;
   /** Forensic HTML report to write (sinks/report). */
   report?: string;
+  /** Stops a live capture (the open windows are flushed, the sinks written, the result returned as for a file). */
+  signal?: AbortSignal;
 }
 
 /** `max`, `1x`, `10x`, `0.5x` → undefined (as fast as possible) or the factor. */
@@ -48,10 +54,10 @@ export function parseTime(text: string, field: string): number {
 
 const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 
-/** The alerts as a fixed-width table for the terminal. */
-export function alertTable(alerts: readonly Alert[]): string {
-  if (alerts.length === 0) return 'No alerts.\n';
-  const rows = alerts.map((a) => [
+const ALERT_HEAD = ['time (UTC)', 'severity', 'kind', 'device', 'class', 'score', 'what changed'];
+
+function alertRow(a: Alert): string[] {
+  return [
     iso(a.ts).slice(0, 19).replace('T', ' '),
     a.severity.toUpperCase(),
     a.kind,
@@ -59,15 +65,53 @@ export function alertTable(alerts: readonly Alert[]): string {
     a.device_class.replace(/_/g, ' '),
     a.kind === 'new_device' ? '' : a.score.toFixed(1),
     a.summary,
-  ]);
-  const head = ['time (UTC)', 'severity', 'kind', 'device', 'class', 'score', 'what changed'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
-  const line = (r: string[]): string => r.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(head), line(widths.map((w, i) => '-'.repeat(i === 6 ? 12 : w))), ...rows.map(line)].join('\n') + '\n';
+  ];
 }
 
-export async function replayToSinks(capture: string, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<ReplayResult> {
-  if (!existsSync(capture)) throw new CaptureError(capture, 'no such file', { code: 'WW_CAPTURE_UNREADABLE' });
+/** One row in columns of `widths` (the last column, the summary, as it is). */
+function alertLine(r: string[], widths: readonly number[]): string {
+  return r.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ');
+}
+
+/** The alerts as a fixed-width table for the terminal. */
+export function alertTable(alerts: readonly Alert[]): string {
+  if (alerts.length === 0) return 'No alerts.\n';
+  const rows = alerts.map(alertRow);
+  const widths = ALERT_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
+  return [alertLine(ALERT_HEAD, widths), alertLine(widths.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), widths), ...rows.map((r) => alertLine(r, widths))].join('\n') + '\n';
+}
+
+/** Column widths of the streamed table: the longest severity, kind and class, the device as the table cuts it. */
+const STREAM_WIDTHS = [19, 8, 16, 28, 17, 5, 0];
+
+/**
+ * The alerts table printed as the alerts are raised (a live run has no end to wait for): the table's columns at
+ * fixed widths, the header before the first alert.
+ */
+export class AlertPrinter {
+  private headed = false;
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  write(alerts: readonly Alert[]): void {
+    if (alerts.length === 0) return;
+    const lines = alerts.map((a) => alertLine(alertRow(a), STREAM_WIDTHS));
+    if (!this.headed) {
+      this.headed = true;
+      lines.unshift(alertLine(ALERT_HEAD, STREAM_WIDTHS), alertLine(STREAM_WIDTHS.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), STREAM_WIDTHS));
+    }
+    this.out.write(lines.join('\n') + '\n');
+  }
+}
+
+/**
+ * A capture through the whole pipeline to the sinks: a file (path), or a live source until `o.signal` aborts (its
+ * alerts printed as they are raised unless `quiet`, a status line on stderr at each health sample).
+ */
+export async function replayToSinks(capture: CaptureInput, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<ReplayResult> {
+  if (typeof capture === 'string' && !existsSync(capture)) throw new CaptureError(capture, 'no such file', { code: 'WW_CAPTURE_UNREADABLE' });
+  const live = capture instanceof LiveCaptureSource ? capture : undefined;
+  const name = typeof capture === 'string' ? capture : capture.description;
   const runId = o.runId ?? '';
   const detect = { ...config.detect, ...(o.modelsDir ? { models_dir: o.modelsDir } : {}) };
   const backend = await selectBackendFor(detect, 'score');
@@ -85,9 +129,12 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
   const flowLog = files.flows_file ? new FlowJsonlWriter(files.flows_file, { append: true, max_bytes: files.max_bytes, keep: files.keep }) : undefined;
   const report = o.report ? new ReportCollector() : undefined;
   const progress = new Progress(label);
+  const printer = live && !o.quiet ? new AlertPrinter() : undefined;
   const speed = parseSpeed(o.speed);
   let lastHealth: { ts: number; packets: number } | undefined;
-  const pendingHealth: Promise<void>[] = [];
+  let alertCount = 0;
+  // Health writes in flight (a live run writes one every 10 s for as long as it runs: each leaves once written).
+  const pendingHealth = new Set<Promise<void>>();
   const result = await replayCapture(capture, detect, {
     flows: config.flows,
     devices: config.devices,
@@ -97,27 +144,42 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
     ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
     ...(o.to ? { to: parseTime(o.to, '--to') } : {}),
     ...(flowLog ? { onFlow: (r: FlowRecord) => flowLog.write(r) } : {}),
-    onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets),
-    // Sensor health every 10 s of packet time, in the fields the dashboards plot (docs/dashboards.md).
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(live
+      ? {
+          onCaptureStart: () =>
+            process.stderr.write(`${label}: capturing on ${live.description.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`),
+        }
+      : { onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets) }),
+    // Sensor health every 10 s (packet time for a file, wall time live), in the fields the dashboards plot
+    // (docs/dashboards.md).
     onHealth: (ts, h) => {
       const dt = lastHealth ? ts - lastHealth.ts : 10;
       const rate = lastHealth && dt > 0 ? (h.packets - lastHealth.packets) / dt : 0;
       lastHealth = { ts, packets: h.packets };
       const sinkStats = sinks.stats();
-      pendingHealth.push(
-        sinks.onHealth('sensor', ts, {
-          packets_per_s: rate,
-          packets_dropped: 0,
-          decode_errors: h.decode_malformed,
-          flow_table_fill: (h.metrics['flows_active'] ?? 0) / config.flows.max_flows,
-          kafka_lag: 0,
-          sink_retries: (sinkStats['influx_write_retries'] ?? 0) + (sinkStats['webhook_delivery_retries'] ?? 0),
-          ...h.metrics,
-        }),
-      );
+      const written = sinks.onHealth('sensor', ts, {
+        packets_per_s: rate,
+        packets_dropped: h.packets_dropped,
+        decode_errors: h.decode_malformed,
+        flow_table_fill: (h.metrics['flows_active'] ?? 0) / config.flows.max_flows,
+        kafka_lag: 0,
+        sink_retries: (sinkStats['influx_write_retries'] ?? 0) + (sinkStats['webhook_delivery_retries'] ?? 0),
+        ...h.metrics,
+      });
+      pendingHealth.add(written);
+      // A failed write stays in the set: it fails the run at the end, as it always did.
+      written.then(() => pendingHealth.delete(written), () => undefined);
+      if (live && !o.quiet) {
+        process.stderr.write(
+          `${label}: ${new Date(ts * 1000).toISOString().slice(11, 19)} ${h.packets.toLocaleString('en-US')} packets (${Math.round(rate).toLocaleString('en-US')}/s), ${h.packets_dropped.toLocaleString('en-US')} dropped by the capture, ${(h.metrics['devices_created'] ?? 0).toLocaleString('en-US')} devices, ${alertCount} alerts\n`,
+        );
+      }
     },
     sinks: {
       onAlerts: (a) => {
+        alertCount += a.length;
+        printer?.write(a);
         report?.onAlerts(a);
         return sinks.onAlerts(a);
       },
@@ -132,11 +194,12 @@ export async function replayToSinks(capture: string, config: WardwatchConfig, o:
   const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
   await sinks.onInventory(result.inventory, at);
   await sinks.close();
+  const lost = result.live ? `, ${(result.live.pcap_dropped + result.live.pcap_ifdropped).toLocaleString('en-US')} dropped by the capture (libpcap)` : '';
   progress.done(
-    `${result.packets.toLocaleString('en-US')} packets, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
+    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
   );
   if (report && o.report) {
-    const size = report.write(o.report, reportSummary(capture, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active }), result.inventory);
+    const size = report.write(o.report, reportSummary(name, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active }), result.inventory);
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
   }
   return result;
@@ -155,7 +218,7 @@ const LINK_TYPE_NAMES: Record<number, string> = {
   276: 'LINUX_SLL2',
 };
 
-/** The replay's own counters, as the report's capture summary. */
+/** The replay's own counters, as the report's capture summary (`capture`: the file, or `live:<interface>`). */
 export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend'>): ReportSummary {
   const malformed: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.capture)) {
@@ -169,7 +232,8 @@ export function reportSummary(capture: string, r: ReplayResult, run: Pick<Report
   for (const [k, v] of Object.entries(r.link_types)) link_types[`${LINK_TYPE_NAMES[Number(k)] ?? 'linktype'} (${k})`] = v;
   return {
     file: capture,
-    size_bytes: statSync(capture).size,
+    // A live capture has no file: the bytes it captured.
+    size_bytes: r.live ? r.capture.frame_bytes : statSync(capture).size,
     packets: r.packets,
     first_ts: r.first_ts,
     last_ts: r.last_ts,
@@ -190,29 +254,76 @@ function common(cmd: Command): Command {
     .option('--models-dir <dir>', 'model store (overrides detect.models_dir)')
     .option('--alerts <file>', 'alerts JSONL to write (overrides sinks.files.alerts_file)')
     .option('--report <file>', 'also write a self-contained forensic HTML report (summary, score timelines, alerts, inventory)')
-    .option('-q, --quiet', 'print only the summary, not the alert table');
+    .option('-q, --quiet', 'print only the summary, not the alert table (run -i: nor the alerts as they are raised, nor the status lines)');
+}
+
+/** The closing line: alerts by kind, and where they were written. */
+function alertSummary(result: ReplayResult, alertsFile: string): string {
+  const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
+  const behavioural = result.alerts.filter((a) => a.kind !== 'anomaly' && a.kind !== 'new_device').length;
+  const notices = result.alerts.length - anomalies - behavioural;
+  return `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${alertsFile}\n`;
 }
 
 async function action(capture: string, o: ReplayCliOptions, label: string): Promise<void> {
   const config = loadConfig(o.config);
   const result = await replayToSinks(capture, config, o, label);
   if (!o.quiet) process.stdout.write(alertTable([...result.alerts].sort((a, b) => a.ts - b.ts)));
-  const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
-  const behavioural = result.alerts.filter((a) => a.kind !== 'anomaly' && a.kind !== 'new_device').length;
-  const notices = result.alerts.length - anomalies - behavioural;
-  process.stdout.write(
-    `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${o.alerts ?? config.sinks.files.alerts_file}\n`,
-  );
+  process.stdout.write(alertSummary(result, o.alerts ?? config.sinks.files.alerts_file));
 }
+
+/** `run -i IFACE`: until SIGINT/SIGTERM; then the open windows are scored, the sinks written, the summary printed. */
+async function liveAction(live: LiveCaptureOptions, o: ReplayCliOptions, label: string): Promise<void> {
+  const config = loadConfig(o.config);
+  LiveCaptureSource.interfaces(); // the libpcap binding is there (WW_CAPTURE_BINDING now, not after the models load)
+  const stop = stopOnSignal(label);
+  try {
+    const result = await replayToSinks(new LiveCaptureSource(live), config, { ...o, signal: stop.signal }, label).catch((err: unknown) => {
+      throw explainCaptureError(err, live.interface);
+    });
+    process.stdout.write(alertSummary(result, o.alerts ?? config.sinks.files.alerts_file));
+  } finally {
+    stop.dispose();
+  }
+}
+
+type RunCliOptions = Omit<ReplayCliOptions, 'speed'> & LiveCliOptions & { listInterfaces?: boolean };
 
 export function runCommand(): Command {
   return common(
     new Command('run')
-      .description('Sensor + detector in one process on the embedded default (no Kafka, no InfluxDB needed): replay a capture at full speed and print the alerts.')
-      .argument('[capture]', 'pcap/pcapng file (plain or .gz)', 'captures/demo.pcap'),
+      .description(
+        'Sensor + detector in one process on the embedded default (no Kafka, no InfluxDB needed): replay a capture at full speed and print the alerts, or watch a live interface (-i) until Ctrl-C.',
+      )
+      .argument('[capture]', 'pcap/pcapng file (plain or .gz); default captures/demo.pcap (none with -i)'),
   )
-    .addHelpText('after', '\nExamples:\n  wardwatch run                                  # the shipped demo capture\n  wardwatch run ward3.pcapng.gz -c site.yaml     # sinks from the config (InfluxDB, webhooks, ...)\n')
-    .action((capture: string, o: Omit<ReplayCliOptions, 'speed'>) => action(capture, { ...o, speed: 'max' }, 'run'));
+    .option('-i, --interface <name>', 'capture live from this interface (receive-only; SPAN/TAP port) instead of a file, until SIGINT/SIGTERM')
+    .option('-f, --filter <bpf>', 'BPF capture filter (live), e.g. "not port 22"')
+    .option('--snaplen <bytes>', `bytes kept per frame (live; overrides capture.snaplen_bytes, default ${DEFAULT_LIVE_CAPTURE.snaplen_bytes})`)
+    .option('--buffer-size <bytes>', `kernel capture ring in bytes (live; overrides capture.buffer_size_bytes, default ${DEFAULT_LIVE_CAPTURE.buffer_size_bytes})`)
+    .option('--list-interfaces', 'list the interfaces libpcap can capture on, and exit')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  wardwatch run                                  # the shipped demo capture',
+        '  wardwatch run ward3.pcapng.gz -c site.yaml     # sinks from the config (InfluxDB, webhooks, ...)',
+        '  wardwatch run --list-interfaces                # what -i can capture on',
+        '  sudo wardwatch run -i eth1 -f "not port 22"    # watch a SPAN port live; Ctrl-C prints the summary',
+        '  wardwatch run -i eth1 --alerts ward3.jsonl --report ward3.html   # (root or CAP_NET_RAW)',
+        '',
+      ].join('\n'),
+    )
+    .action(async (capture: string | undefined, o: RunCliOptions) => {
+      if (o.listInterfaces) {
+        process.stdout.write(interfaceList());
+        return;
+      }
+      const choice = chooseCapture(capture, o, 'captures/demo.pcap', loadConfig(o.config).capture);
+      if (choice.live) await liveAction(choice.live, { ...o, speed: 'max' }, 'run');
+      else await action(choice.file, { ...o, speed: 'max' }, 'run');
+    });
 }
 
 export function replayCommand(): Command {

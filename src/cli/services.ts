@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { DEFAULT_LIVE_CAPTURE, liveCaptureOptions, type LiveCaptureCliOptions } from '../capture/live/config.js';
 import { loadConfig } from '../config/load.js';
+import { explainCaptureError } from './live.js';
 import { componentLogger } from '../log.js';
 import { MetricsRegistry, startMetricsServer } from '../metrics.js';
 import { ConfigError } from '../errors.js';
@@ -79,7 +80,7 @@ export function sensorCommand(): Command {
       await closeMetrics?.();
       log.info(sensor.metrics(), 'sensor stopped');
       // A capture that failed (interface gone, file unreadable) ends the process with its coded error, not exit 0.
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw explainCaptureError(failure, iface ?? '');
     });
 }
 

@@ -162,8 +162,9 @@ export class LiveCaptureSource implements CaptureSource {
     } catch (err) {
       const e = err as Error & { code?: string };
       const code = e.code === 'WW_CAPTURE_BAD_FILTER' || e.code === 'WW_CAPTURE_PERMISSION' ? e.code : e.code === 'WW_CAPTURE_ADDON' ? 'WW_CAPTURE_BINDING' : 'WW_CAPTURE_INTERFACE';
-      const hint = code === 'WW_CAPTURE_PERMISSION' ? ' — run as root or give the binary CAP_NET_RAW and CAP_NET_ADMIN (setcap)' : '';
-      return Promise.reject(new CaptureError(this.description, `cannot capture (${e.message})${hint}`, { cause: err, code }));
+      const hint = code === 'WW_CAPTURE_PERMISSION' ? ' — run as root, or give node CAP_NET_RAW: sudo setcap cap_net_raw+eip "$(readlink -f "$(command -v node)")" (systemd: AmbientCapabilities=CAP_NET_RAW)' : '';
+      const what = code === 'WW_CAPTURE_PERMISSION' ? 'no permission to capture' : 'cannot capture';
+      return Promise.reject(new CaptureError(this.description, `${what} (${e.message})${hint}`, { cause: err, code }));
     }
     this.addon = addon;
     this.opened = opened;
