@@ -79,7 +79,7 @@ const count = (n: number): string => n.toLocaleString('en-US');
 const percent = (f: number): string => `${(f * 100).toFixed(f > 0 && f < 0.001 ? 3 : 2)} %`;
 
 export class CaptureLossMonitor {
-  /** Samples of the last `loss_window_s`, oldest first; the first is the base (at or before the window's start). */
+  /** Samples of the last `window_s`, oldest first; the first is the base (at or before the window's start). */
   private readonly samples: Sample[];
   private warned: Sample;
   private lastWarnMs = -Infinity;
