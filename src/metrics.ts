@@ -69,6 +69,8 @@ export interface HealthReport {
   ok: boolean;
   /** Per component: 'ok' or what is wrong. */
   checks: Record<string, string>;
+  /** Numbers behind the checks (e.g. the sensor's `capture_loss` over the last minute). */
+  details?: Record<string, unknown>;
 }
 
 /**

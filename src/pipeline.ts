@@ -11,6 +11,10 @@
  *  5. `features.process(p, update, devices)`.
  * `flush()` at capture end ends all flows (`capture_end`) then emits the open window. `saveInventory(path)` saves the
  * inventory with the feature stage's per-device history of peers and ports.
+ *
+ * Capture loss (a live source): the frame loop calls `noteCaptureLoss(dropped, received)` with the source's cumulative
+ * counters about once a second (and once more before `flush()`); windows emitted from then on carry `capture_loss`,
+ * the share of packets the capture dropped while they were open (src/records/features.ts).
  */
 import type { DecodedPacket } from './records/packet.js';
 import type { FeatureWindow } from './records/features.js';
@@ -43,6 +47,8 @@ export class AnalysisPipeline {
   readonly flows: FlowTable;
   readonly features: FeatureExtractor;
   private packets = 0;
+  /** Cumulative capture counters at the last `noteCaptureLoss`. */
+  private lossAt = { dropped: 0, received: 0 };
 
   constructor(options: AnalysisPipelineOptions = {}, sinks: AnalysisSinks = {}) {
     this.inventory = options.inventory ?? new DeviceInventory(options.devices, options.inventoryFile);
@@ -65,6 +71,22 @@ export class AnalysisPipeline {
     const update = this.flows.process(p, devices);
     this.inventory.learn(p, devices, update);
     this.features.process(p, update, devices);
+  }
+
+  /**
+   * Notes the capture's counters, cumulative since the capture started: `cumulativeDropped` packets the capture lost
+   * (live: `pcap_dropped + pcap_ifdropped`), `cumulativeReceived` packets it handed to the sensor (`received`). The
+   * difference since the previous call is counted in the window open now; every window emitted after the first call
+   * carries `capture_loss`. Counters that went down (a new capture) count from zero again. Call it from the frame loop
+   * (between packets), about once a second, and once more before `flush()`.
+   */
+  noteCaptureLoss(cumulativeDropped: number, cumulativeReceived: number): void {
+    const last = this.lossAt;
+    const dropped = cumulativeDropped >= last.dropped ? cumulativeDropped - last.dropped : cumulativeDropped;
+    const received = cumulativeReceived >= last.received ? cumulativeReceived - last.received : cumulativeReceived;
+    last.dropped = cumulativeDropped;
+    last.received = cumulativeReceived;
+    this.features.noteCaptureLoss(dropped, dropped + received);
   }
 
   flush(): void {

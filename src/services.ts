@@ -1,13 +1,17 @@
 /**
  * The distributed deployment's two processes (wiring only; each stage lives in its folder):
- *  - `SensorService`: capture (file or live interface) → decode → flows/features → Kafka feature topic;
+ *  - `SensorService`: capture (file or live interface) → decode → flows/features → Kafka feature topic; with
+ *    `sinks.influx` set, its health (`ww_health`, src/records/health.ts) every 10 s; on a live interface, the capture
+ *    loss watched (src/capture/loss.ts: warning, `/healthz`) and noted on every feature window (`capture_loss`);
  *  - `DetectorService`: Kafka consumer group → detector → sinks, with per-device detector state written to the
  *    compacted state topic before each batch is committed and reloaded when partitions are assigned.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { readCapture } from './capture/pcap-file/reader.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from './capture/live/cap-source.js';
+import { DEFAULT_LIVE_CAPTURE } from './capture/live/config.js';
 import type { CaptureSource } from './capture/source.js';
+import { CaptureLossMonitor, droppedOf } from './capture/loss.js';
 import { PacketDecoder } from './decode/decoder.js';
 import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
 import { newDecodedPacket, type CapturedFrame } from './records/packet.js';
@@ -15,6 +19,7 @@ import type { InventoryEntry } from './records/device.js';
 import type { FlowRecord } from './records/flow.js';
 import type { FeatureWindow } from './records/features.js';
 import type { Alert, WindowScore } from './records/alert.js';
+import { sensorHealth, sinkRetries, type SensorHealthSample } from './records/health.js';
 import type { WardwatchConfig } from './config/schema.js';
 import { createKafka, kafkaFailure } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
@@ -27,7 +32,8 @@ import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, selectBackendFor, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
 import { componentLogger } from './log.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, describeError } from './errors.js';
+import type { HealthReport } from './metrics.js';
 
 type KafkaSection = NonNullable<WardwatchConfig['transport']['kafka']>;
 
@@ -77,7 +83,15 @@ export interface SensorSource {
   speed?: number;
   /** File only, with `speed`: frames before this packet time (seconds since the epoch) are read at full speed. */
   speed_from?: number;
+  /**
+   * A capture source of the caller's instead of `file`/`live` (tests: a scripted live source). One with `stats()` is
+   * treated as live (wall-time health, capture-loss watch), one without as a file.
+   */
+  source?: CaptureSource;
+  /** Cadences, for tests (defaults: health every 10 s, capture counters sampled every 1 s). */
+  intervals?: { health_ms?: number; loss_sample_ms?: number };
 }
+
 
 /** Optional observers of the sensor (benchmarks, tests); nothing they return is used. */
 export interface SensorHooks {
@@ -102,6 +116,18 @@ export class SensorService {
   private source: CaptureSource | undefined;
   readonly decoder = new PacketDecoder();
   packets = 0;
+  /** `ww_health` writer (InfluxDB only), when `sinks.influx` is set. */
+  readonly health: SinkSet | undefined;
+  private healthReady: Promise<boolean> | undefined;
+  private readonly healthWrites = new Set<Promise<void>>();
+  private lastHealth: SensorHealthSample | undefined;
+  healthPoints = 0;
+  /** Health points given up because InfluxDB never became ready before the stop (the writer counts its own drops). */
+  healthPointsDropped = 0;
+  /** Live sources only: the capture-loss watch (warning, /healthz), created when the capture starts. */
+  loss: CaptureLossMonitor | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+
 
   constructor(
     private readonly config: WardwatchConfig,
@@ -121,6 +147,10 @@ export class SensorService {
     };
     const flows = topics.flows ? new KafkaRecordPublisher(this.kafka, k.brokers, { topic: topics.flows, max_queued: 200_000, batch_max: 2000, linger_ms: 100 }) : undefined;
     this.flows = flows;
+    // Health goes through the sinks' own ww_health writer (SinkSet.onHealth → healthPoint), InfluxDB only.
+    this.health = config.sinks.influx
+      ? new SinkSet({ alerts_file: undefined, influx: config.sinks.influx, webhooks: undefined, syslog: undefined, sensor_id: config.sensor.id, run_id: runId })
+      : undefined;
     this.pipeline = new AnalysisPipeline(options, {
       // Keyed by the originator's device (else the responder's, else the originator address): a device's flows stay in order.
       ...(flows ? { onFlow: (r: FlowRecord) => flows.offer(encodeFlow(r, r.orig_device || r.resp_device || r.orig_h)) } : {}),
@@ -157,11 +187,42 @@ export class SensorService {
 
   private async capture(): Promise<void> {
     await ensurePipelineTopics(this.kafka, requireKafka(this.config));
-    this.source = this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(this.input.live!);
-    this.log.info({ source: this.input.file ?? this.input.live?.interface }, 'sensor started');
+    const live = this.input.live;
+    this.source = this.input.source ?? (this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(live!));
+    const source = this.source;
+    this.log.info({ source: this.input.file ?? live?.interface ?? source.description }, 'sensor started');
+    this.startHealth();
     const p = newDecodedPacket();
-    const file = this.input.file !== undefined;
+    // A source that can drop (a live interface) is watched on wall time; a file's health follows its packet time.
+    const dropping = typeof source.stats === 'function';
+    const file = !dropping;
+    const healthEvery = (this.input.intervals?.health_ms ?? 10_000) / 1000;
+    if (dropping) {
+      // The settings the warning names, as the live source runs with them (its defaults where the caller gave none).
+      const settings = live ? { ...DEFAULT_LIVE_CAPTURE, ...live } : undefined;
+      this.loss = new CaptureLossMonitor(this.config.capture_loss, {
+        interface: settings?.interface ?? source.description,
+        ...(settings ? { snaplen_bytes: settings.snaplen_bytes, buffer_size_bytes: settings.buffer_size_bytes, immediate: settings.immediate, chunk_bytes: settings.chunk_bytes, chunks: settings.chunks } : {}),
+      });
+      this.lastHealth = this.healthSample(Date.now() / 1000);
+      // Noted from the start: every window of a live capture carries `capture_loss`, the first one included.
+      this.sampleCapture();
+      this.every(this.input.intervals?.loss_sample_ms ?? 1000, () => this.sampleCapture());
+      if (this.health) this.every(healthEvery * 1000, () => this.writeHealth(Date.now() / 1000));
+    }
+    let nextHealth = NaN;
+    let lastTs = NaN;
     const handle = (frame: CapturedFrame): Promise<void> | undefined => {
+      if (file && this.health) {
+        // Health every `healthEvery` s of packet time, as `wardwatch run` writes it (same points at any speed).
+        const ts = frame.ts_sec + frame.ts_nsec / 1e9;
+        if (ts >= nextHealth) {
+          const at = Math.floor(ts / healthEvery) * healthEvery;
+          this.writeHealth(at);
+          nextHealth = at + healthEvery;
+        } else if (Number.isNaN(nextHealth)) nextHealth = (Math.floor(ts / healthEvery) + 1) * healthEvery;
+        lastTs = ts;
+      }
       this.decoder.decode(frame, p);
       this.pipeline.process(p);
       this.packets++;
@@ -170,21 +231,119 @@ export class SensorService {
       return undefined;
     };
     const pace = file && this.input.speed !== undefined ? replayPacer(this.input.speed, this.input.speed_from ?? -Infinity) : undefined;
-    await this.source.forEachFrame((frame) => {
-      const wait = pace?.(frame.ts_sec + frame.ts_nsec / 1e9);
-      // The frame stays valid while the source waits for the returned promise.
-      return wait === undefined ? handle(frame) : wait.then(() => handle(frame));
-    });
+    try {
+      await source.forEachFrame((frame) => {
+        const wait = pace?.(frame.ts_sec + frame.ts_nsec / 1e9);
+        // The frame stays valid while the source waits for the returned promise.
+        return wait === undefined ? handle(frame) : wait.then(() => handle(frame));
+      });
+    } finally {
+      for (const t of this.timers.splice(0)) clearInterval(t);
+    }
+    // The last counters go to the open window before it is flushed.
+    if (dropping) this.sampleCapture();
     this.pipeline.flush();
+    this.finalHealthAt = dropping ? Date.now() / 1000 : lastTs;
+  }
+
+  /** Time of the final health point: a file's last packet time, a live capture's end (NaN: none, nothing was read). */
+  private finalHealthAt = NaN;
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /**
+   * Reads the live source's counters: the pipeline counts the new drops in the open window (`capture_loss`), the loss
+   * monitor may warn or change the /healthz state.
+   */
+  private sampleCapture(): void {
+    const s = this.source?.stats?.();
+    if (!s) return;
+    this.pipeline.noteCaptureLoss(droppedOf(s), s.received);
+    this.loss?.sample(s);
+  }
+
+  /** Creates the InfluxDB database in the background: capture never waits for InfluxDB (points wait instead). */
+  private startHealth(): void {
+    if (!this.health || this.healthReady) return;
+    this.healthReady = this.health.start().then(
+      () => true,
+      (err: unknown) => {
+        this.log.warn({ err: describeError(err) }, 'sensor health: InfluxDB not started, ww_health points are not written');
+        return false;
+      },
+    );
+  }
+
+  private healthSample(at: number): SensorHealthSample {
+    const s = this.source?.stats?.();
+    return {
+      at,
+      packets: this.packets,
+      packets_dropped: s ? droppedOf(s) : 0,
+      decode_errors: this.decoder.counters.snapshot().malformed,
+      flows_active: this.pipeline.flows.size,
+      max_flows: this.config.flows.max_flows,
+      windows_undelivered: this.producerBacklog(),
+      sink_retries: sinkRetries(this.health?.stats() ?? {}),
+    };
+  }
+
+  /** Windows the producer has not delivered yet: in memory and in the spool (the sensor's side of the Kafka lag). */
+  private producerBacklog(): number {
+    const st = this.producer.stats();
+    return st.buffered + st.spool_pending;
+  }
+
+  /** Queues one `ww_health` point at `at` (seconds): the contract's fields over the stages' counters. */
+  private writeHealth(at: number): void {
+    const sinks = this.health;
+    const ready = this.healthReady;
+    if (!sinks || !ready) return;
+    const now = this.healthSample(at);
+    const values = { ...this.metrics(), ...sensorHealth(now, this.lastHealth) };
+    this.lastHealth = now;
+    this.healthPoints++;
+    const write = ready
+      .then((ok) => (ok ? sinks.onHealth('sensor', at, values) : void this.healthPointsDropped++))
+      .catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'sensor health point not written'));
+    this.healthWrites.add(write);
+    void write.finally(() => this.healthWrites.delete(write));
+  }
+
+  /**
+   * `/healthz` of the sensor: ok, or degraded (503) while a live capture lost more than
+   * `capture_loss.degraded_fraction` of its packets over the last `capture_loss.window_s`, with the reason and numbers.
+   */
+  healthReport(): HealthReport {
+    const reason = this.loss?.degradedReason();
+    const report: HealthReport = { ok: reason === undefined, checks: { sensor: 'ok', capture: reason ?? 'ok' } };
+    if (this.loss) {
+      const r = this.loss.recent();
+      report.details = { capture_loss: { ...r, limit: this.config.capture_loss.degraded_fraction } };
+    }
+    return report;
   }
 
   /**
    * Stops capturing and hands everything on within `timeoutMs` (default 4 s, so that SIGTERM ends the process within
    * 5 s): the capture loop ends and the open windows are flushed into the producer, which delivers them or, when the
    * broker does not answer in time, moves them to the spool (a restart delivers them; without a spool they are
-   * counted as dropped). The last counters are logged by the caller (`wardwatch sensor`: "sensor stopped").
+   * counted as dropped). The capture's final counters are logged here (live: `capture stopped: …`, component capture),
+   * the last health point written (InfluxDB gets what is left of the budget, at least 200 ms; then its points are
+   * given up, counted); all counters are logged by the caller (`wardwatch sensor`: "sensor stopped"). Idempotent.
    */
-  async stop(timeoutMs = DEFAULT_SENSOR_STOP_MS): Promise<void> {
+  stop(timeoutMs = DEFAULT_SENSOR_STOP_MS): Promise<void> {
+    this.stopped ??= this.shutdown(timeoutMs);
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  private async shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.source?.stop();
     // Wait for the capture loop to end and flush the open window (its windows go to the producer) before closing
@@ -192,7 +351,31 @@ export class SensorService {
     await this.running?.catch(() => undefined);
     const left = (): number => Math.max(500, deadline - Date.now());
     await Promise.all([this.producer.close(left()), this.inventory.close(left()), this.flows?.close(left())]);
+    this.loss?.logFinal();
+    // The last health point (the final counters, the spool included) within what is left of the budget.
+    await this.closeHealth(Math.max(200, deadline - Date.now()));
   }
+  private async closeHealth(timeoutMs: number): Promise<void> {
+    const sinks = this.health;
+    if (!sinks || !this.healthReady) return;
+    if (Number.isFinite(this.finalHealthAt)) this.writeHealth(this.finalHealthAt);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const closed = (async (): Promise<'closed'> => {
+      await Promise.all([...this.healthWrites]);
+      await sinks.close().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'sensor health: InfluxDB writer not closed cleanly'));
+      return 'closed';
+    })();
+    const outcome = await Promise.race([closed, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      // InfluxDB unreachable: give up on the pending points rather than hang (counted: the writer's points_dropped, and
+      // health_points_dropped for points still waiting for the database to be created).
+      sinks.influx?.abort();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 100))]);
+    }
+  }
+
 
   metrics(): Record<string, number> {
     return {
@@ -203,9 +386,14 @@ export class SensorService {
       ...(this.flows ? prefixed('flows_kafka', { ...this.flows.stats() }) : {}),
       decode_malformed: this.decoder.counters.snapshot().malformed,
       ...captureMetrics(this.source),
+      ...(this.loss
+        ? { capture_loss_recent: this.loss.recent().fraction, capture_degraded: this.loss.degradedReason() === undefined ? 0 : 1, capture_loss_warnings: this.loss.warnings }
+        : {}),
+      ...(this.health ? { health_points: this.healthPoints, health_points_dropped: this.healthPointsDropped, ...prefixed('health_influx', { ...this.health.influx!.stats() }) } : {}),
     };
   }
 }
+
 
 /**
  * Paced file replay: the wait before the frame of packet time `ts` is processed (undefined: none), so that it is
@@ -230,9 +418,9 @@ export function replayPacer(speed: number, from: number): (ts: number) => Promis
  * `packets_dropped` (= pcap_dropped + pcap_ifdropped; 0 for a file), the `ww_health` field the dashboards plot.
  */
 export function captureMetrics(source: CaptureSource | undefined): Record<string, number> {
-  if (!(source instanceof LiveCaptureSource)) return { packets_dropped: 0 };
-  const m = source.metrics();
-  return { ...m, packets_dropped: m.pcap_dropped + m.pcap_ifdropped };
+  const s = source?.stats?.();
+  if (!s) return { packets_dropped: 0 };
+  return { pcap_received: s.pcap_received, pcap_dropped: s.pcap_dropped, pcap_ifdropped: s.pcap_ifdropped, packets_dropped: droppedOf(s) };
 }
 
 function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {

@@ -28,6 +28,23 @@ export interface CaptureSource {
   progress(): CaptureProgress;
   /** Counters so far (frames, bytes, and each malformed-input reason). */
   counters(): CaptureCountersSnapshot;
+  /**
+   * Only sources that can lose frames (a live interface): frames handed over and libpcap's drop counters, cumulative
+   * since the capture started (read now; the last values after `stop()`). Absent for files: nothing is dropped.
+   */
+  stats?(): CaptureDropStats;
+}
+
+/** A live source's counters (`LiveCaptureSource.stats()`; the fields are described in docs/capture-decode.md). */
+export interface CaptureDropStats {
+  /** Frames handed to the sensor. */
+  received: number;
+  /** libpcap ps_recv: frames that passed the BPF filter (on Linux including those dropped). */
+  pcap_received: number;
+  /** libpcap ps_drop: frames dropped because the capture buffer was full (the sensor did not read fast enough). */
+  pcap_dropped: number;
+  /** libpcap ps_ifdrop: the interface's own receive drops. */
+  pcap_ifdropped: number;
 }
 
 /**

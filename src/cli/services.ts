@@ -8,17 +8,25 @@ import { DEFAULT_LIVE_CAPTURE, liveCaptureOptions, type LiveCaptureCliOptions } 
 import { loadConfig } from '../config/load.js';
 import { explainCaptureError } from './live.js';
 import { componentLogger } from '../log.js';
-import { MetricsRegistry, startMetricsServer } from '../metrics.js';
+import { MetricsRegistry, startMetricsServer, type HealthReport } from '../metrics.js';
 import { ConfigError } from '../errors.js';
 import { parseSpeed } from './run.js';
 
 const log = componentLogger('cli');
 
-async function serveMetrics(listen: string, registry: MetricsRegistry, healthy: () => boolean, what: string): Promise<(() => Promise<void>) | undefined> {
+/** `/healthz` while running: the component's own report; once stopping, 503 with `<what>: stopping`. */
+function stoppable(what: string, stopping: () => boolean, report: () => HealthReport = () => ({ ok: true, checks: { [what]: 'ok' } })): () => HealthReport {
+  return () => {
+    const r = report();
+    return stopping() ? { ...r, ok: false, checks: { ...r.checks, [what]: 'stopping' } } : r;
+  };
+}
+
+async function serveMetrics(listen: string, registry: MetricsRegistry, health: () => HealthReport): Promise<(() => Promise<void>) | undefined> {
   if (!listen) return undefined;
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new ConfigError('service.metrics_listen', `'${listen}' is not host:port`);
-  const server = await startMetricsServer({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }, registry, () => ({ ok: healthy(), checks: { [what]: healthy() ? 'ok' : 'stopping' } }));
+  const server = await startMetricsServer({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }, registry, health);
   log.info({ url: server.url }, '/metrics and /healthz listening');
   return server.close;
 }
@@ -66,7 +74,8 @@ export function sensorCommand(): Command {
       const registry = new MetricsRegistry();
       registry.register('sensor', () => sensor.metrics());
       let stopping = false;
-      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, () => !stopping, 'sensor');
+      // /healthz: 503 while stopping, or while the live capture loses more than capture_loss.degraded_fraction.
+      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, stoppable('sensor', () => stopping, () => sensor.healthReport()));
       const done = sensor.run();
       const sig = stopSignal();
       const signalled = await Promise.race([done.then(() => false, () => false), sig.then(() => true)]);
@@ -96,7 +105,7 @@ export function detectCommand(): Command {
       const registry = new MetricsRegistry();
       registry.register('detector', () => detector.metrics());
       let stopping = false;
-      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, () => !stopping, 'detector');
+      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, stoppable('detector', () => stopping));
       await detector.start();
       await stopSignal();
       stopping = true;

@@ -9,6 +9,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { LiveCaptureOptionsSchema } from '../capture/live/config.js';
+import { CaptureLossOptionsSchema } from '../capture/loss.js';
 import { DetectConfig } from '../detect/config.js';
 import { FeatureOptionsSchema } from '../features/config.js';
 import { DeviceIdentityOptionsSchema, FlowTableOptionsSchema } from '../flows/config.js';
@@ -120,6 +121,8 @@ export const ConfigSchema = z
     flows: FlowTableOptionsSchema.prefault({}),
     /** Live capture: interface, filter, snaplen, ring size, hand-off (src/capture/live/config.ts). */
     capture: LiveCaptureOptionsSchema.prefault({}),
+    /** Capture loss of a live sensor: the warning's rate, the /healthz degraded threshold (src/capture/loss.ts). */
+    capture_loss: CaptureLossOptionsSchema.prefault({}),
     /** Device identity: subnets, keying, gateways, caps, inventory file (src/flows/config.ts). */
     devices: DeviceIdentityOptionsSchema.prefault({}),
     /** Feature windows (src/features/config.ts). */

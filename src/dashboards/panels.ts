@@ -18,6 +18,7 @@ import { PanelBuilder as PiechartPanel, PieChartLegendOptionsBuilder, PieChartLe
 import { PanelBuilder as BargaugePanel } from '@grafana/grafana-foundation-sdk/bargauge';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { ReduceDataOptionsBuilder, VizLegendOptionsBuilder, GraphThresholdsStyleConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
+import type { SensorHealth } from '../records/health.js';
 import { INFLUX_DATASOURCE, MEASUREMENT, from, id, influxql, str, tagMatchesVariable } from './influxql.js';
 
 /** Tag value the sink writes for an empty `run_id` (live capture): `cleanTags` in src/sinks/influx/points.ts. */
@@ -251,23 +252,24 @@ export function newDevicesTable(scope: Scope): cog.Builder<dashboard.Panel> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Sensor health. Fields of `ww_health` (healthPoint in src/sinks/influx/points.ts) the panels read; counters are
-// cumulative since the component started (the panels take per-interval differences), gauges are instantaneous.
+// Sensor health. Fields of `ww_health` (the contract: src/records/health.ts; written by healthPoint in
+// src/sinks/influx/points.ts) the panels read; counters are cumulative since the component started (the panels take
+// per-interval differences), gauges are instantaneous.
 
 export const HEALTH_FIELDS = {
   /** Gauge: packets per second captured (capture component). */
   packets_per_s: 'gauge',
-  /** Counter: packets the capture dropped (kernel/libpcap drops plus our own queue drops). */
+  /** Counter: packets the capture dropped (live: libpcap's ps_drop + ps_ifdrop; 0 for a file). */
   packets_dropped: 'counter',
   /** Counter: frames the decoder could not decode (malformed, truncated). */
   decode_errors: 'counter',
   /** Gauge: flow-table occupancy, flows ÷ max_flows (0..1). */
   flow_table_fill: 'gauge',
-  /** Gauge: Kafka consumer lag in messages (sum over partitions). */
+  /** Gauge: feature windows waiting to reach the detectors (a sensor's undelivered windows; 0 on the embedded bus). */
   kafka_lag: 'gauge',
   /** Counter: sink write retries (InfluxDB, webhooks). */
   sink_retries: 'counter',
-} as const;
+} as const satisfies Partial<Record<keyof SensorHealth, 'gauge' | 'counter'>>;
 
 export type HealthField = keyof typeof HEALTH_FIELDS;
 
@@ -299,7 +301,7 @@ export function healthPanels(scope: Scope): cog.Builder<dashboard.Panel>[] {
       .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
       .height(7)
       .span(8),
-    timeseries('Kafka consumer lag', 'Feature windows waiting in Kafka for the detector (messages). Growing lag means alerts arrive late.')
+    timeseries('Kafka consumer lag', 'Feature windows waiting to reach the detectors: each sensor\'s windows not yet delivered to Kafka (in memory or spooled on disk during an outage). Growing lag means alerts arrive late.')
       .withTarget(influxql(healthQuery(scope, 'kafka_lag')).alias('$tag_sensor'))
       .unit('short')
       .height(7)

@@ -130,6 +130,15 @@ export const DetectConfig = z
      * new. `wardwatch train` skips them at the start of a capture too. 0 disables.
      */
     startup_grace_s: z.number().nonnegative().default(300),
+    /**
+     * A window whose `capture_loss` (share of the sensor's packets libpcap dropped while it was open) is above this is
+     * scored and written but abstains from the model's alerting: it neither opens, extends nor closes an incident
+     * (K of N, scan and novelty guards, single-window score), because lost packets make traffic look different (a
+     * lost SYN-ACK looks like an unanswered attempt, a lost SYN like a new destination port). The behavioural rules
+     * still alert on it (what they count cannot be made up by missing packets), with a caveat in the summary.
+     * 1 disables. See src/detect/README.md, "Capture loss".
+     */
+    capture_loss_max: z.number().min(0).max(1).default(0.01),
     /** A device without a model of its own stays in learning mode (no anomaly alerts) until it has this many baseline windows. */
     learning_min_windows: z.number().int().positive().default(360),
     /**

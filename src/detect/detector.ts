@@ -64,6 +64,8 @@ type DetectorCounter =
   | 'windows_over_threshold'
   | 'windows_scan_guard'
   | 'windows_novelty_guard'
+  | 'windows_capture_loss'
+  | 'windows_capture_loss_over_threshold'
   | 'alerts_anomaly'
   | 'alerts_new_device'
   | 'alerts_behaviour'
@@ -164,6 +166,11 @@ export function sourceSegment(peers: readonly string[]): string {
   const prefix = v4[0]!.slice(0, n);
   while (prefix.length < 4) prefix.push('0');
   return `${prefix.join('.')}/${n * 8}`;
+}
+
+/** The caveat a behavioural alert raised on a window with capture loss carries in its summary. */
+export function lossCaveat(loss: number): string {
+  return `caveat: the sensor lost ${(loss * 100).toFixed(loss < 0.001 ? 3 : 1)} % of its packets while this window was open (capture loss), so its counts are lower bounds`;
 }
 
 /** Alerted ranges kept in memory for the next training (oldest dropped, counted); alerts.jsonl keeps them all. */
@@ -304,6 +311,7 @@ export class Detector {
       st.last_start = w.window_start;
       st.windows_seen++;
       this.dirty.add(w.device_id);
+      if (this.lossy(w)) this.counters.add('windows_capture_loss');
       const inv = inventory(w.device_id, w);
       // Behavioural rules: every device, every window, model or not.
       this.applyRules(w, st, inv, alerts);
@@ -339,6 +347,12 @@ export class Detector {
       const st = this.devices.get(w.device_id) as DeviceState;
       const score = batch.scores[i] as number;
       scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score, threshold: model.threshold, model: model.label, learning: false });
+      // A window that lost packets abstains: scored and written, but it neither opens, extends nor closes an incident
+      // (what the sensor did not see is not evidence either way).
+      if (this.lossy(w)) {
+        if (score > 1) this.counters.add('windows_capture_loss_over_threshold');
+        continue;
+      }
       // At start every peer and session looks new to the sensor: those windows never count toward an alert.
       const over = score > 1 && w.window_end > (this.firstStart ?? -Infinity) + this.config.startup_grace_s;
       if (over) this.counters.add('windows_over_threshold');
@@ -393,6 +407,11 @@ export class Detector {
     return { alerts, scores };
   }
 
+  /** The window lost more than `capture_loss_max` of the sensor's packets while it was open (`FeatureWindow.capture_loss`). */
+  private lossy(w: FeatureWindow): boolean {
+    return w.capture_loss !== undefined && w.capture_loss > this.config.capture_loss_max;
+  }
+
   /**
    * The novelty guard: a new external peer that the device's baseline never named, on a device whose baseline rarely
    * took up new external peers. Returns the peer (text), or undefined.
@@ -443,7 +462,9 @@ export class Detector {
   private behaviourAlert(w: FeatureWindow, inv: ReturnType<InventoryLookup>, hit: RuleHit, inc: RuleIncident): Alert {
     this.counters.add('alerts_behaviour');
     // A flood names where its sources are: the narrowest common prefix of the window's new peers (a sample of ≤ 16).
-    const summary = hit.kind === 'flood' && w.new_peers.length >= 2 ? `${hit.text}; sources in ${sourceSegment(w.new_peers)}` : hit.text;
+    const where = hit.kind === 'flood' && w.new_peers.length >= 2 ? `${hit.text}; sources in ${sourceSegment(w.new_peers)}` : hit.text;
+    // A rule's counts cannot be made up by missing packets, so it alerts on a lossy window too, saying so.
+    const summary = this.lossy(w) ? `${where}; ${lossCaveat(w.capture_loss!)}` : where;
     return {
       schema_version: ALERT_SCHEMA_VERSION,
       alert_id: inc.id,

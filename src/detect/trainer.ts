@@ -54,7 +54,7 @@ export interface TrainOptions {
 }
 
 export class Trainer {
-  readonly counters = new Counters<'windows_received' | 'windows_skipped_schema' | 'windows_excluded_alerted' | 'models_saved'>('train');
+  readonly counters = new Counters<'windows_received' | 'windows_skipped_schema' | 'windows_excluded_alerted' | 'windows_excluded_capture_loss' | 'models_saved'>('train');
 
   constructor(
     readonly config: DetectConfig,
@@ -72,6 +72,7 @@ export class Trainer {
     }
     let skippedSchema = 0;
     let excluded = 0;
+    let lossy = 0;
     const kept: FeatureWindow[] = [];
     for (const w of windows) {
       if (scope.kind === 'device' && w.device_id !== scope.id) continue;
@@ -84,16 +85,23 @@ export class Trainer {
         excluded++;
         continue;
       }
+      // A window that lost packets (capture loss above detect.capture_loss_max) is no faithful example of normal.
+      if (w.capture_loss !== undefined && w.capture_loss > cfg.capture_loss_max) {
+        lossy++;
+        continue;
+      }
       kept.push(w);
     }
     this.counters.add('windows_skipped_schema', skippedSchema);
     this.counters.add('windows_excluded_alerted', excluded);
+    this.counters.add('windows_excluded_capture_loss', lossy);
     const minWindows = opts.min_windows ?? (scope.kind === 'device' ? cfg.device_model_min_windows : scope.kind === 'class' ? cfg.class_model_min_windows : cfg.quiet_device_min_windows);
     if (kept.length < minWindows) {
       throw new ModelError(
         `${scope.kind}:${scope.id}: ${kept.length} usable baseline windows, need ≥ ${minWindows}` +
           (skippedSchema > 0 ? ` (${skippedSchema} skipped: feature schema ≠ v${FEATURE_SCHEMA_VERSION})` : '') +
-          (excluded > 0 ? ` (${excluded} excluded: inside alerts)` : ''),
+          (excluded > 0 ? ` (${excluded} excluded: inside alerts)` : '') +
+          (lossy > 0 ? ` (${lossy} excluded: capture loss above detect.capture_loss_max)` : ''),
         { code: 'WW_MODEL_TOO_FEW_WINDOWS' },
       );
     }

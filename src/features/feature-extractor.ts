@@ -149,6 +149,11 @@ export class FeatureExtractor {
   private nActive = 0;
   private curStart = -1;
   private overflowInWindow = 0;
+  /** Capture loss noted while the open window is open (`noteCaptureLoss`): packets dropped, packets dropped + read. */
+  private lossDropped = 0;
+  private lossSeen = 0;
+  /** Whether capture counters were ever noted: windows then carry `capture_loss` (else it stays absent). */
+  private lossNoted = false;
   private windowsEmitted = 0;
   private readonly charCounts = new Int32Array(256);
   private readonly pktMs = new Float64Array(1);
@@ -223,6 +228,18 @@ export class FeatureExtractor {
     if (e.proto !== 'tcp' || e.orig_device < 0 || this.curStart < 0) return;
     const s = e.conn_state;
     if (s === 'S0' || s === 'SH' || s === 'RSTOS0') this.acc[this.touch(e.orig_device) + HALF_OPEN]!++;
+  }
+
+  /**
+   * Capture loss since the previous call (sensor-wide): `dropped` packets the capture lost and `seen` packets that
+   * reached it (read + dropped). Counted in the window open now (or, before the first packet, in the first window);
+   * from the first call on, every emitted window carries `capture_loss` = dropped ÷ seen over its interval (0 when
+   * nothing was seen).
+   */
+  noteCaptureLoss(dropped: number, seen: number): void {
+    this.lossNoted = true;
+    if (dropped > 0) this.lossDropped += dropped;
+    if (seen > 0) this.lossSeen += seen;
   }
 
   /** Emits the open window (capture end). */
@@ -564,6 +581,9 @@ export class FeatureExtractor {
     this.nActive = 0;
     const overflow = this.overflowInWindow;
     this.overflowInWindow = 0;
+    const loss = this.lossNoted ? (this.lossSeen > 0 ? Math.min(1, this.lossDropped / this.lossSeen) : 0) : undefined;
+    this.lossDropped = 0;
+    this.lossSeen = 0;
     if (this.rankedIds !== this.nIds) this.rerank();
     const order = this.active.subarray(0, n);
     for (let i = 0; i < n; i++) order[i] = this.rank[order[i]!]!;
@@ -577,7 +597,7 @@ export class FeatureExtractor {
       const h = order[i]!;
       const b = h * STRIDE;
       this.windowsEmitted++;
-      this.onWindow({
+      const w: FeatureWindow = {
         schema_version: FEATURE_WINDOW_SCHEMA_VERSION,
         feature_schema_version: FEATURE_SCHEMA_VERSION,
         device_id: this.ids[h]!,
@@ -588,7 +608,9 @@ export class FeatureExtractor {
         values: featureValues(this.acc, b, this.dnsNames[h]?.size ?? 0, overflow),
         new_peers: this.newPeerTexts(h, this.acc[b + NEW_PEER_LIST]!),
         new_dst_ports: this.newPorts(h, this.acc[b + NEW_PORT_LIST]!),
-      });
+      };
+      if (loss !== undefined) w.capture_loss = loss;
+      this.onWindow(w);
       this.winStart[h] = -1;
       const names = this.dnsNames[h];
       if (names !== undefined && names.size > 0) names.clear();

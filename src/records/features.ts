@@ -155,4 +155,20 @@ export interface FeatureWindow {
   /** Up to 16 of the peers and destination ports counted in `new_peers` / `new_dst_ports`, for explanations. */
   new_peers: string[];
   new_dst_ports: number[];
+  /**
+   * Capture loss while the window was open, a fraction 0..1: of the packets that reached the sensor's capture (handed
+   * to the sensor + dropped), the share that libpcap dropped (`pcap_dropped + pcap_ifdropped`, docs/capture-decode.md).
+   * Sensor-wide, the same value for every device's window of that interval: a dropped packet cannot be attributed
+   * to a device. Metadata, NOT a feature: no model reads it and it is not part of `values` (no feature schema
+   * change); the detector uses it to discount windows that lost packets (`detect.capture_loss_max`,
+   * src/detect/README.md).
+   *
+   * Optional: present only when the sensor reads a source that can drop (a live interface) and noted its capture
+   * counters (`AnalysisPipeline.noteCaptureLoss`); absent for a file (every frame of a file is read) and from sensors
+   * older than the field. Known inaccuracy: the counters are read about once a second (wall time) while windows close
+   * on packet time, so drops are attributed to the window open when they were read: up to ~1 s of drops can land in
+   * the next window. libpcap's `pcap_ifdropped` counts all of the interface's receive drops, not only what the BPF
+   * filter passes.
+   */
+  capture_loss?: number;
 }

@@ -3,3 +3,4 @@ export * from './flow.js';
 export * from './device.js';
 export * from './features.js';
 export * from './alert.js';
+export * from './health.js';

@@ -12,11 +12,16 @@
  *   str device_id                   str sensor_id                   str run_id          (str = u16 byte length + UTF-8)
  *   f64 × n values
  *   u8  p, then p × str new_peers   u8 q, then q × u16 new_dst_ports
- * `ww-window-json/1`: one FeatureWindow as UTF-8 JSON (the record's own field names).
+ * `ww-window-bin/2`: the same with codec version 2, followed by the window's metadata:
+ *   u8  m = metadata flags (bit 0: capture_loss follows; other bits must be 0)
+ *   f64 capture_loss                (when bit 0)
+ * A window without metadata (no `capture_loss`: a sensor reading a file) is written as `ww-window-bin/1`, byte for
+ * byte what older sensors write, so only live sensors need detectors that read `/2` (upgrade detectors first).
+ * `ww-window-json/1`: one FeatureWindow as UTF-8 JSON (the record's own field names; `capture_loss` when present).
  *
  * `ww-window-batch/1`: several windows of ONE partition in one Kafka message (the producer's default; see
  * docs/kafka.md for why and for the key/partition rules). Layout (big-endian):
- *   u8  batch version (1)           u8  inner codec (0 = ww-window-bin/1, 1 = ww-window-json/1)
+ *   u8  batch version (1)           u8  inner codec (0 = ww-window-bin/1, 1 = ww-window-json/1, 2 = ww-window-bin/2)
  *   u16 n = number of windows (1..65535)
  *   n × (u32 byte length, then one window in the inner codec)
  * The message is decoded whole or not at all: any bad window (or trailing bytes) makes the whole message poison,
@@ -32,6 +37,8 @@ import { WardwatchError } from '../errors.js';
 
 export const FORMAT_HEADER = 'ww-format';
 export const WINDOW_BINARY = 'ww-window-bin/1';
+/** `ww-window-bin/1` plus the window's metadata (`capture_loss`); written only for windows that carry it. */
+export const WINDOW_BINARY_V2 = 'ww-window-bin/2';
 export const WINDOW_JSON = 'ww-window-json/1';
 export const WINDOW_BATCH = 'ww-window-batch/1';
 export const ALERT_JSON = 'ww-alert-json/1';
@@ -61,14 +68,24 @@ function writeStr(buf: Buffer, off: number, s: string): number {
   return off + 2 + n;
 }
 
+/** Metadata flags of `ww-window-bin/2`. */
+const META_CAPTURE_LOSS = 1;
+
+/** `ww-window-bin/2` when the window carries metadata (`capture_loss`), else `ww-window-bin/1`. */
+export function binaryFormatOf(w: FeatureWindow): typeof WINDOW_BINARY | typeof WINDOW_BINARY_V2 {
+  return w.capture_loss === undefined ? WINDOW_BINARY : WINDOW_BINARY_V2;
+}
+
+/** Encodes one window: `ww-window-bin/2` when it carries `capture_loss`, else `ww-window-bin/1` (see the layout above). */
 export function encodeWindowBinary(w: FeatureWindow): Buffer {
+  const v2 = w.capture_loss !== undefined;
   const np = Math.min(w.new_peers.length, 255);
   const nq = Math.min(w.new_dst_ports.length, 255);
   const nv = w.values.length;
   const dev = strBytes(w.device_id);
   const sen = strBytes(w.sensor_id);
   const run = strBytes(w.run_id);
-  let size = 1 + 2 + 2 + 8 + 8 + 6 + dev + sen + run + 8 * nv + 1 + 1 + 2 * nq;
+  let size = 1 + 2 + 2 + 8 + 8 + 6 + dev + sen + run + 8 * nv + 1 + 1 + 2 * nq + (v2 ? 1 + 8 : 0);
   let maxStr = Math.max(dev, sen, run);
   for (let i = 0; i < np; i++) {
     const b = strBytes(w.new_peers[i]!);
@@ -77,7 +94,7 @@ export function encodeWindowBinary(w: FeatureWindow): Buffer {
   }
   if (maxStr > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
   const buf = Buffer.allocUnsafe(size);
-  buf[0] = 1;
+  buf[0] = v2 ? 2 : 1;
   buf.writeUInt16BE(w.feature_schema_version, 1);
   buf.writeUInt16BE(nv, 3);
   buf.writeDoubleBE(w.window_start, 5);
@@ -91,6 +108,10 @@ export function encodeWindowBinary(w: FeatureWindow): Buffer {
   for (let i = 0; i < np; i++) o = writeStr(buf, o, w.new_peers[i]!);
   buf[o++] = nq;
   for (let i = 0; i < nq; i++, o += 2) buf.writeUInt16BE(w.new_dst_ports[i]!, o);
+  if (v2) {
+    buf[o++] = META_CAPTURE_LOSS;
+    buf.writeDoubleBE(w.capture_loss!, o);
+  }
   return buf;
 }
 
@@ -109,7 +130,7 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
   };
   need(21);
   const version = buf.readUInt8(0);
-  if (version !== 1) throw new PoisonMessageError(`unknown feature window codec version ${version}`);
+  if (version !== 1 && version !== 2) throw new PoisonMessageError(`unknown feature window codec version ${version}`);
   const feature_schema_version = buf.readUInt16BE(1);
   const n = buf.readUInt16BE(3);
   const window_start = buf.readDoubleBE(5);
@@ -130,9 +151,20 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
   need(2 * nq);
   const new_dst_ports: number[] = [];
   for (let i = 0; i < nq; i++, o += 2) new_dst_ports.push(buf.readUInt16BE(o));
+  let capture_loss: number | undefined;
+  if (version === 2) {
+    need(1);
+    const flags = buf.readUInt8(o++);
+    if ((flags & ~META_CAPTURE_LOSS) !== 0) throw new PoisonMessageError(`feature window has unknown metadata flags 0x${flags.toString(16)}`);
+    if (flags & META_CAPTURE_LOSS) {
+      need(8);
+      capture_loss = buf.readDoubleBE(o);
+      o += 8;
+    }
+  }
   if (o !== buf.length) throw new PoisonMessageError(`feature window has ${buf.length - o} trailing bytes`);
   if (!device_id) throw new PoisonMessageError('feature window without device_id');
-  return {
+  const w: FeatureWindow = {
     schema_version: FEATURE_WINDOW_SCHEMA_VERSION,
     feature_schema_version,
     device_id,
@@ -144,6 +176,8 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
     new_peers,
     new_dst_ports,
   };
+  if (capture_loss !== undefined) w.capture_loss = capture_loss;
+  return w;
 }
 
 export function encodeWindowJson(w: FeatureWindow): Buffer {
@@ -177,7 +211,8 @@ function isWindow(x: unknown): x is FeatureWindow {
     Array.isArray(w['new_peers']) &&
     Array.isArray(w['new_dst_ports']) &&
     typeof w['sensor_id'] === 'string' &&
-    typeof w['run_id'] === 'string'
+    typeof w['run_id'] === 'string' &&
+    (w['capture_loss'] === undefined || typeof w['capture_loss'] === 'number')
   );
 }
 
@@ -189,19 +224,19 @@ export interface EncodedMessage {
 
 export function encodeWindow(w: FeatureWindow, codec: WindowCodecName = 'binary'): EncodedMessage {
   return codec === 'binary'
-    ? { key: w.device_id, value: encodeWindowBinary(w), format: WINDOW_BINARY }
+    ? { key: w.device_id, value: encodeWindowBinary(w), format: binaryFormatOf(w) }
     : { key: w.device_id, value: encodeWindowJson(w), format: WINDOW_JSON };
 }
 
 /** Decodes a single-window message by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
 export function decodeWindow(value: Buffer | null, format: string | undefined): FeatureWindow {
   if (!value) throw new PoisonMessageError('message has no value');
-  if (format === WINDOW_BINARY) return decodeWindowBinary(value);
+  if (format === WINDOW_BINARY || format === WINDOW_BINARY_V2) return decodeWindowBinary(value);
   if (format === WINDOW_JSON) return decodeWindowJson(value);
   throw new PoisonMessageError(`unknown message format '${format ?? '(none)'}'`);
 }
 
-const INNER_CODEC: Record<string, number> = { [WINDOW_BINARY]: 0, [WINDOW_JSON]: 1 };
+const INNER_CODEC: Record<string, number> = { [WINDOW_BINARY]: 0, [WINDOW_JSON]: 1, [WINDOW_BINARY_V2]: 2 };
 /** Fixed bytes of a batch message, and per window inside it. */
 export const BATCH_HEADER_BYTES = 4;
 export const BATCH_ENTRY_OVERHEAD = 4;
@@ -237,7 +272,7 @@ export function decodeWindowBatch(buf: Buffer): FeatureWindow[] {
   const version = buf.readUInt8(0);
   if (version !== 1) throw new PoisonMessageError(`unknown window batch version ${version}`);
   const inner = buf.readUInt8(1);
-  if (inner > 1) throw new PoisonMessageError(`unknown inner codec ${inner} in window batch`);
+  if (inner > 2) throw new PoisonMessageError(`unknown inner codec ${inner} in window batch`);
   const n = buf.readUInt16BE(2);
   if (n === 0) throw new PoisonMessageError('window batch holds no windows');
   const out = new Array<FeatureWindow>(n);
@@ -249,7 +284,7 @@ export function decodeWindowBatch(buf: Buffer): FeatureWindow[] {
     if (o + len > buf.length) throw new PoisonMessageError(`window batch truncated in window ${i} of ${n}`);
     const part = buf.subarray(o, o + len);
     try {
-      out[i] = inner === 0 ? decodeWindowBinary(part) : decodeWindowJson(part);
+      out[i] = inner === 1 ? decodeWindowJson(part) : decodeWindowBinary(part);
     } catch (err) {
       throw new PoisonMessageError(`window ${i} of ${n} in batch: ${(err as Error).message}`, { cause: err });
     }

@@ -8,7 +8,8 @@
  *    as tcpreplay paced them (an arrival-time stamp would bunch them all after it);
  *  - a flood into a tiny libpcap buffer while the event loop is blocked makes libpcap drop, and the drops surface
  *    in the sensor's metrics (`/metrics` text of the real registry); and end to end: `wardwatch sensor -i` (real
- *    CLI, real Kafka) stopped with SIGSTOP during a flood shows the drops on its HTTP /metrics.
+ *    CLI, real Kafka) stopped with SIGSTOP during a flood shows the drops on its HTTP /metrics, answers /healthz 503
+ *    with the reason, logs a warning naming the setting to change, and logs the final counters at stop.
  * Needs root and tcpreplay: skipped with a message otherwise, but FAILS when CI=true.
  */
 import assert from 'node:assert/strict';
@@ -265,6 +266,7 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
     writeFileSync(config, JSON.stringify({ sensor: { id: 'live-test' }, transport: { kind: 'kafka', kafka }, service: { metrics_listen: `127.0.0.1:${port}` } }));
     const child = spawn(process.execPath, [path.join(REPO, 'dist/src/cli/main.js'), 'sensor', '-c', config, '-i', ifIn, '-f', 'ether src 02:aa:bb:cc:00:01', '--buffer-size', '1048576'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, WARDWATCH_LOG_LEVEL: 'info' },
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -301,12 +303,25 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
       assert.ok(dropped > 0, `no drops on /metrics after ${sent} frames sent to a stopped sensor:\n${text}`);
       assert.ok((metricOf(text, 'pcap_received') ?? 0) <= sent);
       assert.ok((metricOf(text, 'packets_dropped') ?? 0) >= dropped);
+      // Drops are never silent: /healthz turns 503 with the reason (the capture's counters are sampled every second),
+      // and the log has a warning naming the count and the setting to change.
+      let health: { status: number; body: { ok: boolean; checks: Record<string, string> } } | undefined;
+      for (let i = 0; i < 30 && health?.status !== 503; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        health = { status: res.status, body: (await res.json()) as { ok: boolean; checks: Record<string, string> } };
+        if (health.status !== 503) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(health?.status, 503, JSON.stringify(health?.body));
+      assert.match(health.body.checks['capture'] ?? '', /^capture lost [\d.]+ % of its packets .*raise capture\.buffer_size_bytes \(--buffer-size, now 1048576\)/);
+      assert.match(stderr, /"component":"capture".*"msg":"capture lost [\d,]+ packets in the last/);
     } finally {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
     }
+    // The final counters are logged at stop.
+    assert.match(stderr, /"component":"capture".*"msg":"capture stopped: [\d,]+ packets handed to the sensor, [\d,]+ lost/);
   });
 
   it('rejects a bad BPF filter and a missing interface with CaptureError', async () => {

@@ -87,6 +87,8 @@ export function windowPoint(w: FeatureWindow, score: WindowScore | undefined, de
   }
   if (w.new_peers.length) fields['new_peer_list'] = w.new_peers.join(',');
   if (w.new_dst_ports.length) fields['new_port_list'] = w.new_dst_ports.join(',');
+  // Metadata, not a feature: the sensor-wide share of packets the capture dropped while the window was open.
+  if (w.capture_loss !== undefined && Number.isFinite(w.capture_loss)) fields['capture_loss'] = w.capture_loss;
   return {
     measurement: MEASUREMENT.window,
     tags: cleanTags({ device: w.device_id, device_class: device.device_class, sensor: w.sensor_id, run_id: w.run_id }),

@@ -11,7 +11,7 @@
 import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
 import { ServiceError } from '../../errors.js';
 import { componentLogger } from '../../log.js';
-import { retryDelayMs, sleep, type RetryOptions } from '../../retry.js';
+import { retryDelayMs, type RetryOptions } from '../../retry.js';
 
 export interface InfluxWriterOptions {
   /** http(s)://host:port of the InfluxDB HTTP API. */
@@ -83,6 +83,8 @@ export class InfluxWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private outageSince = 0;
+  /** The retry wait in progress, if any: `abort()` ends it at once (a stopping process does not wait up to max_delay_ms). */
+  private waiting: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0 };
 
   constructor(options: Partial<InfluxWriterOptions> & { url: string }) {
@@ -160,6 +162,10 @@ export class InfluxWriter {
   abort(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.waiting) {
+      clearTimeout(this.waiting.timer);
+      this.waiting.wake();
+    }
     let dropped = 0;
     for (const p of this.queue) {
       dropped += p.points.length;
@@ -241,7 +247,13 @@ export class InfluxWriter {
           this.outageSince = Date.now();
           this.log.error({ err: err instanceof Error ? err.message : String(err), url: this.o.url }, `InfluxDB unreachable: ${what} will be retried`);
         }
-        await sleep(retryDelayMs(attempt, this.o.retry));
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            this.waiting = undefined;
+            resolve();
+          };
+          this.waiting = { timer: setTimeout(wake, retryDelayMs(attempt, this.o.retry)), wake };
+        });
       }
     }
   }

@@ -229,6 +229,51 @@ describe('detect: baseline model lifecycle (synthetic windows)', function () {
     assert.equal(anomalies((await det.score(late, inventory)).alerts).length, 1);
   });
 
+  it('windows that lost packets (capture_loss > capture_loss_max) are scored and written but raise no model alert; rules still alert, with a caveat', async () => {
+    const lossy = (loss: number) => heldout.slice(120, 180).map((w, i) => ({ ...(i >= 20 && i < 26 ? withAnomaly(w, 'port_scan') : w), capture_loss: i >= 20 && i < 26 ? loss : 0.002 }));
+    const det = await Detector.open(config, store);
+    const out = await det.score(lossy(0.05), inventory);
+    assert.deepEqual(anomalies(out.alerts), [], 'no model alert on windows that lost 5 % of the packets');
+    assert.equal(out.scores.filter((x) => !x.learning).length, 60, 'every window is scored (and written to the sinks)');
+    assert.ok(out.scores.slice(20, 26).every((x) => x.score > 1), 'the lossy windows still score over the threshold');
+    assert.equal(det.counters.get('windows_capture_loss'), 6);
+    assert.equal(det.counters.get('windows_capture_loss_over_threshold'), 6);
+    assert.equal(det.counters.get('windows_over_threshold'), 0);
+    // The behavioural rule (200 ports with SYNs) is not fooled by missing packets: it alerts, saying the window lost some.
+    const rule = out.alerts.filter((a) => a.kind === 'port_scan');
+    assert.equal(rule.length, 1);
+    assert.match(rule[0]!.summary, /; caveat: the sensor lost 5\.0 % of its packets while this window was open \(capture loss\), so its counts are lower bounds$/);
+    // At the limit (not above it) the same windows alert as usual, without the caveat; capture_loss_max 1 turns the discount off.
+    const atLimit = await Detector.open(config, store);
+    const usual = await atLimit.score(lossy(config.capture_loss_max), inventory);
+    assert.equal(anomalies(usual.alerts).length, 1);
+    assert.doesNotMatch(usual.alerts.find((a) => a.kind === 'port_scan')!.summary, /caveat/);
+    const off = await Detector.open(parseDetectConfig({ ...config, capture_loss_max: 1 }), store);
+    assert.equal(anomalies((await off.score(lossy(0.5), inventory)).alerts).length, 1);
+  });
+
+  it('a lossy window neither opens nor closes an incident: K of N counts the windows the sensor saw whole', async () => {
+    const noGuard = parseDetectConfig({ ...config, scan_guard: false, novelty_guard: false, alert_single_window_score: 0 });
+    // Anomalous windows 20 and 23 with two lossy windows between them: 2 of the last 3 windows seen whole are over.
+    const stream = heldout.slice(200, 240).map((w, i) => (i === 20 || i === 23 ? withAnomaly(w, 'port_scan') : i === 21 || i === 22 ? { ...w, capture_loss: 0.3 } : w));
+    const det = await Detector.open(noGuard, store);
+    const alerts = anomalies((await det.score(stream, inventory)).alerts);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]!.since, stream[20]!.window_start);
+    assert.equal(alerts[0]!.ts, stream[23]!.window_end);
+    assert.equal(alerts[0]!.windows_over, 2);
+    // Had the lossy windows counted as normal, 1 of the last 3 would be over: no alert.
+    const counted = await Detector.open(parseDetectConfig({ ...noGuard, capture_loss_max: 1 }), store);
+    assert.deepEqual(anomalies((await counted.score(stream, inventory)).alerts), []);
+  });
+
+  it('training leaves out windows that lost packets', async () => {
+    const t = new Trainer(config, store);
+    const few = baseline.slice(0, 600).map((w, i) => (i < 200 ? { ...w, capture_loss: 0.2 } : w));
+    await assert.rejects(t.train(few, { kind: 'device', id: PUMP }), (e: unknown) => e instanceof ModelError && /400 usable baseline windows, need ≥ 500 \(200 excluded: capture loss above detect\.capture_loss_max\)/.test(e.message));
+    assert.equal(t.counters.get('windows_excluded_capture_loss'), 200);
+  });
+
   it('scoring and training leak no tensors', async () => {
     const det = await Detector.open(config, store);
     await det.score(heldout.slice(0, 50), inventory);
