@@ -47,6 +47,8 @@ export class AnalysisPipeline {
   readonly flows: FlowTable;
   readonly features: FeatureExtractor;
   private packets = 0;
+  /** Packet time of the last packet (seconds; NaN before the first). */
+  private lastTs = NaN;
   /** Cumulative capture counters at the last `noteCaptureLoss`. */
   private lossAt = { dropped: 0, received: 0 };
 
@@ -66,6 +68,7 @@ export class AnalysisPipeline {
 
   process(p: DecodedPacket): void {
     this.packets++;
+    this.lastTs = p.ts_sec + p.ts_nsec * 1e-9;
     this.features.advance(p);
     const devices = this.inventory.resolve(p);
     const update = this.flows.process(p, devices);
@@ -87,6 +90,19 @@ export class AnalysisPipeline {
     last.dropped = cumulativeDropped;
     last.received = cumulativeReceived;
     this.features.noteCaptureLoss(dropped, dropped + received);
+  }
+
+  /**
+   * A live capture on a quiet wire: closes what a packet stamped `ms` (milliseconds since the epoch) would close —
+   * the feature window whose end has passed, then the flows idle past their timeouts, in the order `process` uses
+   * (the window first, so the flows ending now count in the next one). Nothing before the first packet, or when `ms`
+   * is not past the last packet's time. The live frame loops call it when a second passed without a frame, with the
+   * wall clock minus a grace for frames still on their way from the kernel.
+   */
+  closeIdle(ms: number): void {
+    if (!(ms / 1000 > this.lastTs)) return; // also false while lastTs is NaN (no packet yet)
+    this.features.advanceTo(ms);
+    this.flows.expire(ms / 1000);
   }
 
   flush(): void {

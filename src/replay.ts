@@ -9,7 +9,7 @@
  * evaluation and tests).
  *
  * One frame loop (`feed`) serves both kinds of source. A live source (`clock: 'wall'`) also ticks once per second of
- * wall time: windows and flows are closed when the wire goes quiet (`closeIdle`; with traffic, packet time closes
+ * wall time: windows and flows are closed when the wire goes quiet (`AnalysisPipeline.closeIdle`; with traffic, packet time closes
  * them as for a file), and health is sampled every `health_interval_s` of wall time with libpcap's drop counters. It
  * runs until `signal` aborts (SIGINT/SIGTERM in `wardwatch run -i`); then the open windows are flushed through the
  * detector as at the end of a file.
@@ -22,6 +22,7 @@ import type { CaptureCountersSnapshot, CaptureSource } from './capture/source.js
 import { PacketDecoder } from './decode/decoder.js';
 import type { DecodeCountersSnapshot } from './decode/counters.js';
 import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
+import type { CaptureLossMonitor } from './capture/loss.js';
 import type { DeviceIdentitySnapshot } from './flows/device-inventory.js';
 import type { FeatureWindow } from './records/features.js';
 import type { FlowRecord } from './records/flow.js';
@@ -104,20 +105,8 @@ export interface AnalyseOptions extends AnalysisPipelineOptions {
    * that closed. Default 2000 ms: on a quiet wire a window closes 2–3 s after its end.
    */
   idle_grace_ms?: number;
-}
-
-/**
- * Closes, on a quiet wire, what packet time would close if a packet arrived at `ms` (milliseconds since the epoch):
- * the feature window whose end has passed, then the flows idle past their timeout, in the order
- * `AnalysisPipeline.process` uses (window first, so the flows ended now count in the next window). Nothing happens
- * before the first packet, or when `ms` is not past the last packet's time `lastTs` (seconds).
- */
-export function closeIdle(pipeline: AnalysisPipeline, ms: number, lastTs: number): void {
-  if (!(ms / 1000 > lastTs)) return; // also false while lastTs is NaN (no packet yet)
-  // TODO(lead): this belongs in AnalysisPipeline beside process/flush (e.g. `pipeline.idle(ms)`), with the sensor's
-  // live loop (SensorService) calling it too: a live sensor also never closes its last window on a quiet wire.
-  pipeline.features.advanceTo(ms);
-  pipeline.flows.expire(ms / 1000);
+  /** A live source: watches its drops (rate-limited warnings naming the setting to change, the final counters). */
+  loss?: CaptureLossMonitor;
 }
 
 /** The clock of a source: as asked, else `wall` for a live interface and `packet` for a file. */
@@ -132,7 +121,7 @@ async function openInput(input: CaptureInput): Promise<CaptureSource> {
 
 type FeedOptions = Pick<
   AnalyseOptions,
-  'onProgress' | 'speed' | 'from' | 'to' | 'onHealth' | 'health_interval_s' | 'clock' | 'signal' | 'onCaptureStart' | 'wall_tick_ms' | 'idle_grace_ms'
+  'onProgress' | 'speed' | 'from' | 'to' | 'onHealth' | 'health_interval_s' | 'clock' | 'signal' | 'onCaptureStart' | 'wall_tick_ms' | 'idle_grace_ms' | 'loss'
 >;
 
 /** Feeds every frame of a capture source through decode and `pipeline`; flushes the pipeline at the end. */
@@ -160,6 +149,13 @@ async function feed(source: CaptureSource, pipeline: AnalysisPipeline, o: FeedOp
     if (!live) return 0;
     const s = live.stats();
     return s.pcap_dropped + s.pcap_ifdropped;
+  };
+  // A live source's counters: the drops go to the open window (`capture_loss`) and to the loss monitor (warnings).
+  const sampleLoss = (): void => {
+    if (!live) return;
+    const s = live.stats();
+    pipeline.noteCaptureLoss(s.pcap_dropped + s.pcap_ifdropped, s.received);
+    o.loss?.sample(s);
   };
   const health = (): HealthSample => ({
     packets,
@@ -209,9 +205,8 @@ async function feed(source: CaptureSource, pipeline: AnalysisPipeline, o: FeedOp
   const tick = (): void => {
     try {
       const now = Date.now();
-      // TODO(lead, issue 20 item 3): per-window capture loss, once per second, here (the only call site):
-      //   if (live) { const s = live.stats(); pipeline.noteCaptureLoss(s.pcap_dropped + s.pcap_ifdropped, s.pcap_received); }
-      if (packets === tickedAt) closeIdle(pipeline, now - (o.idle_grace_ms ?? 2000), last);
+      sampleLoss();
+      if (packets === tickedAt) pipeline.closeIdle(now - (o.idle_grace_ms ?? 2000));
       tickedAt = packets;
       if (o.onHealth && now / 1000 >= nextWallHealth) {
         const at = Math.floor(now / 1000 / healthEvery) * healthEvery;
@@ -248,6 +243,7 @@ async function feed(source: CaptureSource, pipeline: AnalysisPipeline, o: FeedOp
     }
   }
   if (tickError !== undefined) throw tickError;
+  sampleLoss(); // the last counters go to the open window before it is flushed
   pipeline.flush();
   if (linkRun > 0) linkTypes[linkType] = (linkTypes[linkType] ?? 0) + linkRun;
   return {

@@ -99,6 +99,9 @@ export interface SensorHooks {
   onWindow?: (w: FeatureWindow) => void;
 }
 
+/** Live capture on a quiet wire: windows and flows close this long after wall time passed their end. */
+const IDLE_GRACE_MS = 2000;
+
 /** How long `SensorService.stop()` may take by default: SIGTERM must end a sensor within 5 s. */
 export const DEFAULT_SENSOR_STOP_MS = 4000;
 
@@ -207,7 +210,14 @@ export class SensorService {
       this.lastHealth = this.healthSample(Date.now() / 1000);
       // Noted from the start: every window of a live capture carries `capture_loss`, the first one included.
       this.sampleCapture();
-      this.every(this.input.intervals?.loss_sample_ms ?? 1000, () => this.sampleCapture());
+      let seen = -1;
+      this.every(this.input.intervals?.loss_sample_ms ?? 1000, () => {
+        this.sampleCapture();
+        // A quiet wire: close what a frame stamped now (minus a grace for frames still on their way) would close,
+        // so the last window of a burst reaches the detector without waiting for the next packet.
+        if (this.packets === seen) this.pipeline.closeIdle(Date.now() - IDLE_GRACE_MS);
+        seen = this.packets;
+      });
       if (this.health) this.every(healthEvery * 1000, () => this.writeHealth(Date.now() / 1000));
     }
     let nextHealth = NaN;

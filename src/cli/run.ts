@@ -19,6 +19,8 @@ import { SinkSet } from '../sinks/fanout.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
+import { CaptureLossMonitor } from '../capture/loss.js';
+import { sensorHealth, sinkRetries, type SensorHealthSample } from '../records/health.js';
 import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
@@ -131,7 +133,9 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   const progress = new Progress(label);
   const printer = live && !o.quiet ? new AlertPrinter() : undefined;
   const speed = parseSpeed(o.speed);
-  let lastHealth: { ts: number; packets: number } | undefined;
+  let lastHealth: SensorHealthSample | undefined;
+  // A live capture's drops: warned about (rate-limited, naming the setting to change) and logged at the end.
+  const loss = live ? new CaptureLossMonitor(config.capture_loss, live.settings) : undefined;
   let alertCount = 0;
   // Health writes in flight (a live run writes one every 10 s for as long as it runs: each leaves once written).
   const pendingHealth = new Set<Promise<void>>();
@@ -145,6 +149,7 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
     ...(o.to ? { to: parseTime(o.to, '--to') } : {}),
     ...(flowLog ? { onFlow: (r: FlowRecord) => flowLog.write(r) } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(loss ? { loss } : {}),
     ...(live
       ? {
           onCaptureStart: () =>
@@ -154,19 +159,22 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
     // Sensor health every 10 s (packet time for a file, wall time live), in the fields the dashboards plot
     // (docs/dashboards.md).
     onHealth: (ts, h) => {
-      const dt = lastHealth ? ts - lastHealth.ts : 10;
-      const rate = lastHealth && dt > 0 ? (h.packets - lastHealth.packets) / dt : 0;
-      lastHealth = { ts, packets: h.packets };
-      const sinkStats = sinks.stats();
-      const written = sinks.onHealth('sensor', ts, {
-        packets_per_s: rate,
+      // The ww_health contract (src/records/health.ts), as `wardwatch sensor` writes it; in one process nothing
+      // waits for a broker (windows_undelivered 0).
+      const now: SensorHealthSample = {
+        at: ts,
+        packets: h.packets,
         packets_dropped: h.packets_dropped,
         decode_errors: h.decode_malformed,
-        flow_table_fill: (h.metrics['flows_active'] ?? 0) / config.flows.max_flows,
-        kafka_lag: 0,
-        sink_retries: (sinkStats['influx_write_retries'] ?? 0) + (sinkStats['webhook_delivery_retries'] ?? 0),
-        ...h.metrics,
-      });
+        flows_active: h.metrics['flows_active'] ?? 0,
+        max_flows: config.flows.max_flows,
+        windows_undelivered: 0,
+        sink_retries: sinkRetries(sinks.stats()),
+      };
+      const health = sensorHealth(now, lastHealth);
+      const rate = health.packets_per_s;
+      lastHealth = now;
+      const written = sinks.onHealth('sensor', ts, { ...health, ...h.metrics });
       pendingHealth.add(written);
       // A failed write stays in the set: it fails the run at the end, as it always did.
       written.then(() => pendingHealth.delete(written), () => undefined);
@@ -190,6 +198,7 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
     },
   });
   flowLog?.close();
+  loss?.logFinal();
   await Promise.all(pendingHealth);
   const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
   await sinks.onInventory(result.inventory, at);

@@ -17,6 +17,8 @@ export class ScriptedLiveSource implements CaptureSource {
   readonly description = 'live:scripted';
   /** Frames counted as dropped by libpcap on each tick (change it while the capture runs). */
   drops_per_tick = 0;
+  /** While true the wire is quiet: ticks play no frame. */
+  paused = false;
   private readonly count = newCaptureCounters();
   private dropped = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -45,7 +47,7 @@ export class ScriptedLiveSource implements CaptureSource {
       this.finish = () => resolve({ ...this.count });
       this.timer = setInterval(() => {
         const now = Date.now();
-        for (let i = 0; i < this.frames_per_tick; i++) {
+        for (let i = 0; i < (this.paused ? 0 : this.frames_per_tick); i++) {
           const s = this.frames[this.next++ % this.frames.length]!;
           f.ts_sec = Math.floor(now / 1000);
           f.ts_nsec = (now % 1000) * 1e6 + i;

@@ -1,7 +1,7 @@
 /**
  * The live loop of the embedded pipeline (src/replay.ts, `clock: 'wall'`) on a fake source whose wire goes quiet
  * after a port scan: the window closes with no further packet (the alert arrives while the capture still runs),
- * health is sampled on wall time, a stop flushes the rest and returns; `closeIdle` closes exactly what the next packet
+ * health is sampled on wall time, a stop flushes the rest and returns; `AnalysisPipeline.closeIdle` closes exactly what the next packet
  * would.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { AnalysisPipeline } from '../../src/pipeline.js';
 import type { Alert } from '../../src/records/alert.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { LinkType, newDecodedPacket } from '../../src/records/packet.js';
-import { closeIdle, replayCapture, type HealthSample } from '../../src/replay.js';
+import { replayCapture, type HealthSample } from '../../src/replay.js';
 import { portScanFrames } from '../support/port-scan.js';
 
 /** Frames as a live source hands them over (stamped now), then nothing until `stop()`: a wire gone quiet. */
@@ -115,17 +115,16 @@ describe('the live loop of the embedded pipeline (clock: wall)', function () {
     assert.deepEqual(result.alerts, []);
   });
 
-  it('closeIdle closes what the next packet would: the window once past its end, then idle flows; nothing before the first packet', () => {
+  it('AnalysisPipeline.closeIdle closes what the next packet would: the window once past its end, then idle flows; nothing before the first packet', () => {
     const windows: FeatureWindow[] = [];
     const pipeline = new AnalysisPipeline({ features: { window_ms: 1000 } }, { onWindow: (w) => windows.push(w) });
-    closeIdle(pipeline, 10_000_000, NaN); // no packet yet
+    pipeline.closeIdle(10_000_000); // no packet yet
     assert.equal(pipeline.metrics()['features_windows_emitted'], 0);
     const t0 = 1767603600; // a window boundary
     const decoder = new PacketDecoder();
     const p = newDecodedPacket();
     const f = newCapturedFrame();
     f.linktype = LinkType.ETHERNET;
-    let last = NaN;
     for (const fr of portScanFrames(t0)) {
       f.ts_sec = fr.ts_sec;
       f.ts_nsec = fr.ts_nsec;
@@ -133,17 +132,16 @@ describe('the live loop of the embedded pipeline (clock: wall)', function () {
       f.cap_len = f.orig_len = fr.data.length;
       decoder.decode(f, p);
       pipeline.process(p);
-      last = fr.ts_sec + fr.ts_nsec / 1e9;
     }
     const active = pipeline.metrics()['flows_active']!;
     assert.ok(active > 0);
-    closeIdle(pipeline, t0 * 1000 + 999, last); // inside the window: nothing closes
+    pipeline.closeIdle(t0 * 1000 + 999); // inside the window: nothing closes
     assert.equal(windows.length, 0);
-    closeIdle(pipeline, (t0 + 1) * 1000, last); // its end: the window closes (both devices)
+    pipeline.closeIdle((t0 + 1) * 1000); // its end: the window closes (both devices)
     assert.equal(windows.length, 2);
     assert.ok(windows.every((w) => w.window_start === t0 && w.window_end === t0 + 1));
     assert.equal(pipeline.metrics()['flows_active'], active, 'flows are not idle yet');
-    closeIdle(pipeline, (t0 + 3600) * 1000, last); // an hour of silence: every flow timed out
+    pipeline.closeIdle((t0 + 3600) * 1000); // an hour of silence: every flow timed out
     assert.equal(pipeline.metrics()['flows_active'], 0);
   });
 });

@@ -133,6 +133,11 @@ export class LiveCaptureSource implements CaptureSource {
     return loadAddon('live').libVersion();
   }
 
+  /** The settings the capture runs with (the defaults where the options gave none). */
+  get settings(): Readonly<LiveCaptureConfig> {
+    return this.config;
+  }
+
   /** LINKTYPE_* of the open interface (-1 before `forEachFrame` opened it). */
   get linkType(): number {
     return this.linktype;

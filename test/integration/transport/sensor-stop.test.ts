@@ -18,6 +18,7 @@ import { topicNames } from '../../../src/transport/kafka/topics.js';
 import type { FeatureWindow } from '../../../src/records/features.js';
 import { DEFAULT_KAFKA, kafkaBrokers, pauseKafka, resumeKafka, startKafka, stopKafka } from '../../../scripts/services/kafka.js';
 import { freshName, requireKafka } from '../../support/services.js';
+import { ScriptedLiveSource } from '../../support/scripted-live-source.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const capture = path.join(repo, 'captures', 'demo.pcap'); // 30 min of packet time
@@ -107,6 +108,32 @@ describe('sensor stopped mid-replay (what SIGTERM does): every window it closed 
     } finally {
       await stopKafka(outage.instance);
       rmSync(spool, { recursive: true, force: true });
+    }
+  });
+
+  it('a live sensor on a quiet wire closes its last window within a few seconds, without waiting for the next packet', async () => {
+    const prefix = `${freshName('ww-quiet')}.`;
+    const config = parseConfig(
+      { sensor: { id: 'quiet-test' }, features: { window_ms: 1000 }, transport: { kind: 'kafka', kafka: { brokers, topics: { prefix, partitions: 1 }, producer: { spool_dir: '' } } }, service: { metrics_listen: '' } },
+      'test',
+      {},
+    );
+    const source = await ScriptedLiveSource.fromFile(capture, 200, 50);
+    const closed: FeatureWindow[] = [];
+    const sensor = new SensorService(config, { source }, 'quiet-test', { onWindow: (w) => closed.push(w) });
+    const done = sensor.run();
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+      source.paused = true;
+      // The last frames were stamped at most one tick (50 ms) before this.
+      const lastFrame = Date.now() / 1000 - 0.1;
+      await new Promise((r) => setTimeout(r, 4500));
+      // The window holding the last frames closed while the wire was quiet (it ends after them).
+      const lastEnd = Math.max(...closed.map((w) => w.window_end));
+      assert.ok(lastEnd > lastFrame, `the last window closed ends at ${lastEnd}; the last frames were stamped at ${lastFrame.toFixed(2)}`);
+    } finally {
+      await sensor.stop();
+      await done;
     }
   });
 });
