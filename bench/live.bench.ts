@@ -132,9 +132,9 @@ function sensorListener(name: string, root: string, brokers: string[], dir: stri
 }
 
 /** `tcpdump -w /dev/null` with the given ring (KiB) and snaplen. */
-function tcpdumpListener(bufferKiB: number, snaplen: number): Listener & { command: string } {
+function tcpdumpListener(bufferKiB: number, snaplen: number, out = '/dev/null'): Listener & { command: string } {
   let stderr = '';
-  const args = ['-i', IF_LISTEN, '-n', '-w', '/dev/null', '-B', String(bufferKiB), '-s', String(snaplen)];
+  const args = ['-i', IF_LISTEN, '-n', '-w', out, '-B', String(bufferKiB), '-s', String(snaplen)];
   return {
     name: 'tcpdump',
     command: `taskset -c 1 tcpdump ${args.join(' ')}`,
@@ -242,11 +242,9 @@ registerBenchmark({
     const hospital = ensureHospitalCapture(repoRoot, PACKETS);
     const dir = mkdtempSync(path.join(tmpdir(), 'ww-bench-live-'));
     try {
-      // Exactly the frames tcpreplay sends, as files for the file reference.
+      // Exactly the frames tcpreplay sends (with -L).
       const nFile = path.join(dir, 'n.pcap');
-      const smallFile = path.join(dir, 'small.pcap');
       execFileSync('tcpdump', ['-r', hospital.file, '-c', String(PACKETS), '-w', nFile], { stdio: 'ignore' });
-      execFileSync('tcpdump', ['-r', hospital.file, '-c', '1000', '-w', smallFile], { stdio: 'ignore' });
       const bytes = readFileSync(nFile).length - 24 - PACKETS * 16;
       setupVeth();
       const listeners: (Listener & { command?: string })[] = [
@@ -286,40 +284,52 @@ registerBenchmark({
           }
         }
       }
-      // The file reference: the same frames through `wardwatch sensor -r` (whole process minus start-up on 1,000 frames).
-      const fileCpu: number[] = [];
+      // The file reference, per cell: what tcpdump recorded of the same traffic (same frames, same kernel timestamps,
+      // hence the same windows) through `wardwatch sensor -r`: whole process minus the same command on its first
+      // 1,000 frames (start-up), ÷ the other frames.
       const port = await freePort();
       const config = path.join(dir, 'file-sensor.json');
       writeFileSync(config, JSON.stringify({ sensor: { id: 'bench-live-file' }, transport: { kind: 'kafka', kafka: { brokers, topics: { prefix: 'wwbench-live.', partitions: 1, replication_factor: 1 }, producer: { spool_dir: path.join(dir, 'spool-file') } } }, service: { metrics_listen: `127.0.0.1:${port}` } }));
       const cli = path.join(repoRoot, 'dist/src/cli/main.js');
-      for (let run = 0; run < RUNS; run++) {
+      const fileUs = new Map<string, number[]>();
+      for (const cell of cells) {
+        if (cell.busy) continue; // the same traffic as an idle cell
+        const rec = path.join(dir, 'recorded.pcap');
+        const head = path.join(dir, 'recorded-head.pcap');
+        const recorder = tcpdumpListener(DEFAULT_LIVE_CAPTURE.buffer_size_bytes / 1024, DEFAULT_LIVE_CAPTURE.snaplen_bytes, rec);
+        const r = await measure(recorder, nFile, cell.rate, cell.count, 500);
+        if (r.dropped > 0 || r.read !== r.sent) throw new Error(`recording ${cell.label}: tcpdump kept ${r.read} of ${r.sent}`);
+        execFileSync('tcpdump', ['-r', rec, '-c', '1000', '-w', head], { stdio: 'ignore' });
         const env = { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' };
-        const whole = timedRun([process.execPath, cli, 'sensor', '-c', config, '-r', nFile], { cwd: dir, stdoutToNull: true, env });
-        const small = timedRun([process.execPath, cli, 'sensor', '-c', config, '-r', smallFile], { cwd: dir, stdoutToNull: true, env });
-        fileCpu.push(((whole.cpu - small.cpu) / (PACKETS - 1000)) * 1e6);
+        for (let run = 0; run < RUNS; run++) {
+          const whole = timedRun([process.execPath, cli, 'sensor', '-c', config, '-r', rec], { cwd: dir, stdoutToNull: true, env });
+          const small = timedRun([process.execPath, cli, 'sensor', '-c', config, '-r', head], { cwd: dir, stdoutToNull: true, env });
+          fileUs.set(cell.rate + cell.count, [...(fileUs.get(cell.rate + cell.count) ?? []), ((whole.cpu - small.cpu) / (r.read - 1000)) * 1e6]);
+        }
+        process.stderr.write(`  live file reference ${cell.label}: ${fileUs.get(cell.rate + cell.count)!.map((x) => x.toFixed(2)).join(', ')} µs/packet\n`);
       }
-      const fileUs = median(fileCpu);
 
       const loss = (xs: Sample[]): number => median(xs.map((s) => s.dropped / Math.max(1, s.sent)));
       const cpuPer = (xs: Sample[]): number => median(xs.map((s) => (s.read > 0 ? (s.cpu_s / s.read) * 1e6 : NaN)));
       const names = listeners.map((l) => l.name);
       const table = [
-        `| Traffic (${fmt(PACKETS)} frames unless a burst) | sent (median pps) | ${names.map((n) => `${n}: lost`).join(' | ')} | wardwatch: CPU per packet | wardwatch live ÷ file CPU | tcpdump: CPU per packet |`,
-        `|---|---|${names.map(() => '---|').join('')}---|---|---|`,
+        `| Traffic (${fmt(PACKETS)} frames unless a burst) | sent (median pps) | ${names.map((n) => `${n}: lost`).join(' | ')} | wardwatch: CPU per packet, live | same frames from a file | live ÷ file | tcpdump: CPU per packet |`,
+        `|---|---|${names.map(() => '---|').join('')}---|---|---|---|`,
       ];
       for (const cell of cells) {
         const get = (n: string): Sample[] => samples.get(`${cell.label}|${n}`) ?? [];
         const ours = get('wardwatch');
         const sentPps = median(ours.map((s) => s.sent_pps));
-        const ratio = cpuPer(ours) / fileUs;
-        table.push(`| ${cell.label} | ${fmt(Math.round(sentPps))} | ${names.map((n) => pct(loss(get(n)))).join(' | ')} | ${us(cpuPer(ours))} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—'} | ${us(cpuPer(get('tcpdump')))} |`);
+        const file = median(fileUs.get(cell.rate + cell.count) ?? []);
+        const ratio = cpuPer(ours) / file;
+        table.push(`| ${cell.label} | ${fmt(Math.round(sentPps))} | ${names.map((n) => pct(loss(get(n)))).join(' | ')} | ${us(cpuPer(ours))} | ${us(file)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—'} | ${us(cpuPer(get('tcpdump')))} |`);
       }
       const runsText = [...samples.entries()].map(([k, xs]) => `- ${k.replace('|', ', ')}: lost ${xs.map((s) => `${s.dropped}/${s.sent}`).join(', ')}; CPU ${xs.map((s) => `${s.cpu_s.toFixed(2)} s`).join(', ')}`);
       return {
         description: [
           `Input: the first ${fmt(PACKETS)} frames of \`${path.relative(repoRoot, hospital.file)}\` (200 devices, ${Math.round(bytes / PACKETS)} B average frame), sent by \`taskset -c 0 tcpreplay -i ${IF_SEND} --pps=N --preload-pcap -L ${fmt(PACKETS)}\` (or \`--topspeed\`) into a veth pair; each listener pinned to CPU 1 on \`${IF_LISTEN}\`, one at a time, medians of ${RUNS} runs. A real Kafka broker (same machine) takes the sensor's windows.`,
           `wardwatch: \`wardwatch sensor -i ${IF_LISTEN}\` with the default capture settings (snaplen ${DEFAULT_LIVE_CAPTURE.snaplen_bytes}, ${DEFAULT_LIVE_CAPTURE.buffer_size_bytes / 2 ** 20} MiB ring, immediate mode off, ${DEFAULT_LIVE_CAPTURE.chunks} × ${DEFAULT_LIVE_CAPTURE.chunk_bytes / 2 ** 20} MiB hand-off chunks); loss from its /metrics (pcap_dropped + pcap_ifdropped). Reference: \`${(listeners[1] as { command: string }).command}\` (same ring and snaplen), loss from its exit statistics.${before ? ` "wardwatch before": \`${before}\`'s sensor with its own defaults.` : ''}`,
-          `CPU per packet: the listener's CPU time (/proc/<pid>/stat) from 2 s after it opened the capture until the last frame was read, ÷ frames read. File reference: \`wardwatch sensor -r\` on the same ${fmt(PACKETS)} frames, whole process minus the same command on 1,000 frames, ÷ frames: ${us(fileUs)} (runs ${fileCpu.map((x) => x.toFixed(2)).join(', ')} µs). "Machine busy": two CPU-bound processes, one pinned to each core, run during the cell.`,
+          `CPU per packet: the listener's CPU time (/proc/<pid>/stat) from 2 s after it opened the capture until the last frame was read, ÷ frames read. File reference, per cell: tcpdump records the same traffic once (same frames and kernel timestamps, hence the same windows) and \`wardwatch sensor -r\` reads the recording: whole process minus the same command on its first 1,000 frames, ÷ the other frames (a busy cell uses its idle cell's). Bursts and the slowest rate carry the start-up compilation in fewer frames. "Machine busy": two CPU-bound processes, one pinned to each core, run during the cell.`,
         ],
         rows: [],
         table: [...table, '', 'Runs (dropped/sent, CPU seconds):', '', ...runsText],
