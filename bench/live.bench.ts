@@ -258,7 +258,7 @@ registerBenchmark({
         ['immediate mode', { immediate: true }],
         ['16 MiB ring', { buffer_size_bytes: 16 * 2 ** 20 }],
         ['snaplen 1600', { snaplen_bytes: 1600 }],
-        ['2 hand-off chunks', { chunks: 2 }],
+        ['16 hand-off chunks', { chunks: 16 }],
       ];
       if (process.env['WW_BENCH_LIVE_SWEEP'] === '1') for (const [n, c] of sweep) listeners.push(sensorListener(`wardwatch, ${n}`, repoRoot, brokers, dir, c));
       const cells: Cell[] = [

@@ -209,7 +209,8 @@ static int drain(cap_ctx *c, char *error, int even_if_stopping, int64_t deadline
       continue; /* there may be more ready */
     }
     if (n == PCAP_ERROR_BREAK) continue;
-    /* Nothing more ready now: hand over what we have (latency stays at the ring's block timeout). */
+    /* Nothing more ready now: hand over what we have (latency stays at the ring's block timeout). Holding a partly
+       filled chunk for more frames was tried (50 ms at 25,000 pps): no CPU saved. */
     if (c->count > 0) post_chunk(c);
     return total;
   }
@@ -450,12 +451,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   CHECK(env, napi_create_object(env, &result));
   CHECK(env, napi_create_array_with_length(env, nchunks, &chunks_arr));
   for (uint32_t i = 0; i < nchunks; i++) {
-    uint8_t *mem = aligned_alloc(64, (chunk_bytes + 63) & ~(size_t)63);
+    /* calloc: large blocks are mapped zero pages, committed only when the capture first fills them. */
+    uint8_t *mem = calloc(1, chunk_bytes);
     if (!mem) {
       ctx_unref(c);
       return throw_coded(env, "WW_CAPTURE_ADDON", "out of memory for capture chunks");
     }
-    memset(mem, 0, chunk_bytes);
     napi_value buf;
     if (napi_create_external_buffer(env, chunk_bytes, mem, chunk_finalize, NULL, &buf) != napi_ok) {
       free(mem);
