@@ -41,7 +41,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 if [ "$node_major" -lt 20 ]; then say "Node.js >= 20.19 is required (found $(node --version 2>/dev/null || echo none))"; exit 1; fi
 
 # Re-install when the lock, the capture addon or the postinstall that builds it changed.
-lock_sum=$(cat package-lock.json src/capture/live/addon/* scripts/install-capture.sh 2>/dev/null | sha256sum | cut -d' ' -f1)
+lock_sum=$(cat package-lock.json src/capture/live/addon/capture.c src/capture/live/addon/binding.gyp scripts/install-capture.sh | sha256sum | cut -d" " -f1)
 if [ ! -f node_modules/.wardwatch-lock ] || [ "$(cat node_modules/.wardwatch-lock)" != "$lock_sum" ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
