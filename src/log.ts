@@ -39,3 +39,21 @@ export const rootLogger: Logger = pino(
 export function componentLogger(component: string, bindings: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...bindings });
 }
+
+/**
+ * A URL as logs and dead-letter records may show it: scheme and host only. Credentials (`user:pass@`), the path and
+ * the query are replaced by `[redacted]`: a webhook URL (Slack, Teams) is itself the secret, and an InfluxDB URL may
+ * carry credentials. Not a URL at all: `[redacted]`.
+ */
+export function redactUrl(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return '[redacted]';
+  }
+  const cred = u.username !== '' || u.password !== '' ? '[redacted]@' : '';
+  const path = u.pathname === '' || u.pathname === '/' ? '' : '/[redacted]';
+  const query = u.search !== '' ? '?[redacted]' : '';
+  return `${u.protocol}//${cred}${u.host}${path}${query}`;
+}

@@ -10,7 +10,7 @@
  */
 import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
 import { ServiceError } from '../../errors.js';
-import { componentLogger } from '../../log.js';
+import { componentLogger, redactUrl } from '../../log.js';
 import { retryDelayMs, type RetryOptions } from '../../retry.js';
 
 export interface InfluxWriterOptions {
@@ -95,15 +95,16 @@ export class InfluxWriter {
       port: Number(url.port || (url.protocol === 'https:' ? 443 : 8086)),
       protocol: url.protocol === 'https:' ? 'https' : 'http',
       database: this.o.database,
-      username: this.o.username || undefined,
-      password: this.o.password || undefined,
+      // Credentials in the URL (http://user:pass@host:8086) count when the options give none.
+      username: this.o.username || decodeURIComponent(url.username) || undefined,
+      password: this.o.password || decodeURIComponent(url.password) || undefined,
       pool: { maxRetries: 0, requestTimeout: this.o.timeout_ms },
     };
     this.client = new InfluxDB(config);
   }
 
   private get where(): string {
-    return `influxdb ${this.o.url}/${this.o.database}`;
+    return `influxdb ${redactUrl(this.o.url)}/${this.o.database}`;
   }
 
   /** Creates the database and retention policy when missing. Retries while InfluxDB is unreachable. */
@@ -123,7 +124,7 @@ export class InfluxWriter {
         }
       }
     });
-    this.log.info({ url: this.o.url, database: this.o.database, retention_policy: this.o.retention_policy || 'autogen' }, 'influxdb ready');
+    this.log.info({ url: redactUrl(this.o.url), database: this.o.database, retention_policy: this.o.retention_policy || 'autogen' }, 'influxdb ready');
   }
 
   /**
@@ -245,7 +246,7 @@ export class InfluxWriter {
         this.s.write_retries++;
         if (!this.outageSince) {
           this.outageSince = Date.now();
-          this.log.error({ err: err instanceof Error ? err.message : String(err), url: this.o.url }, `InfluxDB unreachable: ${what} will be retried`);
+          this.log.error({ err: err instanceof Error ? err.message : String(err), url: redactUrl(this.o.url) }, `InfluxDB unreachable: ${what} will be retried`);
         }
         await new Promise<void>((resolve) => {
           const wake = (): void => {

@@ -15,7 +15,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Alert, WindowScore } from '../../records/alert.js';
 import { ConfigError } from '../../errors.js';
-import { componentLogger } from '../../log.js';
+import { componentLogger, redactUrl } from '../../log.js';
 import { retryDelayMs, sleep, type RetryOptions } from '../../retry.js';
 import {
   genericBody,
@@ -218,7 +218,8 @@ export class WebhookSink {
         const retriable = res.status === 429 || res.status >= 500;
         throw new Delivery(`HTTP ${res.status}`, retriable);
       } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
+        // A network error may quote the URL, which for Slack or Teams is the secret.
+        lastError = (err instanceof Error ? err.message : String(err)).split(ep.url).join(redactUrl(ep.url));
         const retriable = err instanceof Delivery ? err.retriable : true; // network error or timeout
         this.log.warn({ endpoint: ep.name, event: n.event, attempt: attempt + 1, error: lastError }, 'webhook delivery failed');
         if (!retriable) break;
@@ -229,11 +230,13 @@ export class WebhookSink {
 
   private deadLetter(ep: WebhookEndpoint, n: IncidentNotice, body: string, reason: string): void {
     this.s.dead_lettered++;
-    const line = JSON.stringify({ at: new Date().toISOString(), endpoint: ep.name, url: ep.url, format: ep.format, event: n.event, incident_key: n.incident_key, reason, body: ep.format === 'pagerduty' ? body.replace(JSON.stringify(this.secrets.get(ep.name) ?? ''), '"[redacted]"') : body });
+    // The endpoint's URL may be the secret itself (Slack, Teams): the record names the endpoint and shows its host only.
+    const scrubbed = reason.split(ep.url).join(redactUrl(ep.url));
+    const line = JSON.stringify({ at: new Date().toISOString(), endpoint: ep.name, url: redactUrl(ep.url), format: ep.format, event: n.event, incident_key: n.incident_key, reason: scrubbed, body: ep.format === 'pagerduty' ? body.replace(JSON.stringify(this.secrets.get(ep.name) ?? ''), '"[redacted]"') : body });
     try {
       mkdirSync(path.dirname(this.o.dead_letter_file), { recursive: true });
       appendFileSync(this.o.dead_letter_file, `${line}\n`);
-      this.log.error({ endpoint: ep.name, event: n.event, incident: n.incident_key, reason, dead_letter_file: this.o.dead_letter_file }, 'webhook undeliverable: written to the dead-letter file');
+      this.log.error({ endpoint: ep.name, event: n.event, incident: n.incident_key, reason: scrubbed, dead_letter_file: this.o.dead_letter_file }, 'webhook undeliverable: written to the dead-letter file');
     } catch (err) {
       this.log.error({ endpoint: ep.name, err, line }, 'webhook undeliverable AND the dead-letter file cannot be written');
     }

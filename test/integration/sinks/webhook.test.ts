@@ -141,13 +141,25 @@ describe('webhook sink (local HTTP receiver)', () => {
 
   it('dead-letters what it cannot deliver: retries exhausted, or a 4xx at once', async () => {
     rx.script.set('/down', [503, 503, 503, 503]);
-    rx.script.set('/bad', [400]);
+    // A Slack-style URL: its path is the secret, it must not reach the dead-letter file.
+    rx.script.set('/services/T0SECRET/B0SECRET/XSECRETX', [400]);
     const dlq = path.join(dir, 'dlq.jsonl');
-    const sink = new WebhookSink({ dead_letter_file: dlq, endpoints: [endpoint('down', 'generic'), endpoint('bad', 'slack'), endpoint('pd', 'pagerduty', { secret_env: 'WW_TEST_PD_KEY', url: 'http://127.0.0.1:9/nothing' })] });
+    const sink = new WebhookSink({
+      dead_letter_file: dlq,
+      endpoints: [
+        endpoint('down', 'generic'),
+        endpoint('bad', 'slack', { url: `${rx.url}/services/T0SECRET/B0SECRET/XSECRETX` }),
+        endpoint('pd', 'pagerduty', { secret_env: 'WW_TEST_PD_KEY', url: 'http://user:P4SSW0RD@127.0.0.1:9/nothing' }),
+      ],
+    });
     await sink.onAlerts([makeAlert(2)]);
     assert.equal(rx.received.filter((r) => r.path === '/down').length, 4, '1 try + 3 retries');
-    assert.equal(rx.received.filter((r) => r.path === '/bad').length, 1, 'no retry on 400');
-    const lines = readFileSync(dlq, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { endpoint: string; reason: string; body: string });
+    assert.equal(rx.received.filter((r) => r.path === '/services/T0SECRET/B0SECRET/XSECRETX').length, 1, 'no retry on 400');
+    const text = readFileSync(dlq, 'utf8');
+    for (const secret of ['SECRET', 'P4SSW0RD', '/nothing']) assert.ok(!text.includes(secret), `the dead-letter file holds '${secret}'`);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { endpoint: string; url: string; reason: string; body: string });
+    assert.equal(lines.find((l) => l.endpoint === 'bad')!.url, `${rx.url}/[redacted]`);
+    assert.equal(lines.find((l) => l.endpoint === 'pd')!.url, 'http://[redacted]@127.0.0.1:9/[redacted]');
     assert.deepEqual(lines.map((l) => l.endpoint).sort(), ['bad', 'down', 'pd']);
     assert.equal(lines.find((l) => l.endpoint === 'down')!.reason, 'HTTP 503');
     assert.equal(lines.find((l) => l.endpoint === 'bad')!.reason, 'HTTP 400');
