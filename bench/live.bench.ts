@@ -15,11 +15,11 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIVE_CAPTURE } from '../src/capture/live/config.js';
 import { kafkaBrokers, kafkaReady, startKafka } from '../scripts/services/kafka.js';
+import { createVethPair, deleteVethPair, freePort, liveCaptureMissing } from '../test/support/veth.js';
 import { ensureHospitalCapture } from './gen-hospital.js';
 import { fmt, repoRoot } from './decode.bench.js';
 import { median, registerBenchmark } from './registry.js';
@@ -60,13 +60,6 @@ function cpuOf(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14 and 15)
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const a = srv.address();
-  await new Promise((r) => srv.close(r));
-  return typeof a === 'object' && a ? a.port : 0;
-}
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
@@ -204,22 +197,7 @@ function burners(): ChildProcess[] {
   return ['0', '1'].map((cpu) => spawn('taskset', ['-c', cpu, process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }));
 }
 
-function setupVeth(): void {
-  spawnSync('ip', ['link', 'del', IF_SEND], { stdio: 'ignore' });
-  execFileSync('ip', ['link', 'add', IF_SEND, 'type', 'veth', 'peer', 'name', IF_LISTEN]);
-  for (const i of [IF_SEND, IF_LISTEN]) {
-    execFileSync('sysctl', ['-q', '-w', `net.ipv6.conf.${i}.disable_ipv6=1`]);
-    execFileSync('ip', ['link', 'set', i, 'up']);
-  }
-}
 
-function missing(): string {
-  if (process.getuid?.() !== 0) return 'not running as root';
-  for (const cmd of ['tcpreplay', 'tcpdump', 'taskset', 'ip']) {
-    if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0) return `${cmd} not installed`;
-  }
-  return '';
-}
 
 const pct = (x: number): string => (x === 0 ? '0' : x < 0.001 ? '< 0.001 %' : `${(x * 100).toFixed(x < 0.01 ? 3 : 2)} %`);
 const us = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} µs` : '—');
@@ -235,7 +213,7 @@ registerBenchmark({
   name: 'live',
   title: 'Live capture: loss and CPU per packet',
   async run() {
-    const why = missing();
+    const why = liveCaptureMissing(['tcpdump', 'taskset']);
     if (why !== '') return { description: [`Not measured on this machine: ${why}.`], rows: [] };
     if (!(await kafkaReady())) await startKafka({}, (msg) => process.stderr.write(`${msg}\n`));
     const brokers = kafkaBrokers();
@@ -246,7 +224,7 @@ registerBenchmark({
       const nFile = path.join(dir, 'n.pcap');
       execFileSync('tcpdump', ['-r', hospital.file, '-c', String(PACKETS), '-w', nFile], { stdio: 'ignore' });
       const bytes = readFileSync(nFile).length - 24 - PACKETS * 16;
-      setupVeth();
+      createVethPair(IF_SEND, IF_LISTEN);
       const listeners: (Listener & { command?: string })[] = [
         sensorListener('wardwatch', repoRoot, brokers, dir),
         tcpdumpListener(DEFAULT_LIVE_CAPTURE.buffer_size_bytes / 1024, DEFAULT_LIVE_CAPTURE.snaplen_bytes),
@@ -335,7 +313,7 @@ registerBenchmark({
         table: [...table, '', 'Runs (dropped/sent, CPU seconds):', '', ...runsText],
       };
     } finally {
-      spawnSync('ip', ['link', 'del', IF_SEND], { stdio: 'ignore' });
+      deleteVethPair(IF_SEND);
       rmSync(dir, { recursive: true, force: true });
     }
   },

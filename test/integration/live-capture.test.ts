@@ -15,7 +15,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,19 +27,12 @@ import { captureMetrics } from '../../src/services.js';
 import { LinkType, TcpFlag, newDecodedPacket, type DecodedPacket } from '../../src/records/packet.js';
 import { copyPacket, decodeFile } from '../support/decode-file.js';
 import { freshName, requireKafka } from '../support/services.js';
+import { createVethPair, deleteVethPair, freePort, liveCaptureMissing } from '../support/veth.js';
 import * as B from '../support/packet-builder.js';
 
 const SRC_MAC = 0x02aabbcc0001;
 const DST_MAC = 0x02aabbcc0002;
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function craftedSession(): W.FrameToWrite[] {
   const e = (type: number, payload: Buffer, src = SRC_MAC, dst = DST_MAC): Buffer => B.eth(dst, src, type, payload);
@@ -108,13 +100,6 @@ function metricOf(text: string, name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const a = srv.address();
-  await new Promise((r) => srv.close(r));
-  return typeof a === 'object' && a ? a.port : 0;
-}
 
 function tsMs(p: { ts_sec: number; ts_nsec: number }): number {
   return p.ts_sec * 1000 + p.ts_nsec / 1e6;
@@ -129,25 +114,19 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
   let created = false;
 
   before(function () {
-    const root = process.getuid?.() === 0;
-    const missing = !root ? 'not running as root' : !has('tcpreplay') ? 'tcpreplay not installed' : !has('ip') ? 'iproute2 (ip) not installed' : '';
+    const missing = liveCaptureMissing();
     if (missing !== '') {
       if (process.env['CI'] === 'true') throw new Error(`live capture test needs root and tcpreplay: ${missing} (CI=true: failing)`);
       console.log(`      skipped: ${missing}`);
       this.skip();
     }
     dir = mkdtempSync(path.join(tmpdir(), 'ww-live-'));
-    execFileSync('ip', ['link', 'add', ifOut, 'type', 'veth', 'peer', 'name', ifIn]);
+    createVethPair(ifOut, ifIn);
     created = true;
-    for (const i of [ifOut, ifIn]) {
-      // No addresses and no IPv6 autoconfiguration: nothing but the replayed frames crosses the pair.
-      execFileSync('sysctl', ['-q', '-w', `net.ipv6.conf.${i}.disable_ipv6=1`]);
-      execFileSync('ip', ['link', 'set', i, 'up']);
-    }
   });
 
   after(() => {
-    if (created) execFileSync('ip', ['link', 'del', ifOut]);
+    if (created) deleteVethPair(ifOut);
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 

@@ -20,18 +20,11 @@ import * as W from '../../src/capture/pcap-file/writer.js';
 import type { Alert } from '../../src/records/alert.js';
 import { LinkType } from '../../src/records/packet.js';
 import { portScanFrames, SCAN_BPF } from '../support/port-scan.js';
+import { createVethPair, deleteVethPair, liveCaptureMissing } from '../support/veth.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = path.join(REPO, 'dist/src/cli/main.js');
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function wardwatch(args: string[], o: { cli?: string; cwd?: string; uid?: number } = {}): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [o.cli ?? CLI, ...args], {
@@ -155,21 +148,15 @@ describe('wardwatch run -i on a veth pair (real CLI, embedded default, tcpreplay
   let scanFrames = 0;
 
   before(function () {
-    const root = process.getuid?.() === 0;
-    const missing = !root ? 'not running as root' : !has('tcpreplay') ? 'tcpreplay not installed' : !has('ip') ? 'iproute2 (ip) not installed' : '';
+    const missing = liveCaptureMissing();
     if (missing !== '') {
       if (process.env['CI'] === 'true') throw new Error(`run -i test needs root and tcpreplay: ${missing} (CI=true: failing)`);
       console.log(`      skipped: ${missing}`);
       this.skip();
     }
     dir = mkdtempSync(path.join(tmpdir(), 'ww-run-live-'));
-    execFileSync('ip', ['link', 'add', ifOut, 'type', 'veth', 'peer', 'name', ifIn]);
+    createVethPair(ifOut, ifIn);
     created = true;
-    for (const i of [ifOut, ifIn]) {
-      // No addresses and no IPv6 autoconfiguration: nothing but the replayed frames crosses the pair.
-      execFileSync('sysctl', ['-q', '-w', `net.ipv6.conf.${i}.disable_ipv6=1`]);
-      execFileSync('ip', ['link', 'set', i, 'up']);
-    }
     scan = path.join(dir, 'scan.pcap');
     const frames = portScanFrames(1767603600);
     scanFrames = frames.length;
@@ -177,7 +164,7 @@ describe('wardwatch run -i on a veth pair (real CLI, embedded default, tcpreplay
   });
 
   after(() => {
-    if (created) execFileSync('ip', ['link', 'del', ifOut]);
+    if (created) deleteVethPair(ifOut);
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
