@@ -24,7 +24,7 @@ import { parseDetectConfig } from '../src/detect/config.js';
 import type { FeatureWindow } from '../src/records/features.js';
 import type { DecodedPacket } from '../src/records/packet.js';
 import { AlertFileSink } from '../src/sinks/file/alerts.js';
-import { AnalysisPipeline } from '../src/pipeline.js';
+import { AnalysisPipeline } from '../src/pipeline/analysis.js';
 import { FlowTable } from '../src/flows/flow-table.js';
 import { newDecodedPacket, Proto, TcpFlag } from '../src/records/packet.js';
 import { fillPacket, hospitalMix } from './synthetic-traffic.js';

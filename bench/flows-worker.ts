@@ -7,7 +7,7 @@
  */
 import { readCapture } from '../src/capture/pcap-file/reader.js';
 import { PacketDecoder } from '../src/decode/decoder.js';
-import { AnalysisPipeline } from '../src/pipeline.js';
+import { AnalysisPipeline } from '../src/pipeline/analysis.js';
 import { macVendor } from '../src/flows/oui.js';
 import { newDecodedPacket } from '../src/records/packet.js';
 

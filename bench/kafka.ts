@@ -23,7 +23,7 @@ import { LOG4J_CONFIG, ensureKafkaToolsJars, kafkaBrokers, kafkaReady, startKafk
 import { makeWindows } from '../test/support/windows.js';
 import { readCapture } from '../src/capture/pcap-file/reader.js';
 import { PacketDecoder } from '../src/decode/decoder.js';
-import { AnalysisPipeline } from '../src/pipeline.js';
+import { AnalysisPipeline } from '../src/pipeline/analysis.js';
 import { newDecodedPacket } from '../src/records/packet.js';
 import { REPO_ROOT } from '../scripts/services/common.js';
 

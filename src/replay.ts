@@ -21,7 +21,7 @@ import { LiveCaptureSource, type LiveCaptureStats } from './capture/live/cap-sou
 import type { CaptureCountersSnapshot, CaptureSource } from './capture/source.js';
 import { PacketDecoder } from './decode/decoder.js';
 import type { DecodeCountersSnapshot } from './decode/counters.js';
-import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
+import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline/analysis.js';
 import type { CaptureLossMonitor } from './capture/loss.js';
 import type { DeviceIdentitySnapshot } from './flows/device-inventory.js';
 import type { FeatureWindow } from './records/features.js';

@@ -13,9 +13,9 @@ import { DEFAULT_LIVE_CAPTURE } from './capture/live/config.js';
 import type { CaptureSource } from './capture/source.js';
 import { CaptureLossMonitor, droppedOf } from './capture/loss.js';
 import { PacketDecoder } from './decode/decoder.js';
-import { AnalysisPipeline, type AnalysisPipelineOptions } from './pipeline.js';
+import type { AnalysisPipelineOptions } from './pipeline/analysis.js';
+import { createPipelineRunner, type PipelineRunner } from './pipeline/runner.js';
 import { newDecodedPacket, type CapturedFrame } from './records/packet.js';
-import type { InventoryEntry } from './records/device.js';
 import type { FlowRecord } from './records/flow.js';
 import type { FeatureWindow } from './records/features.js';
 import type { Alert, WindowScore } from './records/alert.js';
@@ -88,6 +88,8 @@ export interface SensorSource {
    * treated as live (wall-time health, capture-loss watch), one without as a file.
    */
   source?: CaptureSource;
+  /** Overrides `analysis.threads` (`wardwatch sensor --threads`). */
+  threads?: number;
   /** Cadences, for tests (defaults: health every 10 s, capture counters sampled every 1 s). */
   intervals?: { health_ms?: number; loss_sample_ms?: number };
 }
@@ -108,14 +110,14 @@ export const DEFAULT_SENSOR_STOP_MS = 4000;
 /** Capture → decode → flows/features → Kafka. `run()` resolves at the end of a file, or after `stop()`. */
 export class SensorService {
   private readonly log = componentLogger('sensor');
-  readonly pipeline: AnalysisPipeline;
+  /** Device identity, flows and feature windows: on this thread, or on a worker (`analysis.threads: 2`). */
+  readonly analysis: PipelineRunner;
   readonly producer: KafkaWindowProducer;
   /** The inventory entries detectors need, published before the windows that need them. */
   readonly inventory: KafkaInventoryPublisher;
   /** Ended flow records to `<prefix><topics.flows>`, when that is set (off by default). */
   readonly flows: KafkaRecordPublisher | undefined;
   private readonly kafka: Kafka;
-  private readonly handles = new Map<string, number>();
   private source: CaptureSource | undefined;
   readonly decoder = new PacketDecoder();
   packets = 0;
@@ -154,27 +156,16 @@ export class SensorService {
     this.health = config.sinks.influx
       ? new SinkSet({ alerts_file: undefined, influx: config.sinks.influx, webhooks: undefined, syslog: undefined, sensor_id: config.sensor.id, run_id: runId })
       : undefined;
-    this.pipeline = new AnalysisPipeline(options, {
+    this.analysis = createPipelineRunner(input.threads !== undefined ? { ...config.analysis, threads: input.threads } : config.analysis, options, {
       // Keyed by the originator's device (else the responder's, else the originator address): a device's flows stay in order.
       ...(flows ? { onFlow: (r: FlowRecord) => flows.offer(encodeFlow(r, r.orig_device || r.resp_device || r.orig_h)) } : {}),
-      onWindow: (w) => {
+      onWindow: (w, entry) => {
         hooks.onWindow?.(w);
-        // The device's entry first (queued only when a field the detector uses changed), then its window.
-        const e = this.entryOf(w.device_id);
-        if (e) this.inventory.offer(e);
+        // The device's entry first (given only when a field the detector uses changed), then its window.
+        if (entry) this.inventory.offer(entry);
         this.producer.enqueue([w]);
       },
     });
-  }
-
-  private entryOf(deviceId: string): InventoryEntry | undefined {
-    let h = this.handles.get(deviceId);
-    if (h === undefined) {
-      h = this.pipeline.inventory.handleOf(deviceId);
-      if (h < 0) return undefined;
-      this.handles.set(deviceId, h); // handles are stable for the inventory's life
-    }
-    return this.pipeline.inventory.entry(h);
   }
 
   /**
@@ -206,8 +197,9 @@ export class SensorService {
       this.loss = new CaptureLossMonitor(this.config.capture_loss, {
         interface: settings?.interface ?? source.description,
         ...(settings ? { snaplen_bytes: settings.snaplen_bytes, buffer_size_bytes: settings.buffer_size_bytes, immediate: settings.immediate, chunk_bytes: settings.chunk_bytes, chunks: settings.chunks } : {}),
+        analysis_threads: this.analysis.threads,
       });
-      this.lastHealth = this.healthSample(Date.now() / 1000);
+      this.lastHealth = this.healthSample(Date.now() / 1000, 0);
       // Noted from the start: every window of a live capture carries `capture_loss`, the first one included.
       this.sampleCapture();
       let seen = -1;
@@ -215,7 +207,7 @@ export class SensorService {
         this.sampleCapture();
         // A quiet wire: close what a frame stamped now (minus a grace for frames still on their way) would close,
         // so the last window of a burst reaches the detector without waiting for the next packet.
-        if (this.packets === seen) this.pipeline.closeIdle(Date.now() - IDLE_GRACE_MS);
+        if (this.packets === seen) this.analysis.closeIdle(Date.now() - IDLE_GRACE_MS);
         seen = this.packets;
       });
       if (this.health) this.every(healthEvery * 1000, () => this.writeHealth(Date.now() / 1000));
@@ -234,25 +226,31 @@ export class SensorService {
         lastTs = ts;
       }
       this.decoder.decode(frame, p);
-      this.pipeline.process(p);
       this.packets++;
+      // A threaded analysis behind by its bound: wait (a file pauses reading; a live capture fills its own buffers).
+      const behind = this.analysis.process(p);
+      if (behind !== undefined) return behind;
       // A file can wait for the broker (backpressure); a live interface cannot (the spool absorbs outages).
       if (file && (this.packets & 0x3ff) === 0 && this.producer.stats().buffered > 0) return this.producer.waitForCapacity();
       return undefined;
     };
     const pace = file && this.input.speed !== undefined ? replayPacer(this.input.speed, this.input.speed_from ?? -Infinity) : undefined;
     try {
-      await source.forEachFrame((frame) => {
-        const wait = pace?.(frame.ts_sec + frame.ts_nsec / 1e9);
-        // The frame stays valid while the source waits for the returned promise.
-        return wait === undefined ? handle(frame) : wait.then(() => handle(frame));
-      });
+      try {
+        await source.forEachFrame((frame) => {
+          const wait = pace?.(frame.ts_sec + frame.ts_nsec / 1e9);
+          // The frame stays valid while the source waits for the returned promise.
+          return wait === undefined ? handle(frame) : wait.then(() => handle(frame));
+        });
+      } finally {
+        for (const t of this.timers.splice(0)) clearInterval(t);
+      }
+      // The last counters go to the open window before it is flushed.
+      if (dropping) this.sampleCapture();
+      await this.analysis.flush();
     } finally {
-      for (const t of this.timers.splice(0)) clearInterval(t);
+      await this.analysis.close();
     }
-    // The last counters go to the open window before it is flushed.
-    if (dropping) this.sampleCapture();
-    this.pipeline.flush();
     this.finalHealthAt = dropping ? Date.now() / 1000 : lastTs;
   }
 
@@ -272,7 +270,7 @@ export class SensorService {
   private sampleCapture(): void {
     const s = this.source?.stats?.();
     if (!s) return;
-    this.pipeline.noteCaptureLoss(droppedOf(s), s.received);
+    this.analysis.noteCaptureLoss(droppedOf(s), s.received);
     this.loss?.sample(s);
   }
 
@@ -288,14 +286,15 @@ export class SensorService {
     );
   }
 
-  private healthSample(at: number): SensorHealthSample {
+  /** The health sample at `at`, with the analysis stage's active flows `flowsActive` (from its counters). */
+  private healthSample(at: number, flowsActive: number): SensorHealthSample {
     const s = this.source?.stats?.();
     return {
       at,
       packets: this.packets,
       packets_dropped: s ? droppedOf(s) : 0,
       decode_errors: this.decoder.counters.snapshot().malformed,
-      flows_active: this.pipeline.flows.size,
+      flows_active: flowsActive,
       max_flows: this.config.flows.max_flows,
       windows_undelivered: this.producerBacklog(),
       sink_retries: sinkRetries(this.health?.stats() ?? {}),
@@ -308,17 +307,26 @@ export class SensorService {
     return st.buffered + st.spool_pending;
   }
 
-  /** Queues one `ww_health` point at `at` (seconds): the contract's fields over the stages' counters. */
+  /**
+   * Queues one `ww_health` point at `at` (seconds): the contract's fields over the stages' counters. The sensor's own
+   * counters are read now; the analysis stage's at this point of the packet stream (`snapshot()`: at once on one
+   * thread, when the worker gets there on two), so the point holds the same values either way.
+   */
   private writeHealth(at: number): void {
     const sinks = this.health;
     const ready = this.healthReady;
     if (!sinks || !ready) return;
-    const now = this.healthSample(at);
-    const values = { ...this.metrics(), ...sensorHealth(now, this.lastHealth) };
+    const now = this.healthSample(at, 0);
+    const own = this.ownMetrics();
+    const previous = this.lastHealth;
     this.lastHealth = now;
     this.healthPoints++;
-    const write = ready
-      .then((ok) => (ok ? sinks.onHealth('sensor', at, values) : void this.healthPointsDropped++))
+    const write = this.analysis
+      .snapshot()
+      .then((stages) => {
+        const values = { ...stages, ...own, ...sensorHealth({ ...now, flows_active: stages['flows_active'] ?? 0 }, previous) };
+        return ready.then((ok) => (ok ? sinks.onHealth('sensor', at, values) : void this.healthPointsDropped++));
+      })
       .catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'sensor health point not written'));
     this.healthWrites.add(write);
     void write.finally(() => this.healthWrites.delete(write));
@@ -387,9 +395,14 @@ export class SensorService {
   }
 
 
+  /** The sensor's counters: the analysis stage's (on two threads: as of its last answer, ≤ 250 ms old) and its own. */
   metrics(): Record<string, number> {
+    return { ...this.analysis.latest(), ...this.ownMetrics() };
+  }
+
+  /** Counters of the sensor's own parts: producer, publishers, decoder, capture, health writer. */
+  private ownMetrics(): Record<string, number> {
     return {
-      ...this.pipeline.metrics(),
       ...prefixed('producer', { ...this.producer.stats() }),
       producer_messages: this.producer.messagesSent,
       inventory_published: this.inventory.sent,

@@ -48,6 +48,8 @@ export interface CaptureSettings {
   immediate?: boolean;
   chunk_bytes?: number;
   chunks?: number;
+  /** The sensor's analysis threads (`analysis.threads`): the advice names 2 when it runs on 1. */
+  analysis_threads?: number;
 }
 
 /** Loss over a span: packets lost, packets handed to the sensor, lost ÷ (handed + lost), the span in seconds. */
@@ -192,7 +194,10 @@ export class CaptureLossMonitor {
   /** The config keys the advice names, by where the packets were lost. */
   private settingNames(buffer: boolean, iface: boolean): string[] {
     const out: string[] = [];
-    if (buffer || !iface) out.push('capture.buffer_size_bytes', 'capture.chunks', 'capture.chunk_bytes', ...(this.settings.immediate ? ['capture.immediate', 'capture.snaplen_bytes'] : []));
+    if (buffer || !iface) {
+      out.push('capture.buffer_size_bytes', 'capture.chunks', 'capture.chunk_bytes', ...(this.settings.immediate ? ['capture.immediate', 'capture.snaplen_bytes'] : []));
+      if (this.settings.analysis_threads === 1) out.push('analysis.threads');
+    }
     return out;
   }
 
@@ -211,7 +216,9 @@ export class CaptureLossMonitor {
           `raise capture.buffer_size_bytes (--buffer-size, now ${now(s.buffer_size_bytes)}) or the hand-off pool ` +
           `(capture.chunks × capture.chunk_bytes, now ${now(s.chunks)} × ${now(s.chunk_bytes)})` +
           (s.immediate ? `, or turn capture.immediate off (in immediate mode every frame takes a capture.snaplen_bytes slot, now ${now(s.snaplen_bytes)}; --snaplen)` : '') +
-          '; if it keeps losing, the sensor lacks CPU for this traffic',
+          (s.analysis_threads === 1
+            ? '; if it keeps losing, the sensor lacks CPU for this traffic: give it a second core (analysis.threads: 2, --threads 2)'
+            : '; if it keeps losing, the sensor lacks CPU for this traffic'),
       );
     }
     if (iface) parts.push(`the interface itself dropped ${buffer ? 'some' : 'them'} (pcap_ifdropped): raise its receive ring (ethtool -G ${s.interface ?? 'IFACE'} rx N)`);

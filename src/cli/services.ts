@@ -57,9 +57,12 @@ export function sensorCommand(): Command {
     .option('--buffer-size <bytes>', `kernel capture ring in bytes (live; overrides capture.buffer_size_bytes, default ${DEFAULT_LIVE_CAPTURE.buffer_size_bytes})`)
     .option('--run-id <id>', 'tag windows with a run id (file replays)')
     .option('--speed <speed>', "file replays: max, or N× the capture's own pace (1x = real time)", 'max')
+    .option('--threads <n>', 'analysis threads: 1, or 2 to run device identity, flows and features on a second core (overrides analysis.threads, default 1)')
     .addHelpText('after', '\nExamples:\n  wardwatch sensor -c /etc/wardwatch/wardwatch.yaml -i eth1 -f "not port 22"\n  WARDWATCH_KAFKA_BROKERS=kafka:9092 wardwatch sensor -r ward3.pcapng --speed 1x\n')
-    .action(async (o: LiveCaptureCliOptions & { config?: string; read?: string; runId?: string; speed: string }) => {
+    .action(async (o: LiveCaptureCliOptions & { config?: string; read?: string; runId?: string; speed: string; threads?: string }) => {
       const config = loadConfig(o.config);
+      if (o.threads !== undefined && !/^[12]$/.test(o.threads.trim())) throw new ConfigError('--threads', `'${o.threads}' is not 1 or 2`);
+      const threads = o.threads !== undefined ? Number(o.threads) : undefined;
       const iface = o.interface ?? (o.read ? undefined : config.capture.interface || undefined);
       if (!iface === !o.read) throw new ConfigError('--interface/--read', 'give exactly one of --interface NAME (or capture.interface) or --read FILE');
       const speed = parseSpeed(o.speed);
@@ -68,7 +71,10 @@ export function sensorCommand(): Command {
       const { SensorService, DEFAULT_SENSOR_STOP_MS } = await import('../services.js');
       const sensor = new SensorService(
         config,
-        o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: liveCaptureOptions(config.capture, { ...o, interface: iface }) },
+        {
+          ...(o.read ? { file: o.read, ...(speed !== undefined ? { speed } : {}) } : { live: liveCaptureOptions(config.capture, { ...o, interface: iface }) }),
+          ...(threads !== undefined ? { threads } : {}),
+        },
         o.runId ?? '',
       );
       const registry = new MetricsRegistry();

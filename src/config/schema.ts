@@ -12,6 +12,7 @@ import { LiveCaptureOptionsSchema } from '../capture/live/config.js';
 import { CaptureLossOptionsSchema } from '../capture/loss.js';
 import { DetectConfig } from '../detect/config.js';
 import { FeatureOptionsSchema } from '../features/config.js';
+import { AnalysisThreadsOptionsSchema } from '../pipeline/config.js';
 import { DeviceIdentityOptionsSchema, FlowTableOptionsSchema } from '../flows/config.js';
 
 const duration_ms = z.number().int().nonnegative();
@@ -127,6 +128,8 @@ export const ConfigSchema = z
     devices: DeviceIdentityOptionsSchema.prefault({}),
     /** Feature windows (src/features/config.ts). */
     features: FeatureOptionsSchema.prefault({}),
+    /** The analysis stage on one thread or two (src/pipeline/config.ts). */
+    analysis: AnalysisThreadsOptionsSchema.prefault({}),
     /** Baseline model, thresholds, alerting rule, model store (src/detect/config.ts). */
     detect: DetectConfig.prefault({}),
     transport: z

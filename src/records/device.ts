@@ -154,3 +154,11 @@ export interface PacketDevices {
 export interface DeviceDirectory {
   deviceId(handle: number): string;
 }
+
+/**
+ * The fields of an entry a detector uses (class, class source, criticality, name, location, vendor, DHCP host name,
+ * first seen, learning), as one comparable string: an entry is re-published to detectors when it changes.
+ */
+export function detectorFacts(e: InventoryEntry): string {
+  return [e.device_class, e.class_source, e.criticality, e.name, e.location, e.vendor, e.dhcp_hostname, e.first_seen, e.learning].join('\u0000');
+}

@@ -1,7 +1,7 @@
 /** Test/script helper: a capture file through read → decode → AnalysisPipeline, collecting windows and flows. */
 import { readCapture } from '../../src/capture/pcap-file/reader.js';
 import { PacketDecoder } from '../../src/decode/decoder.js';
-import { AnalysisPipeline, type AnalysisPipelineOptions } from '../../src/pipeline.js';
+import { AnalysisPipeline, type AnalysisPipelineOptions } from '../../src/pipeline/analysis.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import type { FlowRecord } from '../../src/records/flow.js';
 import { newDecodedPacket } from '../../src/records/packet.js';

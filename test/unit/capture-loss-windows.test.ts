@@ -5,7 +5,7 @@
  * to InfluxDB beside the features.
  */
 import assert from 'node:assert/strict';
-import { AnalysisPipeline } from '../../src/pipeline.js';
+import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import { FEATURE_COUNT, type FeatureWindow } from '../../src/records/features.js';
 import { windowPoint } from '../../src/sinks/influx/points.js';
 import {

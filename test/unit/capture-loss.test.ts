@@ -40,7 +40,7 @@ describe('capture loss: warning, /healthz state, final counters', () => {
 
   it('warns when libpcap drops, at most once per warn_interval_s, naming the count, the share and the settings', () => {
     const { log, lines } = recorder();
-    const m = new CaptureLossMonitor(OPTIONS, { interface: 'eth1', snaplen_bytes: 65535, buffer_size_bytes: 67_108_864, chunks: 16, chunk_bytes: 2_097_152, immediate: false }, T0, log);
+    const m = new CaptureLossMonitor(OPTIONS, { interface: 'eth1', snaplen_bytes: 65535, buffer_size_bytes: 67_108_864, chunks: 16, chunk_bytes: 2_097_152, immediate: false, analysis_threads: 1 }, T0, log);
     m.sample(stats(1000), T0 + 1000);
     assert.equal(lines.length, 0, 'no drops, no warning');
     m.sample(stats(48_413 + 1000, 1587), T0 + 2000);
@@ -48,12 +48,12 @@ describe('capture loss: warning, /healthz state, final counters', () => {
     assert.equal(warnings().length, 1);
     const w = warnings()[0]!;
     assert.match(w.msg, /^capture lost 1,587 packets in the last 2 s \(3\.11 % of 51,000; 1,587 since start, 3\.11 %\)/);
-    assert.match(w.msg, /libpcap dropped them because its ring was full \(the sensor did not drain it in time\): raise capture\.buffer_size_bytes \(--buffer-size, now 67108864\) or the hand-off pool \(capture\.chunks × capture\.chunk_bytes, now 16 × 2097152\); if it keeps losing, the sensor lacks CPU/);
+    assert.match(w.msg, /libpcap dropped them because its ring was full \(the sensor did not drain it in time\): raise capture\.buffer_size_bytes \(--buffer-size, now 67108864\) or the hand-off pool \(capture\.chunks × capture\.chunk_bytes, now 16 × 2097152\); if it keeps losing, the sensor lacks CPU for this traffic: give it a second core \(analysis\.threads: 2, --threads 2\)$/);
     assert.doesNotMatch(w.msg, /immediate/, 'snaplen only matters in immediate mode');
     assert.equal(w.fields['dropped'], 1587);
     assert.equal(w.fields['received'], 49_413);
     assert.equal(w.fields['pcap_dropped'], 1587);
-    assert.deepEqual(w.fields['settings'], ['capture.buffer_size_bytes', 'capture.chunks', 'capture.chunk_bytes']);
+    assert.deepEqual(w.fields['settings'], ['capture.buffer_size_bytes', 'capture.chunks', 'capture.chunk_bytes', 'analysis.threads']);
     // More drops within 30 s: nothing; at 30 s after the warning, one warning counting everything since it.
     for (let s = 3; s < 32; s++) m.sample(stats(50_413 + s * 1000, 1587 + s * 10), T0 + s * 1000);
     assert.equal(warnings().length, 1);
@@ -74,6 +74,7 @@ describe('capture loss: warning, /healthz state, final counters', () => {
     const w = lines.find((l) => l.msg.startsWith('capture lost'))!;
     assert.match(w.msg, /\(--buffer-size, now the default\).*or turn capture\.immediate off \(in immediate mode every frame takes a capture\.snaplen_bytes slot, now 65535; --snaplen\)/);
     assert.deepEqual(w.fields['settings'], ['capture.buffer_size_bytes', 'capture.chunks', 'capture.chunk_bytes', 'capture.immediate', 'capture.snaplen_bytes']);
+    assert.doesNotMatch(w.msg, /analysis\.threads/, 'a second core is named only to a sensor known to run on one');
   });
 
   it("names the interface's receive ring when the interface itself dropped", () => {

@@ -16,7 +16,7 @@ import { parseInventoryFile } from '../../src/flows/inventory-file.js';
 import { ConfigError } from '../../src/errors.js';
 import type { DecodedPacket } from '../../src/records/packet.js';
 import { AppProto } from '../../src/records/packet.js';
-import { AnalysisPipeline } from '../../src/pipeline.js';
+import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import { FEATURE_NAMES, type FeatureWindow } from '../../src/records/features.js';
 import { ACK, PSHACK, RSTACK, SYN, SYNACK, arp, handshake, icmpEcho, seqAck, tcp, udp } from '../support/packets.js';
 

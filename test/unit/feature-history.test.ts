@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/errors.js';
 import { DeviceInventory } from '../../src/flows/device-inventory.js';
-import { AnalysisPipeline } from '../../src/pipeline.js';
+import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import type { FeatureOptions } from '../../src/features/config.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { FEATURE_NAMES } from '../../src/records/features.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { AnalysisPipeline } from '../../src/pipeline.js';
+import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/records/features.js';
 import { decodeFile } from '../support/decode-file.js';

@@ -11,7 +11,7 @@ import { newCaptureCounters, newCapturedFrame, type CaptureCountersSnapshot, typ
 import type * as W from '../../src/capture/pcap-file/writer.js';
 import { parseDetectConfig } from '../../src/detect/config.js';
 import { PacketDecoder } from '../../src/decode/decoder.js';
-import { AnalysisPipeline } from '../../src/pipeline.js';
+import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import type { Alert } from '../../src/records/alert.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { LinkType, newDecodedPacket } from '../../src/records/packet.js';

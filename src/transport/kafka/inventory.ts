@@ -16,16 +16,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
-import type { InventoryEntry } from '../../records/device.js';
+import { detectorFacts, type InventoryEntry } from '../../records/device.js';
 import { componentLogger } from '../../log.js';
 import { settledWithin, sleep } from '../../retry.js';
 import { FORMAT_HEADER, PoisonMessageError, decodeInventory, encodeInventory, type EncodedMessage } from '../codec.js';
 import { kafkaFailure } from './client.js';
 
-/** The fields a detector uses: an entry is re-published when one of them changes. */
-function detectorFacts(e: InventoryEntry): string {
-  return [e.device_class, e.class_source, e.criticality, e.name, e.location, e.vendor, e.dhcp_hostname, e.first_seen, e.learning].join('\u0000');
-}
 
 export class KafkaInventoryPublisher {
   private readonly log = componentLogger('inventory-publisher');

@@ -31,7 +31,8 @@ describe('sensor stopped mid-replay (what SIGTERM does): every window it closed 
     brokers = await requireKafka();
   });
 
-  it('the final flush goes out before the producer closes; nothing dropped', async () => {
+  for (const threads of [1, 2])
+  it(`the final flush goes out before the producer closes; nothing dropped (analysis threads: ${threads})`, async () => {
     const prefix = `${freshName('ww-stop')}.`;
     const config = parseConfig(
       {
@@ -44,7 +45,7 @@ describe('sensor stopped mid-replay (what SIGTERM does): every window it closed 
     );
     const closed: FeatureWindow[] = [];
     // 120x: the 30-minute capture would take 15 s; it is stopped after 3 s, in the middle of a window.
-    const sensor = new SensorService(config, { file: capture, speed: 120 }, 'stop-test', { onWindow: (w) => closed.push(w) });
+    const sensor = new SensorService(config, { file: capture, speed: 120, threads }, 'stop-test', { onWindow: (w) => closed.push(w) });
     const done = sensor.run();
     await new Promise((r) => setTimeout(r, 3000));
     const beforeStop = closed.length;
@@ -111,7 +112,8 @@ describe('sensor stopped mid-replay (what SIGTERM does): every window it closed 
     }
   });
 
-  it('a live sensor on a quiet wire closes its last window within a few seconds, without waiting for the next packet', async () => {
+  for (const threads of [1, 2])
+  it(`a live sensor on a quiet wire closes its last window within a few seconds, without waiting for the next packet (analysis threads: ${threads})`, async () => {
     const prefix = `${freshName('ww-quiet')}.`;
     const config = parseConfig(
       { sensor: { id: 'quiet-test' }, features: { window_ms: 1000 }, transport: { kind: 'kafka', kafka: { brokers, topics: { prefix, partitions: 1 }, producer: { spool_dir: '' } } }, service: { metrics_listen: '' } },
@@ -120,7 +122,7 @@ describe('sensor stopped mid-replay (what SIGTERM does): every window it closed 
     );
     const source = await ScriptedLiveSource.fromFile(capture, 200, 50);
     const closed: FeatureWindow[] = [];
-    const sensor = new SensorService(config, { source }, 'quiet-test', { onWindow: (w) => closed.push(w) });
+    const sensor = new SensorService(config, { source, threads }, 'quiet-test', { onWindow: (w) => closed.push(w) });
     const done = sensor.run();
     try {
       await new Promise((r) => setTimeout(r, 2500));

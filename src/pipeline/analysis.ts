@@ -16,15 +16,16 @@
  * counters about once a second (and once more before `flush()`); windows emitted from then on carry `capture_loss`,
  * the share of packets the capture dropped while they were open (src/records/features.ts).
  */
-import type { DecodedPacket } from './records/packet.js';
-import type { FeatureWindow } from './records/features.js';
-import type { FlowRecord } from './records/flow.js';
-import type { DeviceIdentityOptions, FlowTableOptions } from './flows/config.js';
-import { FlowTable } from './flows/flow-table.js';
-import { DeviceInventory } from './flows/device-inventory.js';
-import type { InventoryFileEntry } from './flows/inventory-file.js';
-import type { FeatureOptions } from './features/config.js';
-import { FeatureExtractor } from './features/feature-extractor.js';
+import type { DecodedPacket } from '../records/packet.js';
+import type { FeatureWindow } from '../records/features.js';
+import type { FlowRecord } from '../records/flow.js';
+import { detectorFacts, type InventoryEntry } from '../records/device.js';
+import type { DeviceIdentityOptions, FlowTableOptions } from '../flows/config.js';
+import { FlowTable } from '../flows/flow-table.js';
+import { DeviceInventory } from '../flows/device-inventory.js';
+import type { InventoryFileEntry } from '../flows/inventory-file.js';
+import type { FeatureOptions } from '../features/config.js';
+import { FeatureExtractor } from '../features/feature-extractor.js';
 
 export interface AnalysisPipelineOptions {
   flows?: Partial<FlowTableOptions>;
@@ -51,6 +52,9 @@ export class AnalysisPipeline {
   private lastTs = NaN;
   /** Cumulative capture counters at the last `noteCaptureLoss`. */
   private lossAt = { dropped: 0, received: 0 };
+  /** `changedEntry`: device handles by id (stable for the inventory's life) and the detector facts last given. */
+  private readonly handles = new Map<string, number>();
+  private readonly factsGiven = new Map<string, string>();
 
   constructor(options: AnalysisPipelineOptions = {}, sinks: AnalysisSinks = {}) {
     this.inventory = options.inventory ?? new DeviceInventory(options.devices, options.inventoryFile);
@@ -116,6 +120,26 @@ export class AnalysisPipeline {
    */
   saveInventory(path: string): void {
     this.inventory.save(path, this.features.histories());
+  }
+
+  /**
+   * The inventory entry of a device when a field a detector uses changed since the last call for it (`detectorFacts`:
+   * class, criticality, names, first seen, learning), else undefined (also for an unknown or unconfirmed device). The
+   * sensor calls it as each window is emitted and publishes what it returns before the window.
+   */
+  changedEntry(deviceId: string): InventoryEntry | undefined {
+    let h = this.handles.get(deviceId);
+    if (h === undefined) {
+      h = this.inventory.handleOf(deviceId);
+      if (h < 0) return undefined;
+      this.handles.set(deviceId, h);
+    }
+    const e = this.inventory.entry(h);
+    if (e === undefined) return undefined;
+    const facts = detectorFacts(e);
+    if (this.factsGiven.get(deviceId) === facts) return undefined;
+    this.factsGiven.set(deviceId, facts);
+    return e;
   }
 
   /** Sensor metrics of the stages (counters by stage, for the health points and /metrics). */
