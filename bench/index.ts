@@ -5,3 +5,4 @@ import './kafka.bench.js';
 import './model.bench.js';
 import './run.bench.js';
 import './live.bench.js';
+import './threads.bench.js';

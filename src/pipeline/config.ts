@@ -4,7 +4,7 @@
  *
  * `threads: 2` splits the sensor's work in two stages on two cores (src/pipeline/threaded.ts): capture, decoding and
  * sending to Kafka on the main thread; device identity, flows and feature windows on a worker thread, fed in order
- * with batches of decoded packets. The windows are those of one thread, in the same order (the same code sees the same
+ * through a ring of decoded packets in shared memory. The windows are those of one thread, in the same order (the same code sees the same
  * packets in the same order); measured speed-up in BENCHMARKS.md ("Two threads").
  */
 import { z } from 'zod';
@@ -15,13 +15,18 @@ export const AnalysisThreadsOptionsSchema = z.strictObject({
    * sensor whose one core is not enough (the capture-loss warning says so when it drops packets).
    */
   threads: z.number().int().min(1).max(2).default(1),
-  /** Decoded packets per batch handed to the worker (a partly filled batch is handed over as soon as the frame loop yields). */
-  batch_packets: z.number().int().min(16).max(65_536).default(1024),
   /**
-   * Batches handed over and not yet analysed before the frame loop waits (file: back-pressure; live: the capture's own
-   * buffers absorb the wait). 16 × 1024 packets: ~10 ms of analysis at the worker's pace.
+   * Decoded packets the shared ring between the two threads holds (a power of two): when it is full the frame loop
+   * waits for the worker (a file pauses reading; a live capture fills its own pool). 16,384 records of 344 bytes:
+   * 5.6 MB, ~10 ms of analysis.
    */
-  max_batches_in_flight: z.number().int().min(1).max(1024).default(16),
+  ring_packets: z
+    .number()
+    .int()
+    .min(128)
+    .max(1 << 22)
+    .refine((n) => (n & (n - 1)) === 0, 'a power of two')
+    .default(16_384),
 });
 
 export type AnalysisThreadsOptions = z.infer<typeof AnalysisThreadsOptionsSchema>;

@@ -1,19 +1,25 @@
 /**
- * The analysis pipeline on a worker thread (`analysis.threads: 2`): the caller's thread captures and decodes, and hands
- * the decoded packets over in batches (src/pipeline/packet-batch.ts, the buffer transferred, not copied); the worker
- * (src/pipeline/worker.ts) runs `AnalysisPipeline` on them in order and answers each message with what it emitted:
- * feature windows (each with its changed inventory entry), flow records, and now and then its counters.
+ * The analysis pipeline on a worker thread (`analysis.threads: 2`): the caller's thread captures and decodes, and
+ * writes each decoded packet as a record of a ring in shared memory (src/pipeline/packet-batch.ts); the worker
+ * (src/pipeline/worker.ts) runs `AnalysisPipeline` on the records in order, and posts back what it emitted: feature
+ * windows (each with its changed inventory entry), flow records, and now and then its counters.
  *
  * Same windows as one thread, by construction: one pipeline sees the same packets in the same order, and the calls
- * between packets (`noteCaptureLoss`, `closeIdle`, `snapshot`, `flush`) travel in the same ordered channel, so they
- * act at the same point of the stream. Only the time at which the outputs reach the caller changes.
+ * between packets (`noteCaptureLoss`, `closeIdle`, `snapshot`, `flush`) are records of the same ring, so they act at
+ * the same point of the stream. Only the time at which the outputs reach the caller changes.
  *
- * Bounded: at most `max_batches_in_flight` batches are handed over and not yet answered; beyond that `process`
- * returns a promise (resolved when the worker caught up to half of that), which the frame loop waits for. A worker
- * that fails (an exception in the pipeline, or it exits) fails the run: `process` returns the error (a rejected
- * promise), `snapshot` and `flush` reject with it (`WW_PIPELINE_WORKER`).
+ * The hand-off costs no message per packet or per batch: the writer publishes its position (an atomic store) every
+ * 1,024 records and whenever its frame loop yields (the end of a live chunk or a file block), and wakes the worker
+ * only when it sleeps (`Atomics.notify`); application metadata (18 % of the simulator's packets: HL7, MQTT, DNS, …)
+ * follows its packet in the ring. A first version handed batches over with postMessage and the metadata beside
+ * them: the messages cost more than the analysis they freed the first thread from (slower than one thread).
+ *
+ * Bounded: the ring holds `ring_packets` records; when it is full, `process` returns a promise (resolved once the
+ * worker freed half of it), which the frame loop waits for (a file pauses reading; a live capture fills its own
+ * pool). A worker that fails (an exception in the pipeline, or it exits) fails the run: `process` returns the error
+ * (a rejected promise), `snapshot` and `flush` reject with it (`WW_PIPELINE_WORKER`).
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { AppMeta, DecodedPacket } from '../records/packet.js';
 import type { FeatureWindow } from '../records/features.js';
 import type { FlowRecord } from '../records/flow.js';
@@ -21,21 +27,31 @@ import type { InventoryEntry } from '../records/device.js';
 import { WardwatchError } from '../errors.js';
 import type { AnalysisPipelineOptions } from './analysis.js';
 import type { AnalysisThreadsOptions } from './config.js';
-import { PACKET_SLOTS, writePacket } from './packet-batch.js';
+import { MAX_META_RECORDS, RECORD_SLOTS, RecordKind, recordViews, setKind, writeControl, writeMeta, writePacket, type RecordViews } from './packet-batch.js';
 import type { PipelineOutputs, PipelineRunner } from './runner.js';
 
-/** Caller → worker. */
-export type ToWorker =
-  | { t: 'batch'; buf: ArrayBuffer; n: number; meta: [number, AppMeta][] | undefined }
-  | { t: 'loss'; dropped: number; received: number }
-  | { t: 'idle'; ms: number }
-  | { t: 'snapshot'; id: number }
-  | { t: 'flush'; id: number };
+/** Int32 slots of the ring's control block. */
+export const Ctl = {
+  /** Records written (published), modulo 2^32. */
+  WRITE: 0,
+  /** Records the worker has analysed, modulo 2^32. */
+  READ: 1,
+  /** 1 while the worker sleeps (the writer notifies `WRITE` then). */
+  WORKER_SLEEPING: 2,
+  /** 1 while the writer waits for room (the worker notifies `READ` once it reached `WAKE_AT`). */
+  WRITER_WAITING: 3,
+  /** The read position the waiting writer needs. */
+  WAKE_AT: 4,
+  SIZE: 5,
+} as const;
 
-/** Worker → caller: one answer per message that produced something. */
+/** Records the writer keeps free for the calls between packets (made while the frame loop waits for room). */
+const CONTROL_RESERVE = 64;
+/** The writer publishes its position at least every this many records. */
+const PUBLISH_EVERY = 1024;
+
+/** Worker → caller. */
 export interface FromWorker {
-  /** A batch's buffer, analysed, for reuse. */
-  buf?: ArrayBuffer;
   /** Windows (each with its changed inventory entry) and flow records, in the order the pipeline emitted them. */
   emitted?: ([FeatureWindow, InventoryEntry | undefined] | FlowRecord)[];
   /** The pipeline's counters (with every answer to a request, else at most every 250 ms). */
@@ -49,6 +65,13 @@ export interface WorkerInit {
   options: AnalysisPipelineOptions;
   /** Build and send flow records (the caller has an `onFlow`). */
   flows: boolean;
+  /** The ring: `capacity` records of `RECORD_SLOTS` float64-sized slots (src/pipeline/packet-batch.ts). */
+  ring: SharedArrayBuffer;
+  capacity: number;
+  /** `Ctl` block. */
+  ctl: SharedArrayBuffer;
+  /** Application metadata, one message (an array, in record order) per publication that has any. */
+  meta: MessagePort;
 }
 
 /** The analysis worker failed or exited. */
@@ -61,65 +84,105 @@ export class PipelineWorkerError extends WardwatchError {
 export class ThreadedPipeline implements PipelineRunner {
   readonly threads = 2;
   private readonly worker: Worker;
-  private readonly size: number;
-  private readonly maxInFlight: number;
-  private batch: Float64Array;
-  private n = 0;
-  private meta: [number, AppMeta][] | undefined;
-  private readonly free: ArrayBuffer[] = [];
-  private inFlight = 0;
-  private capacityWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly capacity: number;
+  private readonly mask: number;
+  /** Unread records beyond which the frame loop waits: room is left for one packet with metadata, and the reserve. */
+  private readonly full: number;
+  private readonly ring: RecordViews;
+  private readonly ctl: Int32Array;
+  private readonly metaPort: MessagePort;
+  /** Records written (int32 arithmetic: positions wrap; differences stay right while the ring is < 2^31). */
+  private w = 0;
+  /** The worker's position as last read. */
+  private r = 0;
+  private published = 0;
+  private publishScheduled = false;
+  private meta: AppMeta[] = [];
+  /** Calls made while even the reserve was full: written once there is room, before any further packet. */
+  private pendingControls: [number, number, number][] = [];
+  private waiting: Promise<void> | undefined;
   private readonly requests = new Map<number, { resolve: (m: Record<string, number>) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   private lastMetrics: Record<string, number> = {};
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
-  /** Batches handed over (counted, for the benchmark and tests). */
-  batches = 0;
-  /** Times the frame loop waited for the worker. */
+  private exited = false;
+  /** Times the frame loop waited for the worker (the ring was full). */
   waits = 0;
-  private readonly sendPending = (): void => this.send();
+  private readonly publishTask = (): void => {
+    this.publishScheduled = false;
+    this.publish();
+  };
 
   constructor(
-    threading: Pick<AnalysisThreadsOptions, 'batch_packets' | 'max_batches_in_flight'>,
+    threading: Pick<AnalysisThreadsOptions, 'ring_packets'>,
     options: AnalysisPipelineOptions,
     private readonly outputs: PipelineOutputs,
   ) {
     if (options.inventory !== undefined) throw new PipelineWorkerError('a restored inventory object cannot be handed to a worker thread');
-    this.size = threading.batch_packets;
-    this.maxInFlight = threading.max_batches_in_flight;
-    this.batch = new Float64Array(this.size * PACKET_SLOTS);
-    const init: WorkerInit = { options, flows: outputs.onFlow !== undefined };
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, name: 'wardwatch-analysis' });
+    const capacity = threading.ring_packets;
+    if (!(capacity >= 2 * CONTROL_RESERVE && (capacity & (capacity - 1)) === 0)) throw new PipelineWorkerError(`ring_packets must be a power of two ≥ ${2 * CONTROL_RESERVE}, not ${capacity}`);
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.full = capacity - CONTROL_RESERVE - 1 - MAX_META_RECORDS;
+    const ring = new SharedArrayBuffer(capacity * RECORD_SLOTS * 8);
+    const ctl = new SharedArrayBuffer(Ctl.SIZE * 4);
+    this.ring = recordViews(ring);
+    this.ctl = new Int32Array(ctl);
+    const channel = new MessageChannel();
+    this.metaPort = channel.port1;
+    const init: WorkerInit = { options, flows: outputs.onFlow !== undefined, ring, capacity, ctl, meta: channel.port2 };
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, transferList: [channel.port2], name: 'wardwatch-analysis' });
     this.worker.on('message', (m: FromWorker) => this.receive(m));
     this.worker.on('error', (err) => this.fail(new PipelineWorkerError(err.message, { cause: err })));
     this.worker.on('exit', (code) => {
+      this.exited = true;
       if (this.closed === undefined) this.fail(new PipelineWorkerError(`exited (code ${code}) while analysing`));
     });
   }
 
   process(p: DecodedPacket): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure);
-    const i = this.n;
-    writePacket(this.batch, i, p);
-    if (p.app_meta !== undefined) (this.meta ??= []).push([i, p.app_meta]);
-    this.n = i + 1;
-    // A partly filled batch leaves as soon as the frame loop yields (the end of a live chunk, a file block).
-    if (i === 0) queueMicrotask(this.sendPending);
-    if (this.n === this.size) this.send();
-    return this.inFlight > this.maxInFlight ? this.capacity() : undefined;
+    if (this.pendingControls.length > 0) this.writePendingControls();
+    const rec = this.w & this.mask;
+    writePacket(this.ring, rec, p);
+    let records = 1;
+    const meta = p.app_meta;
+    if (meta !== undefined) {
+      const k = writeMeta(this.ring, this.mask, rec, meta);
+      if (k >= 0) {
+        setKind(this.ring, rec, RecordKind.PACKET_META);
+        records += k;
+      } else {
+        setKind(this.ring, rec, RecordKind.PACKET_META_PORT);
+        this.meta.push(meta);
+      }
+    }
+    this.w = (this.w + records) | 0;
+    if (((this.w - this.published) | 0) >= PUBLISH_EVERY) this.publish();
+    else if (!this.publishScheduled) {
+      // Published as soon as the frame loop yields (the end of a live chunk, a file block).
+      this.publishScheduled = true;
+      queueMicrotask(this.publishTask);
+    }
+    // Room for the next packet and its metadata (the reserve kept for calls between packets)?
+    if (((this.w - this.r) | 0) <= this.full) return undefined;
+    this.r = Atomics.load(this.ctl, Ctl.READ);
+    if (((this.w - this.r) | 0) <= this.full) return undefined;
+    this.publish();
+    return this.roomFor(this.full >> 1);
   }
 
   noteCaptureLoss(cumulativeDropped: number, cumulativeReceived: number): void {
-    this.post({ t: 'loss', dropped: cumulativeDropped, received: cumulativeReceived });
+    this.control(RecordKind.LOSS, cumulativeDropped, cumulativeReceived);
   }
 
   closeIdle(ms: number): void {
-    this.post({ t: 'idle', ms });
+    this.control(RecordKind.IDLE, ms, 0);
   }
 
   snapshot(): Promise<Record<string, number>> {
-    return this.request('snapshot');
+    return this.request(RecordKind.SNAPSHOT);
   }
 
   latest(): Record<string, number> {
@@ -127,57 +190,107 @@ export class ThreadedPipeline implements PipelineRunner {
   }
 
   async flush(): Promise<void> {
-    await this.request('flush');
+    await this.request(RecordKind.FLUSH);
   }
 
+  /** Ends the worker: a CLOSE record after everything written (so it finishes that first), then it exits. */
   close(): Promise<void> {
-    this.closed ??= this.worker.terminate().then(() => undefined);
+    this.closed ??= (async () => {
+      if (!this.failure && !this.exited) {
+        this.control(RecordKind.CLOSE, 0, 0);
+        const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 5000)))]);
+        clearTimeout(timer);
+        if (!late) return;
+      }
+      await this.worker.terminate();
+    })();
     return this.closed;
   }
 
-  /** Hands the batch over (if it holds packets). */
-  private send(): void {
-    const n = this.n;
-    if (n === 0 || this.failure) return;
-    const buf = this.batch.buffer as ArrayBuffer;
-    const msg: ToWorker = { t: 'batch', buf, n, meta: this.meta };
-    this.worker.postMessage(msg, [buf]);
-    this.inFlight++;
-    this.batches++;
-    const reuse = this.free.pop();
-    this.batch = reuse !== undefined ? new Float64Array(reuse) : new Float64Array(this.size * PACKET_SLOTS);
-    this.n = 0;
-    this.meta = undefined;
+  /** Makes the records written so far visible to the worker (their metadata first), waking it if it sleeps. */
+  private publish(): void {
+    if (this.published === this.w) return;
+    if (this.meta.length > 0) {
+      this.metaPort.postMessage(this.meta);
+      this.meta = [];
+    }
+    this.published = this.w;
+    Atomics.store(this.ctl, Ctl.WRITE, this.w);
+    if (Atomics.load(this.ctl, Ctl.WORKER_SLEEPING) === 1) Atomics.notify(this.ctl, Ctl.WRITE, 1);
   }
 
-  /** Posts a message after the packets given before it. */
-  private post(msg: ToWorker): void {
+  /** A call between packets, as a record (or held until there is room: the frame loop is waiting for the worker). */
+  private control(kind: number, a: number, b: number): void {
     if (this.failure || this.closed) return;
-    this.send();
-    this.worker.postMessage(msg);
+    if (this.pendingControls.length > 0 || !this.writeControl(kind, a, b)) this.pendingControls.push([kind, a, b]);
+    this.publish();
   }
 
-  private request(t: 'snapshot' | 'flush'): Promise<Record<string, number>> {
+  private writeControl(kind: number, a: number, b: number): boolean {
+    if (((this.w - this.r) | 0) >= this.capacity) {
+      this.r = Atomics.load(this.ctl, Ctl.READ);
+      if (((this.w - this.r) | 0) >= this.capacity) return false;
+    }
+    writeControl(this.ring, this.w & this.mask, kind, a, b);
+    this.w = (this.w + 1) | 0;
+    return true;
+  }
+
+  private writePendingControls(): void {
+    while (this.pendingControls.length > 0) {
+      const [kind, a, b] = this.pendingControls[0]!;
+      if (!this.writeControl(kind, a, b)) return;
+      this.pendingControls.shift();
+    }
+    this.publish();
+  }
+
+  private request(kind: number): Promise<Record<string, number>> {
     if (this.failure) return Promise.reject(this.failure);
     // After close (the run ended): the last counters, which the final flush brought.
     if (this.closed) return Promise.resolve(this.lastMetrics);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.requests.set(id, { resolve, reject });
-      this.post({ t, id });
+      this.control(kind, id, 0);
+      // Held calls are written as the worker frees room, even if no packet comes (the frame loop may be done).
+      if (this.pendingControls.length > 0) void this.roomFor(this.full).catch(() => undefined);
     });
   }
 
-  private capacity(): Promise<void> {
+  /** Resolves once at most `used` records are unread (and held calls are written), or rejects when the worker failed. */
+  private roomFor(used: number): Promise<void> {
     this.waits++;
-    return new Promise((resolve, reject) => this.capacityWaiters.push({ resolve, reject }));
+    if (this.waiting === undefined) {
+      const waiting = this.waitForRoom(used);
+      this.waiting = waiting;
+      void waiting.then(
+        () => (this.waiting = undefined),
+        () => (this.waiting = undefined),
+      );
+    }
+    return this.waiting;
+  }
+
+  private async waitForRoom(used: number): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const r = Atomics.load(this.ctl, Ctl.READ);
+      this.r = r;
+      if (this.pendingControls.length > 0) this.writePendingControls();
+      if (((this.w - r) | 0) <= used && this.pendingControls.length === 0) return;
+      Atomics.store(this.ctl, Ctl.WAKE_AT, (this.w - used) | 0);
+      Atomics.store(this.ctl, Ctl.WRITER_WAITING, 1);
+      // Woken by the worker once READ reached WAKE_AT; the timeout re-checks a failure.
+      const wait = Atomics.waitAsync(this.ctl, Ctl.READ, r, 100);
+      if (wait.async) await wait.value;
+      Atomics.store(this.ctl, Ctl.WRITER_WAITING, 0);
+    }
   }
 
   private receive(m: FromWorker): void {
-    if (m.buf !== undefined) {
-      this.inFlight--;
-      if (m.buf.byteLength === this.size * PACKET_SLOTS * 8) this.free.push(m.buf);
-    }
     if (m.metrics !== undefined) this.lastMetrics = m.metrics;
     if (m.emitted !== undefined) {
       const { onWindow, onFlow } = this.outputs;
@@ -191,18 +304,11 @@ export class ThreadedPipeline implements PipelineRunner {
       this.requests.delete(m.id);
       r?.resolve(this.lastMetrics);
     }
-    if (this.capacityWaiters.length > 0 && this.inFlight <= this.maxInFlight >> 1) {
-      const waiters = this.capacityWaiters;
-      this.capacityWaiters = [];
-      for (const w of waiters) w.resolve();
-    }
   }
 
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const w of this.capacityWaiters) w.reject(err);
-    this.capacityWaiters = [];
     for (const r of this.requests.values()) r.reject(err);
     this.requests.clear();
     void this.close();

@@ -2,8 +2,8 @@
  * Issue 20 item 6: the analysis on a worker thread (`analysis.threads: 2`, src/pipeline/threaded.ts) gives what one
  * thread gives — the same feature windows in the same order, the same inventory entries handed with them, the same
  * flow records, the same counters at the same points of the stream — on the demo capture (11 attacks) and every golden
- * capture, with the calls between packets (capture loss, idle close, counter snapshots) at the same places. Small
- * batches and a tight in-flight bound make the frame loop wait for the worker often.
+ * capture, with the calls between packets (capture loss, idle close, counter snapshots) at the same places. A small
+ * ring (128 records) makes the frame loop wait for the worker often.
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -11,10 +11,11 @@ import path from 'node:path';
 import { readCapture } from '../../src/capture/pcap-file/reader.js';
 import { PacketDecoder } from '../../src/decode/decoder.js';
 import { DEFAULT_ANALYSIS_THREADS } from '../../src/pipeline/config.js';
-import { PACKET_SLOTS, readPacket, writePacket } from '../../src/pipeline/packet-batch.js';
+import { MAX_META_RECORDS, RECORD_SLOTS, metaRecords, readMeta, readPacket, recordViews, writeMeta, writePacket } from '../../src/pipeline/packet-batch.js';
 import { createPipelineRunner, type PipelineRunner } from '../../src/pipeline/runner.js';
 import { PipelineWorkerError, ThreadedPipeline } from '../../src/pipeline/threaded.js';
-import { newDecodedPacket, type DecodedPacket } from '../../src/records/packet.js';
+import { AppProto, newDecodedPacket, type AppMeta, type DecodedPacket } from '../../src/records/packet.js';
+import { udp } from '../support/packets.js';
 
 const CAPTURES = path.resolve('captures');
 
@@ -31,7 +32,7 @@ interface Outputs {
 async function drive(file: string, threads: number): Promise<Outputs> {
   const log: string[] = [];
   const runner: PipelineRunner = createPipelineRunner(
-    { ...DEFAULT_ANALYSIS_THREADS, threads, batch_packets: 64, max_batches_in_flight: 2 },
+    { ...DEFAULT_ANALYSIS_THREADS, threads, ring_packets: 128 },
     {},
     {
       onWindow: (w, e) => log.push(`W ${JSON.stringify(w)}`, `E ${e === undefined ? '-' : JSON.stringify(e)}`),
@@ -88,12 +89,19 @@ describe('analysis on a worker thread (analysis.threads: 2)', function () {
   it('hands every field of a decoded packet over unchanged (the batch codec)', () => {
     const p = newDecodedPacket();
     const fields = Object.keys(p).filter((k) => !['schema_version', 'app_meta', 'ip6_src', 'ip6_dst'].includes(k));
-    // A distinct value per field (48-bit MACs, unsigned 32-bit words, negatives), so a swapped slot shows.
+    // A distinct value per field at the edge of its range (48-bit MACs, unsigned 32-bit words, seconds; int32 and -1
+    // for the small ones), so a swapped or narrowed slot shows.
+    const wide = new Set(['eth_src', 'eth_dst', 'arp_sha', 'arp_tha', 'ip_src', 'ip_dst', 'tcp_seq', 'tcp_ack', 'arp_spa', 'arp_tpa', 'ts_sec']);
     const r = p as unknown as Record<string, unknown>;
-    fields.forEach((k, i) => (r[k] = typeof r[k] === 'boolean' ? true : k.startsWith('eth_') || k.startsWith('arp_sh') ? 0xfedcba987654 - i : 4_000_000_000 - i * 7));
+    fields.forEach((k, i) => {
+      if (typeof r[k] === 'boolean') r[k] = true;
+      else if (k.startsWith('eth_') || k === 'arp_sha' || k === 'arp_tha') r[k] = 0xfedcba987654 - i;
+      else if (wide.has(k)) r[k] = 0xfffffff0 - i;
+      else r[k] = i % 2 === 0 ? 0x7ffffff0 - i : -1 - i;
+    });
     p.ip6_src.set([1, 2, 0xffffffff, 4]);
     p.ip6_dst.set([5, 0x80000000, 7, 8]);
-    const b = new Float64Array(3 * PACKET_SLOTS);
+    const b = recordViews(new SharedArrayBuffer(3 * RECORD_SLOTS * 8));
     writePacket(b, 2, p);
     const q: DecodedPacket = newDecodedPacket();
     const meta = { hl7_msg_type: 'ORU^R01' };
@@ -102,9 +110,63 @@ describe('analysis on a worker thread (analysis.threads: 2)', function () {
     assert.equal(q.app_meta, meta);
   });
 
+  it('carries every application metadata field in the records after its packet, across the end of the ring', () => {
+    const mask = 7; // a ring of 8 records
+    const b = recordViews(new SharedArrayBuffer(8 * RECORD_SLOTS * 8));
+    const meta: AppMeta = {
+      dns_qname: 'x'.repeat(60) + '.example.org',
+      dns_qtype: 28,
+      dns_rcode: 3,
+      dns_response: true,
+      dns_answers: 0,
+      dhcp_msg_type: 5,
+      dhcp_hostname: 'pump-ß-07',
+      dhcp_vendor_class: 'MSFT 5.0',
+      dhcp_requested_ip: '10.1.2.3',
+      tls_sni: 'pacs.hospital.example',
+      hl7_sending_app: 'ICU-MON',
+      hl7_msg_type: 'ORU^R01',
+      dicom_pdu_type: 1,
+      dicom_calling_ae: 'CT01',
+      dicom_called_ae: 'PACS',
+      mqtt_msg_type: 3,
+      mqtt_client_id: 'gw-1',
+      mqtt_topic: 'ward/3/bed/12/\u{1F600}',
+    };
+    // The packet at the last record: its metadata wraps to the first ones.
+    const used = writeMeta(b, mask, 7, meta);
+    assert.ok(used >= 3, `${used} records`);
+    assert.equal(metaRecords(b, mask, 7), used);
+    assert.deepEqual(readMeta(b, mask, 7), meta);
+    assert.deepEqual(readMeta((writeMeta(b, mask, 2, { dns_response: false }), b), mask, 2), { dns_response: false });
+    // Too long for the ring (an MQTT topic may be 64 KB): nothing written, the caller sends it beside the ring.
+    assert.equal(writeMeta(b, mask, 0, { mqtt_topic: 't'.repeat(MAX_META_RECORDS * RECORD_SLOTS) }), -1);
+  });
+
+  it('metadata too long for the ring goes beside it, in order: the DNS features of one thread', async () => {
+    const A = { mac: '02:00:00:00:00:01', ip: '10.0.0.1', port: 40000 };
+    const R = { mac: '02:00:00:00:00:02', ip: '10.0.0.2', port: 53 };
+    const run = async (threads: number): Promise<string[]> => {
+      const out: string[] = [];
+      const runner = createPipelineRunner({ threads, ring_packets: 128 }, { devices: { require_evidence: false } }, { onWindow: (w) => out.push(JSON.stringify(w)) });
+      for (let i = 0; i < 400; i++) {
+        // Every third query name is 2,000 characters (beyond MAX_META_RECORDS): beside the ring; the others in it.
+        const name = `${i % 3 === 0 ? 'q'.repeat(2000) : `host${i}`}.example.org`;
+        await runner.process(udp(1_767_225_600 + i * 0.25, A, R, 40, AppProto.DNS, { dns_qname: name, dns_qtype: 1, dns_response: false }));
+        await runner.process(udp(1_767_225_600 + i * 0.25 + 0.01, R, A, 80, AppProto.DNS, { dns_qname: name, dns_qtype: 1, dns_response: true, dns_answers: 1 }));
+      }
+      await runner.flush();
+      await runner.close();
+      return out;
+    };
+    const one = await run(1);
+    assert.ok(one.length >= 10);
+    assert.deepEqual(await run(2), one);
+  });
+
   it('a failing worker fails the run with WW_PIPELINE_WORKER, at the next packet', async () => {
     // An option the pipeline rejects in the worker (validated there, as on one thread).
-    const runner = new ThreadedPipeline({ batch_packets: 16, max_batches_in_flight: 2 }, { flows: { max_flows: -5 } }, {});
+    const runner = new ThreadedPipeline({ ring_packets: 128 }, { flows: { max_flows: -5 } }, {});
     const p = newDecodedPacket();
     let err: unknown;
     for (let i = 0; i < 100_000 && err === undefined; i++) {
