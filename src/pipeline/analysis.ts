@@ -55,6 +55,7 @@ export class AnalysisPipeline {
   /** `changedEntry`: device handles by id (stable for the inventory's life) and the detector facts last given. */
   private readonly handles = new Map<string, number>();
   private readonly factsGiven = new Map<string, string>();
+  private readonly snapshotGiven = new Map<number, object>();
 
   constructor(options: AnalysisPipelineOptions = {}, sinks: AnalysisSinks = {}) {
     this.inventory = options.inventory ?? new DeviceInventory(options.devices, options.inventoryFile);
@@ -134,6 +135,11 @@ export class AnalysisPipeline {
       if (h < 0) return undefined;
       this.handles.set(deviceId, h);
     }
+    // The identity snapshot is the same object while nothing it is made of changed (DeviceInventory.identity), and
+    // it is made of everything the facts are: an unchanged snapshot spares building the entry.
+    const snapshot = this.inventory.identity(h);
+    if (snapshot === undefined || !snapshot.confirmed || this.snapshotGiven.get(h) === snapshot) return undefined;
+    this.snapshotGiven.set(h, snapshot);
     const e = this.inventory.entry(h);
     if (e === undefined) return undefined;
     const facts = detectorFacts(e);
