@@ -11,7 +11,10 @@
  * ÷ frames read. The file reference: `wardwatch sensor -r` on a pcap of the same N frames, CPU of the whole process
  * minus that of the same command on its first 1,000 frames (start-up), ÷ N. The "busy" cells repeat the 50 k rate
  * and the burst while two CPU-bound processes (one per core) compete with both tools. Medians of WW_BENCH_RUNS runs.
- * Needs root, tcpreplay, tcpdump and taskset; otherwise the section says what is missing.
+ * Needs root, tcpreplay, tcpdump and taskset; otherwise the section says what is missing. Experiments (not for the
+ * published table): `WW_BENCH_LIVE_NODE_FLAGS="--flag …"` adds a sensor listener started with those Node/V8 flags,
+ * `WW_BENCH_LIVE_RATES_ONLY=1` leaves out the burst and busy cells (e.g. `--single-threaded` at 25 k packets/s:
+ * 1.13–1.30 s of CPU against 1.10–1.22 s without it, no better).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,9 @@ const PACKETS = Number(process.env['WW_BENCH_LIVE_PACKETS'] ?? 300_000);
 const BURST = 50_000;
 const RUNS = Number(process.env['WW_BENCH_RUNS'] ?? 3);
 const RATES = (process.env['WW_BENCH_LIVE_RATES'] ?? '25000,50000,100000,top').split(',');
+/** Experiments: Node/V8 flags for the sensor (`WW_BENCH_LIVE_NODE_FLAGS`), and the rate cells only (`WW_BENCH_LIVE_RATES_ONLY=1`). */
+const NODE_FLAGS = (process.env['WW_BENCH_LIVE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+const RATES_ONLY = process.env['WW_BENCH_LIVE_RATES_ONLY'] === '1';
 const IF_SEND = 'wwbench0';
 const IF_LISTEN = 'wwbench1';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
@@ -78,7 +84,7 @@ function metric(text: string, name: string): number | undefined {
 }
 
 /** `wardwatch sensor -i` of the build at `root`, with that build's default capture settings. */
-function sensorListener(name: string, root: string, brokers: string[], dir: string, capture?: Record<string, unknown>): Listener {
+function sensorListener(name: string, root: string, brokers: string[], dir: string, capture?: Record<string, unknown>, nodeFlags: string[] = []): Listener {
   let port = 0;
   const scrape = async (): Promise<string> => {
     try {
@@ -94,7 +100,7 @@ function sensorListener(name: string, root: string, brokers: string[], dir: stri
       const config = path.join(dir, `sensor-${port}.json`);
       const kafka = { brokers, topics: { prefix: 'wwbench-live.', partitions: 1, replication_factor: 1 }, producer: { spool_dir: path.join(dir, `spool-${port}`) } };
       writeFileSync(config, JSON.stringify({ sensor: { id: 'bench-live' }, ...(capture ? { capture } : {}), transport: { kind: 'kafka', kafka }, service: { metrics_listen: `127.0.0.1:${port}` } }));
-      const child = spawn('taskset', ['-c', '1', process.execPath, path.join(root, 'dist/src/cli/main.js'), 'sensor', '-c', config, '-i', IF_LISTEN], {
+      const child = spawn('taskset', ['-c', '1', process.execPath, ...nodeFlags, path.join(root, 'dist/src/cli/main.js'), 'sensor', '-c', config, '-i', IF_LISTEN], {
         cwd: dir,
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' },
@@ -239,11 +245,16 @@ registerBenchmark({
         ['16 hand-off chunks', { chunks: 16 }],
       ];
       if (process.env['WW_BENCH_LIVE_SWEEP'] === '1') for (const [n, c] of sweep) listeners.push(sensorListener(`wardwatch, ${n}`, repoRoot, brokers, dir, c));
+      if (NODE_FLAGS.length > 0) listeners.push(sensorListener(`wardwatch, node ${NODE_FLAGS.join(' ')}`, repoRoot, brokers, dir, undefined, NODE_FLAGS));
       const cells: Cell[] = [
         ...RATES.map((r) => ({ label: r === 'top' ? 'top speed' : `${fmt(Number(r))} pps`, rate: r, count: PACKETS, busy: false })),
-        { label: `burst of ${fmt(BURST)}`, rate: 'top', count: BURST, busy: false },
-        { label: '50,000 pps, machine busy', rate: '50000', count: PACKETS, busy: true },
-        { label: `burst of ${fmt(BURST)}, machine busy`, rate: 'top', count: BURST, busy: true },
+        ...(RATES_ONLY
+          ? []
+          : [
+              { label: `burst of ${fmt(BURST)}`, rate: 'top', count: BURST, busy: false },
+              { label: '50,000 pps, machine busy', rate: '50000', count: PACKETS, busy: true },
+              { label: `burst of ${fmt(BURST)}, machine busy`, rate: 'top', count: BURST, busy: true },
+            ]),
       ];
       const samples = new Map<string, Sample[]>();
       for (let run = 0; run < RUNS; run++) {
