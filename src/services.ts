@@ -1,7 +1,8 @@
 /**
  * The distributed deployment's two processes (wiring only; each stage lives in its folder):
  *  - `SensorService`: capture (file or live interface) → decode → flows/features → Kafka feature topic; with
- *    `sinks.influx` set, its health (`ww_health`, src/records/health.ts) every 10 s; on a live interface, the capture
+ *    `sinks.influx` set, its health (`ww_health`, src/records/health.ts) every 10 s and its inventory (`ww_inventory`)
+ *    at the end (as `wardwatch run` writes it) and, live, every minute; on a live interface, the capture
  *    loss watched (src/capture/loss.ts: warning, `/healthz`) and noted on every feature window (`capture_loss`);
  *  - `DetectorService`: Kafka consumer group → detector → sinks, with per-device detector state written to the
  *    compacted state topic before each batch is committed and reloaded when partitions are assigned.
@@ -17,6 +18,7 @@ import type { AnalysisPipelineOptions } from './pipeline/analysis.js';
 import { createPipelineRunner, type PipelineRunner } from './pipeline/runner.js';
 import { newDecodedPacket, type CapturedFrame } from './records/packet.js';
 import type { FlowRecord } from './records/flow.js';
+import type { InventoryEntry } from './records/device.js';
 import type { FeatureWindow } from './records/features.js';
 import type { Alert, WindowScore } from './records/alert.js';
 import { sensorHealth, sinkRetries, type SensorHealthSample } from './records/health.js';
@@ -90,8 +92,8 @@ export interface SensorSource {
   source?: CaptureSource;
   /** Overrides `analysis.threads` (`wardwatch sensor --threads`). */
   threads?: number;
-  /** Cadences, for tests (defaults: health every 10 s, capture counters sampled every 1 s). */
-  intervals?: { health_ms?: number; loss_sample_ms?: number };
+  /** Cadences, for tests (defaults: health every 10 s, capture counters sampled every 1 s, live inventory every 60 s). */
+  intervals?: { health_ms?: number; loss_sample_ms?: number; inventory_ms?: number };
 }
 
 
@@ -103,6 +105,9 @@ export interface SensorHooks {
 
 /** Live capture on a quiet wire: windows and flows close this long after wall time passed their end. */
 const IDLE_GRACE_MS = 2000;
+
+/** A live sensor writes its inventory to ww_inventory this often (and at the stop). */
+const INVENTORY_EVERY_MS = 60_000;
 
 /** How long `SensorService.stop()` may take by default: SIGTERM must end a sensor within 5 s. */
 export const DEFAULT_SENSOR_STOP_MS = 4000;
@@ -210,7 +215,11 @@ export class SensorService {
         if (this.packets === seen) this.analysis.closeIdle(Date.now() - IDLE_GRACE_MS);
         seen = this.packets;
       });
-      if (this.health) this.every(healthEvery * 1000, () => this.writeHealth(Date.now() / 1000));
+      if (this.health) {
+        this.every(healthEvery * 1000, () => this.writeHealth(Date.now() / 1000));
+        // A live sensor may run for months: its inventory reaches ww_inventory every minute, not only at the stop.
+        this.every(this.input.intervals?.inventory_ms ?? INVENTORY_EVERY_MS, () => this.writeInventory(Date.now() / 1000));
+      }
     }
     let nextHealth = NaN;
     let lastTs = NaN;
@@ -248,6 +257,8 @@ export class SensorService {
       // The last counters go to the open window before it is flushed.
       if (dropping) this.sampleCapture();
       await this.analysis.flush();
+      // The inventory as the capture left it, for the last ww_inventory points (written at the stop, as `run` does).
+      if (this.health) this.finalEntries = await this.analysis.entries();
     } finally {
       await this.analysis.close();
     }
@@ -256,6 +267,8 @@ export class SensorService {
 
   /** Time of the final health point: a file's last packet time, a live capture's end (NaN: none, nothing was read). */
   private finalHealthAt = NaN;
+  /** The inventory at the end of the capture (with `sinks.influx`): the last ww_inventory points. */
+  private finalEntries: InventoryEntry[] | undefined;
 
   private every(ms: number, fn: () => void): void {
     const t = setInterval(fn, ms);
@@ -333,6 +346,26 @@ export class SensorService {
   }
 
   /**
+   * Queues the `ww_inventory` points of every confirmed device at `at` (seconds): `entries`, or the inventory at this
+   * point of the packet stream. The points `wardwatch run` writes at its end; a live sensor also writes them every
+   * minute.
+   */
+  private writeInventory(at: number, entries?: InventoryEntry[]): void {
+    const sinks = this.health;
+    const ready = this.healthReady;
+    if (!sinks || !ready) return;
+    const write = (entries !== undefined ? Promise.resolve(entries) : this.analysis.entries())
+      .then((e) => ready.then((ok) => (ok ? sinks.onInventory(e, at) : undefined)))
+      .then(() => void this.inventoryWrites++)
+      .catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'sensor inventory points not written'));
+    this.healthWrites.add(write);
+    void write.finally(() => this.healthWrites.delete(write));
+  }
+
+  /** Times the inventory was written to ww_inventory. */
+  inventoryWrites = 0;
+
+  /**
    * `/healthz` of the sensor: ok, or degraded (503) while a live capture lost more than
    * `capture_loss.degraded_fraction` of its packets over the last `capture_loss.window_s`, with the reason and numbers.
    */
@@ -376,7 +409,10 @@ export class SensorService {
   private async closeHealth(timeoutMs: number): Promise<void> {
     const sinks = this.health;
     if (!sinks || !this.healthReady) return;
-    if (Number.isFinite(this.finalHealthAt)) this.writeHealth(this.finalHealthAt);
+    if (Number.isFinite(this.finalHealthAt)) {
+      this.writeHealth(this.finalHealthAt);
+      if (this.finalEntries) this.writeInventory(this.finalHealthAt, this.finalEntries);
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
     const closed = (async (): Promise<'closed'> => {

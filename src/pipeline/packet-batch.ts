@@ -46,6 +46,8 @@ export const RecordKind = {
   CLOSE: 6,
   /** A packet whose metadata is too long for the ring: the next message beside the ring. */
   PACKET_META_PORT: 7,
+  /** Answer request `arg 0` with the inventory's entries. */
+  ENTRIES: 8,
 } as const;
 
 export function kindOf(v: RecordViews, rec: number): number {

@@ -33,6 +33,8 @@ export interface PipelineRunner {
   closeIdle(ms: number): void;
   /** The stages' counters (`AnalysisPipeline.metrics`) once every packet given so far is analysed. */
   snapshot(): Promise<Record<string, number>>;
+  /** The inventory's entries (confirmed devices, `DeviceInventory.entries`) once every packet given so far is analysed. */
+  entries(): Promise<InventoryEntry[]>;
   /** The most recent counters known without waiting (for /metrics; at most ~250 ms old when threaded). */
   latest(): Record<string, number>;
   /** Ends all flows and emits the open windows (`AnalysisPipeline.flush`); resolves once their outputs were called. */
@@ -69,6 +71,10 @@ export class LocalPipelineRunner implements PipelineRunner {
 
   snapshot(): Promise<Record<string, number>> {
     return Promise.resolve(this.pipeline.metrics());
+  }
+
+  entries(): Promise<InventoryEntry[]> {
+    return Promise.resolve(this.pipeline.inventory.entries());
   }
 
   latest(): Record<string, number> {

@@ -56,8 +56,10 @@ export interface FromWorker {
   emitted?: ([FeatureWindow, InventoryEntry | undefined] | FlowRecord)[];
   /** The pipeline's counters (with every answer to a request, else at most every 250 ms). */
   metrics?: Record<string, number>;
-  /** The request (`snapshot`, `flush`) this answers, after everything before it. */
+  /** The request (`snapshot`, `flush`, `entries`) this answers, after everything before it. */
   id?: number;
+  /** The inventory's entries (answer to `entries`). */
+  entries?: InventoryEntry[];
 }
 
 /** What the worker is started with (`workerData`). */
@@ -101,7 +103,9 @@ export class ThreadedPipeline implements PipelineRunner {
   /** Calls made while even the reserve was full: written once there is room, before any further packet. */
   private pendingControls: [number, number, number][] = [];
   private waiting: Promise<void> | undefined;
-  private readonly requests = new Map<number, { resolve: (m: Record<string, number>) => void; reject: (err: Error) => void }>();
+  private readonly requests = new Map<number, { resolve: (m: FromWorker) => void; reject: (err: Error) => void }>();
+  /** The entries the last `entries` answer brought (given after close). */
+  private lastEntries: InventoryEntry[] = [];
   private nextId = 1;
   private lastMetrics: Record<string, number> = {};
   private failure: Error | undefined;
@@ -181,8 +185,12 @@ export class ThreadedPipeline implements PipelineRunner {
     this.control(RecordKind.IDLE, ms, 0);
   }
 
-  snapshot(): Promise<Record<string, number>> {
-    return this.request(RecordKind.SNAPSHOT);
+  async snapshot(): Promise<Record<string, number>> {
+    return (await this.request(RecordKind.SNAPSHOT)).metrics ?? this.lastMetrics;
+  }
+
+  async entries(): Promise<InventoryEntry[]> {
+    return (await this.request(RecordKind.ENTRIES)).entries ?? this.lastEntries;
   }
 
   latest(): Record<string, number> {
@@ -247,10 +255,10 @@ export class ThreadedPipeline implements PipelineRunner {
     this.publish();
   }
 
-  private request(kind: number): Promise<Record<string, number>> {
+  private request(kind: number): Promise<FromWorker> {
     if (this.failure) return Promise.reject(this.failure);
-    // After close (the run ended): the last counters, which the final flush brought.
-    if (this.closed) return Promise.resolve(this.lastMetrics);
+    // After close (the run ended): the last counters and entries the worker gave.
+    if (this.closed) return Promise.resolve({ metrics: this.lastMetrics, entries: this.lastEntries });
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.requests.set(id, { resolve, reject });
@@ -292,6 +300,7 @@ export class ThreadedPipeline implements PipelineRunner {
 
   private receive(m: FromWorker): void {
     if (m.metrics !== undefined) this.lastMetrics = m.metrics;
+    if (m.entries !== undefined) this.lastEntries = m.entries;
     if (m.emitted !== undefined) {
       const { onWindow, onFlow } = this.outputs;
       for (const x of m.emitted) {
@@ -302,7 +311,7 @@ export class ThreadedPipeline implements PipelineRunner {
     if (m.id !== undefined) {
       const r = this.requests.get(m.id);
       this.requests.delete(m.id);
-      r?.resolve(this.lastMetrics);
+      r?.resolve(m);
     }
   }
 

@@ -49,8 +49,9 @@ function nextMeta(): AppMeta {
   return meta[metaNext++]!;
 }
 
-function post(id?: number): void {
+function post(id?: number, withEntries = false): void {
   const out: FromWorker = {};
+  if (withEntries) out.entries = pipeline.inventory.entries();
   if (emitted.length > 0) {
     out.emitted = emitted;
     emitted = [];
@@ -106,7 +107,8 @@ function run(): void {
       else if (kind === RecordKind.FLUSH) {
         pipeline.flush();
         post(controlArg(ring, i, 0));
-      } else if (kind === RecordKind.CLOSE) closing = true;
+      } else if (kind === RecordKind.ENTRIES) post(controlArg(ring, i, 0), true);
+      else if (kind === RecordKind.CLOSE) closing = true;
       r = (r + records) | 0;
       if ((sinceRead += records) >= READ_EVERY) {
         setRead(r);

@@ -59,7 +59,7 @@ describe('wardwatch sensor: ww_health in InfluxDB, /healthz degraded on capture 
     const source = await ScriptedLiveSource.fromFile(path.join(repo, 'captures', 'golden', 'hl7-monitor.pcap'), 100, 20);
     source.drops_per_tick = 10;
     const windows: FeatureWindow[] = [];
-    const sensor = new SensorService(config, { source, intervals: { health_ms: 1000, loss_sample_ms: 200 } }, '', { onWindow: (w) => windows.push(w) });
+    const sensor = new SensorService(config, { source, intervals: { health_ms: 1000, loss_sample_ms: 200, inventory_ms: 1000 } }, '', { onWindow: (w) => windows.push(w) });
     const registry = new MetricsRegistry();
     registry.register('sensor', () => sensor.metrics());
     const server = await startMetricsServer({ host: '127.0.0.1', port: 0 }, registry, () => sensor.healthReport());
@@ -106,6 +106,14 @@ describe('wardwatch sensor: ww_health in InfluxDB, /healthz degraded on capture 
       assert.equal(points.at(-2)!.capture_loss, 0, 'no loss after the drops stopped');
       assert.ok(points.slice(1, -1).every((p) => p.packets_per_s > 3000 && p.packets_per_s < 7000), `packets/s: ${points.map((p) => Math.round(p.packets_per_s)).join(' ')}`);
       assert.ok(points.every((p) => p.kafka_lag >= 0));
+
+      // ww_inventory from a live sensor: every interval (here 1 s) and at the stop, each confirmed device once a time.
+      const inventory = await influx.query<{ time: Date; device: string }>(`SELECT * FROM ${MEASUREMENT.inventory} WHERE sensor = '${sensorId}'`);
+      const times = new Set(inventory.map((r) => r.time.getTime()));
+      assert.ok(times.size >= 4, `${times.size} inventory writes`);
+      assert.equal(sensor.inventoryWrites, times.size);
+      const perTime = [...times].map((t) => inventory.filter((r) => r.time.getTime() === t).length);
+      assert.ok(perTime.every((n) => n === perTime.at(-1) && n > 0), perTime.join(' '));
 
       // Windows: those closed while dropping carry ~9.1 % loss, those after the drops stopped 0; and so on the topic.
       assert.ok(windows.length > 0 && windows.every((w) => typeof w.capture_loss === 'number'), JSON.stringify(windows.slice(0, 3)));

@@ -2,7 +2,8 @@
  * Issue 20 item 6, end to end on the real services: `wardwatch sensor` with the analysis on a worker thread
  * (`analysis.threads: 2`) puts on Kafka exactly what one thread puts there — the same feature windows (every field,
  * the same order per device and partition), the same inventory entries — and writes the same `ww_health` points
- * (packet-time health of a file replay: the stages' counters are read at the same point of the stream) to InfluxDB.
+ * (packet-time health of a file replay: the stages' counters are read at the same point of the stream) and the same
+ * `ww_inventory` points to InfluxDB.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +43,7 @@ describe('sensor with the analysis on a worker thread: the same windows, entries
     hooked: FeatureWindow[];
     entries: string[];
     health: Record<string, unknown>[];
+    inventory: string[];
   }
 
   async function sensorRun(threads: number, database: string): Promise<Outcome> {
@@ -80,7 +82,8 @@ describe('sensor with the analysis on a worker thread: the same windows, entries
     const health = (await influx.query<Record<string, unknown>>(`SELECT * FROM ${MEASUREMENT.health} WHERE sensor = '${sensorId}' ORDER BY time`)).map((row) =>
       Object.fromEntries(Object.entries(row).filter(([f]) => !TIMING_FIELDS.test(f) && f !== 'sensor').map(([f, v]) => [f, f === 'time' ? String(v) : v])),
     );
-    return { windows: read.windows, hooked, entries, health };
+    const inventory = (await influx.query<Record<string, unknown>>(`SELECT * FROM ${MEASUREMENT.inventory} WHERE sensor = '${sensorId}'`)).map((row) => JSON.stringify({ ...row, time: String(row['time']), sensor: '' })).sort();
+    return { windows: read.windows, hooked, entries, health, inventory };
   }
 
   it('demo capture (11 attacks): windows on the topic, inventory entries and ww_health points are those of one thread', async () => {
@@ -102,6 +105,9 @@ describe('sensor with the analysis on a worker thread: the same windows, entries
       assert.ok(one.health.length >= 100, `${one.health.length} health points`);
       assert.ok('flows_active' in one.health[0]! && 'devices_created' in one.health[0], Object.keys(one.health[0]!).join(' '));
       assert.deepEqual(two.health, one.health);
+      // ww_inventory: every confirmed device once, at the last packet's time (what `wardwatch run` writes at its end).
+      assert.equal(one.inventory.length, one.entries.length, one.inventory.slice(0, 2).join('\n'));
+      assert.deepEqual(two.inventory, one.inventory);
     } finally {
       await influx.dropDatabase(database).catch(() => undefined);
     }
