@@ -168,7 +168,15 @@ export function kafkaFailure(brokers: string[], operation: string, err: unknown,
     );
   }
   const reason = err instanceof Error ? err.message : String(err);
-  const retriable = !(err && typeof err === 'object' && 'retriable' in err && (err).retriable === false);
+  // As kafkajs decides whether to restart a crashed consumer: retries exhausted is still retriable (the broker may be
+  // back later); otherwise the innermost error says.
+  const innermost = (e: unknown): unknown => {
+    for (let i = 0; i < 8 && e && typeof e === 'object' && (e as { cause?: unknown }).cause; i++) e = (e as { cause?: unknown }).cause;
+    return e;
+  };
+  const retriable =
+    chain[0]?.name === 'KafkaJSNumberOfRetriesExceeded' ||
+    !((x: unknown) => x && typeof x === 'object' && 'retriable' in x && (x as { retriable?: unknown }).retriable === false)(innermost(err));
   return new ServiceError(describeBrokers(brokers), `${operation} failed: ${reason}`, {
     cause: err,
     retriable,
