@@ -14,6 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { DEFAULT_KAFKA, kafkaBrokers, pauseKafka, resumeKafka, startKafka, stopKafka } from '../../../scripts/services/kafka.js';
 import { freshName, requireKafka } from '../../support/services.js';
+import { createKafka, DEFAULT_KAFKA_CONNECTION } from '../../../src/transport/kafka/client.js';
+import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
+import { DEFAULT_TOPICS, ensureTopics } from '../../../src/transport/kafka/topics.js';
+import { makeWindows } from '../../support/windows.js';
 import { freePort } from '../../support/veth.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -98,6 +102,35 @@ describe('a broker outage shows in /metrics and in one log line at its start and
       console.log(`      [faults] outage shown in /metrics ${seenAfter} ms after SIGSTOP, its end ${endSeen} ms after SIGCONT; ${String(final['producer_produced'])} windows delivered`);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('spooling shows in the producer metrics while it lasts (shared broker, nothing stopped)', function () {
+  this.timeout(60_000);
+  it('a memory buffer too small for the windows: spooling 1 until the spool drained, then 0; nothing dropped', async () => {
+    const brokers = await requireKafka();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ww-spool-vis-'));
+    const kafka = createKafka({ ...DEFAULT_KAFKA_CONNECTION, brokers });
+    const topic = `${freshName('ww-spool-vis')}.features`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topic], { ...DEFAULT_TOPICS, partitions: 2 });
+    await admin.disconnect();
+    const producer = new KafkaWindowProducer(kafka, brokers, { topic, spool_dir: dir, memory_buffer_bytes: 1 });
+    try {
+      const windows = makeWindows(5, 20, 3);
+      producer.enqueue(windows);
+      assert.equal(producer.stats().spooling, 1, JSON.stringify(producer.stats()));
+      assert.equal(producer.stats().spooled, windows.length);
+      await producer.flush(30_000);
+      const st = producer.stats();
+      assert.equal(st.spooling, 0, JSON.stringify(st));
+      assert.equal(st.produced, windows.length);
+      assert.equal(st.dropped, 0);
+    } finally {
+      await producer.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
