@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/load.js';
-import { DetectorService, kafkaFromConfig } from '../../../src/services.js';
+import { DetectorService, SensorService, kafkaFromConfig } from '../../../src/services.js';
 import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
 import type { WardwatchError } from '../../../src/errors.js';
 import { freshName, requireKafka } from '../../support/services.js';
@@ -27,6 +27,7 @@ import { makeWindows } from '../../support/windows.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
+const capture = path.join(repo, 'captures', 'demo.pcap'); // 30 min of packet time: 15 s at 120x
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
@@ -179,6 +180,54 @@ describe('detector faults: a dead detector ends, a retriable start error is retr
       await detector.stop();
       for (const s of sockets) s.destroy();
       await new Promise((r) => proxy.close(r));
+    }
+  });
+
+  it('a detector frozen (SIGSTOP) longer than the session timeout mid-stream re-joins on SIGCONT: no exit, everything committed', async () => {
+    const prefix = `${freshName('ww-frozen')}.`;
+    const group = freshName('ww-frozen-g');
+    const port = await freePort();
+    const cfg = path.join(dir, `${group}.yaml`);
+    writeFileSync(cfg, stringify(raw(prefix, group, { metrics_listen: `127.0.0.1:${port}` })));
+    const child = spawn(process.execPath, [cli, 'detect', '-c', cfg], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const metric = async (name: string): Promise<number | undefined> => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text();
+      const m = text ? new RegExp(`^wardwatch_detector_${name} (\\S+)$`, 'm').exec(text) : null;
+      return m ? Number(m[1]) : undefined;
+    };
+    const health = async (): Promise<number> => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status ?? 0;
+    try {
+      await until(`/healthz 200\n${stderr.slice(-2000)}`, 30_000, async () => (await health()) === 200);
+      const config = parseConfig({ ...raw(prefix, group), transport: { kind: 'kafka', kafka: { brokers, topics: { prefix, partitions: 2 }, producer: { spool_dir: '', message_max_windows: 20 } } } }, 'test', {});
+      const sensor = new SensorService(config, { file: capture, speed: 120 });
+      const produced = sensor.run();
+      await until('windows consumed', 20_000, async () => ((await metric('consumer_processed')) ?? 0) > 0);
+      child.kill('SIGSTOP');
+      await sleep(8000); // > session_timeout_ms 6000: the group drops the member
+      child.kill('SIGCONT');
+      await produced;
+      await sensor.stop();
+      const admin = kafkaFromConfig(config.transport.kafka!).admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(`${prefix}features`);
+        const total = ends.reduce((n, p) => n + Number(p.high), 0);
+        await until(`every message committed\n${stderr.slice(-2000)}`, 30_000, async () => {
+          const c = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
+          return c[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total;
+        });
+      } finally {
+        await admin.disconnect();
+      }
+      assert.equal(child.exitCode, null, `still running; stderr:\n${stderr.slice(-3000)}`);
+      assert.equal(await health(), 200);
+      assert.ok(((await metric('consumer_group_joins')) ?? 0) >= 2, 'it re-joined the group');
+      assert.deepEqual(stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{')), [], 'no WW_ line');
+      console.log(`      [faults] frozen detector re-joined: ${await metric('consumer_group_joins')} joins, ${await metric('consumer_membership_lost')} commits refused, ${await metric('consumer_crashes_restarted')} kafkajs restarts`);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 });
