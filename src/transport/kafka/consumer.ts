@@ -78,7 +78,9 @@ export class KafkaWindowConsumer implements WindowConsumer {
   private readonly dlq: Producer;
   private readonly s: WindowConsumerStats = { received: 0, processed: 0, dead_lettered: 0, committed_batches: 0, handler_errors: 0 };
   /** Group joins (the first one included) and batches fetched and not yet committed. */
-  private readonly g = { group_joins: 0, crashes_restarted: 0, membership_lost: 0 };
+  private readonly g = { group_joins: 0, crashes_restarted: 0, membership_lost: 0, outages: 0 };
+  /** Since when kafkajs keeps restarting the consumer on retriable errors (broker unreachable); 0 when fetching. */
+  private outageSince = 0;
   /** Set once the consumer stopped for good; `/healthz` reports it. */
   failure: WardwatchError | undefined;
   private readonly failureListeners: ((err: WardwatchError) => void)[] = [];
@@ -108,7 +110,12 @@ export class KafkaWindowConsumer implements WindowConsumer {
       const { error, restart } = e.payload;
       if (restart) {
         this.g.crashes_restarted++;
-        this.log.warn({ err: error.message }, 'consumer crashed on a retriable error: kafkajs restarts it');
+        // One line when the outage starts, one when batches come again (kafkajs may restart it many times meanwhile).
+        if (!this.outageSince) {
+          this.outageSince = Date.now();
+          this.g.outages++;
+          this.log.error({ err: error.message }, 'broker unreachable: consumer stopped on a retriable error, kafkajs restarts it until it works');
+        }
         return;
       }
       if (this.stopping) return;
@@ -121,6 +128,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.epoch++;
       this.g.group_joins++;
+      this.outageEnded();
       this.pending.clear(); // fetched again from the committed offsets
       if (!onAssign) return;
       const partitions = e.payload.memberAssignment[this.o.topic] ?? [];
@@ -249,6 +257,12 @@ export class KafkaWindowConsumer implements WindowConsumer {
     for (const l of this.failureListeners.splice(0)) l(this.failure);
   }
 
+  private outageEnded(): void {
+    if (!this.outageSince) return;
+    this.log.warn({ outage_ms: Date.now() - this.outageSince, restarts: this.g.crashes_restarted }, 'broker reachable again: consumer back in the group');
+    this.outageSince = 0;
+  }
+
   /** Called once, at once, when the consumer stops for good (see `failure`). */
   onFailure(listener: (err: WardwatchError) => void): void {
     if (this.failure) listener(this.failure);
@@ -301,7 +315,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
     return true;
   }
 
-  stats(): WindowConsumerStats & { group_joins: number; crashes_restarted: number; membership_lost: number; uncommitted_batches: number; running: number } {
-    return { ...this.s, ...this.g, uncommitted_batches: this.uncommitted, running: this.running ? 1 : 0 };
+  stats(): WindowConsumerStats & { group_joins: number; crashes_restarted: number; membership_lost: number; outages: number; broker_unreachable: number; uncommitted_batches: number; running: number } {
+    return { ...this.s, ...this.g, broker_unreachable: this.outageSince ? 1 : 0, uncommitted_batches: this.uncommitted, running: this.running ? 1 : 0 };
   }
 }
