@@ -205,4 +205,44 @@ describe('a slow or failing webhook endpoint never holds the detector (real brok
       await Promise.all([hang.close(), flaky.close()]);
     }
   });
+
+  it('a full sink queue pauses the consumer (back-pressure, heartbeats go on): no rebalance, nothing dropped, all delivered and committed', async () => {
+    const prefix = `${freshName('ww-bpq')}.`;
+    const hang = new Endpoint('hang', 8000);
+    await hang.listen();
+    const group = freshName('ww-bpq-slow');
+    const config = parseConfig(
+      raw(prefix, group, freshName('ww_bpq'), { endpoints: [{ name: 'hang', url: hang.url, format: 'generic', timeout_ms: 2000, retry: { retries: 20, initial_delay_ms: 200, max_delay_ms: 1000, multiplier: 2, jitter: 0.2 } }] }),
+      'test',
+      {},
+    );
+    const sensor = new SensorService(config, { file: capture });
+    await sensor.run();
+    await sensor.stop();
+    const windows = sensor.producer.stats().produced;
+    // Room for ~5 % of the windows: the queue fills while the endpoint hangs (8 s > the 6 s session timeout).
+    const slow = new DetectorService(config, {}, { sink_queue: { max_pending_windows: 150 } });
+    try {
+      await slow.start();
+      const deadline = Date.now() + 60_000;
+      while (!(await committedAll(prefix, group, config)) || slow.metrics()['webhook_notices_queued']! > 0) {
+        if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(slow.metrics())}`);
+        await sleep(100);
+      }
+      const m = slow.metrics();
+      assert.ok(m['sink_queue_backpressure_waits']! > 0, `the queue filled: ${JSON.stringify(m)}`);
+      assert.ok(m['sink_queue_backpressure_ms']! > 6000, `the consumer waited longer than the session timeout in all: ${m['sink_queue_backpressure_ms']} ms`);
+      assert.equal(m['consumer_group_joins'], 1, 'no rebalance');
+      assert.equal(m['consumer_membership_lost'], 0);
+      assert.equal(m['consumer_handler_errors'], 0);
+      assert.equal(m['consumer_processed'], windows, 'every window scored once');
+      assert.equal(m['webhook_dead_lettered'], 0);
+      assert.ok(hang.delivered.size >= 3 && [...hang.delivered.values()].every((n) => n === 1), `${hang.delivered.size} notices, each delivered once`);
+      assert.equal(m['sink_queue_pending_windows'], 0);
+      console.log(`      [faults] back-pressure: ${m['sink_queue_backpressure_waits']} waits, ${m['sink_queue_backpressure_ms']} ms in all; ${windows} windows, ${hang.delivered.size} notices`);
+    } finally {
+      await slow.stop();
+      await hang.close();
+    }
+  });
 });
