@@ -20,7 +20,8 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/load.js';
 import { DetectorService, SensorService, kafkaFromConfig } from '../../../src/services.js';
 import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
-import type { WardwatchError } from '../../../src/errors.js';
+import { ModelError, type WardwatchError } from '../../../src/errors.js';
+import { KafkaWindowConsumer } from '../../../src/transport/kafka/consumer.js';
 import { freshName, requireKafka } from '../../support/services.js';
 import { freePort } from '../../support/veth.js';
 import { makeWindows } from '../../support/windows.js';
@@ -113,6 +114,35 @@ describe('detector faults: a dead detector ends, a retriable start error is retr
       assert.equal(detector.metrics()['consumer_committed_batches'], 0, 'nothing committed: the batches are fetched again after a restart');
     } finally {
       await detector.stop();
+    }
+  });
+
+  it('a kafkajs consumer crash without restart (a non-retriable error in the batch) is a failure, reported at once', async () => {
+    const prefix = `${freshName('ww-crash')}.`;
+    const group = freshName('ww-crash-g');
+    const config = parseConfig(raw(prefix, group), 'test', {});
+    const kafka = kafkaFromConfig(config.transport.kafka!);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}features`, numPartitions: 2 }, { topic: `${prefix}dead-letter`, numPartitions: 1 }] });
+    await admin.disconnect();
+    const consumer = new KafkaWindowConsumer(kafka, { topic: `${prefix}features`, group_id: group, dead_letter_topic: `${prefix}dead-letter`, session_timeout_ms: 6000, heartbeat_interval_ms: 500, brokers });
+    const failed = new Promise<WardwatchError>((r) => consumer.onFailure(r));
+    let calls = 0;
+    try {
+      await consumer.start(() => {
+        calls++;
+        return Promise.reject(new ModelError('model of another feature schema version', { code: 'WW_MODEL_SCHEMA' }));
+      });
+      await produceWindows(prefix, group);
+      const err = await Promise.race([failed, sleep(20_000).then(() => undefined)]);
+      assert.ok(err, 'a failure was reported');
+      assert.equal(err.code, 'WW_KAFKA_CONSUMER_FAILED');
+      assert.match(err.message, /stopped for good: .*model of another feature schema version/);
+      assert.equal(consumer.running, false);
+      assert.ok(calls <= 2, `kafkajs did not retry a non-retriable error: ${calls} calls for 2 partitions`);
+    } finally {
+      await consumer.stop(0);
     }
   });
 
