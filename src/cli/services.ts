@@ -35,7 +35,7 @@ async function serveMetrics(listen: string, registry: MetricsRegistry, health: (
  * After a long-running command's work ended: whatever a client library still holds open (a reconnect timer, a socket)
  * must not keep the process up, so it exits within `ms` with the exit code set by then (main: 1 after an error).
  */
-function exitSoon(ms = 3000): void {
+function exitSoon(ms = 1000): void {
   setTimeout(() => process.exit(), ms).unref();
 }
 

@@ -99,6 +99,8 @@ export class KafkaWindowConsumer implements WindowConsumer {
       sessionTimeout: this.o.session_timeout_ms,
       heartbeatInterval: this.o.heartbeat_interval_ms,
       maxBytesPerPartition: this.o.max_bytes_per_partition,
+      // An idle fetch returns after 1 s rather than kafkajs' 5 s: a stop (which waits for it) takes at most that long.
+      maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
     });
     this.dlq = kafka.producer({ allowAutoTopicCreation: false });
@@ -251,7 +253,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
     const what = context ?? `consumer of ${this.o.topic} (group ${this.o.group_id}) stopped for good`;
     // Authentication and TLS keep their own codes; anything else is a consumer failure.
     const keep = cause.code === 'WW_KAFKA_AUTH' || cause.code === 'WW_KAFKA_TLS';
-    this.failure = new ServiceError(describeBrokers(this.o.brokers), `${what}: ${cause.message.replace(/^kafka [^:]*: /, '')}`, { cause: err, retriable: false, code: keep ? cause.code : code });
+    this.failure = new ServiceError(describeBrokers(this.o.brokers), `${what}: ${cause.message.replace(/^kafka \S+: /, '')}`, { cause: err, retriable: false, code: keep ? cause.code : code });
     this.running = false;
     this.log.error({ code: this.failure.code, reason: this.failure.message, chain: errorChain(err).map((e) => e.name).join(' < ') }, 'consumer stopped for good');
     for (const l of this.failureListeners.splice(0)) l(this.failure);
