@@ -83,6 +83,7 @@ export class SinkQueue {
         this.waitingSince = t0;
         this.log.warn({ pending_windows: this.pendingWindows, pending_batches: this.pendingBatches, max_pending_windows: this.o.max_pending_windows }, 'sinks behind: queue full, consumer paused (back-pressure)');
       }
+      let gaveUp = true;
       try {
         while (this.pendingBatches > 0 && this.pendingWindows + n > this.o.max_pending_windows) {
           if (wait.cancelled?.() || this.closed) return undefined;
@@ -95,8 +96,11 @@ export class SinkQueue {
           });
           await wait.heartbeat?.();
         }
+        gaveUp = false;
       } finally {
         this.s.backpressure_ms += Date.now() - t0;
+        // Cancelled, or the heartbeat failed (a rebalance): the batch is fetched again; the next wait logs anew.
+        if (gaveUp) this.waitingSince = 0;
       }
       this.log.warn({ waited_ms: Date.now() - this.waitingSince, pending_windows: this.pendingWindows }, 'sinks caught up: consumer resumed');
       this.waitingSince = 0;
