@@ -211,4 +211,21 @@ describe('Kafka security: TLS + SASL against a real secured broker', function ()
     assert.ok(r.took < 20_000, `took ${r.took} ms`);
     console.log(`      [faults] detect with an untrusted CA exited ${r.code} after ${r.took} ms`);
   });
+
+  it('a producer refused by the broker (wrong password) stops for good at once: failure reported, flush fails fast, what it held spooled', async () => {
+    const cfg = config(SASL_SSL_PORT, { ssl: { ca_file: certs.ca }, sasl: { mechanism: 'scram-sha-256', username: SCRAM.username, password: 'wrong' } });
+    const k = cfg.transport.kafka!;
+    const producer = new KafkaWindowProducer(kafkaFromConfig(k), k.brokers, { topic: `${k.topics.prefix}features`, ...k.producer, spool_dir: path.join(dir, 'spool-auth') });
+    const failed = new Promise<WardwatchError>((r) => producer.onFailure(r));
+    producer.enqueue(makeWindows(2, 5, 9));
+    const err = await Promise.race([failed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+    assert.ok(err, 'a failure was reported');
+    assert.equal(err.code, 'WW_KAFKA_AUTH');
+    const t0 = Date.now();
+    await assert.rejects(producer.flush(60_000), (e: unknown) => e === err);
+    assert.ok(Date.now() - t0 < 1000, 'flush does not wait for a broker that refuses us');
+    await producer.close(2000);
+    assert.equal(producer.stats().dropped, 0);
+    assert.equal(producer.stats().spool_pending, 10, 'the windows it held are in the spool for the next start');
+  });
 });
