@@ -6,6 +6,7 @@
  *  - `DetectorService`: Kafka consumer group → detector → sinks, with per-device detector state written to the
  *    compacted state topic before each batch is committed and reloaded when partitions are assigned.
  */
+import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { readCapture } from './capture/pcap-file/reader.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from './capture/live/cap-source.js';
@@ -21,7 +22,6 @@ import type { FeatureWindow } from './records/features.js';
 import type { Alert, WindowScore } from './records/alert.js';
 import { sensorHealth, sinkRetries, type SensorHealthSample } from './records/health.js';
 import type { WardwatchConfig } from './config/schema.js';
-import path from 'node:path';
 import { createKafka, kafkaFailure, retryingStart } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
