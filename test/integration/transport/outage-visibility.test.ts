@@ -18,6 +18,8 @@ import { createKafka, DEFAULT_KAFKA_CONNECTION } from '../../../src/transport/ka
 import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
 import { DEFAULT_TOPICS, ensureTopics } from '../../../src/transport/kafka/topics.js';
 import { makeWindows } from '../../support/windows.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { DetectorService, kafkaFromConfig } from '../../../src/services.js';
 import { freePort } from '../../support/veth.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -40,6 +42,68 @@ describe('a broker outage shows in /metrics and in one log line at its start and
     await resumeKafka(OUTAGE).catch(() => undefined);
     await stopKafka(OUTAGE.instance);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('detector: broker stopped 8 s (longer than the session timeout) while windows flow: it stays up and consumes everything', async () => {
+    const prefix = `${freshName('ww-vis-det')}.`;
+    const group = freshName('ww-vis-det-g');
+    const config = parseConfig(
+      {
+        sensor: { id: 'outage-vis' },
+        transport: {
+          kind: 'kafka',
+          kafka: {
+            brokers: kafkaBrokers(OUTAGE),
+            connection_timeout_ms: 1000,
+            request_timeout_ms: 3000,
+            topics: { prefix, partitions: 2 },
+            producer: { spool_dir: path.join(dir, 'spool-det') },
+            consumer: { group_id: group, session_timeout_ms: 6000, heartbeat_interval_ms: 500 },
+          },
+        },
+        detect: { models_dir: path.join(dir, 'no-models') },
+        sinks: { files: { alerts_file: path.join(dir, 'det-alerts.jsonl') } },
+        service: { metrics_listen: '' },
+      },
+      'test',
+      {},
+    );
+    const detector = new DetectorService(config);
+    const producer = new KafkaWindowProducer(kafkaFromConfig(config.transport.kafka!), kafkaBrokers(OUTAGE), { topic: `${prefix}features`, spool_dir: path.join(dir, 'spool-det'), stall_ms: 2000 });
+    let sent = 0;
+    try {
+      await detector.start();
+      // Windows keep coming: 10 devices, one window each every 150 ms, before, during and after the outage.
+      const windows = makeWindows(10, 90, 5);
+      const feed = setInterval(() => {
+        if (sent < windows.length) {
+          producer.enqueue(windows.slice(sent, sent + 10));
+          sent += 10;
+        }
+      }, 150);
+      await sleep(2000);
+      await pauseKafka(OUTAGE.instance);
+      await sleep(8000);
+      await resumeKafka(OUTAGE);
+      const resumed = Date.now();
+      const deadline = Date.now() + 60_000;
+      while (sent < windows.length || detector.metrics()['consumer_processed']! < windows.length || detector.metrics()['consumer_uncommitted_batches']! > 0) {
+        if (Date.now() > deadline) throw new Error(`not consumed: sent ${sent}, ${JSON.stringify(detector.metrics())}`);
+        if (detector.failure) throw detector.failure;
+        await sleep(100);
+      }
+      clearInterval(feed);
+      const m = detector.metrics();
+      assert.equal(detector.failure, undefined);
+      assert.equal(detector.healthReport().ok, true, JSON.stringify(detector.healthReport()));
+      assert.ok(m['consumer_processed']! >= windows.length, 'every window scored (at least once)');
+      assert.equal(m['consumer_broker_unreachable'], 0, 'no outage left open');
+      console.log(`      [faults] detector through an 8 s broker stop: everything consumed ${Date.now() - resumed} ms after SIGCONT; ${m['consumer_group_joins']} joins, ${m['consumer_outages']} outages, ${m['consumer_crashes_restarted']} kafkajs restarts, ${m['consumer_membership_lost']} commits refused`);
+    } finally {
+      await resumeKafka(OUTAGE).catch(() => undefined);
+      await producer.close(5000);
+      await detector.stop();
+    }
   });
 
   it('sensor: broker stopped 8 s mid-replay', async () => {
