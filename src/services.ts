@@ -7,6 +7,7 @@
  *  - `DetectorService`: Kafka consumer group → detector → sinks, with per-device detector state written to the
  *    compacted state topic before each batch is committed and reloaded when partitions are assigned.
  */
+import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { readCapture } from './capture/pcap-file/reader.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from './capture/live/cap-source.js';
@@ -23,7 +24,7 @@ import type { FeatureWindow } from './records/features.js';
 import type { Alert, WindowScore } from './records/alert.js';
 import { sensorHealth, sinkRetries, type SensorHealthSample } from './records/health.js';
 import type { WardwatchConfig } from './config/schema.js';
-import { createKafka, kafkaFailure } from './transport/kafka/client.js';
+import { createKafka, kafkaFailure, retryingStart } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
 import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
@@ -33,8 +34,9 @@ import { encodeFlow } from './transport/codec.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, selectBackendFor, type InventoryLookup } from './detect/index.js';
 import { SinkSet } from './sinks/fanout.js';
+import { SinkQueue, type SinkQueueOptions } from './sinks/queue.js';
 import { componentLogger } from './log.js';
-import { ConfigError, describeError } from './errors.js';
+import { ConfigError, describeError, type WardwatchError } from './errors.js';
 import type { HealthReport } from './metrics.js';
 
 type KafkaSection = NonNullable<WardwatchConfig['transport']['kafka']>;
@@ -70,6 +72,9 @@ async function ensurePipelineTopics(kafka: Kafka, k: KafkaSection, more?: (admin
     const t = topicNames(k.topics);
     await ensureTopics(admin, [t.features, t.alerts, t.dead_letter, t.inventory, ...(t.flows ? [t.flows] : [])], k.topics, [t.inventory]);
     await more?.(admin);
+  } catch (err) {
+    // e.g. "This server does not host this topic-partition" while topics are being created: retriable, coded.
+    throw kafkaFailure(k.brokers, 'create topics', err, k);
   } finally {
     await admin.disconnect();
   }
@@ -185,7 +190,9 @@ export class SensorService {
   private running: Promise<void> | undefined;
 
   private async capture(): Promise<void> {
-    await ensurePipelineTopics(this.kafka, requireKafka(this.config));
+    // Retriable start errors (broker not up yet) are retried until it works or stop(); wrong credentials end the run.
+    const k = requireKafka(this.config);
+    if (!(await retryingStart('sensor start', k.brokers, () => ensurePipelineTopics(this.kafka, k), { connection: k, cancelled: () => this.stopped !== undefined, logger: this.log }))) return;
     const live = this.input.live;
     this.source = this.input.source ?? (this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(live!));
     const source = this.source;
@@ -488,38 +495,51 @@ function prefixed(prefix: string, values: Record<string, number>): Record<string
 
 /** Optional observers of the detector (benchmarks, tests); nothing they return is used. */
 export interface DetectorHooks {
-  /** A batch's window metrics are written: every sink has them (InfluxDB acknowledged the points). */
+  /** A batch's window metrics are written: the alerts file and InfluxDB have them (InfluxDB acknowledged the points). */
   onScoresWritten?: (windows: readonly FeatureWindow[], scores: readonly WindowScore[]) => void;
-  /** A batch's alerts are written: every sink has them (alerts file appended, InfluxDB acknowledged, webhooks done). */
+  /** A batch's alerts are written: alerts file appended, InfluxDB acknowledged (webhooks deliver them on their own). */
   onAlertsWritten?: (alerts: readonly Alert[]) => void;
 }
 
-/** Kafka → detector → sinks, one member of the detector group. */
+/** Settings of the detector's process, for tests and benchmarks (defaults: the sink queue's, 10 s to settle at stop). */
+export interface DetectorOptions {
+  sink_queue?: Partial<SinkQueueOptions>;
+  /** At stop, how long batches already scored may take to reach the sinks and be committed. */
+  settle_ms?: number;
+}
+
+/**
+ * Kafka → detector → sinks, one member of the detector group. Scored batches go to a bounded sink queue
+ * (src/sinks/queue.ts): the consumer keeps fetching (and heartbeating) while sinks write, and commits a batch once its
+ * alerts, metrics and detector state are durable. `start()` retries retriable failures until it works (or `stop()`);
+ * once running, a failure no retry can fix (the consumer crashed for good, the state topic refuses writes) is
+ * `failure`, reported at once to `onFailure` listeners and by `healthReport()`: the process should end.
+ */
 export class DetectorService {
   private readonly log = componentLogger('detector');
   private readonly kafka: Kafka;
-  readonly consumer: KafkaWindowConsumer;
+  consumer: KafkaWindowConsumer;
   readonly state: KafkaStateStore;
   private detector: Detector | undefined;
   readonly sinks: SinkSet;
+  readonly queue: SinkQueue;
   /** Device facts for scoring: a detector sees no packets, so class, criticality and names come from the sensors' inventory topic. */
-  readonly inventory: KafkaInventoryReader;
+  inventory: KafkaInventoryReader;
+  failure: WardwatchError | undefined;
+  private readonly failureListeners: ((err: WardwatchError) => void)[] = [];
+  private stopping = false;
+  private sinksStarted = false;
+  private startFailures = 0;
 
   constructor(
     private readonly config: WardwatchConfig,
     private readonly hooks: DetectorHooks = {},
+    private readonly options: DetectorOptions = {},
   ) {
     const k = requireKafka(config);
     this.kafka = kafkaFromConfig(k);
     const topics = topicNames(k.topics);
-    this.consumer = new KafkaWindowConsumer(this.kafka, {
-      topic: topics.features,
-      group_id: k.consumer.group_id,
-      dead_letter_topic: topics.dead_letter,
-      session_timeout_ms: k.consumer.session_timeout_ms,
-      heartbeat_interval_ms: k.consumer.heartbeat_interval_ms,
-      max_bytes_per_partition: k.consumer.max_bytes_per_partition,
-    });
+    this.consumer = this.newConsumer();
     // One state topic per detector group: another group (a second deployment, a test) must not inherit its state.
     this.inventory = new KafkaInventoryReader(this.kafka, k.brokers, topics.inventory);
     this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: `${k.topics.prefix}${k.topics.detector_state}.${k.consumer.group_id}`, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
@@ -530,56 +550,142 @@ export class DetectorService {
       syslog: config.sinks.syslog,
       sensor_id: config.sensor.id,
       run_id: '',
-      // Offsets are committed after each batch's writes: waiting for the flush interval would only delay the commit
-      // (and queue the other partitions' batches behind it).
+      // Offsets are committed after each batch's writes: waiting for the flush interval would only delay the commit.
       write_now: true,
+    });
+    this.queue = new SinkQueue(this.sinks, options.sink_queue, (b) => {
+      this.hooks.onScoresWritten?.(b.windows, b.scores);
+      if (b.alerts.length) this.hooks.onAlertsWritten?.(b.alerts);
     });
   }
 
+  private newConsumer(): KafkaWindowConsumer {
+    const k = requireKafka(this.config);
+    return new KafkaWindowConsumer(this.kafka, {
+      topic: topicNames(k.topics).features,
+      group_id: k.consumer.group_id,
+      dead_letter_topic: topicNames(k.topics).dead_letter,
+      session_timeout_ms: k.consumer.session_timeout_ms,
+      heartbeat_interval_ms: k.consumer.heartbeat_interval_ms,
+      max_bytes_per_partition: k.consumer.max_bytes_per_partition,
+      brokers: k.brokers,
+    });
+  }
+
+  /**
+   * Creates the topics, opens the models and joins the group, retrying retriable failures (broker unreachable,
+   * topics still being created) until it works or `stop()` is called; throws what no retry can fix.
+   */
   async start(): Promise<void> {
     const k = requireKafka(this.config);
+    const started = await retryingStart('detector start', k.brokers, () => this.startOnce(), {
+      connection: k,
+      cancelled: () => this.stopping,
+      logger: this.log,
+      onRetry: async () => {
+        this.startFailures++;
+        // What the failed attempt opened is closed, and made anew for the next one.
+        await this.consumer.stop(0).catch(() => undefined);
+        await this.inventory.stop().catch(() => undefined);
+        this.consumer = this.newConsumer();
+        this.inventory = new KafkaInventoryReader(this.kafka, k.brokers, topicNames(k.topics).inventory);
+      },
+    });
+    if (started) this.log.info({ group: k.consumer.group_id }, 'detector started');
+  }
+
+  private async startOnce(): Promise<void> {
+    const k = requireKafka(this.config);
     await ensurePipelineTopics(this.kafka, k, (admin) => this.state.ensureTopic(admin));
-    await this.sinks.start();
-    await selectBackendFor(this.config.detect, 'score'); // as `run` does: models load on the scoring backend
-    const detector = await Detector.open(this.config.detect);
-    this.detector = detector;
+    if (!this.sinksStarted) {
+      await this.sinks.start();
+      this.sinksStarted = true;
+    }
+    const detector = (this.detector ??= await this.openDetector());
     // As in `run`: without an operator-given name, the DHCP host name names the device in alerts.
     const lookup: InventoryLookup = (id) => {
       const e = this.inventory.get(id);
       return e && !e.name && e.dhcp_hostname ? { ...e, name: e.dhcp_hostname } : e;
     };
     await this.inventory.start();
-    await this.consumer.start(
+    const consumer = this.consumer;
+    consumer.onFailure((err) => this.fail(err));
+    await consumer.start(
       async (windows, ctx) => {
         // Entries the sensors wrote before these windows are read before they are scored (bounded well below the
         // session timeout: a slow inventory read must not cost the group membership).
         await this.inventory.catchUp(Math.min(10_000, Math.floor(k.consumer.session_timeout_ms / 3)));
         await ctx.heartbeat();
         const out = await detector.score(windows, lookup);
-        await this.sinks.onScores(out.scores, windows);
-        this.hooks.onScoresWritten?.(windows, out.scores);
-        await this.sinks.onAlerts(out.alerts);
-        if (out.alerts.length) this.hooks.onAlertsWritten?.(out.alerts);
-        await ctx.heartbeat();
-        // State before the commit: a member that takes this partition over continues from here.
-        await this.state.put(detector.takeDirtyState());
+        // State is taken now (this batch's) and written before the batch is committed: a member that takes the
+        // partition over continues from here.
+        const state = detector.takeDirtyState();
+        const receipt = await this.queue.accept(
+          { windows, scores: out.scores, alerts: out.alerts, after: () => this.state.put(state) },
+          { heartbeat: () => ctx.heartbeat(), heartbeat_ms: k.consumer.heartbeat_interval_ms, cancelled: () => consumer.isStopping || this.failure !== undefined },
+        );
+        if (!receipt) throw new Error('detector stopping: batch not taken, it is fetched again after a restart');
+        return receipt;
       },
       async (partitions) => {
         const restored = detector.restoreState(await this.state.load());
         this.log.info({ partitions, devices_restored: restored }, 'partitions assigned: detector state loaded');
       },
     );
-    this.log.info({ group: k.consumer.group_id }, 'detector started');
+  }
+
+  /** Opens the model store; a missing or empty store is a warning naming its absolute path (no anomaly alerts then). */
+  private async openDetector(): Promise<Detector> {
+    await selectBackendFor(this.config.detect, 'score'); // as `run` does: models load on the scoring backend
+    const detector = await Detector.open(this.config.detect);
+    if (detector.loadedModels().length === 0) {
+      this.log.warn(
+        { models_dir: path.resolve(this.config.detect.models_dir) },
+        `no models in ${path.resolve(this.config.detect.models_dir)} (detect.models_dir): every device stays in learning and no anomaly is alerted until models are trained there (wardwatch train)`,
+      );
+    }
+    return detector;
+  }
+
+  private fail(err: WardwatchError): void {
+    if (this.failure || this.stopping) return;
+    this.failure = err;
+    for (const l of this.failureListeners.splice(0)) l(err);
+  }
+
+  /** Called once, at once, when the detector stops working for good (see `failure`). */
+  onFailure(listener: (err: WardwatchError) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
+  }
+
+  /** `/healthz`: ok only while the consumer runs; starting (retrying), failed or stopping is 503 with the reason. */
+  healthReport(): HealthReport {
+    const consumer = this.failure ? `failed: ${this.failure.code}: ${this.failure.message}` : this.consumer.running ? 'ok' : this.startFailures > 0 ? `starting: ${this.startFailures} failed attempt(s), retrying` : 'starting';
+    const q = this.queue.stats();
+    return { ok: consumer === 'ok', checks: { detector: this.failure ? 'failed' : 'ok', consumer }, details: { sink_queue: q } };
   }
 
   async stop(): Promise<void> {
-    await this.consumer.stop();
+    this.stopping = true;
+    // A failed detector does not wait for its batches: they are not committed and a restart fetches them again.
+    await this.consumer.stop(this.failure ? 0 : (this.options.settle_ms ?? 10_000));
+    this.queue.close();
     await this.inventory.stop();
     await this.sinks.close();
     await this.state.close();
   }
 
   metrics(): Record<string, number> {
-    return { ...prefixed('consumer', { ...this.consumer.stats() }), inventory_devices: this.inventory.size, inventory_skipped: this.inventory.skipped, ...(this.detector?.counters.snapshot() ?? {}), ...this.sinks.stats() };
+    return {
+      ...prefixed('consumer', { ...this.consumer.stats() }),
+      ...prefixed('sink_queue', { ...this.queue.stats() }),
+      detector_failed: this.failure ? 1 : 0,
+      start_failures: this.startFailures,
+      inventory_devices: this.inventory.size,
+      inventory_skipped: this.inventory.skipped,
+      ...(this.detector?.counters.snapshot() ?? {}),
+      ...this.sinks.stats(),
+    };
   }
 }

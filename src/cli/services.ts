@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { explainCaptureError } from './live.js';
 import { componentLogger } from '../log.js';
 import { MetricsRegistry, startMetricsServer, type HealthReport } from '../metrics.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, type WardwatchError } from '../errors.js';
 import { parseSpeed } from './run.js';
 
 const log = componentLogger('cli');
@@ -31,6 +31,21 @@ async function serveMetrics(listen: string, registry: MetricsRegistry, health: (
   return server.close;
 }
 
+/**
+ * After a long-running command's work ended: whatever a client library still holds open (a reconnect timer, a socket)
+ * must not keep the process up, so it exits within `ms` with the exit code set by then (main: 1 after an error).
+ */
+function exitSoon(ms = 1000): void {
+  setTimeout(() => process.exit(), ms).unref();
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+  clearTimeout(t);
+}
+
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
 function stopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -45,6 +60,9 @@ function stopSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', handler);
   });
 }
+
+/** How long a detector that failed for good may take to close before the process exits anyway. */
+const DEFAULT_FAILED_STOP_MS = 5000;
 
 export function sensorCommand(): Command {
   return new Command('sensor')
@@ -80,21 +98,31 @@ export function sensorCommand(): Command {
       const registry = new MetricsRegistry();
       registry.register('sensor', () => sensor.metrics());
       let stopping = false;
-      // /healthz: 503 while stopping, or while the live capture loses more than capture_loss.degraded_fraction.
-      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, stoppable('sensor', () => stopping, () => sensor.healthReport()));
+      // /healthz: 503 while stopping, once the producer stopped for good (wrong credentials, untrusted certificate),
+      // or while the live capture loses more than capture_loss.degraded_fraction.
+      const report = (): HealthReport => {
+        const r = sensor.healthReport();
+        const f = sensor.producer.failure;
+        return f ? { ...r, ok: false, checks: { ...r.checks, producer: `failed: ${f.code}: ${f.message}` } } : { ...r, checks: { ...r.checks, producer: 'ok' } };
+      };
+      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, stoppable('sensor', () => stopping, report));
       const done = sensor.run();
+      const producerFailed = new Promise<WardwatchError>((r) => sensor.producer.onFailure(r));
       const sig = stopSignal();
-      const signalled = await Promise.race([done.then(() => false, () => false), sig.then(() => true)]);
+      const first = await Promise.race([done.then(() => 'ended' as const, () => 'failed' as const), sig.then(() => 'signal' as const), producerFailed.then(() => 'failed' as const)]);
       stopping = true;
-      // A signal must end the process within 5 s (the rest goes to the spool); a file that ended waits for the broker.
-      await sensor.stop(signalled ? DEFAULT_SENSOR_STOP_MS : 300_000);
+      // A signal or a failure must end the process within 5 s (the rest goes to the spool); a file that ended waits
+      // for the broker.
+      await sensor.stop(first === 'ended' ? 300_000 : DEFAULT_SENSOR_STOP_MS);
       const failure = await done.then(
-        () => undefined,
+        () => sensor.producer.failure,
         (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
       );
       await closeMetrics?.();
       log.info(sensor.metrics(), 'sensor stopped');
-      // A capture that failed (interface gone, file unreadable) ends the process with its coded error, not exit 0.
+      exitSoon();
+      // A capture that failed (interface gone, file unreadable) or a producer that stopped for good ends the process
+      // with its coded error, not exit 0.
       if (failure !== undefined) throw explainCaptureError(failure, iface ?? '');
     });
 }
@@ -111,12 +139,21 @@ export function detectCommand(): Command {
       const registry = new MetricsRegistry();
       registry.register('detector', () => detector.metrics());
       let stopping = false;
-      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, stoppable('detector', () => stopping));
-      await detector.start();
-      await stopSignal();
+      // /healthz: 200 only while the consumer runs; 503 while starting (retrying), once it failed for good, or stopping.
+      const closeMetrics = await serveMetrics(config.service.metrics_listen, registry, stoppable('detector', () => stopping, () => detector.healthReport()));
+      const sig = stopSignal();
+      // A start error no retry can fix, or a failure for good once running (consumer crashed, state refused).
+      const fatal = new Promise<Error>((resolve) => {
+        detector.onFailure(resolve);
+        detector.start().catch((err: unknown) => resolve(err instanceof Error ? err : new Error(String(err))));
+      });
+      const failure = await Promise.race([fatal, sig.then(() => undefined)]);
       stopping = true;
-      await detector.stop();
+      // A failed detector does not wait for its sinks (what it did not commit is fetched again after the restart).
+      await within(detector.stop(), failure ? DEFAULT_FAILED_STOP_MS : 60_000);
       await closeMetrics?.();
       log.info(detector.metrics(), 'detector stopped');
+      exitSoon();
+      if (failure) throw failure;
     });
 }

@@ -66,6 +66,30 @@ export class SinkSet {
     await this.webhooks?.onScores(scores);
   }
 
+  /**
+   * For a caller that must not wait for slow endpoints (the Kafka detector), a scored batch in two parts. First
+   * `queueNotices`: webhook incidents are updated and their notices queued before it returns; the promise resolves
+   * when the webhooks delivered (or dead-lettered) them. Then `storeBatch`, which may be retried: resolves when the
+   * alerts file, InfluxDB and syslog have the batch (the file and InfluxDB de-duplicate what a retry writes again).
+   */
+  queueNotices(scores: readonly WindowScore[], alerts: readonly Alert[]): Promise<void> {
+    if (!this.webhooks) return Promise.resolve();
+    return Promise.all([this.webhooks.onScores(scores), this.webhooks.onAlerts(alerts)]).then(() => undefined);
+  }
+
+  async storeBatch(scores: readonly WindowScore[], windows: readonly FeatureWindow[], alerts: readonly Alert[]): Promise<void> {
+    if (alerts.length) this.file?.write(alerts);
+    if (this.influx) {
+      const byKey = new Map(scores.map((s) => [`${s.device_id}@${s.window_start}`, s]));
+      await this.influx.write(
+        windows.map((w) => windowPoint(w, byKey.get(`${w.device_id}@${w.window_start}`), this.deviceTags(w.device_id))),
+        this.o.write_now,
+      );
+    }
+    if (alerts.length === 0) return;
+    await Promise.all([this.influx?.write(alerts.map(alertPoint), this.o.write_now), this.syslog?.write(alerts)]);
+  }
+
   async onInventory(entries: readonly InventoryEntry[], at: number): Promise<void> {
     await this.influx?.write(entries.map((e) => inventoryPoint(e, at, this.o.sensor_id, this.o.run_id)));
   }

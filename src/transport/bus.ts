@@ -42,7 +42,17 @@ export interface WindowBatchContext {
   heartbeat(): Promise<void>;
 }
 
-export type WindowBatchHandler = (windows: FeatureWindow[], ctx: WindowBatchContext) => Promise<void>;
+/**
+ * What a handler may return instead of finishing its writes before it resolves: `durable` settles once everything the
+ * batch produced is durable in the sinks (or dead-lettered). The consumer then goes on fetching at once and
+ * acknowledges the batch only when `durable` resolves (Kafka: offsets committed in partition order); when it rejects,
+ * the batch is redelivered. This keeps a slow sink from holding the consumer loop (and its group membership).
+ */
+export interface BatchReceipt {
+  durable: Promise<void>;
+}
+
+export type WindowBatchHandler = (windows: FeatureWindow[], ctx: WindowBatchContext) => Promise<void | BatchReceipt>;
 
 export interface WindowConsumerStats {
   /** Messages received from the bus. */

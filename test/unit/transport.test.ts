@@ -16,7 +16,11 @@ import {
   WINDOW_JSON,
 } from '../../src/transport/codec.js';
 import { DiskSpool } from '../../src/transport/kafka/spool.js';
-import { kafkaFailure } from '../../src/transport/kafka/client.js';
+import { createRequire } from 'node:module';
+import kafkajs from 'kafkajs';
+import { kafkaFailure, retryingStart } from '../../src/transport/kafka/client.js';
+import { membershipLost } from '../../src/transport/kafka/consumer.js';
+import { WardwatchError } from '../../src/errors.js';
 import { MemoryBus } from '../../src/transport/memory/bus.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { makeWindows } from '../support/windows.js';
@@ -186,6 +190,62 @@ describe('MemoryBus (embedded default)', () => {
   });
 });
 
+// kafkajs' own protocol errors, as the broker's error codes make them.
+const createErrorFromCode = (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error & { type: string; retriable: boolean } }).createErrorFromCode;
+
+/** What kafkajs' retrier throws for an error it will not retry (src/retry/index.js). */
+function nonRetriable(e: Error): Error {
+  const Ctor = kafkajs.KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+  return new Ctor(e, { cause: e });
+}
+
+describe('retryingStart: start-up retries what a retry can fix, and only that', () => {
+  const brokers = ['kafka-1:9094'];
+  const fast = { initial_ms: 1, max_ms: 2 };
+  it('retries "This server does not host this topic-partition" (topics still being created) until it works', async () => {
+    let calls = 0;
+    const ok = await retryingStart('detector start', brokers, () => {
+      calls++;
+      if (calls < 3) return Promise.reject(createErrorFromCode(3));
+      return Promise.resolve();
+    }, fast);
+    assert.equal(ok, true);
+    assert.equal(calls, 3);
+    assert.equal(createErrorFromCode(3).message, 'This server does not host this topic-partition');
+  });
+  it('throws wrong credentials at once, coded', async () => {
+    let calls = 0;
+    const sasl = Object.assign(new Error('SASL PLAIN authentication failed: Authentication failed'), { name: 'KafkaJSSASLAuthenticationError' });
+    await assert.rejects(
+      retryingStart('sensor start', brokers, () => {
+        calls++;
+        return Promise.reject(sasl);
+      }, fast),
+      (e: unknown) => e instanceof WardwatchError && e.code === 'WW_KAFKA_AUTH' && !e.retriable,
+    );
+    assert.equal(calls, 1);
+  });
+  it('never retries a programming error, and gives up (false) when cancelled', async () => {
+    await assert.rejects(retryingStart('x', brokers, () => Promise.reject(new TypeError('x is not a function')), fast), TypeError);
+    let calls = 0;
+    const ok = await retryingStart('x', brokers, () => {
+      calls++;
+      return Promise.reject(createErrorFromCode(3));
+    }, { ...fast, cancelled: () => calls >= 2 });
+    assert.equal(ok, false);
+    assert.equal(calls, 2);
+  });
+});
+
+describe('membershipLost: a commit refused because the group forgot the member re-joins rather than crashes', () => {
+  it('finds UNKNOWN_MEMBER_ID inside the retrier\'s KafkaJSNonRetriableError', () => {
+    const inner = createErrorFromCode(25); // UNKNOWN_MEMBER_ID: "The coordinator is not aware of this member"
+    const outer = nonRetriable(inner);
+    assert.equal(membershipLost(outer), inner);
+    assert.equal(membershipLost(createErrorFromCode(3)), undefined);
+  });
+});
+
 describe('kafkaFailure: one clear line per cause', () => {
   const brokers = ['kafka-1:9094'];
   it('names the mechanism and user on an authentication failure, not retriable', () => {
@@ -203,6 +263,13 @@ describe('kafkaFailure: one clear line per cause', () => {
     const e = kafkaFailure(brokers, 'connect', outer);
     assert.equal(e.code, 'WW_KAFKA_TLS');
     assert.match(e.message, /^kafka kafka-1:9094: TLS: the broker's certificate is not trusted \(.*unable to get local issuer certificate\); set transport\.kafka\.ssl\.ca_file/);
+  });
+  it('retries exhausted is retriable (the broker may come back); a protocol error refused for good is not', () => {
+    const { KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError } = kafkajs;
+    const conn = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1');
+    assert.equal(kafkaFailure(brokers, 'connect', new KafkaJSNumberOfRetriesExceeded(conn, { retryCount: 1, retryTime: 100 })).retriable, true);
+    const tooLarge = createErrorFromCode(10); // MESSAGE_TOO_LARGE
+    assert.equal(kafkaFailure(brokers, 'write', nonRetriable(tooLarge)).retriable, false);
   });
   it('anything else stays WW_KAFKA_UNAVAILABLE with the operation', () => {
     const e = kafkaFailure(brokers, 'produce to t', new Error('Connection error: connect ECONNREFUSED 10.0.0.1:9094'));

@@ -73,6 +73,8 @@ export interface WebhookStats {
   notices_throttled: number;
   delivery_retries: number;
   dead_lettered: number;
+  /** Notices waiting for delivery now (gauge): deliveries run in order, one notice at a time, off the caller's path. */
+  notices_queued: number;
 }
 
 interface Incident {
@@ -108,6 +110,10 @@ function readSecret(ep: WebhookEndpoint): string {
   return '';
 }
 
+function settled(sent: Promise<void>[]): Promise<void> {
+  return sent.length === 0 ? Promise.resolve() : Promise.all(sent).then(() => undefined);
+}
+
 export function signGeneric(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
@@ -117,7 +123,9 @@ export class WebhookSink {
   private readonly o: WebhookSinkOptions;
   private readonly secrets = new Map<string, string>();
   private readonly incidents = new Map<string, Incident>();
-  private readonly s: WebhookStats = { incidents_opened: 0, notices_sent: 0, notices_throttled: 0, delivery_retries: 0, dead_lettered: 0 };
+  private readonly s: WebhookStats = { incidents_opened: 0, notices_sent: 0, notices_throttled: 0, delivery_retries: 0, dead_lettered: 0, notices_queued: 0 };
+  /** The last queued notice's delivery: notices are delivered in the order they were decided. */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(options: Partial<WebhookSinkOptions>) {
     this.o = { ...DEFAULT_WEBHOOK_SINK, ...options, endpoints: (options.endpoints ?? []).map((e) => ({ ...DEFAULT_WEBHOOK_ENDPOINT, ...e })) };
@@ -137,8 +145,13 @@ export class WebhookSink {
     return [...this.incidents.keys()];
   }
 
-  /** Alerts from the detector: pages new incidents, throttles the rest, reminds when due. */
-  async onAlerts(alerts: readonly Alert[]): Promise<void> {
+  /**
+   * Alerts from the detector: pages new incidents, throttles the rest, reminds when due. The incidents are updated
+   * before this returns (synchronously); the promise resolves once the notices it queued are delivered or
+   * dead-lettered, so a caller may go on without waiting for a slow endpoint.
+   */
+  onAlerts(alerts: readonly Alert[]): Promise<void> {
+    const sent: Promise<void>[] = [];
     for (const a of alerts) {
       if (a.kind === 'new_device') continue; // informational: dashboards, not pages
       const key = incidentKey(a);
@@ -147,7 +160,7 @@ export class WebhookSink {
         const inc: Incident = { key, last: a, count: 1, last_notice_at: a.ts, normal_windows: 0 };
         this.incidents.set(key, inc);
         this.s.incidents_opened++;
-        await this.notify({ event: 'trigger', incident_key: key, alert: a, at: a.ts, alert_count: 1 });
+        sent.push(this.notify({ event: 'trigger', incident_key: key, alert: a, at: a.ts, alert_count: 1 }));
         continue;
       }
       if (a.alert_id === open.last.alert_id) continue; // redelivered alert
@@ -156,16 +169,18 @@ export class WebhookSink {
       open.normal_windows = 0;
       if (this.o.reminder_after_s > 0 && a.ts - open.last_notice_at >= this.o.reminder_after_s) {
         open.last_notice_at = a.ts;
-        await this.notify({ event: 'reminder', incident_key: key, alert: a, at: a.ts, alert_count: open.count });
+        sent.push(this.notify({ event: 'reminder', incident_key: key, alert: a, at: a.ts, alert_count: open.count }));
       } else {
         this.s.notices_throttled++;
       }
     }
+    return settled(sent);
   }
 
-  /** Every scored window: consecutive normal windows resolve the device's open incidents. */
-  async onScores(scores: readonly WindowScore[]): Promise<void> {
-    if (this.incidents.size === 0) return;
+  /** Every scored window: consecutive normal windows resolve the device's open incidents (queued as `onAlerts` does). */
+  onScores(scores: readonly WindowScore[]): Promise<void> {
+    if (this.incidents.size === 0) return Promise.resolve();
+    const sent: Promise<void>[] = [];
     for (const sc of scores) {
       for (const inc of this.incidents.values()) {
         if (inc.last.device_id !== sc.device_id || sc.window_start < inc.last.ts) continue;
@@ -173,14 +188,22 @@ export class WebhookSink {
         else inc.normal_windows = 0;
         if (inc.normal_windows >= this.o.resolve_after_windows) {
           this.incidents.delete(inc.key);
-          await this.notify({ event: 'resolve', incident_key: inc.key, alert: inc.last, at: sc.window_end, alert_count: inc.count });
+          sent.push(this.notify({ event: 'resolve', incident_key: inc.key, alert: inc.last, at: sc.window_end, alert_count: inc.count }));
         }
       }
     }
+    return settled(sent);
   }
 
-  private async notify(n: IncidentNotice): Promise<void> {
-    await Promise.all(this.o.endpoints.map((ep) => this.deliver(ep, n)));
+  /** Queues a notice behind the ones decided before it; resolves when every endpoint has it or dead-lettered it. */
+  private notify(n: IncidentNotice): Promise<void> {
+    this.s.notices_queued++;
+    const done = this.tail
+      .then(() => Promise.all(this.o.endpoints.map((ep) => this.deliver(ep, n))))
+      .then(() => undefined)
+      .finally(() => this.s.notices_queued--);
+    this.tail = done.catch(() => undefined);
+    return done;
   }
 
   private async deliver(ep: WebhookEndpoint, n: IncidentNotice): Promise<void> {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip, unzip, type ZlibOptions } from 'node:zlib';
 import kafkajs, { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
-import { ServiceError } from '../../errors.js';
+import { ServiceError, WardwatchError, describeError } from '../../errors.js';
 import { componentLogger, type Logger } from '../../log.js';
 
 export interface KafkaConnectionOptions {
@@ -49,6 +49,15 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+/** kafkajs logs at the level wardwatch logs at (WARDWATCH_LOG_LEVEL): debug shows its retries and reconnects. */
+function kafkajsLevel(level: string): logLevel {
+  if (level === 'debug' || level === 'trace') return logLevel.DEBUG;
+  if (level === 'info') return logLevel.INFO;
+  if (level === 'warn') return logLevel.WARN;
+  if (level === 'silent') return logLevel.NOTHING;
+  return logLevel.ERROR;
+}
+
 const gzipAsync = promisify(gzip) as (buf: Buffer, o: ZlibOptions) => Promise<Buffer>;
 const unzipAsync = promisify(unzip) as (buf: Buffer) => Promise<Buffer>;
 let gzipLevel = 1;
@@ -84,7 +93,7 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger = co
       initialRetryTime: options.retry.initial_retry_time_ms,
       maxRetryTime: options.retry.max_retry_time_ms,
     },
-    logLevel: logLevel.WARN,
+    logLevel: kafkajsLevel(logger.level),
     logCreator: pinoLogCreator(logger),
   };
   if (options.ssl !== undefined) config.ssl = options.ssl === true ? true : options.ssl === false ? false : sslOptions(options.ssl);
@@ -120,7 +129,7 @@ const TLS_TRUST_CODES = new Set([
 ]);
 
 /** The error and everything it wraps (kafkajs: `originalError`, `cause`; retriers nest them). */
-function errorChain(err: unknown): { name: string; message: string; code?: string }[] {
+export function errorChain(err: unknown): { name: string; message: string; code?: string }[] {
   const out: { name: string; message: string; code?: string }[] = [];
   let e: unknown = err;
   for (let i = 0; i < 8 && e && typeof e === 'object'; i++) {
@@ -159,10 +168,66 @@ export function kafkaFailure(brokers: string[], operation: string, err: unknown,
     );
   }
   const reason = err instanceof Error ? err.message : String(err);
-  const retriable = !(err && typeof err === 'object' && 'retriable' in err && (err).retriable === false);
+  // As kafkajs decides whether to restart a crashed consumer: retries exhausted is still retriable (the broker may be
+  // back later); otherwise the innermost error says.
+  const innermost = (e: unknown): unknown => {
+    for (let i = 0; i < 8 && e && typeof e === 'object' && (e as { cause?: unknown }).cause; i++) e = (e as { cause?: unknown }).cause;
+    return e;
+  };
+  const retriable =
+    chain[0]?.name === 'KafkaJSNumberOfRetriesExceeded' ||
+    !((x: unknown) => x && typeof x === 'object' && 'retriable' in x && (x as { retriable?: unknown }).retriable === false)(innermost(err));
   return new ServiceError(describeBrokers(brokers), `${operation} failed: ${reason}`, {
     cause: err,
     retriable,
     code: 'WW_KAFKA_UNAVAILABLE',
   });
+}
+
+/** Programming errors: never retried (as kafkajs' retrier). */
+const UNRECOVERABLE = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
+
+export interface StartRetryOptions {
+  /** Named in the error of a failure that is not a WardwatchError already (authentication and TLS keep their codes). */
+  connection?: Pick<KafkaConnectionOptions, 'sasl' | 'ssl'>;
+  /** True: give up (the process is stopping); the function then resolves false. */
+  cancelled?: () => boolean;
+  /** Runs after a failed attempt, before the wait (e.g. close what the attempt opened). */
+  onRetry?: () => Promise<void>;
+  initial_ms?: number;
+  max_ms?: number;
+  logger?: Logger;
+}
+
+/**
+ * Start-up with Kafka: retries `attempt` while it fails with a retriable error (broker not reachable yet, topics
+ * still being created: "This server does not host this topic-partition"), backing off from `initial_ms` (1 s)
+ * doubling to `max_ms` (15 s), one warning per failed attempt; throws at once what no retry can fix (wrong
+ * credentials, untrusted certificate, bad configuration, a programming error). Resolves true once started, false
+ * when `cancelled()` became true first.
+ */
+export async function retryingStart(what: string, brokers: string[], attempt: () => Promise<void>, o: StartRetryOptions = {}): Promise<boolean> {
+  const log = o.logger ?? componentLogger('kafka');
+  let delay = o.initial_ms ?? 1000;
+  for (let failures = 0; ; ) {
+    if (o.cancelled?.()) return false;
+    try {
+      await attempt();
+      if (failures > 0) log.warn({ attempts: failures + 1 }, `${what}: started after ${failures} failed attempt(s)`);
+      return true;
+    } catch (err) {
+      if (err instanceof Error && UNRECOVERABLE.has(err.name)) throw err;
+      const f = err instanceof WardwatchError ? err : kafkaFailure(brokers, what, err, o.connection);
+      if (!f.retriable) throw f;
+      failures++;
+      log.warn({ err: describeError(f), attempt: failures, retry_in_ms: delay }, `${what} failed: retrying (retriable)`);
+      await o.onRetry?.().catch(() => undefined);
+      const until = Date.now() + delay;
+      while (Date.now() < until) {
+        if (o.cancelled?.()) return false;
+        await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
+      }
+      delay = Math.min(o.max_ms ?? 15_000, delay * 2);
+    }
+  }
 }

@@ -95,7 +95,8 @@ export class KafkaInventoryReader {
     private readonly topic: string,
   ) {
     // A group of its own: every detector reads every partition of the inventory; nothing is committed.
-    this.consumer = kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+    // An idle fetch returns after 1 s (kafkajs: 5 s): stop() waits for it.
+    this.consumer = kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 30_000, maxWaitTimeInMs: 1000 });
     this.admin = kafka.admin();
   }
 

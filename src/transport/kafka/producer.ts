@@ -16,9 +16,34 @@ import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
 import { settledWithin, sleep } from '../../retry.js';
 import type { WindowProducer, WindowProducerStats } from '../bus.js';
+import { ServiceError, type WardwatchError } from '../../errors.js';
 import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage, type WindowCodecName } from '../codec.js';
 import { DiskSpool } from './spool.js';
-import { kafkaFailure, setGzipLevel } from './client.js';
+import { describeBrokers, kafkaFailure, setGzipLevel } from './client.js';
+
+/**
+ * Failures no retry can fix: wrong credentials, an untrusted certificate, an ACL refusing the client. The producer
+ * stops (`failure`) rather than retrying them forever.
+ */
+function isFatal(f: ServiceError): boolean {
+  if (f.code === 'WW_KAFKA_AUTH' || f.code === 'WW_KAFKA_TLS') return true;
+  let e: unknown = f.cause;
+  for (let i = 0; i < 8 && e && typeof e === 'object'; i++) {
+    const x = e as { type?: unknown; originalError?: unknown; cause?: unknown };
+    if (typeof x.type === 'string' && /AUTHORIZATION_FAILED$/.test(x.type)) return true;
+    e = x.originalError ?? x.cause;
+  }
+  return false;
+}
+
+/** The producer's counters: the bus's, plus the broker outages it saw. */
+export interface KafkaWindowProducerStats extends WindowProducerStats {
+  /** Outages seen (a send failed, or waited longer than `stall_ms`); `broker_unreachable` is 1 during one. */
+  outages: number;
+  broker_unreachable: number;
+  /** 1 while windows are going to the disk spool (gauge). */
+  spooling: number;
+}
 
 /** Errors retrying cannot fix: the broker answered, and said no to this content (size, corrupt record, ...). */
 function isRefusedForGood(err: unknown): boolean {
@@ -63,6 +88,11 @@ export interface WindowProducerOptions {
   /** Backoff between failed sends: doubles from initial to max. */
   retry_initial_ms: number;
   retry_max_ms: number;
+  /**
+   * A send still unanswered after this long counts as a broker outage (logged, `broker_unreachable` 1) although
+   * kafkajs is still retrying it inside the send.
+   */
+  stall_ms: number;
 }
 
 export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
@@ -79,6 +109,7 @@ export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
   spool_max_bytes: 1024 * 1024 * 1024,
   retry_initial_ms: 200,
   retry_max_ms: 5000,
+  stall_ms: 5000,
 };
 
 export class KafkaWindowProducer implements WindowProducer {
@@ -105,6 +136,11 @@ export class KafkaWindowProducer implements WindowProducer {
   /** Kafka messages sent (batch messages count once). */
   messagesSent = 0;
   private readonly s: WindowProducerStats = { enqueued: 0, produced: 0, buffered: 0, spooled: 0, spool_pending: 0, dropped: 0, send_retries: 0 };
+  private outages = 0;
+  private spoolingSince = 0;
+  /** Set once the producer stopped for good (see `isFatal`); what it holds stays buffered, then spooled at close. */
+  failure: WardwatchError | undefined;
+  private readonly failureListeners: ((err: WardwatchError) => void)[] = [];
 
   constructor(
     private readonly kafka: Kafka,
@@ -118,7 +154,23 @@ export class KafkaWindowProducer implements WindowProducer {
     if (this.spool && this.spool.pending > 0) {
       this.log.warn({ pending: this.spool.pending, spool_dir: this.o.spool_dir }, 'spool holds windows from a previous run: sending them first');
     }
-    this.loop = this.run();
+    this.loop = this.run().catch((err: unknown) => {
+      // A bug or an unexpected error (e.g. the spool's disk): the producer must not stop working silently.
+      this.fail(err instanceof ServiceError ? err : new ServiceError(describeBrokers(this.brokers), `window producer stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: false, code: 'WW_KAFKA_PRODUCER_FAILED' }));
+    });
+  }
+
+  private fail(err: WardwatchError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.log.error({ code: err.code, reason: err.message, buffered: this.mem.length - this.memHead, spool_pending: this.spool?.pending ?? 0 }, 'producer stopped for good');
+    for (const l of this.failureListeners.splice(0)) l(err);
+  }
+
+  /** Called once, at once, when the producer stops for good (see `failure`). */
+  onFailure(listener: (err: WardwatchError) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
   }
 
   enqueue(windows: readonly FeatureWindow[]): void {
@@ -144,6 +196,10 @@ export class KafkaWindowProducer implements WindowProducer {
       }
     }
     if (toSpool.length && this.spool) {
+      if (!this.spoolingSince) {
+        this.spoolingSince = Date.now();
+        this.log.warn({ spool_dir: this.o.spool_dir, buffered: this.mem.length - this.memHead }, 'memory buffer full: spooling windows to disk');
+      }
       const written = this.spool.append(toSpool);
       this.s.spooled += written;
       if (written < toSpool.length) this.drop(toSpool.length - written, 'spool full');
@@ -154,6 +210,7 @@ export class KafkaWindowProducer implements WindowProducer {
   async flush(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.pending() > 0 || this.inFlight > 0) {
+      if (this.failure) throw this.failure;
       if (Date.now() > deadline) {
         throw kafkaFailure(this.brokers, `flush to ${this.o.topic}`, new Error(`${this.pending()} windows still undelivered after ${timeoutMs} ms`));
       }
@@ -193,8 +250,15 @@ export class KafkaWindowProducer implements WindowProducer {
     await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
   }
 
-  stats(): WindowProducerStats {
-    return { ...this.s, buffered: this.mem.length - this.memHead, spool_pending: this.spool?.pending ?? 0 };
+  stats(): KafkaWindowProducerStats {
+    return { ...this.s, buffered: this.mem.length - this.memHead, spool_pending: this.spool?.pending ?? 0, outages: this.outages, broker_unreachable: this.outageSince ? 1 : 0, spooling: this.spoolingSince ? 1 : 0 };
+  }
+
+  private outageStarted(err: unknown, why: string): void {
+    if (this.outageSince) return;
+    this.outageSince = Date.now();
+    this.outages++;
+    this.log.error({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err), why, buffered: this.mem.length - this.memHead, spool_pending: this.spool?.pending ?? 0 }, 'broker unreachable: buffering windows');
   }
 
   private pending(): number {
@@ -227,6 +291,10 @@ export class KafkaWindowProducer implements WindowProducer {
   private acknowledge(fromMemory: boolean, batch: readonly EncodedMessage[]): void {
     if (!fromMemory) {
       this.spool!.commit(batch.length);
+      if (this.spoolingSince && this.spool!.pending === 0) {
+        this.log.warn({ spooled_ms: Date.now() - this.spoolingSince }, 'spool drained: windows go through memory again');
+        this.spoolingSince = 0;
+      }
       return;
     }
     this.memHead += batch.length;
@@ -318,6 +386,9 @@ export class KafkaWindowProducer implements WindowProducer {
       while (take < candidates.length && (take === 0 || bytes + candidates[take]!.value.length <= this.o.batch_max_bytes)) bytes += candidates[take++]!.value.length;
       const batch = candidates.slice(0, take);
       this.inFlight = batch.length;
+      // kafkajs retries inside one send for a long time: a send this slow is an outage already.
+      const stall = setTimeout(() => this.outageStarted(new Error(`a send has waited ${this.o.stall_ms} ms for the broker`), 'send stalled'), this.o.stall_ms);
+      stall.unref();
       try {
         if (!this.connected) {
           await this.producer.connect();
@@ -354,14 +425,17 @@ export class KafkaWindowProducer implements WindowProducer {
           }
           continue;
         }
-        this.s.send_retries++;
-        if (!this.outageSince) {
-          this.outageSince = Date.now();
-          this.log.error({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err) }, 'broker unreachable: buffering windows');
+        const f = kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err);
+        if (isFatal(f)) {
+          this.fail(f);
+          return;
         }
+        this.s.send_retries++;
+        this.outageStarted(err, 'send failed');
         await sleep(backoff);
         backoff = Math.min(this.o.retry_max_ms, backoff * 2);
       } finally {
+        clearTimeout(stall);
         this.inFlight = 0;
       }
     }

@@ -106,7 +106,8 @@ export class MemoryBus implements WindowProducer, WindowConsumer {
       const batch = this.queue.slice(this.head, this.head + this.options.batch_max_windows);
       this.c.received += batch.length;
       try {
-        await handler(batch, { partition: 0, heartbeat: () => Promise.resolve() });
+        const receipt = await handler(batch, { partition: 0, heartbeat: () => Promise.resolve() });
+        if (receipt) await receipt.durable;
       } catch (err) {
         // Not acknowledged: the batch stays at the head and is retried by the next flush/enqueue.
         this.c.handler_errors++;

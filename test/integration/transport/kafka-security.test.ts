@@ -6,10 +6,12 @@
  * the mechanism or the certificate problem.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/load.js';
 import { SensorService, kafkaFromConfig } from '../../../src/services.js';
 import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
@@ -164,5 +166,66 @@ describe('Kafka security: TLS + SASL against a real secured broker', function ()
     const err = await sensorError(config(SASL_SSL_PORT, { ssl: { ca_file: certs.otherCa }, sasl: { mechanism: 'scram-sha-256', ...SCRAM } }));
     assert.equal(err.code, 'WW_KAFKA_TLS');
     assert.match(err.message, new RegExp(`^kafka 127\\.0\\.0\\.1:${SASL_SSL_PORT}: TLS: the broker's certificate is not trusted \\(.+\\); set transport\\.kafka\\.ssl\\.ca_file`));
+  });
+
+  /**
+   * Issue 21: a start error no retry can fix ends the process at once, with one line and exit code 1 (before, `sensor`
+   * with a wrong password printed its line and kept running for minutes, until a second SIGTERM).
+   */
+  async function processExit(command: 'sensor' | 'detect', kafka: Record<string, unknown>): Promise<{ code: number | null; took: number; lines: string[]; stderr: string }> {
+    const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+    const cfg = path.join(dir, `${command}-${freshName('cfg')}.yaml`);
+    // kafkajs retries a failed TLS handshake itself (8 times by default, ~1 min) before wardwatch sees the error.
+    const raw = {
+      transport: { kind: 'kafka', kafka: { brokers: [`127.0.0.1:${SASL_SSL_PORT}`], connection_timeout_ms: 3000, retry: { retries: 1, initial_retry_time_ms: 100, max_retry_time_ms: 500 }, request_timeout_ms: 10_000, topics: { prefix: `${freshName('ww-sec-p')}.`, partitions: 2 }, producer: { spool_dir: '' }, ...kafka } },
+      detect: { models_dir: path.join(dir, 'models') },
+      sinks: { files: { alerts_file: path.join(dir, 'alerts.jsonl') } },
+      service: { metrics_listen: '' },
+    };
+    writeFileSync(cfg, stringify(raw));
+    const args = command === 'sensor' ? ['sensor', '-c', cfg, '-r', path.join(repo, 'captures', 'demo.pcap')] : ['detect', '-c', cfg];
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [path.join(repo, 'dist', 'src', 'cli', 'main.js'), ...args], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    clearTimeout(timer);
+    return { code, took: Date.now() - t0, stderr, lines: stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{')) };
+  }
+
+  it('`sensor` with a wrong password exits 1 at once with one WW_KAFKA_AUTH line', async () => {
+    const r = await processExit('sensor', { ssl: { ca_file: certs.ca }, sasl: { mechanism: 'scram-sha-256', username: SCRAM.username, password: 'wrong' } });
+    assert.equal(r.code, 1, r.lines.join('\n'));
+    assert.equal(r.lines.length, 1, r.lines.join('\n'));
+    assert.match(r.lines[0]!, /^wardwatch: WW_KAFKA_AUTH: kafka 127\.0\.0\.1:\d+: SASL SCRAM-SHA-256 authentication as 'ww-sensor' failed/);
+    assert.ok(r.took < 20_000, `took ${r.took} ms`);
+    console.log(`      [faults] sensor with a wrong password exited ${r.code} after ${r.took} ms`);
+  });
+
+  it('`detect` with an untrusted CA exits 1 at once with one WW_KAFKA_TLS line', async () => {
+    const r = await processExit('detect', { ssl: { ca_file: certs.otherCa }, sasl: { mechanism: 'scram-sha-256', ...SCRAM } });
+    assert.equal(r.code, 1, r.lines.join('\n') + r.stderr.slice(-3000));
+    assert.equal(r.lines.length, 1, r.lines.join('\n'));
+    assert.match(r.lines[0]!, /^wardwatch: WW_KAFKA_TLS: kafka 127\.0\.0\.1:\d+: TLS: the broker's certificate is not trusted/);
+    assert.ok(r.took < 20_000, `took ${r.took} ms`);
+    console.log(`      [faults] detect with an untrusted CA exited ${r.code} after ${r.took} ms`);
+  });
+
+  it('a producer refused by the broker (wrong password) stops for good at once: failure reported, flush fails fast, what it held spooled', async () => {
+    const cfg = config(SASL_SSL_PORT, { ssl: { ca_file: certs.ca }, sasl: { mechanism: 'scram-sha-256', username: SCRAM.username, password: 'wrong' } });
+    const k = cfg.transport.kafka!;
+    const producer = new KafkaWindowProducer(kafkaFromConfig(k), k.brokers, { topic: `${k.topics.prefix}features`, ...k.producer, spool_dir: path.join(dir, 'spool-auth') });
+    const failed = new Promise<WardwatchError>((r) => producer.onFailure(r));
+    producer.enqueue(makeWindows(2, 5, 9));
+    const err = await Promise.race([failed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
+    assert.ok(err, 'a failure was reported');
+    assert.equal(err.code, 'WW_KAFKA_AUTH');
+    const t0 = Date.now();
+    await assert.rejects(producer.flush(60_000), (e: unknown) => e === err);
+    assert.ok(Date.now() - t0 < 1000, 'flush does not wait for a broker that refuses us');
+    await producer.close(2000);
+    assert.equal(producer.stats().dropped, 0);
+    assert.equal(producer.stats().spool_pending, 10, 'the windows it held are in the spool for the next start');
   });
 });

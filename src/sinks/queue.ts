@@ -1,0 +1,184 @@
+/**
+ * The detector's sinks, off the consumer loop. A scored batch is accepted into a bounded queue and the consumer goes
+ * on fetching; the batch counts as durable (and its offsets may be committed) only once the alerts file, InfluxDB and
+ * syslog have it, the webhooks delivered or dead-lettered its notices, and `after` (the detector state write) is
+ * done. Batches are written in the order accepted; a slow or hanging webhook endpoint delays only the commits, never
+ * the alerts file or InfluxDB, and never the consumer's heartbeats.
+ *
+ * Bounded: at most `max_pending_windows` windows accepted and not yet durable. When full, `accept` waits (the
+ * consumer stops fetching: back-pressure), calling `heartbeat` so the group keeps the member; nothing is dropped.
+ * Failures: a retriable one (InfluxDB or Kafka unreachable, a file system error) is retried with backoff until it
+ * works; a non-retriable `WardwatchError` rejects the batch's `durable` (the consumer treats that as fatal: the batch
+ * is not committed, a restart redelivers it).
+ */
+import type { Alert, WindowScore } from '../records/alert.js';
+import type { FeatureWindow } from '../records/features.js';
+import { WardwatchError, describeError } from '../errors.js';
+import { componentLogger } from '../log.js';
+import { sleep } from '../retry.js';
+import type { SinkSet } from './fanout.js';
+
+export interface SinkQueueOptions {
+  /** Windows accepted and not yet durable in every sink; beyond this `accept` waits (back-pressure). */
+  max_pending_windows: number;
+  /** Backoff of a failed write: from `retry_initial_ms`, doubling, up to `retry_max_ms`. */
+  retry_initial_ms: number;
+  retry_max_ms: number;
+}
+
+export const DEFAULT_SINK_QUEUE: SinkQueueOptions = { max_pending_windows: 50_000, retry_initial_ms: 200, retry_max_ms: 5000 };
+
+export interface SinkBatch {
+  windows: readonly FeatureWindow[];
+  scores: readonly WindowScore[];
+  alerts: readonly Alert[];
+  /** Runs once the sinks hold the batch (alerts file, InfluxDB), before it counts as durable; retried like them. */
+  after?: () => Promise<void>;
+}
+
+export interface SinkQueueStats {
+  /** Batches / windows accepted and not yet durable (gauges). */
+  pending_batches: number;
+  pending_windows: number;
+  /** Times `accept` had to wait for room, and the total time it waited. */
+  backpressure_waits: number;
+  backpressure_ms: number;
+  /** 1 while `accept` is waiting for room (gauge). */
+  backpressure: number;
+  /** Failed writes that were retried. */
+  write_retries: number;
+}
+
+export class SinkQueue {
+  private readonly log = componentLogger('sink-queue');
+  private readonly o: SinkQueueOptions;
+  private chain: Promise<void> = Promise.resolve();
+  private pendingWindows = 0;
+  private pendingBatches = 0;
+  private closed = false;
+  private roomWaiters: (() => void)[] = [];
+  private readonly s = { backpressure_waits: 0, backpressure_ms: 0, write_retries: 0 };
+  private waitingSince = 0;
+  private failingSince = 0;
+
+  constructor(
+    private readonly sinks: SinkSet,
+    options: Partial<SinkQueueOptions> = {},
+    private readonly onStored: (batch: SinkBatch) => void = () => undefined,
+  ) {
+    this.o = { ...DEFAULT_SINK_QUEUE, ...options };
+  }
+
+  /**
+   * Waits for room (calling `heartbeat` every `heartbeat_ms` meanwhile; `cancelled()` true ends the wait with
+   * `undefined`: nothing accepted), then queues the batch. `durable` resolves once every sink has it.
+   */
+  async accept(batch: SinkBatch, wait: { heartbeat?: () => Promise<void>; heartbeat_ms?: number; cancelled?: () => boolean } = {}): Promise<{ durable: Promise<void> } | undefined> {
+    const n = batch.windows.length;
+    if (this.closed) throw new Error('sink queue: accept after close()');
+    if (this.pendingBatches > 0 && this.pendingWindows + n > this.o.max_pending_windows) {
+      const t0 = Date.now();
+      this.s.backpressure_waits++;
+      if (this.waitingSince === 0) {
+        this.waitingSince = t0;
+        this.log.warn({ pending_windows: this.pendingWindows, pending_batches: this.pendingBatches, max_pending_windows: this.o.max_pending_windows }, 'sinks behind: queue full, consumer paused (back-pressure)');
+      }
+      let gaveUp = true;
+      try {
+        while (this.pendingBatches > 0 && this.pendingWindows + n > this.o.max_pending_windows) {
+          if (wait.cancelled?.() || this.closed) return undefined;
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, wait.heartbeat_ms ?? 1000);
+            this.roomWaiters.push(() => {
+              clearTimeout(t);
+              resolve();
+            });
+          });
+          await wait.heartbeat?.();
+        }
+        gaveUp = false;
+      } finally {
+        this.s.backpressure_ms += Date.now() - t0;
+        // Cancelled, or the heartbeat failed (a rebalance): the batch is fetched again; the next wait logs anew.
+        if (gaveUp) this.waitingSince = 0;
+      }
+      this.log.warn({ waited_ms: Date.now() - this.waitingSince, pending_windows: this.pendingWindows }, 'sinks caught up: consumer resumed');
+      this.waitingSince = 0;
+    }
+    this.pendingWindows += n;
+    this.pendingBatches++;
+    // Webhook incidents are decided now, in acceptance order; their deliveries run behind, in the same order.
+    const notified = this.sinks.queueNotices(batch.scores, batch.alerts);
+    const stored = this.chain.then(() => this.store(batch));
+    this.chain = stored.catch(() => undefined);
+    const durable = Promise.all([stored, notified]).then(
+      () => this.release(n),
+      (err: unknown) => {
+        this.release(n);
+        throw err;
+      },
+    );
+    return { durable };
+  }
+
+  private release(n: number): void {
+    this.pendingWindows -= n;
+    this.pendingBatches--;
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  private async store(batch: SinkBatch): Promise<void> {
+    await this.retrying('write the batch to the sinks', () => this.sinks.storeBatch(batch.scores, batch.windows, batch.alerts));
+    this.onStored(batch);
+    if (batch.after) await this.retrying('write the detector state', batch.after);
+  }
+
+  private async retrying(what: string, fn: () => Promise<void>): Promise<void> {
+    let delay = this.o.retry_initial_ms;
+    for (;;) {
+      try {
+        await fn();
+        if (this.failingSince) {
+          this.log.warn({ outage_ms: Date.now() - this.failingSince, pending_batches: this.pendingBatches }, 'sink writes work again');
+          this.failingSince = 0;
+        }
+        return;
+      } catch (err) {
+        if ((err instanceof WardwatchError && !err.retriable) || this.closed) throw err;
+        this.s.write_retries++;
+        if (!this.failingSince) {
+          this.failingSince = Date.now();
+          this.log.error({ err: describeError(err), pending_batches: this.pendingBatches }, `cannot ${what}: retrying until it works (batches are kept, not committed)`);
+        }
+        await sleep(delay);
+        delay = Math.min(this.o.retry_max_ms, delay * 2);
+      }
+    }
+  }
+
+  /** Resolves when every accepted batch is durable, or false after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingBatches > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(100, deadline - Date.now()));
+        this.roomWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  /** Stops retrying and accepting (a waiting `accept` returns nothing accepted). */
+  close(): void {
+    this.closed = true;
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  stats(): SinkQueueStats {
+    return { pending_batches: this.pendingBatches, pending_windows: this.pendingWindows, backpressure: this.waitingSince ? 1 : 0, ...this.s };
+  }
+}
