@@ -30,6 +30,7 @@ import { KafkaWindowConsumer } from './transport/kafka/consumer.js';
 import { KafkaStateStore } from './transport/kafka/state.js';
 import { KafkaInventoryPublisher, KafkaInventoryReader } from './transport/kafka/inventory.js';
 import { KafkaRecordPublisher } from './transport/kafka/records.js';
+import { KafkaAlertPublisher } from './transport/kafka/alerts.js';
 import { encodeFlow } from './transport/codec.js';
 import { ensureTopics, topicNames } from './transport/kafka/topics.js';
 import { Detector, selectBackendFor, type InventoryLookup } from './detect/index.js';
@@ -523,6 +524,8 @@ export class DetectorService {
   private detector: Detector | undefined;
   readonly sinks: SinkSet;
   readonly queue: SinkQueue;
+  /** Every alert the detector writes, also on the alerts topic (docs/kafka.md), before its batch is committed. */
+  readonly alertsTopic: KafkaAlertPublisher;
   /** Device facts for scoring: a detector sees no packets, so class, criticality and names come from the sensors' inventory topic. */
   inventory: KafkaInventoryReader;
   failure: WardwatchError | undefined;
@@ -542,6 +545,7 @@ export class DetectorService {
     this.consumer = this.newConsumer();
     // One state topic per detector group: another group (a second deployment, a test) must not inherit its state.
     this.inventory = new KafkaInventoryReader(this.kafka, k.brokers, topics.inventory);
+    this.alertsTopic = new KafkaAlertPublisher(this.kafka, k.brokers, topics.alerts);
     this.state = new KafkaStateStore(this.kafka, k.brokers, { topic: `${k.topics.prefix}${k.topics.detector_state}.${k.consumer.group_id}`, partitions: k.topics.partitions, replication_factor: k.topics.replication_factor });
     this.sinks = new SinkSet({
       alerts_file: { file: config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
@@ -621,7 +625,15 @@ export class DetectorService {
         // partition over continues from here.
         const state = detector.takeDirtyState();
         const receipt = await this.queue.accept(
-          { windows, scores: out.scores, alerts: out.alerts, after: () => this.state.put(state) },
+          {
+            windows,
+            scores: out.scores,
+            alerts: out.alerts,
+            after: async () => {
+              await this.alertsTopic.publish(out.alerts);
+              await this.state.put(state);
+            },
+          },
           { heartbeat: () => ctx.heartbeat(), heartbeat_ms: k.consumer.heartbeat_interval_ms, cancelled: () => consumer.isStopping || this.failure !== undefined },
         );
         if (!receipt) throw new Error('detector stopping: batch not taken, it is fetched again after a restart');
@@ -673,6 +685,7 @@ export class DetectorService {
     this.queue.close();
     await this.inventory.stop();
     await this.sinks.close();
+    await this.alertsTopic.close();
     await this.state.close();
   }
 
@@ -684,6 +697,8 @@ export class DetectorService {
       start_failures: this.startFailures,
       inventory_devices: this.inventory.size,
       inventory_skipped: this.inventory.skipped,
+      alerts_published: this.alertsTopic.sent,
+      alerts_publish_errors: this.alertsTopic.errors,
       ...(this.detector?.counters.snapshot() ?? {}),
       ...this.sinks.stats(),
     };

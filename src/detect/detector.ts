@@ -292,6 +292,8 @@ export class Detector {
     const sorted = [...windows].sort((a, b) => a.window_start - b.window_start);
     // Group by the model that scores each window; learning-mode windows only update bookkeeping.
     const groups = new Map<BaselineModel, FeatureWindow[]>();
+    /** The class each scored window's device had (its score carries it). */
+    const classes = new Map<FeatureWindow, string>();
     for (const w of sorted) {
       this.counters.add('windows_received');
       if (this.firstStart === undefined) this.firstStart = w.window_start;
@@ -319,7 +321,7 @@ export class Detector {
       const model = this.modelFor(w.device_id, st, inv?.device_class);
       if (model === undefined) {
         this.counters.add('windows_learning');
-        scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score: NaN, threshold: 0, model: '', learning: true });
+        scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score: NaN, threshold: 0, model: '', learning: true, device_class: inv?.device_class ?? 'unknown' });
         if (!st.announced && !this.models.has(`device:${w.device_id}`) && inv !== undefined && inv.confirmed !== false) {
           st.announced = true;
           const notice = this.newDeviceNotice(w, inv);
@@ -335,6 +337,7 @@ export class Detector {
       const list = groups.get(model) ?? [];
       list.push(w);
       groups.set(model, list);
+      classes.set(w, inv?.device_class ?? 'unknown');
     }
     const scored: { w: FeatureWindow; model: BaselineModel; batch: ReturnType<BaselineModel['scoreRows']>; i: number }[] = [];
     for (const [model, list] of groups) {
@@ -346,7 +349,7 @@ export class Detector {
     for (const { w, model, batch, i } of scored) {
       const st = this.devices.get(w.device_id) as DeviceState;
       const score = batch.scores[i] as number;
-      scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score, threshold: model.threshold, model: model.label, learning: false });
+      scores.push({ device_id: w.device_id, window_start: w.window_start, window_end: w.window_end, score, threshold: model.threshold, model: model.label, learning: false, device_class: classes.get(w) ?? 'unknown' });
       // A window that lost packets abstains: scored and written, but it neither opens, extends nor closes an incident
       // (what the sensor did not see is not evidence either way).
       if (this.lossy(w)) {

@@ -107,4 +107,10 @@ export interface WindowScore {
   /** Model that scored it (see `Alert.model`); empty while learning. */
   model: string;
   learning: boolean;
+  /**
+   * The device's class as the detector knew it when it scored the window (the sensor's inventory: `run` in process,
+   * a detector from the inventory topic); `unknown` when the device has no inventory entry yet. It tags the
+   * `ww_device_window` point, so that the dashboards can group windows by class.
+   */
+  device_class: string;
 }

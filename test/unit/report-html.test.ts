@@ -91,7 +91,7 @@ function alert(device: string, ts: number, o: Partial<Alert> = {}): Alert {
 }
 
 function windows(device: string, n: number, score: (i: number) => number, model = `device:${device}@v1`): WindowScore[] {
-  return Array.from({ length: n }, (_, i) => ({ device_id: device, window_start: T0 + i * 10, window_end: T0 + i * 10 + 10, score: score(i), threshold: 0.1, model, learning: false }));
+  return Array.from({ length: n }, (_, i) => ({ device_id: device, window_start: T0 + i * 10, window_end: T0 + i * 10 + 10, score: score(i), threshold: 0.1, model, learning: false, device_class: 'unknown' }));
 }
 
 const ALLOWED_TAGS = new Set(['html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'h2', 'h3', 'p', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'div', 'span', 'code', 'b', 'br', 'a', 'section', 'svg', 'line', 'text', 'path', 'circle']);

@@ -91,7 +91,8 @@ export function windowPoint(w: FeatureWindow, score: WindowScore | undefined, de
   if (w.capture_loss !== undefined && Number.isFinite(w.capture_loss)) fields['capture_loss'] = w.capture_loss;
   return {
     measurement: MEASUREMENT.window,
-    tags: cleanTags({ device: w.device_id, device_class: device.device_class, sensor: w.sensor_id, run_id: w.run_id }),
+    // The class the detector scored it with (the same in `run` and in a detector fed from Kafka), else the sink's.
+    tags: cleanTags({ device: w.device_id, device_class: score?.device_class ?? device.device_class, sensor: w.sensor_id, run_id: w.run_id }),
     fields,
     timestamp: ms(w.window_start),
   };

@@ -56,6 +56,7 @@ function dataSet(runId: string, end: number, seed: number): { points: IPoint[]; 
       threshold: 0.25,
       model: learning ? '' : `device:${w.device_id}@v1`,
       learning,
+      device_class: dev.class,
     };
     points.push(windowPoint(w, score, { device_class: dev.class, vendor: dev.vendor, name: dev.name }));
   }

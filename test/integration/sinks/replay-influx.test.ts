@@ -44,6 +44,13 @@ describe('replay → InfluxDB (real influxd)', function () {
       assert.equal(windows[0]?.n, first.windows_scored);
       const inventory = await influx.query<{ device: string }>(`SELECT last(last_seen_ms) FROM ${MEASUREMENT.inventory} GROUP BY device`);
       assert.equal(inventory.length, first.inventory.length);
+      // Each window point is tagged with its device's class (the class the detector scored it with), not 'unknown'.
+      const byClass = await influx.query<{ device_class: string; device: string; n: number }>(`SELECT count(pkts_out) AS n FROM ${MEASUREMENT.window} GROUP BY device_class, device`);
+      const classOf = new Map(first.inventory.map((e) => [e.device_id, e.device_class]));
+      const tagged = byClass.filter((r) => classOf.has(r.device));
+      assert.ok(tagged.length >= 2, JSON.stringify(byClass));
+      for (const r of tagged) assert.equal(r.device_class, classOf.get(r.device), r.device);
+      assert.ok(tagged.some((r) => r.device_class !== 'unknown'), JSON.stringify(tagged));
       const health = await influx.query<{ packets_per_s: number; decode_errors: number; flow_table_fill: number }>(`SELECT packets_per_s, decode_errors, flow_table_fill FROM ${MEASUREMENT.health}`);
       // One health point per 10 s of packet time (identical on the second replay: overwritten, not duplicated).
       const span = first.last_ts - first.first_ts;

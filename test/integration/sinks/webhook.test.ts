@@ -185,7 +185,7 @@ describe('webhook sink (local HTTP receiver)', () => {
     await sink.onAlerts([at(61)]); // 610 s after the page: reminder
     assert.equal(rx.received.length, 2);
     const scores = (from: number, n: number, score: number): WindowScore[] =>
-      Array.from({ length: n }, (_, k) => ({ device_id: device.device_id, window_start: base + (from + k) * 10, window_end: base + (from + k + 1) * 10, score, threshold: 0.2, model: 'm', learning: false }));
+      Array.from({ length: n }, (_, k) => ({ device_id: device.device_id, window_start: base + (from + k) * 10, window_end: base + (from + k + 1) * 10, score, threshold: 0.2, model: 'm', learning: false, device_class: 'unknown' }));
     await sink.onScores([...scores(62, 2, 0.4), ...scores(64, 1, 3), ...scores(65, 2, 0.5)]);
     assert.equal(rx.received.length, 2, 'an anomalous window resets the count');
     await sink.onScores(scores(67, 1, 0.3));

@@ -13,7 +13,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { DetectorService, SensorService, kafkaFromConfig } from '../../../src/services.js';
 import { replayCapture } from '../../../src/replay.js';
 import type { Alert } from '../../../src/records/alert.js';
-import { decodeInventory, FORMAT_HEADER } from '../../../src/transport/codec.js';
+import { decodeAlert, decodeInventory, FORMAT_HEADER } from '../../../src/transport/codec.js';
 import type { InventoryEntry } from '../../../src/records/device.js';
 import { freshName, requireKafka } from '../../support/services.js';
 
@@ -119,5 +119,33 @@ describe('detectors learn the inventory over Kafka (real broker)', function () {
       for (const f of fields) if (a[f] !== b[f]) diffs.push(`${a.kind} ${a.device_id} ${f}: run '${a[f]}' vs kafka '${b[f]}'`);
     }
     assert.deepEqual(diffs, []);
+
+    // Every alert the detector wrote is also on the alerts topic (for a SIEM), the same record, keyed by device.
+    const onTopic = new Map<string, Alert>();
+    const keys = new Map<string, string>();
+    const alertsReader = kafka.consumer({ groupId: freshName('ww-alerts-check') });
+    await alertsReader.connect();
+    await alertsReader.subscribe({ topic: `${prefix}alerts`, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`read ${onTopic.size} of ${overKafka.size} alerts from the alerts topic`)), 30_000);
+      void alertsReader.run({
+        eachMessage: ({ message }) => {
+          const a = decodeAlert(message.value, message.headers?.[FORMAT_HEADER]?.toString());
+          onTopic.set(a.alert_id, a);
+          keys.set(a.alert_id, message.key?.toString() ?? '');
+          if (onTopic.size >= overKafka.size) {
+            clearTimeout(t);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+    await alertsReader.disconnect();
+    assert.deepEqual([...onTopic.keys()].sort(), [...overKafka.keys()].sort());
+    for (const [id, a] of overKafka) {
+      assert.deepEqual(onTopic.get(id), a, id);
+      assert.equal(keys.get(id), a.device_id);
+    }
   });
 });
