@@ -77,7 +77,8 @@ export interface AnalyseOptions extends AnalysisPipelineOptions {
   speed?: number;
   /**
    * Called whenever packet time crosses a multiple of `health_interval_s` (default 10 s), with the stage counters at
-   * that moment: sensor health as a time series in packet time (deterministic, whatever the replay speed).
+   * that moment: sensor health as a time series in packet time (deterministic, whatever the replay speed); and once
+   * more at the end, with the final counters (at the last packet's time; a live capture: at its stop).
    */
   onHealth?: (ts: number, h: HealthSample) => void;
   health_interval_s?: number;
@@ -245,6 +246,9 @@ async function feed(source: CaptureSource, pipeline: AnalysisPipeline, o: FeedOp
   if (tickError !== undefined) throw tickError;
   sampleLoss(); // the last counters go to the open window before it is flushed
   pipeline.flush();
+  // The final health point: the counters at the end (a file's last packet time, or the stop of a live capture), as
+  // `wardwatch sensor` writes it.
+  if (o.onHealth && packets > 0) o.onHealth(wallClock ? Date.now() / 1000 : last, health());
   if (linkRun > 0) linkTypes[linkType] = (linkTypes[linkType] ?? 0) + linkRun;
   return {
     inventory: pipeline.inventory.entries(),
@@ -276,6 +280,8 @@ export async function windowsFromCapture(input: CaptureInput, options: AnalyseOp
 export interface ReplaySinks {
   onAlerts?: (alerts: Alert[]) => Promise<void> | void;
   onScores?: (scores: WindowScore[], windows: FeatureWindow[]) => Promise<void> | void;
+  /** The whole scored batch at once (after `onScores` and `onAlerts`): the sinks (`SinkSet.onBatch`). */
+  onBatch?: (scores: WindowScore[], windows: FeatureWindow[], alerts: Alert[]) => Promise<void> | void;
 }
 
 export interface ReplayResult extends Omit<AnalysedCapture, 'windows'> {
@@ -330,6 +336,7 @@ export async function replayCapture(input: CaptureInput, detect: DetectConfig, o
     alerts.push(...out.alerts);
     await options.sinks?.onScores?.(out.scores, windows);
     if (out.alerts.length) await options.sinks?.onAlerts?.(out.alerts);
+    await options.sinks?.onBatch?.(out.scores, windows, out.alerts);
   });
   const analysed = await feed(source, pipeline, options);
   await bus.flush();
@@ -338,6 +345,7 @@ export async function replayCapture(input: CaptureInput, detect: DetectConfig, o
   if (tail.length) {
     alerts.push(...tail);
     await options.sinks?.onAlerts?.(tail);
+    await options.sinks?.onBatch?.([], [], tail);
   }
   if (options.save_inventory) {
     mkdirSync(dirname(resolve(options.save_inventory)), { recursive: true });

@@ -22,7 +22,7 @@ import type { FlowRecord } from './records/flow.js';
 import type { InventoryEntry } from './records/device.js';
 import type { FeatureWindow } from './records/features.js';
 import type { Alert, WindowScore } from './records/alert.js';
-import { sensorHealth, sinkRetries, type SensorHealthSample } from './records/health.js';
+import { sensorHealth, sinkDrops, sinkRetries, type DetectorHealth, type SensorHealthSample } from './records/health.js';
 import type { WardwatchConfig } from './config/schema.js';
 import { createKafka, kafkaFailure, retryingStart } from './transport/kafka/client.js';
 import { KafkaWindowProducer } from './transport/kafka/producer.js';
@@ -37,6 +37,7 @@ import { Detector, selectBackendFor, type InventoryLookup } from './detect/index
 import { SinkSet } from './sinks/fanout.js';
 import { SinkQueue, type SinkQueueOptions } from './sinks/queue.js';
 import { componentLogger } from './log.js';
+import { settledWithin } from './retry.js';
 import { ConfigError, describeError, type WardwatchError } from './errors.js';
 import type { HealthReport } from './metrics.js';
 
@@ -173,7 +174,7 @@ export class SensorService {
       onWindow: (w, entry) => {
         hooks.onWindow?.(w);
         // The device's entry first (given only when a field the detector uses changed), then its window.
-        if (entry) this.inventory.offer(entry);
+        if (entry) this.inventory.offer(entry, w.window_start);
         this.producer.enqueue([w]);
       },
     });
@@ -507,6 +508,8 @@ export interface DetectorOptions {
   sink_queue?: Partial<SinkQueueOptions>;
   /** At stop, how long batches already scored may take to reach the sinks and be committed. */
   settle_ms?: number;
+  /** `ww_health` cadence (with `sinks.influx`; default 10 s), for tests. */
+  health_ms?: number;
 }
 
 /**
@@ -533,6 +536,15 @@ export class DetectorService {
   private stopping = false;
   private sinksStarted = false;
   private startFailures = 0;
+  /** Partitions of the feature topic assigned to this member now. */
+  private assigned: number[] = [];
+  /** Alerts and notices the sinks hold (counted as batches become durable). */
+  private alertsWritten = 0;
+  /** `ww_health` (component detector, with `sinks.influx`): the admin client that reads the lag, the timer. */
+  private lagAdmin: Admin | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private readonly healthWrites = new Set<Promise<void>>();
+  healthPoints = 0;
 
   constructor(
     private readonly config: WardwatchConfig,
@@ -558,6 +570,7 @@ export class DetectorService {
       write_now: true,
     });
     this.queue = new SinkQueue(this.sinks, options.sink_queue, (b) => {
+      this.alertsWritten += b.alerts.length;
       this.hooks.onScoresWritten?.(b.windows, b.scores);
       if (b.alerts.length) this.hooks.onAlertsWritten?.(b.alerts);
     });
@@ -595,7 +608,13 @@ export class DetectorService {
         this.inventory = new KafkaInventoryReader(this.kafka, k.brokers, topicNames(k.topics).inventory);
       },
     });
-    if (started) this.log.info({ group: k.consumer.group_id }, 'detector started');
+    if (started) {
+      this.log.info({ group: k.consumer.group_id }, 'detector started');
+      if (this.config.sinks.influx) {
+        this.healthTimer = setInterval(() => this.writeHealth(Date.now() / 1000), this.options.health_ms ?? 10_000);
+        this.healthTimer.unref();
+      }
+    }
   }
 
   private async startOnce(): Promise<void> {
@@ -607,8 +626,9 @@ export class DetectorService {
     }
     const detector = (this.detector ??= await this.openDetector());
     // As in `run`: without an operator-given name, the DHCP host name names the device in alerts.
-    const lookup: InventoryLookup = (id) => {
-      const e = this.inventory.get(id);
+    // The entry of the window's time (the sensor may be far ahead, and a device's class changes as it is learned).
+    const lookup: InventoryLookup = (id, w) => {
+      const e = w !== undefined ? this.inventory.at(id, w.window_start) : this.inventory.get(id);
       return e && !e.name && e.dhcp_hostname ? { ...e, name: e.dhcp_hostname } : e;
     };
     await this.inventory.start();
@@ -640,6 +660,7 @@ export class DetectorService {
         return receipt;
       },
       async (partitions) => {
+        this.assigned = partitions;
         const restored = detector.restoreState(await this.state.load());
         this.log.info({ partitions, devices_restored: restored }, 'partitions assigned: detector state loaded');
       },
@@ -678,11 +699,65 @@ export class DetectorService {
     return { ok: consumer === 'ok', checks: { detector: this.failure ? 'failed' : 'ok', consumer }, details: { sink_queue: q } };
   }
 
+  /**
+   * Queues one `ww_health` point (component detector, src/records/health.ts `DetectorHealth`) at `at` (seconds): the
+   * consumer lag of this member's partitions read from Kafka, what it scored and wrote, its sinks' retries and drops.
+   */
+  writeHealth(at: number): void {
+    if (!this.config.sinks.influx) return;
+    const write = (async () => {
+      const lag = await this.consumerLag();
+      const m = this.metrics();
+      const sinks = this.sinks.stats();
+      const health: DetectorHealth = {
+        consumer_lag: lag,
+        partitions_assigned: this.assigned.length,
+        windows_scored: m['windows_scored'] ?? 0,
+        windows_received: m['windows_received'] ?? 0,
+        alerts_written: this.alertsWritten,
+        sink_retries: sinkRetries(sinks),
+        sink_dropped: sinkDrops(sinks),
+        sink_queue_windows: this.queue.stats().pending_windows,
+      };
+      await this.sinks.onHealth('detector', at, { ...m, ...health });
+      this.healthPoints++;
+    })().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'detector health point not written'));
+    this.healthWrites.add(write);
+    void write.finally(() => this.healthWrites.delete(write));
+  }
+
+  /** Messages of this member's partitions not yet committed by the group: high watermark − committed offset. */
+  private async consumerLag(): Promise<number> {
+    if (this.assigned.length === 0) return 0;
+    const k = requireKafka(this.config);
+    const topic = topicNames(k.topics).features;
+    if (!this.lagAdmin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.lagAdmin = admin;
+    }
+    const [ends, committed] = await Promise.all([this.lagAdmin.fetchTopicOffsets(topic), this.lagAdmin.fetchOffsets({ groupId: k.consumer.group_id, topics: [topic] })]);
+    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    let lag = 0;
+    for (const e of ends) {
+      if (!this.assigned.includes(e.partition)) continue;
+      const c = at.get(e.partition) ?? -1;
+      lag += Math.max(0, Number(e.high) - (c >= 0 ? c : Number(e.low)));
+    }
+    return lag;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
     // A failed detector does not wait for its batches: they are not committed and a restart fetches them again.
     await this.consumer.stop(this.failure ? 0 : (this.options.settle_ms ?? 10_000));
     this.queue.close();
+    this.assigned = []; // a member that left owns no partition (the group hands them to the others)
+    // The last health point (the final counters) before the sinks close.
+    if (this.config.sinks.influx && !this.failure) this.writeHealth(Date.now() / 1000);
+    await settledWithin(Promise.all([...this.healthWrites]), 3000);
+    await this.lagAdmin?.disconnect().catch(() => undefined);
     await this.inventory.stop();
     await this.sinks.close();
     await this.alertsTopic.close();

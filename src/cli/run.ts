@@ -189,12 +189,11 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
         alertCount += a.length;
         printer?.write(a);
         report?.onAlerts(a);
-        return sinks.onAlerts(a);
       },
-      onScores: (s, w) => {
+      onScores: (s) => {
         report?.onScores(s);
-        return sinks.onScores(s, w);
       },
+      onBatch: (s, w, a) => sinks.onBatch(s, w, a),
     },
   });
   flowLog?.close();

@@ -1,5 +1,5 @@
 /**
- * Contract: a sensor process → InfluxDB `ww_health` (written with `healthPoint` of src/sinks/influx/points.ts, tag
+ * Contract: a sensor process (and, `DetectorHealth` below, a detector process) → InfluxDB `ww_health` (written with `healthPoint` of src/sinks/influx/points.ts, tag
  * `component: sensor`) → the dashboards' sensor-health panels (docs/dashboards.md, `HEALTH_FIELDS` in
  * src/dashboards/panels.ts). Written every 10 s by `wardwatch run`/`replay` (packet time: a replay gives the same
  * points whatever its speed) and by `wardwatch sensor` (packet time for a file, wall time for a live interface).
@@ -79,4 +79,35 @@ export function sensorHealth(now: SensorHealthSample, previous?: Pick<SensorHeal
 /** Retried writes of a sink set, from its stats (`SinkSet.stats()`: `influx_write_retries`, `webhook_delivery_retries`). */
 export function sinkRetries(stats: Readonly<Record<string, number>>): number {
   return (stats['influx_write_retries'] ?? 0) + (stats['webhook_delivery_retries'] ?? 0);
+}
+
+/**
+ * Contract: a detector process (`wardwatch detect`, one member of the detector group) → InfluxDB `ww_health`, tag
+ * `component: detector`, `sensor` = the process's `sensor.id`, every 10 s of wall time and at its stop. Beside these
+ * fields a point carries the detector's /metrics counters (consumer, sink queue, detector, sinks).
+ */
+export interface DetectorHealth {
+  /**
+   * Gauge, messages: the consumer-group lag of this member's partitions of the feature topic, read from Kafka (each
+   * partition's high watermark − the group's committed offset); summed over the group's members it is the group's lag.
+   */
+  consumer_lag: number;
+  /** Gauge, partitions of the feature topic assigned to this member. */
+  partitions_assigned: number;
+  /** Counter, windows: windows this detector scored with a model (`windows_scored`), and received in all. */
+  windows_scored: number;
+  windows_received: number;
+  /** Counter, alerts: alerts and notices it wrote to its sinks. */
+  alerts_written: number;
+  /** Counter, write attempts: retried writes of its sinks (InfluxDB, webhooks), as `SensorHealth.sink_retries`. */
+  sink_retries: number;
+  /** Counter: points InfluxDB's writer dropped (buffer full, given up at a stop) and webhook notices dead-lettered. */
+  sink_dropped: number;
+  /** Gauge, windows: scored windows waiting for the sinks (the sink queue). */
+  sink_queue_windows: number;
+}
+
+/** Dropped sink writes of a sink set, from its stats: InfluxDB points dropped and webhook notices dead-lettered. */
+export function sinkDrops(stats: Readonly<Record<string, number>>): number {
+  return (stats['influx_points_dropped'] ?? 0) + (stats['webhook_dead_lettered'] ?? 0);
 }

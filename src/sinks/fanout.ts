@@ -49,21 +49,14 @@ export class SinkSet {
     await this.influx?.start();
   }
 
-  async onAlerts(alerts: readonly Alert[]): Promise<void> {
-    if (alerts.length === 0) return;
-    this.file?.write(alerts);
-    await Promise.all([this.influx?.write(alerts.map(alertPoint), this.o.write_now), this.webhooks?.onAlerts(alerts), this.syslog?.write(alerts)]);
-  }
-
-  async onScores(scores: readonly WindowScore[], windows: readonly FeatureWindow[]): Promise<void> {
-    if (this.influx) {
-      const byKey = new Map(scores.map((s) => [`${s.device_id}@${s.window_start}`, s]));
-      await this.influx.write(
-        windows.map((w) => windowPoint(w, byKey.get(`${w.device_id}@${w.window_start}`), this.deviceTags(w.device_id))),
-        this.o.write_now,
-      );
-    }
-    await this.webhooks?.onScores(scores);
+  /**
+   * A scored batch to every sink: alerts to the file, InfluxDB and syslog, window metrics to InfluxDB, scores and
+   * alerts to the webhooks in time order (`WebhookSink.onBatch`). Resolves once every sink has it (InfluxDB
+   * acknowledged, webhooks delivered or dead-lettered). `wardwatch run`'s path; a Kafka detector uses the two parts
+   * below (`queueNotices`, then `storeBatch`) so as not to wait for slow endpoints.
+   */
+  async onBatch(scores: readonly WindowScore[], windows: readonly FeatureWindow[], alerts: readonly Alert[]): Promise<void> {
+    await Promise.all([this.queueNotices(scores, alerts), this.storeBatch(scores, windows, alerts)]);
   }
 
   /**
@@ -74,7 +67,7 @@ export class SinkSet {
    */
   queueNotices(scores: readonly WindowScore[], alerts: readonly Alert[]): Promise<void> {
     if (!this.webhooks) return Promise.resolve();
-    return Promise.all([this.webhooks.onScores(scores), this.webhooks.onAlerts(alerts)]).then(() => undefined);
+    return this.webhooks.onBatch(scores, alerts);
   }
 
   async storeBatch(scores: readonly WindowScore[], windows: readonly FeatureWindow[], alerts: readonly Alert[]): Promise<void> {

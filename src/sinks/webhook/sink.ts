@@ -195,6 +195,21 @@ export class WebhookSink {
     return settled(sent);
   }
 
+  /**
+   * A scored batch: its alerts and window scores in time order (an alert at its `ts`, a score at its window's start;
+   * an alert before the score of the same time), so that what opens and what resolves an incident does not depend on
+   * how the windows were batched (`run`'s batches of 2,048 windows and a Kafka detector's fetches give the same
+   * notices). Per device, batches come in time order, so the whole stream is handled in time order.
+   */
+  onBatch(scores: readonly WindowScore[], alerts: readonly Alert[]): Promise<void> {
+    const events: { t: number; alert?: Alert; score?: WindowScore }[] = [...alerts.map((a) => ({ t: a.ts, alert: a })), ...scores.map((sc) => ({ t: sc.window_start, score: sc }))];
+    // Stable: alerts (listed first) before scores of the same time, each kind in its own order.
+    events.sort((x, y) => x.t - y.t);
+    const sent: Promise<void>[] = [];
+    for (const e of events) sent.push(e.alert ? this.onAlerts([e.alert]) : this.onScores([e.score!]));
+    return settled(sent);
+  }
+
   /** Queues a notice behind the ones decided before it; resolves when every endpoint has it or dead-lettered it. */
   private notify(n: IncidentNotice): Promise<void> {
     this.s.notices_queued++;

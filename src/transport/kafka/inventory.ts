@@ -10,6 +10,11 @@
  * sends what is queued (acks=all); the window producer calls it before each window send (`before_send`), so an
  * entry is in the topic before any window that needs it.
  *
+ * Each message carries, in the `ww-as-of` header, the packet time from which the entry holds: the `window_start` of
+ * the device's window it was published with. The reader keeps a device's recent entries (`at(id, t)`), so a detector
+ * scoring a window uses the entry of that window's time — as `wardwatch run` attaches to each window the identity its
+ * device had when the window closed — however far ahead the sensor is (a device's class may change as it is learned).
+ *
  * Reader (detector): reads the whole topic from the beginning and keeps following it (every detector reads every
  * partition). `catchUp()` waits until it has read everything the topic held when it was called; the detector calls
  * it before scoring a batch, so the entries a sensor wrote before that batch's windows are known when it is scored.
@@ -23,12 +28,19 @@ import { FORMAT_HEADER, PoisonMessageError, decodeInventory, encodeInventory, ty
 import { kafkaFailure } from './client.js';
 
 
+/** Header of an inventory message: the packet time (seconds) from which the entry holds. */
+export const AS_OF_HEADER = 'ww-as-of';
+/** Entries a publisher holds per device while the broker is away, and a reader remembers per device. */
+const MAX_QUEUED_PER_DEVICE = 16;
+const MAX_HISTORY_PER_DEVICE = 32;
+
 export class KafkaInventoryPublisher {
   private readonly log = componentLogger('inventory-publisher');
   private readonly producer: Producer;
   private connected = false;
   private readonly published = new Map<string, string>();
-  private queue = new Map<string, EncodedMessage>();
+  /** Entries to send, per device in the order offered (at most `MAX_QUEUED_PER_DEVICE`: the oldest go first). */
+  private queue = new Map<string, { m: EncodedMessage; as_of: number }[]>();
   /** Entries sent (acknowledged). */
   sent = 0;
 
@@ -40,16 +52,24 @@ export class KafkaInventoryPublisher {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
-  /** Queues the entry when a detector-relevant field changed since it was last queued. Cheap; never throws. */
-  offer(e: InventoryEntry): void {
+  /**
+   * Queues the entry when a detector-relevant field changed since it was last queued, holding from packet time `asOf`
+   * (the `window_start` of the window it goes with). Cheap; never throws.
+   */
+  offer(e: InventoryEntry, asOf = -Infinity): void {
     const facts = detectorFacts(e);
     if (this.published.get(e.device_id) === facts) return;
     this.published.set(e.device_id, facts);
-    this.queue.set(e.device_id, encodeInventory(e));
+    const list = this.queue.get(e.device_id) ?? [];
+    list.push({ m: encodeInventory(e), as_of: asOf });
+    if (list.length > MAX_QUEUED_PER_DEVICE) list.shift();
+    this.queue.set(e.device_id, list);
   }
 
   get pending(): number {
-    return this.queue.size;
+    let n = 0;
+    for (const list of this.queue.values()) n += list.length;
+    return n;
   }
 
   /** Sends the queued entries (acks=all). On failure they stay queued (newer entries of a device replace older ones). */
@@ -62,10 +82,12 @@ export class KafkaInventoryPublisher {
         await this.producer.connect();
         this.connected = true;
       }
-      await this.producer.send({ topic: this.topic, acks: -1, messages: [...batch.values()].map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })) });
-      this.sent += batch.size;
+      const messages = [...batch.values()].flat().map(({ m, as_of }) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format, ...(Number.isFinite(as_of) ? { [AS_OF_HEADER]: String(as_of) } : {}) } }));
+      await this.producer.send({ topic: this.topic, acks: -1, messages });
+      this.sent += messages.length;
     } catch (err) {
-      for (const [k, v] of batch) if (!this.queue.has(k)) this.queue.set(k, v);
+      // Back in front of what was offered meanwhile, in order (bounded per device as `offer` bounds it).
+      for (const [k, v] of batch) this.queue.set(k, [...v, ...(this.queue.get(k) ?? [])].slice(-MAX_QUEUED_PER_DEVICE));
       throw kafkaFailure(this.brokers, `publish inventory to ${this.topic}`, err);
     }
   }
@@ -83,7 +105,8 @@ export class KafkaInventoryReader {
   private readonly log = componentLogger('inventory-reader');
   private readonly consumer: Consumer;
   private readonly admin: Admin;
-  private readonly entries = new Map<string, InventoryEntry>();
+  /** Each device's recent entries, oldest first, with the packet time each holds from. */
+  private readonly entries = new Map<string, { as_of: number; entry: InventoryEntry }[]>();
   /** Next offset to read, per partition. */
   private readonly position = new Map<number, bigint>();
   /** Undecodable entries skipped (counted, logged). */
@@ -100,8 +123,17 @@ export class KafkaInventoryReader {
     this.admin = kafka.admin();
   }
 
+  /** The device's latest entry. */
   get(deviceId: string): InventoryEntry | undefined {
-    return this.entries.get(deviceId);
+    return this.entries.get(deviceId)?.at(-1)?.entry;
+  }
+
+  /** The device's entry at packet time `t`: the newest holding from `t` or before (else its first known). */
+  at(deviceId: string, t: number): InventoryEntry | undefined {
+    const list = this.entries.get(deviceId);
+    if (list === undefined) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) if (list[i]!.as_of <= t) return list[i]!.entry;
+    return list[0]?.entry;
   }
 
   get size(): number {
@@ -110,7 +142,7 @@ export class KafkaInventoryReader {
 
   /** Every entry read so far. */
   all(): InventoryEntry[] {
-    return [...this.entries.values()];
+    return [...this.entries.values()].map((list) => list.at(-1)!.entry);
   }
 
   async start(): Promise<void> {
@@ -129,7 +161,13 @@ export class KafkaInventoryReader {
             }
             try {
               const e = decodeInventory(m.value, m.headers?.[FORMAT_HEADER]?.toString());
-              this.entries.set(e.device_id, e);
+              const asOf = Number(m.headers?.[AS_OF_HEADER]?.toString() ?? NaN);
+              const list = this.entries.get(e.device_id) ?? [];
+              // Without the header (an older sensor, or the topic compacted to one entry): it holds from the start.
+              if (!Number.isFinite(asOf)) list.length = 0;
+              list.push({ as_of: Number.isFinite(asOf) ? asOf : -Infinity, entry: e });
+              if (list.length > MAX_HISTORY_PER_DEVICE) list.shift();
+              this.entries.set(e.device_id, list);
             } catch (err) {
               if (!(err instanceof PoisonMessageError)) throw err;
               this.skipped++;

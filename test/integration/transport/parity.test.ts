@@ -1,0 +1,197 @@
+/**
+ * Issue 21 item 2, parity on the real services: the demo capture (11 attacks) through `wardwatch run` (in process),
+ * and through the distributed deployment — `sensor -r` → Kafka (3 partitions) → two `detect` members of one group →
+ * InfluxDB, alerts files, a webhook endpoint — gives the same:
+ *  - alerts (every record of alerts.jsonl, modulo order), also on the alerts topic;
+ *  - ww_alert, ww_device_window and ww_inventory point sets in InfluxDB (every tag and field);
+ *  - ww_health of the sensor: the contract's capture, decode and flow-table fields at the same packet times;
+ *  - webhook deliveries (modulo order);
+ * and each detector writes its own ww_health (component detector): consumer lag read from Kafka (0 at the end), windows
+ * and alerts it handled (together: all of them), sink retries and drops.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InfluxDB } from 'influx';
+import { replayToSinks } from '../../../src/cli/run.js';
+import { parseConfig } from '../../../src/config/load.js';
+import type { WardwatchConfig } from '../../../src/config/schema.js';
+import type { Alert } from '../../../src/records/alert.js';
+import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
+import { DetectorService, kafkaFromConfig, SensorService } from '../../../src/services.js';
+import { decodeAlert, FORMAT_HEADER } from '../../../src/transport/codec.js';
+import { freshName, requireInflux, requireKafka } from '../../support/services.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const capture = path.join(repo, 'captures', 'demo.pcap');
+
+/** A webhook endpoint that records every body it accepts. */
+class Receiver {
+  readonly bodies: string[] = [];
+  private server!: Server;
+  url = '';
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        this.bodies.push(body);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/soc`;
+  }
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+const readAlerts = (file: string): Alert[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Alert);
+
+describe('parity: run and the distributed deployment give the same outputs (real Kafka, InfluxDB, webhook)', function () {
+  this.timeout(300_000);
+  let brokers: string[];
+  let url: string;
+  let dir: string;
+  before(async function () {
+    this.timeout(300_000);
+    [brokers, url] = await Promise.all([requireKafka(), requireInflux()]);
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ww-parity-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('demo capture: alerts, points, sensor health and webhook deliveries of run; each detector reports its own health', async () => {
+    const dbRun = freshName('ww_parity_run');
+    const dbDist = freshName('ww_parity_dist');
+    const rxRun = new Receiver();
+    const rxDist = new Receiver();
+    await Promise.all([rxRun.start(), rxDist.start()]);
+    const prefix = `${freshName('ww-parity')}.`;
+    const group = freshName('ww-parity-group');
+    const base = (database: string, rx: Receiver, alertsFile: string, sensorId: string): Record<string, unknown> => ({
+      sensor: { id: sensorId },
+      detect: { models_dir: path.join(repo, 'models') },
+      sinks: {
+        influx: { url, database, retention_policy: '', flush_interval_ms: 200 },
+        files: { alerts_file: alertsFile },
+        webhooks: { endpoints: [{ name: 'soc', url: rx.url, format: 'generic' }], dead_letter_file: path.join(dir, `${sensorId}.dlq.jsonl`) },
+      },
+      service: { metrics_listen: '' },
+    });
+    const kafka = { brokers, topics: { prefix, partitions: 3 }, producer: { spool_dir: path.join(dir, 'spool') }, consumer: { group_id: group, session_timeout_ms: 10_000, heartbeat_interval_ms: 1000 } };
+    const influx = (database: string): InfluxDB => new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database });
+    try {
+      // 1. wardwatch run (the reference): sensor id 'ward', no run id, as the sensor's windows carry.
+      const runAlertsFile = path.join(dir, 'run-alerts.jsonl');
+      const runConfig = parseConfig(base(dbRun, rxRun, runAlertsFile, 'ward'), 'test', {});
+      const ran = await replayToSinks(capture, runConfig, { speed: 'max' }, 'run');
+      assert.ok(ran.alerts.length > 50, `${ran.alerts.length} alerts from run`);
+
+      // 2. sensor -r → Kafka → two detectors (each its own alerts file and process id) → the other database.
+      const detectorConfig = (n: number): WardwatchConfig => parseConfig({ ...base(dbDist, rxDist, path.join(dir, `detector-${n}.jsonl`), `detector-${n}`), transport: { kind: 'kafka', kafka } }, 'test', {});
+      const sensorConfig = parseConfig({ ...base(dbDist, rxDist, path.join(dir, 'unused.jsonl'), 'ward'), transport: { kind: 'kafka', kafka } }, 'test', {});
+      const detectors = [new DetectorService(detectorConfig(1), {}, { health_ms: 1000 }), new DetectorService(detectorConfig(2), {}, { health_ms: 1000 })];
+      await Promise.all(detectors.map((d) => d.start()));
+      const sensor = new SensorService(sensorConfig, { file: capture });
+      await sensor.run();
+      await sensor.stop(60_000);
+      // Until the group has committed every window the sensor produced.
+      const admin = kafkaFromConfig(sensorConfig.transport.kafka!).admin();
+      await admin.connect();
+      try {
+        const total = (await admin.fetchTopicOffsets(`${prefix}features`)).reduce((n, p) => n + Number(p.high), 0);
+        for (const deadline = Date.now() + 120_000; ; ) {
+          const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
+          if (committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total) break;
+          assert.ok(Date.now() < deadline, 'the detectors did not consume the feature topic');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      await new Promise((r) => setTimeout(r, 1500)); // one more health point each, with the lag at 0
+      const beforeStop = Date.now();
+      await Promise.all(detectors.map((d) => d.stop()));
+
+      // Alerts: the same records (alerts.jsonl of run = the union of the detectors'), and all on the alerts topic.
+      // (An alert id recurs when an incident's alert is updated: records are compared whole, as sorted lists.)
+      const records = (list: Alert[]): string[] => list.map((a) => JSON.stringify(a)).sort();
+      const runList = readAlerts(runAlertsFile);
+      const distList = [...readAlerts(path.join(dir, 'detector-1.jsonl')), ...readAlerts(path.join(dir, 'detector-2.jsonl'))];
+      assert.equal(distList.length, runList.length);
+      assert.deepEqual(records(distList), records(runList));
+      const topicRecords: string[] = [];
+      const reader = kafkaFromConfig(sensorConfig.transport.kafka!).consumer({ groupId: freshName('ww-parity-alerts') });
+      await reader.connect();
+      await reader.subscribe({ topic: `${prefix}alerts`, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${topicRecords.length} of ${runList.length} alerts on the alerts topic`)), 30_000);
+        void reader.run({
+          eachMessage: ({ message }) => {
+            const alert = decodeAlert(message.value, message.headers?.[FORMAT_HEADER]?.toString());
+            topicRecords.push(JSON.stringify(alert));
+            if (topicRecords.length >= runList.length) {
+              clearTimeout(t);
+              resolve();
+            }
+            return Promise.resolve();
+          },
+        });
+      });
+      await reader.disconnect();
+      assert.deepEqual(topicRecords.sort(), records(runList));
+
+      // InfluxDB: the same alert, window and inventory points (every tag and field).
+      const points = async (database: string, measurement: string, where = ''): Promise<string[]> =>
+        (await influx(database).query<Record<string, unknown>>(`SELECT * FROM ${measurement}${where}`)).map((r) => JSON.stringify({ ...r, time: String(r['time']) })).sort();
+      for (const m of [MEASUREMENT.alert, MEASUREMENT.window, MEASUREMENT.inventory]) {
+        const [a, b] = await Promise.all([points(dbRun, m), points(dbDist, m)]);
+        assert.ok(a.length > 0, `${m}: no points from run`);
+        assert.equal(b.length, a.length, `${m}: ${b.length} points from the deployment, ${a.length} from run`);
+        assert.deepEqual(b, a, m);
+      }
+
+      // ww_health of the sensor: the contract's fields at the same packet times (kafka_lag is the sensor's own backlog).
+      const contract = 'packets_per_s, packets_dropped, capture_loss, decode_errors, flow_table_fill';
+      const sensorHealth = async (database: string): Promise<string[]> =>
+        (await influx(database).query<Record<string, unknown>>(`SELECT ${contract} FROM ${MEASUREMENT.health} WHERE component = 'sensor'`)).map((r) => JSON.stringify({ ...r, time: String(r['time']) }));
+      const [hRun, hDist] = await Promise.all([sensorHealth(dbRun), sensorHealth(dbDist)]);
+      assert.ok(hRun.length >= 100, `${hRun.length} sensor health points from run`);
+      assert.deepEqual(hDist, hRun);
+
+      // ww_health of each detector (the last point before the stop: a member that leaves hands its partitions over): its
+      // own points; the lag read from Kafka ends at 0; together they own the 3 partitions and handled everything.
+      const detHealth = await influx(dbDist).query<{ sensor: string; consumer_lag: number; partitions_assigned: number; windows_received: number; alerts_written: number; sink_retries: number; sink_dropped: number }>(
+        `SELECT last(consumer_lag) AS consumer_lag, last(partitions_assigned) AS partitions_assigned, last(windows_received) AS windows_received, last(alerts_written) AS alerts_written, last(sink_retries) AS sink_retries, last(sink_dropped) AS sink_dropped FROM ${MEASUREMENT.health} WHERE component = 'detector' AND time < ${beforeStop}ms GROUP BY sensor`,
+      );
+      assert.deepEqual(detHealth.map((h) => h.sensor).sort(), ['detector-1', 'detector-2']);
+      for (const h of detHealth) {
+        assert.equal(h.consumer_lag, 0, JSON.stringify(h));
+        assert.ok(h.partitions_assigned >= 1, JSON.stringify(h));
+        assert.equal(h.sink_dropped, 0);
+      }
+      assert.equal(detHealth.reduce((n, h) => n + h.partitions_assigned, 0), 3);
+      const perFile = [1, 2].map((n) => readAlerts(path.join(dir, `detector-${n}.jsonl`)).length);
+      assert.equal(detHealth.reduce((n, h) => n + h.alerts_written, 0), runList.length, `${JSON.stringify(detHealth)} files ${perFile.join(' + ')}`);
+      assert.equal(detHealth.reduce((n, h) => n + h.windows_received, 0), ran.windows_scored);
+
+      // Webhook deliveries: the same notices (bodies), modulo order.
+      assert.ok(rxRun.bodies.length > 0, 'run delivered notices');
+      const events = (bodies: string[]): string => JSON.stringify(bodies.map((b) => { const j = JSON.parse(b) as { event: string; incident_key: string }; return `${j.event} ${j.incident_key}`; }).sort());
+      assert.equal(events(rxDist.bodies), events(rxRun.bodies));
+      assert.deepEqual([...rxDist.bodies].sort(), [...rxRun.bodies].sort());
+    } finally {
+      await Promise.all([rxRun.stop(), rxDist.stop()]);
+      await Promise.all([influx(dbRun).dropDatabase(dbRun).catch(() => undefined), influx(dbDist).dropDatabase(dbDist).catch(() => undefined)]);
+    }
+  });
+});
