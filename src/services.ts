@@ -113,6 +113,9 @@ export interface SensorHooks {
 /** Live capture on a quiet wire: windows and flows close this long after wall time passed their end. */
 const IDLE_GRACE_MS = 2000;
 
+/** Keys of the detector-state topic that hold a device's open webhook incidents (the others: its scoring state). */
+const INCIDENT_KEY_PREFIX = 'webhook:';
+
 /** A live sensor writes its inventory to ww_inventory this often (and at the stop). */
 const INVENTORY_EVERY_MS = 60_000;
 
@@ -643,12 +646,16 @@ export class DetectorService {
         const out = await detector.score(windows, lookup);
         // State is taken now (this batch's) and written before the batch is committed: a member that takes the
         // partition over continues from here.
-        const state = detector.takeDirtyState();
+        const state: Map<string, Buffer | null> = detector.takeDirtyState();
         const receipt = await this.queue.accept(
           {
             windows,
             scores: out.scores,
             alerts: out.alerts,
+            // The webhook incidents this batch changed go with the detector state (keys `webhook:<device>`).
+            decided: () => {
+              for (const [device, v] of this.sinks.webhooks?.takeDirtyIncidents() ?? []) state.set(`${INCIDENT_KEY_PREFIX}${device}`, v);
+            },
             after: async () => {
               await this.alertsTopic.publish(out.alerts);
               await this.state.put(state);
@@ -661,8 +668,16 @@ export class DetectorService {
       },
       async (partitions) => {
         this.assigned = partitions;
-        const restored = detector.restoreState(await this.state.load());
-        this.log.info({ partitions, devices_restored: restored }, 'partitions assigned: detector state loaded');
+        const loaded = await this.state.load();
+        const incidents = new Map<string, Buffer>();
+        for (const [key, v] of loaded) {
+          if (!key.startsWith(INCIDENT_KEY_PREFIX)) continue;
+          incidents.set(key.slice(INCIDENT_KEY_PREFIX.length), v);
+          loaded.delete(key);
+        }
+        const restored = detector.restoreState(loaded);
+        const incidentsRestored = this.sinks.webhooks?.restoreIncidents(incidents) ?? 0;
+        this.log.info({ partitions, devices_restored: restored, incidents_restored: incidentsRestored }, 'partitions assigned: detector state and webhook incidents loaded');
       },
     );
   }

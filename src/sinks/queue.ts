@@ -32,6 +32,8 @@ export interface SinkBatch {
   windows: readonly FeatureWindow[];
   scores: readonly WindowScore[];
   alerts: readonly Alert[];
+  /** Called as soon as the batch's webhook incidents are decided (in acceptance order), before any later batch's. */
+  decided?: () => void;
   /** Runs once the sinks hold the batch (alerts file, InfluxDB), before it counts as durable; retried like them. */
   after?: () => Promise<void>;
 }
@@ -109,6 +111,7 @@ export class SinkQueue {
     this.pendingBatches++;
     // Webhook incidents are decided now, in acceptance order; their deliveries run behind, in the same order.
     const notified = this.sinks.queueNotices(batch.scores, batch.alerts);
+    batch.decided?.();
     const stored = this.chain.then(() => this.store(batch));
     this.chain = stored.catch(() => undefined);
     const durable = Promise.all([stored, notified]).then(

@@ -123,6 +123,8 @@ export class WebhookSink {
   private readonly o: WebhookSinkOptions;
   private readonly secrets = new Map<string, string>();
   private readonly incidents = new Map<string, Incident>();
+  /** Devices whose open incidents changed since `takeDirtyIncidents` (their state goes with their partition). */
+  private readonly dirtyDevices = new Set<string>();
   private readonly s: WebhookStats = { incidents_opened: 0, notices_sent: 0, notices_throttled: 0, delivery_retries: 0, dead_lettered: 0, notices_queued: 0 };
   /** The last queued notice's delivery: notices are delivered in the order they were decided. */
   private tail: Promise<void> = Promise.resolve();
@@ -140,6 +142,45 @@ export class WebhookSink {
     return { ...this.s };
   }
 
+  /**
+   * The open incidents of each device whose incidents changed since the last call (null: it has none left), as
+   * opaque state: a Kafka detector writes it with its detector state before it commits, so the member that takes a
+   * partition over continues the device's incidents (`restoreIncidents`) instead of paging them again or never
+   * resolving them.
+   */
+  takeDirtyIncidents(): Map<string, Buffer | null> {
+    const out = new Map<string, Buffer | null>();
+    for (const d of this.dirtyDevices) {
+      const list = [...this.incidents.values()].filter((i) => i.last.device_id === d);
+      out.set(d, list.length === 0 ? null : Buffer.from(JSON.stringify({ v: 1, incidents: list }), 'utf8'));
+    }
+    this.dirtyDevices.clear();
+    return out;
+  }
+
+  /**
+   * Replaces every open incident with the state read back (`takeDirtyIncidents`' values by device, as of the group's
+   * last commit): what was decided for batches not committed is decided again when they are fetched again.
+   */
+  restoreIncidents(entries: ReadonlyMap<string, Buffer>): number {
+    this.incidents.clear();
+    this.dirtyDevices.clear();
+    let n = 0;
+    for (const [device, buf] of entries) {
+      try {
+        const st = JSON.parse(buf.toString('utf8')) as { v: number; incidents: Incident[] };
+        if (st.v !== 1 || !Array.isArray(st.incidents)) throw new Error(`incident state version ${String(st.v)}`);
+        for (const inc of st.incidents) {
+          this.incidents.set(inc.key, inc);
+          n++;
+        }
+      } catch (err) {
+        this.log.warn({ device_id: device, err: (err as Error).message }, 'webhook incident state skipped');
+      }
+    }
+    return n;
+  }
+
   /** Open incidents (device + kind), for status pages and tests. */
   openIncidents(): string[] {
     return [...this.incidents.keys()];
@@ -155,6 +196,7 @@ export class WebhookSink {
     for (const a of alerts) {
       if (a.kind === 'new_device') continue; // informational: dashboards, not pages
       const key = incidentKey(a);
+      this.dirtyDevices.add(a.device_id);
       const open = this.incidents.get(key);
       if (!open) {
         const inc: Incident = { key, last: a, count: 1, last_notice_at: a.ts, normal_windows: 0 };
@@ -184,6 +226,7 @@ export class WebhookSink {
     for (const sc of scores) {
       for (const inc of this.incidents.values()) {
         if (inc.last.device_id !== sc.device_id || sc.window_start < inc.last.ts) continue;
+        this.dirtyDevices.add(sc.device_id);
         if (!sc.learning && sc.score < 1) inc.normal_windows++;
         else inc.normal_windows = 0;
         if (inc.normal_windows >= this.o.resolve_after_windows) {

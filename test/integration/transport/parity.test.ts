@@ -194,4 +194,70 @@ describe('parity: run and the distributed deployment give the same outputs (real
       await Promise.all([influx(dbRun).dropDatabase(dbRun).catch(() => undefined), influx(dbDist).dropDatabase(dbDist).catch(() => undefined)]);
     }
   });
+
+  it('a detector that leaves mid-replay hands its webhook incidents over: the same notices as run, none twice, none missing', async () => {
+    const rxRun = new Receiver();
+    const rxDist = new Receiver();
+    await Promise.all([rxRun.start(), rxDist.start()]);
+    const prefix = `${freshName('ww-handover')}.`;
+    const group = freshName('ww-handover-group');
+    const cfg = (rx: Receiver, name: string, extra: Record<string, unknown> = {}): WardwatchConfig =>
+      parseConfig(
+        {
+          sensor: { id: name },
+          detect: { models_dir: path.join(repo, 'models') },
+          sinks: { files: { alerts_file: path.join(dir, `${name}.jsonl`) }, webhooks: { endpoints: [{ name: 'soc', url: rx.url, format: 'generic' }], dead_letter_file: path.join(dir, `${name}.dlq.jsonl`) } },
+          service: { metrics_listen: '' },
+          ...extra,
+        },
+        'test',
+        {},
+      );
+    const kafka = { brokers, topics: { prefix, partitions: 3 }, producer: { spool_dir: '' }, consumer: { group_id: group, session_timeout_ms: 10_000, heartbeat_interval_ms: 1000 } };
+    try {
+      await replayToSinks(capture, cfg(rxRun, 'ho-run'), { speed: 'max' }, 'run');
+      const detectors = [new DetectorService(cfg(rxDist, 'ho-det-1', { transport: { kind: 'kafka', kafka } })), new DetectorService(cfg(rxDist, 'ho-det-2', { transport: { kind: 'kafka', kafka } }))];
+      await Promise.all(detectors.map((d) => d.start()));
+      const scored = (): number => detectors.reduce((n, d) => n + (d.metrics()['windows_received'] ?? 0), 0);
+      // The 30-minute capture at 100× (18 s); the first detector leaves once both have paged incidents they will have
+      // to resolve (the attacks come after 25 minutes of benign traffic), while windows keep coming.
+      const sensor = new SensorService(cfg(rxDist, 'ho-sensor', { transport: { kind: 'kafka', kafka } }), { file: capture, speed: 100 });
+      const done = sensor.run();
+      const triggers = (): number => rxDist.bodies.filter((b) => b.includes('"event":"trigger"')).length;
+      for (const deadline = Date.now() + 60_000; triggers() < 8; ) {
+        assert.ok(Date.now() < deadline, `${triggers()} triggers, ${scored()} windows scored`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const openAtLeave = detectors[0]!.sinks.webhooks!.openIncidents().length;
+      await detectors[0]!.stop();
+      await done;
+      await sensor.stop(60_000);
+      const admin = kafkaFromConfig(cfg(rxDist, 'ho-admin', { transport: { kind: 'kafka', kafka } }).transport.kafka!).admin();
+      await admin.connect();
+      try {
+        const total = (await admin.fetchTopicOffsets(`${prefix}features`)).reduce((n, p) => n + Number(p.high), 0);
+        for (const deadline = Date.now() + 120_000; ; ) {
+          const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
+          if (committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total) break;
+          assert.ok(Date.now() < deadline, 'the remaining detector did not consume the feature topic');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      await detectors[1]!.stop();
+      const events = (bodies: string[]): string[] =>
+        bodies
+          .map((b) => {
+            const j = JSON.parse(b) as { event: string; incident_key: string; at: string; alert_count: number };
+            return `${j.event} ${j.incident_key} ${j.at} ${j.alert_count}`;
+          })
+          .sort();
+      assert.ok(rxRun.bodies.length > 20, `${rxRun.bodies.length} notices from run`);
+      assert.ok(openAtLeave > 0, 'the detector that left had open incidents to hand over');
+      assert.deepEqual(events(rxDist.bodies), events(rxRun.bodies));
+    } finally {
+      await Promise.all([rxRun.stop(), rxDist.stop()]);
+    }
+  });
 });
