@@ -195,6 +195,47 @@ describe('parity: run and the distributed deployment give the same outputs (real
     }
   });
 
+  it('a detector catching up a backlog (started after the sensor finished) sends the notices of run: it resolves what it triggers', async () => {
+    const rxRun = new Receiver();
+    const rxDist = new Receiver();
+    await Promise.all([rxRun.start(), rxDist.start()]);
+    const prefix = `${freshName('ww-backlog')}.`;
+    const group = freshName('ww-backlog-group');
+    const kafka = { brokers, topics: { prefix, partitions: 3 }, producer: { spool_dir: '' }, consumer: { group_id: group, session_timeout_ms: 10_000, heartbeat_interval_ms: 1000 } };
+    const cfg = (rx: Receiver, name: string, withKafka: boolean): WardwatchConfig =>
+      parseConfig(
+        {
+          sensor: { id: name },
+          detect: { models_dir: path.join(repo, 'models') },
+          sinks: { files: { alerts_file: path.join(dir, `${name}.jsonl`) }, webhooks: { endpoints: [{ name: 'soc', url: rx.url, format: 'generic' }], dead_letter_file: path.join(dir, `${name}.dlq.jsonl`) } },
+          service: { metrics_listen: '' },
+          ...(withKafka ? { transport: { kind: 'kafka', kafka } } : {}),
+        },
+        'test',
+        {},
+      );
+    try {
+      await replayToSinks(capture, cfg(rxRun, 'bl-run', false), { speed: 'max' }, 'run');
+      const sensor = new SensorService(cfg(rxDist, 'bl-sensor', true), { file: capture });
+      await sensor.run();
+      await sensor.stop(60_000);
+      const detector = new DetectorService(cfg(rxDist, 'bl-det', true));
+      await detector.start();
+      const total = 3131;
+      for (const deadline = Date.now() + 120_000; (detector.metrics()['windows_received'] ?? 0) < total; ) {
+        assert.ok(Date.now() < deadline, `${detector.metrics()['windows_received']} windows received`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await detector.stop();
+      const events = (bodies: string[]): string[] => bodies.map((b) => JSON.parse(b) as { event: string; incident_key: string; at: string }).map((j) => `${j.event} ${j.incident_key} ${j.at}`).sort();
+      const resolves = events(rxRun.bodies).filter((e) => e.startsWith('resolve')).length;
+      assert.ok(resolves >= 10, `${resolves} resolves from run`);
+      assert.deepEqual(events(rxDist.bodies), events(rxRun.bodies));
+    } finally {
+      await Promise.all([rxRun.stop(), rxDist.stop()]);
+    }
+  });
+
   it('a detector that leaves mid-replay hands its webhook incidents over: the same notices as run, none twice, none missing', async () => {
     const rxRun = new Receiver();
     const rxDist = new Receiver();
