@@ -81,15 +81,6 @@ export interface TrainFromCaptureResult {
   models: TrainedModelResult[];
 }
 
-/** Parses `--from` / `--to`: ISO-8601 (`2026-01-05T09:00:00Z`) or epoch seconds. */
-export function parseTime(text: string, field: string): number {
-  const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-  const ms = Date.parse(t);
-  if (!Number.isFinite(ms) || !/^\d{4}-\d{2}-\d{2}/.test(t)) throw new ConfigError(field, `"${text}" is not a time; use ISO-8601 (2026-01-05T09:00:00Z) or epoch seconds`);
-  return ms / 1000;
-}
-
 /** Windows of [from, to]: starting at or after `from`, ending at or before `to`. */
 export function windowsInRange(windows: readonly FeatureWindow[], from: number, to: number): FeatureWindow[] {
   return windows.filter((w) => w.window_start >= from && w.window_end <= to);

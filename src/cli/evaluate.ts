@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
 import { evaluateCapture, formatEvaluation, readLabels, EVALUATION_FLOORS } from '../evaluate.js';
-import { parseTime } from '../train.js';
+import { parseTime } from './options.js';
 
 interface EvaluateCommandOptions {
   labels: string;

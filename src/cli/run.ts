@@ -10,7 +10,8 @@ import type { FlowRecord } from '../records/flow.js';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
-import { ConfigError, CaptureError } from '../errors.js';
+import { parseSpeed, parseTime } from './options.js';
+import { CaptureError } from '../errors.js';
 import { selectBackendFor } from '../detect/index.js';
 import { replayCapture, type CaptureInput, type ReplayResult } from '../replay.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
@@ -36,22 +37,6 @@ export interface ReplayCliOptions {
   report?: string;
   /** Stops a live capture (the open windows are flushed, the sinks written, the result returned as for a file). */
   signal?: AbortSignal;
-}
-
-/** `max`, `1x`, `10x`, `0.5x` → undefined (as fast as possible) or the factor. */
-export function parseSpeed(text: string): number | undefined {
-  if (text === 'max') return undefined;
-  const m = /^(\d+(?:\.\d+)?)x$/.exec(text);
-  if (!m || Number(m[1]) <= 0) throw new ConfigError('--speed', `'${text}' is not a speed: use max, 1x, 10x, 0.5x ...`);
-  return Number(m[1]);
-}
-
-/** ISO-8601 time or epoch seconds → epoch seconds. */
-export function parseTime(text: string, field: string): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new ConfigError(field, `'${text}' is not a time: use ISO-8601 (2026-01-05T07:30:00Z) or epoch seconds`);
-  return ms / 1000;
 }
 
 const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');

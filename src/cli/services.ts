@@ -10,7 +10,7 @@ import { explainCaptureError } from './live.js';
 import { componentLogger } from '../log.js';
 import { MetricsRegistry, startMetricsServer, type HealthReport } from '../metrics.js';
 import { ConfigError, type WardwatchError } from '../errors.js';
-import { parseSpeed } from './run.js';
+import { parseSpeed } from './options.js';
 
 const log = componentLogger('cli');
 

@@ -8,7 +8,8 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
 import { readInventoryFile } from '../flows/inventory-file.js';
-import { parseTime, trainFromCapture, trainFromKafka, type TrainedModelResult, type TrainFromCaptureResult } from '../train.js';
+import { parseTime } from './options.js';
+import { trainFromCapture, trainFromKafka, type TrainedModelResult, type TrainFromCaptureResult } from '../train.js';
 import { loadConfig } from '../config/load.js';
 import { topicNames } from '../transport/kafka/topics.js';
 
