@@ -309,16 +309,7 @@ export async function replayCapture(input: CaptureInput, detect: DetectConfig, o
   // time: the detector scores a batch later, when the reader may be further on, by how much depends on the speed.
   // (A Map, emptied of each batch once it is scored: a WeakMap entry per window cost more, mostly in the collector.)
   const identities = new Map<FeatureWindow, DeviceIdentitySnapshot>();
-  const handles = new Map<string, number>(); // device id → inventory handle (stable; handleOf is a linear search)
-  const identityOf = (id: string): DeviceIdentitySnapshot | undefined => {
-    let h = handles.get(id);
-    if (h === undefined) {
-      h = pipeline.inventory.handleOf(id);
-      if (h < 0) return undefined;
-      handles.set(id, h);
-    }
-    return pipeline.inventory.identity(h);
-  };
+  const identityOf = (id: string): DeviceIdentitySnapshot | undefined => pipeline.identityOf(id);
   const pipeline: AnalysisPipeline = new AnalysisPipeline(options, {
     onWindow: (w) => {
       const id = identityOf(w.device_id);

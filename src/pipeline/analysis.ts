@@ -22,7 +22,7 @@ import type { FlowRecord } from '../records/flow.js';
 import { detectorFacts, type InventoryEntry } from '../records/device.js';
 import type { DeviceIdentityOptions, FlowTableOptions } from '../flows/config.js';
 import { FlowTable } from '../flows/flow-table.js';
-import { DeviceInventory } from '../flows/device-inventory.js';
+import { DeviceInventory, type DeviceIdentitySnapshot } from '../flows/device-inventory.js';
 import type { InventoryFileEntry } from '../flows/inventory-file.js';
 import type { FeatureOptions } from '../features/config.js';
 import { FeatureExtractor } from '../features/feature-extractor.js';
@@ -129,12 +129,8 @@ export class AnalysisPipeline {
    * sensor calls it as each window is emitted and publishes what it returns before the window.
    */
   changedEntry(deviceId: string): InventoryEntry | undefined {
-    let h = this.handles.get(deviceId);
-    if (h === undefined) {
-      h = this.inventory.handleOf(deviceId);
-      if (h < 0) return undefined;
-      this.handles.set(deviceId, h);
-    }
+    const h = this.handleOf(deviceId);
+    if (h < 0) return undefined;
     // The identity snapshot is the same object while nothing it is made of changed (DeviceInventory.identity), and
     // it is made of everything the facts are: an unchanged snapshot spares building the entry.
     const snapshot = this.inventory.identity(h);
@@ -146,6 +142,26 @@ export class AnalysisPipeline {
     if (this.factsGiven.get(deviceId) === facts) return undefined;
     this.factsGiven.set(deviceId, facts);
     return e;
+  }
+
+  /**
+   * What the detector needs of a device now (`DeviceInventory.identity`: class, criticality, name, vendor, first
+   * seen), by device id; undefined for a device the inventory does not know.
+   */
+  identityOf(deviceId: string): DeviceIdentitySnapshot | undefined {
+    const h = this.handleOf(deviceId);
+    return h < 0 ? undefined : this.inventory.identity(h);
+  }
+
+  /** A device's inventory handle by id (-1: unknown); cached, handles are stable for the inventory's life. */
+  private handleOf(deviceId: string): number {
+    let h = this.handles.get(deviceId);
+    if (h === undefined) {
+      h = this.inventory.handleOf(deviceId);
+      if (h < 0) return -1;
+      this.handles.set(deviceId, h);
+    }
+    return h;
   }
 
   /** Sensor metrics of the stages (counters by stage, for the health points and /metrics). */
