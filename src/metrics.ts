@@ -118,6 +118,8 @@ export const METRICS: Readonly<Record<string, readonly [Kind, string]>> = {
   sink_queue_write_retries: ['counter', 'Failed sink writes the sink queue retried.'],
   detector_failed: ['gauge', '1 once the detector stopped for good (the process exits).'],
   start_failures: ['counter', 'Failed start attempts (retried).'],
+  alerts_published: ['counter', 'Alerts published to the alerts topic (acks=all).'],
+  alerts_publish_errors: ['counter', 'Failed publishes to the alerts topic (retried by the sink queue).'],
   inventory_devices: ['gauge', 'Devices known from the inventory topic.'],
   inventory_skipped: ['counter', 'Inventory messages skipped (undecodable).'],
   // Detector
