@@ -16,7 +16,7 @@ import { AnalysisThreadsOptionsSchema } from '../pipeline/config.js';
 import { DeviceIdentityOptionsSchema, FlowTableOptionsSchema } from '../flows/config.js';
 import type { RetryOptions } from '../retry.js';
 import { DEFAULT_WEBHOOK_ENDPOINT } from '../sinks/webhook/sink.js';
-import { DEFAULT_WINDOW_PRODUCER } from '../transport/kafka/producer.js';
+import { DEFAULT_KAFKA_CONNECTION, DEFAULT_WINDOW_PRODUCER } from '../transport/kafka/config.js';
 
 const duration_ms = z.number().int().nonnegative();
 const positive = z.number().int().positive();
@@ -37,7 +37,11 @@ export const KafkaSchema = z.strictObject({
   connection_timeout_ms: positive.default(3000),
   request_timeout_ms: positive.default(30_000),
   retry: z
-    .strictObject({ retries: z.number().int().nonnegative().default(8), initial_retry_time_ms: positive.default(300), max_retry_time_ms: positive.default(30_000) })
+    .strictObject({
+      retries: z.number().int().nonnegative().default(DEFAULT_KAFKA_CONNECTION.retry.retries),
+      initial_retry_time_ms: positive.default(DEFAULT_KAFKA_CONNECTION.retry.initial_retry_time_ms),
+      max_retry_time_ms: positive.default(DEFAULT_KAFKA_CONNECTION.retry.max_retry_time_ms),
+    })
     .prefault({}),
   ssl: z
     .union([

@@ -10,27 +10,9 @@ import kafkajs, { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logC
 import { ServiceError, WardwatchError, describeError } from '../../errors.js';
 import { componentLogger, type Logger } from '../../log.js';
 import { RetryAbortedError, isProgrammingError, retry } from '../../retry.js';
+import type { KafkaConnectionOptions } from './config.js';
 
-export interface KafkaConnectionOptions {
-  brokers: string[];
-  client_id: string;
-  /** Time to establish a TCP connection to a broker. */
-  connection_timeout_ms: number;
-  /** Time to wait for a broker's answer to one request. */
-  request_timeout_ms: number;
-  /** kafkajs retrier: attempts after the first, and its backoff bounds (see kafkajs docs/RetryDetailed.md). */
-  retry: { retries: number; initial_retry_time_ms: number; max_retry_time_ms: number };
-  /** TLS: `true` for the system CAs, or PEM paths. */
-  ssl?: boolean | { ca_file?: string; cert_file?: string; key_file?: string; reject_unauthorized?: boolean };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-}
-
-export const DEFAULT_KAFKA_CONNECTION: Omit<KafkaConnectionOptions, 'brokers'> = {
-  client_id: 'wardwatch',
-  connection_timeout_ms: 3000,
-  request_timeout_ms: 30_000,
-  retry: { retries: 8, initial_retry_time_ms: 300, max_retry_time_ms: 30_000 },
-};
+export { DEFAULT_KAFKA_CONNECTION, type KafkaConnectionOptions } from './config.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',

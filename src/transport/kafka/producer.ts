@@ -17,8 +17,9 @@ import { componentLogger } from '../../log.js';
 import { RetryAbortedError, isProgrammingError, retry, settledWithin, sleep } from '../../retry.js';
 import type { WindowProducer, WindowProducerStats } from '../bus.js';
 import { ServiceError, type WardwatchError } from '../../errors.js';
-import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage, type WindowCodecName } from '../codec.js';
+import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage } from '../codec.js';
 import { DiskSpool } from './spool.js';
+import { DEFAULT_WINDOW_PRODUCER, type WindowProducerOptions } from './config.js';
 import { describeBrokers, kafkaFailure, setGzipLevel } from './client.js';
 
 /**
@@ -52,68 +53,7 @@ function isRefusedForGood(err: unknown): boolean {
   return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' || type === 'CORRUPT_MESSAGE' || type === 'INVALID_RECORD';
 }
 
-export interface WindowProducerOptions {
-  topic: string;
-  /** Encoding of each window (inside batch messages too): binary (default, see docs/kafka.md) or JSON. */
-  codec: WindowCodecName;
-  /** Windows per produce request (all partitions together). */
-  batch_max_messages: number;
-  /**
-   * Windows packed into one Kafka message (`ww-window-batch/1`, all of one partition); 1 sends v1 single-window
-   * messages. Bounded by `message_max_bytes` as well.
-   */
-  message_max_windows: number;
-  /** Encoded bytes of one batch message before compression (keep well under the broker's `message.max.bytes`). */
-  message_max_bytes: number;
-  /**
-   * Encoded bytes per produce request. Keep it under the broker's `message.max.bytes` (1 MiB by default): a batch
-   * the broker refuses as too large is split in halves, and a single window it refuses for good is dropped (counted).
-   */
-  batch_max_bytes: number;
-  /** How long the sender waits for more windows before sending a partial batch. */
-  linger_ms: number;
-  compression: 'gzip' | 'none';
-  /** zlib level of gzip (1 = fastest; see `setGzipLevel`: process-wide). */
-  gzip_level: number;
-  /** Encoded bytes kept in memory while the broker is unreachable, before spooling to disk. */
-  memory_buffer_bytes: number;
-  /**
-   * On-disk spool folder (default `out/spool`, also the config's); empty string disables spooling (then a full memory
-   * buffer drops). Windows found there at start are sent first, whatever topic they were meant for.
-   */
-  spool_dir: string;
-  spool_max_bytes: number;
-  /**
-   * Awaited before each window send (e.g. the sensor publishes the inventory entries those windows need first);
-   * a failure counts as a failed send (retried with backoff).
-   */
-  before_send?: () => Promise<void>;
-  /** Backoff between failed sends (src/retry.ts, no jitter, until the broker answers): doubles from initial to max. */
-  retry_initial_ms: number;
-  retry_max_ms: number;
-  /**
-   * A send still unanswered after this long counts as a broker outage (logged, `broker_unreachable` 1) although
-   * kafkajs is still retrying it inside the send.
-   */
-  stall_ms: number;
-}
-
-export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
-  codec: 'binary',
-  batch_max_messages: 2000,
-  message_max_windows: 250,
-  message_max_bytes: 128 * 1024,
-  batch_max_bytes: 768 * 1024,
-  linger_ms: 20,
-  compression: 'gzip',
-  gzip_level: 1,
-  memory_buffer_bytes: 32 * 1024 * 1024,
-  spool_dir: 'out/spool',
-  spool_max_bytes: 1024 * 1024 * 1024,
-  retry_initial_ms: 200,
-  retry_max_ms: 5000,
-  stall_ms: 5000,
-};
+export { DEFAULT_WINDOW_PRODUCER, type WindowProducerOptions } from './config.js';
 
 export class KafkaWindowProducer implements WindowProducer {
   private readonly log = componentLogger('kafka-producer');
