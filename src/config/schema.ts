@@ -3,8 +3,8 @@
  * units are in option names. `loadConfig` (load.ts) parses YAML, applies environment overrides, and turns
  * validation failures into a `ConfigError` naming the field and what is allowed.
  *
- * Sections are added as stages land; each mirrors the options object of its component (defaults live with the
- * component, e.g. DEFAULT_WINDOW_PRODUCER, and are restated here so the schema alone documents them).
+ * Sections are added as stages land; each mirrors the options object of its component. Defaults live with the
+ * component (e.g. DEFAULT_WINDOW_PRODUCER, DEFAULT_WEBHOOK_ENDPOINT) and are read from there, never restated.
  */
 import os from 'node:os';
 import { z } from 'zod';
@@ -14,17 +14,22 @@ import { DetectConfig } from '../detect/config.js';
 import { FeatureOptionsSchema } from '../features/config.js';
 import { AnalysisThreadsOptionsSchema } from '../pipeline/config.js';
 import { DeviceIdentityOptionsSchema, FlowTableOptionsSchema } from '../flows/config.js';
+import type { RetryOptions } from '../retry.js';
+import { DEFAULT_WEBHOOK_ENDPOINT } from '../sinks/webhook/sink.js';
+import { DEFAULT_KAFKA_CONNECTION, DEFAULT_WINDOW_PRODUCER } from '../transport/kafka/config.js';
 
 const duration_ms = z.number().int().nonnegative();
 const positive = z.number().int().positive();
 
-const retry = z.strictObject({
-  retries: z.number().int().nonnegative().default(5),
-  initial_delay_ms: duration_ms.default(500),
-  max_delay_ms: duration_ms.default(30_000),
-  multiplier: z.number().min(1).default(2),
-  jitter: z.number().min(0).max(1).default(0.2),
-});
+/** A component's `retry` section (src/retry.ts documents the backoff), with that component's defaults. */
+const retrySchema = (d: RetryOptions) =>
+  z.strictObject({
+    retries: z.number().int().nonnegative().default(d.retries),
+    initial_delay_ms: duration_ms.default(d.initial_delay_ms),
+    max_delay_ms: duration_ms.default(d.max_delay_ms),
+    multiplier: z.number().min(1).default(d.multiplier),
+    jitter: z.number().min(0).max(1).default(d.jitter),
+  });
 
 export const KafkaSchema = z.strictObject({
   brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1),
@@ -32,7 +37,11 @@ export const KafkaSchema = z.strictObject({
   connection_timeout_ms: positive.default(3000),
   request_timeout_ms: positive.default(30_000),
   retry: z
-    .strictObject({ retries: z.number().int().nonnegative().default(8), initial_retry_time_ms: positive.default(300), max_retry_time_ms: positive.default(30_000) })
+    .strictObject({
+      retries: z.number().int().nonnegative().default(DEFAULT_KAFKA_CONNECTION.retry.retries),
+      initial_retry_time_ms: positive.default(DEFAULT_KAFKA_CONNECTION.retry.initial_retry_time_ms),
+      max_retry_time_ms: positive.default(DEFAULT_KAFKA_CONNECTION.retry.max_retry_time_ms),
+    })
     .prefault({}),
   ssl: z
     .union([
@@ -72,7 +81,7 @@ export const KafkaSchema = z.strictObject({
       batch_max_bytes: positive.default(768 * 1024),
       linger_ms: duration_ms.default(20),
       memory_buffer_bytes: positive.default(32 * 1024 * 1024),
-      spool_dir: z.string().default('out/spool'),
+      spool_dir: z.string().default(DEFAULT_WINDOW_PRODUCER.spool_dir),
       spool_max_bytes: positive.default(1024 * 1024 * 1024),
     })
     .prefault({}),
@@ -106,7 +115,7 @@ export const WebhookEndpointSchema = z.strictObject({
   secret_env: z.string().default(''),
   secret_file: z.string().default(''),
   timeout_ms: positive.default(5000),
-  retry: retry.prefault({}),
+  retry: retrySchema(DEFAULT_WEBHOOK_ENDPOINT.retry).prefault({}),
   headers: z.record(z.string(), z.string()).default({}),
 });
 

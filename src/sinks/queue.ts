@@ -13,9 +13,9 @@
  */
 import type { Alert, WindowScore } from '../records/alert.js';
 import type { FeatureWindow } from '../records/features.js';
-import { WardwatchError, describeError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { componentLogger } from '../log.js';
-import { sleep } from '../retry.js';
+import { isRetriable, retry } from '../retry.js';
 import type { SinkSet } from './fanout.js';
 
 export interface SinkQueueOptions {
@@ -137,25 +137,20 @@ export class SinkQueue {
   }
 
   private async retrying(what: string, fn: () => Promise<void>): Promise<void> {
-    let delay = this.o.retry_initial_ms;
-    for (;;) {
-      try {
-        await fn();
-        if (this.failingSince) {
-          this.log.warn({ outage_ms: Date.now() - this.failingSince, pending_batches: this.pendingBatches }, 'sink writes work again');
-          this.failingSince = 0;
-        }
-        return;
-      } catch (err) {
-        if ((err instanceof WardwatchError && !err.retriable) || this.closed) throw err;
+    // Until it works: a non-retriable error (or a programming error), or a closed queue, ends it (see src/retry.ts).
+    await retry(fn, { retries: Infinity, initial_delay_ms: this.o.retry_initial_ms, max_delay_ms: this.o.retry_max_ms, multiplier: 2, jitter: 0 }, {
+      retriable: (err) => isRetriable(err) && !this.closed,
+      onRetry: (err) => {
         this.s.write_retries++;
         if (!this.failingSince) {
           this.failingSince = Date.now();
           this.log.error({ err: describeError(err), pending_batches: this.pendingBatches }, `cannot ${what}: retrying until it works (batches are kept, not committed)`);
         }
-        await sleep(delay);
-        delay = Math.min(this.o.retry_max_ms, delay * 2);
-      }
+      },
+    });
+    if (this.failingSince) {
+      this.log.warn({ outage_ms: Date.now() - this.failingSince, pending_batches: this.pendingBatches }, 'sink writes work again');
+      this.failingSince = 0;
     }
   }
 

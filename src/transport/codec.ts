@@ -72,7 +72,7 @@ function writeStr(buf: Buffer, off: number, s: string): number {
 const META_CAPTURE_LOSS = 1;
 
 /** `ww-window-bin/2` when the window carries metadata (`capture_loss`), else `ww-window-bin/1`. */
-export function binaryFormatOf(w: FeatureWindow): typeof WINDOW_BINARY | typeof WINDOW_BINARY_V2 {
+function binaryFormatOf(w: FeatureWindow): typeof WINDOW_BINARY | typeof WINDOW_BINARY_V2 {
   return w.capture_loss === undefined ? WINDOW_BINARY : WINDOW_BINARY_V2;
 }
 
@@ -180,11 +180,11 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
   return w;
 }
 
-export function encodeWindowJson(w: FeatureWindow): Buffer {
+function encodeWindowJson(w: FeatureWindow): Buffer {
   return Buffer.from(JSON.stringify(w), 'utf8');
 }
 
-export function decodeWindowJson(buf: Buffer): FeatureWindow {
+function decodeWindowJson(buf: Buffer): FeatureWindow {
   let w: unknown;
   try {
     w = JSON.parse(buf.toString('utf8'));

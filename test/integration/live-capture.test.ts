@@ -218,7 +218,7 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
     const sent = replay(ifOut, file, ['--topspeed', '--loop', '10']);
     assert.equal(sent, flood.length * 10);
     await settle(() => received, sent, 2000);
-    const text = registry.toPrometheus();
+    const text = await registry.metrics();
     const stats = source.stats();
     source.stop();
     await done;
@@ -227,10 +227,10 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
       assert.ok(v !== undefined, `no wardwatch_sensor_${name} in /metrics:\n${text}`);
       return v;
     };
-    const dropped = metric('pcap_dropped');
+    const dropped = metric('pcap_dropped_total');
     assert.ok(dropped > 0, `no drops counted (received ${received} of ${sent})`);
-    assert.ok(metric('pcap_received') <= sent);
-    assert.ok(metric('packets_dropped') >= dropped);
+    assert.ok(metric('pcap_received_total') <= sent);
+    assert.ok(metric('packets_dropped_total') >= dropped);
     assert.ok(received < sent);
     // What libpcap saw = what it handed over + what it dropped.
     assert.equal(stats.received + stats.pcap_dropped, stats.pcap_received, JSON.stringify(stats));
@@ -264,11 +264,11 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
     try {
       // The capture is open once libpcap's counters are on /metrics.
       let text = '';
-      for (let i = 0; i < 200 && metricOf(text, 'pcap_received') === undefined && child.exitCode === null; i++) {
+      for (let i = 0; i < 200 && metricOf(text, 'pcap_received_total') === undefined && child.exitCode === null; i++) {
         await new Promise((r) => setTimeout(r, 100));
         text = await scrape();
       }
-      assert.equal(metricOf(text, 'pcap_dropped'), 0, `sensor did not start capturing:\n${text}\n${stderr}`);
+      assert.equal(metricOf(text, 'pcap_dropped_total'), 0, `sensor did not start capturing:\n${text}\n${stderr}`);
       child.kill('SIGSTOP');
       let sent: number;
       try {
@@ -278,13 +278,13 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
       }
       for (let i = 0; i < 50; i++) {
         text = await scrape();
-        if ((metricOf(text, 'pcap_received') ?? 0) >= sent) break;
+        if ((metricOf(text, 'pcap_received_total') ?? 0) >= sent) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      const dropped = metricOf(text, 'pcap_dropped') ?? 0;
+      const dropped = metricOf(text, 'pcap_dropped_total') ?? 0;
       assert.ok(dropped > 0, `no drops on /metrics after ${sent} frames sent to a stopped sensor:\n${text}`);
-      assert.ok((metricOf(text, 'pcap_received') ?? 0) <= sent);
-      assert.ok((metricOf(text, 'packets_dropped') ?? 0) >= dropped);
+      assert.ok((metricOf(text, 'pcap_received_total') ?? 0) <= sent);
+      assert.ok((metricOf(text, 'packets_dropped_total') ?? 0) >= dropped);
       // Drops are never silent: /healthz turns 503 with the reason (the capture's counters are sampled every second),
       // and the log has a warning naming the count and the setting to change.
       let health: { status: number; body: { ok: boolean; checks: Record<string, string> } } | undefined;
@@ -331,19 +331,19 @@ describe('live capture on a veth pair (libpcap via the capture addon, tcpreplay)
     };
     let text = '';
     try {
-      for (let i = 0; i < 200 && metricOf(text, 'pcap_received') === undefined && child.exitCode === null; i++) {
+      for (let i = 0; i < 200 && metricOf(text, 'pcap_received_total') === undefined && child.exitCode === null; i++) {
         await new Promise((r) => setTimeout(r, 100));
         text = await scrape();
       }
-      assert.equal(metricOf(text, 'pcap_dropped'), 0, `sensor did not start capturing:\n${text}\n${stderr}`);
+      assert.equal(metricOf(text, 'pcap_dropped_total'), 0, `sensor did not start capturing:\n${text}\n${stderr}`);
       const sent = replay(ifOut, capture, ['--pps', '2000']);
       // The analysis counters on /metrics come from the worker (at most 250 ms old): every frame reaches it.
-      for (let i = 0; i < 100 && (metricOf(text, 'packets') ?? 0) < sent; i++) {
+      for (let i = 0; i < 100 && (metricOf(text, 'packets_total') ?? 0) < sent; i++) {
         await new Promise((r) => setTimeout(r, 100));
         text = await scrape();
       }
-      assert.equal(metricOf(text, 'packets'), sent, text);
-      assert.equal(metricOf(text, 'pcap_dropped'), 0);
+      assert.equal(metricOf(text, 'packets_total'), sent, text);
+      assert.equal(metricOf(text, 'pcap_dropped_total'), 0);
     } finally {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

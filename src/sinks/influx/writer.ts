@@ -11,7 +11,7 @@
 import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
 import { ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
-import { retryDelayMs, type RetryOptions } from '../../retry.js';
+import { RetriesExhaustedError, RetryAbortedError, retry, type RetryOptions } from '../../retry.js';
 
 export interface InfluxWriterOptions {
   /** http(s)://host:port of the InfluxDB HTTP API. */
@@ -83,8 +83,8 @@ export class InfluxWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private outageSince = 0;
-  /** The retry wait in progress, if any: `abort()` ends it at once (a stopping process does not wait up to max_delay_ms). */
-  private waiting: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  /** Ends a retry wait in progress at once (`abort()`: a stopping process does not wait up to max_delay_ms). */
+  private readonly aborter = new AbortController();
   private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0 };
 
   constructor(options: Partial<InfluxWriterOptions> & { url: string }) {
@@ -163,10 +163,7 @@ export class InfluxWriter {
   abort(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.waiting) {
-      clearTimeout(this.waiting.timer);
-      this.waiting.wake();
-    }
+    this.aborter.abort();
     let dropped = 0;
     for (const p of this.queue) {
       dropped += p.points.length;
@@ -230,32 +227,28 @@ export class InfluxWriter {
   }
 
   private async retrying<T>(what: string, fn: () => Promise<T>, pendingNow: () => number = () => this.queued): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.closed && attempt > 1) throw new ServiceError(this.where, `${what} abandoned: writer aborted`, { retriable: false, code: 'WW_INFLUX_ABORTED' });
-      try {
-        const result = await fn();
-        if (this.outageSince) {
-          this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: pendingNow() }, 'InfluxDB reachable again');
-          this.outageSince = 0;
-        }
-        return result;
-      } catch (err) {
-        if (!isRetriableInfluxError(err) || attempt > this.o.retry.retries) {
-          throw new ServiceError(this.where, `${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: false, code: 'WW_INFLUX_REJECTED' });
-        }
-        this.s.write_retries++;
-        if (!this.outageSince) {
-          this.outageSince = Date.now();
-          this.log.error({ err: err instanceof Error ? err.message : String(err), url: redactUrl(this.o.url) }, `InfluxDB unreachable: ${what} will be retried`);
-        }
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            this.waiting = undefined;
-            resolve();
-          };
-          this.waiting = { timer: setTimeout(wake, retryDelayMs(attempt, this.o.retry)), wake };
-        });
+    try {
+      const result = await retry(fn, this.o.retry, {
+        retriable: isRetriableInfluxError,
+        signal: this.aborter.signal,
+        onRetry: (err) => {
+          this.s.write_retries++;
+          if (!this.outageSince) {
+            this.outageSince = Date.now();
+            this.log.error({ err: err instanceof Error ? err.message : String(err), url: redactUrl(this.o.url) }, `InfluxDB unreachable: ${what} will be retried`);
+          }
+        },
+      });
+      if (this.outageSince) {
+        this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: pendingNow() }, 'InfluxDB reachable again');
+        this.outageSince = 0;
       }
+      return result;
+    } catch (err) {
+      if (err instanceof RetryAbortedError) throw new ServiceError(this.where, `${what} abandoned: writer aborted`, { cause: err, retriable: false, code: 'WW_INFLUX_ABORTED' });
+      // Refused (4xx), or retries used up: the message is InfluxDB's (the retrier's wrapper, with the attempts, is the cause).
+      const last = err instanceof RetriesExhaustedError ? err.cause : err;
+      throw new ServiceError(this.where, `${what} failed: ${last instanceof Error ? last.message : String(last)}`, { cause: err, retriable: false, code: 'WW_INFLUX_REJECTED' });
     }
   }
 }

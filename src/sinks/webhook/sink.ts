@@ -14,9 +14,9 @@ import { createHmac } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Alert, WindowScore } from '../../records/alert.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
-import { retryDelayMs, sleep, type RetryOptions } from '../../retry.js';
+import { retry, type RetryOptions } from '../../retry.js';
 import {
   genericBody,
   incidentKey,
@@ -56,7 +56,7 @@ export const DEFAULT_WEBHOOK_ENDPOINT: Omit<WebhookEndpoint, 'name' | 'url' | 'f
   secret_env: '',
   secret_file: '',
   timeout_ms: 5000,
-  retry: { retries: 5, initial_delay_ms: 500, max_delay_ms: 30_000, multiplier: 2, jitter: 0.3 },
+  retry: { retries: 5, initial_delay_ms: 500, max_delay_ms: 30_000, multiplier: 2, jitter: 0.2 },
   headers: {},
 };
 
@@ -83,15 +83,6 @@ interface Incident {
   count: number;
   last_notice_at: number;
   normal_windows: number;
-}
-
-class Delivery extends Error {
-  constructor(
-    message: string,
-    readonly retriable: boolean,
-  ) {
-    super(message);
-  }
 }
 
 function readSecret(ep: WebhookEndpoint): string {
@@ -283,28 +274,36 @@ export class WebhookSink {
       headers['x-wardwatch-signature'] = signGeneric(secret, ts, body);
     }
     let lastError = '';
-    for (let attempt = 0; attempt <= ep.retry.retries; attempt++) {
-      if (attempt > 0) {
-        this.s.delivery_retries++;
-        await sleep(retryDelayMs(attempt, ep.retry));
-      }
-      try {
-        const res = await fetch(ep.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(ep.timeout_ms) });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          this.s.notices_sent++;
-          this.log.info({ endpoint: ep.name, event: n.event, incident: n.incident_key, status: res.status }, 'webhook delivered');
-          return;
-        }
-        const retriable = res.status === 429 || res.status >= 500;
-        throw new Delivery(`HTTP ${res.status}`, retriable);
-      } catch (err) {
-        // A network error may quote the URL, which for Slack or Teams is the secret.
-        lastError = (err instanceof Error ? err.message : String(err)).split(ep.url).join(redactUrl(ep.url));
-        const retriable = err instanceof Delivery ? err.retriable : true; // network error or timeout
-        this.log.warn({ endpoint: ep.name, event: n.event, attempt: attempt + 1, error: lastError }, 'webhook delivery failed');
-        if (!retriable) break;
-      }
+    try {
+      await retry(
+        async (attempt) => {
+          let status = 0; // 0: no answer (network error, timeout)
+          try {
+            const res = await fetch(ep.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(ep.timeout_ms) });
+            await res.arrayBuffer().catch(() => undefined);
+            if (res.ok) {
+              this.s.notices_sent++;
+              this.log.info({ endpoint: ep.name, event: n.event, incident: n.incident_key, status: res.status }, 'webhook delivered');
+              return;
+            }
+            status = res.status;
+            lastError = `HTTP ${res.status}`;
+          } catch (err) {
+            // A network error or timeout (fetch throws a TypeError): retriable. It may quote the URL, which for Slack
+            // or Teams is the secret.
+            lastError = (err instanceof Error ? err.message : String(err)).split(ep.url).join(redactUrl(ep.url));
+          }
+          this.log.warn({ endpoint: ep.name, event: n.event, attempt: attempt + 1, error: lastError }, 'webhook delivery failed');
+          // 429 and 5xx may pass; another 4xx will not.
+          const retriable = status === 0 || status === 429 || status >= 500;
+          throw new ServiceError(`webhook ${ep.name}`, lastError, { retriable, code: 'WW_WEBHOOK_UNDELIVERED' });
+        },
+        ep.retry,
+        { onRetry: () => void this.s.delivery_retries++ },
+      );
+      return;
+    } catch {
+      // Retries used up, or an answer no retry changes: the notice goes to the dead-letter file with the last reason.
     }
     this.deadLetter(ep, n, body, lastError);
   }

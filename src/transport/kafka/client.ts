@@ -9,27 +9,10 @@ import { gzip, unzip, type ZlibOptions } from 'node:zlib';
 import kafkajs, { CompressionTypes, Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
 import { ServiceError, WardwatchError, describeError } from '../../errors.js';
 import { componentLogger, type Logger } from '../../log.js';
+import { RetryAbortedError, isProgrammingError, retry } from '../../retry.js';
+import type { KafkaConnectionOptions } from './config.js';
 
-export interface KafkaConnectionOptions {
-  brokers: string[];
-  client_id: string;
-  /** Time to establish a TCP connection to a broker. */
-  connection_timeout_ms: number;
-  /** Time to wait for a broker's answer to one request. */
-  request_timeout_ms: number;
-  /** kafkajs retrier: attempts after the first, and its backoff bounds (see kafkajs docs/RetryDetailed.md). */
-  retry: { retries: number; initial_retry_time_ms: number; max_retry_time_ms: number };
-  /** TLS: `true` for the system CAs, or PEM paths. */
-  ssl?: boolean | { ca_file?: string; cert_file?: string; key_file?: string; reject_unauthorized?: boolean };
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-}
-
-export const DEFAULT_KAFKA_CONNECTION: Omit<KafkaConnectionOptions, 'brokers'> = {
-  client_id: 'wardwatch',
-  connection_timeout_ms: 3000,
-  request_timeout_ms: 30_000,
-  retry: { retries: 8, initial_retry_time_ms: 300, max_retry_time_ms: 30_000 },
-};
+export { DEFAULT_KAFKA_CONNECTION, type KafkaConnectionOptions } from './config.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -184,9 +167,6 @@ export function kafkaFailure(brokers: string[], operation: string, err: unknown,
   });
 }
 
-/** Programming errors: never retried (as kafkajs' retrier). */
-const UNRECOVERABLE = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
-
 export interface StartRetryOptions {
   /** Named in the error of a failure that is not a WardwatchError already (authentication and TLS keep their codes). */
   connection?: Pick<KafkaConnectionOptions, 'sasl' | 'ssl'>;
@@ -204,30 +184,44 @@ export interface StartRetryOptions {
  * still being created: "This server does not host this topic-partition"), backing off from `initial_ms` (1 s)
  * doubling to `max_ms` (15 s), one warning per failed attempt; throws at once what no retry can fix (wrong
  * credentials, untrusted certificate, bad configuration, a programming error). Resolves true once started, false
- * when `cancelled()` became true first.
+ * when `cancelled()` became true first (checked before each attempt and every 100 ms of a wait).
  */
 export async function retryingStart(what: string, brokers: string[], attempt: () => Promise<void>, o: StartRetryOptions = {}): Promise<boolean> {
   const log = o.logger ?? componentLogger('kafka');
-  let delay = o.initial_ms ?? 1000;
-  for (let failures = 0; ; ) {
-    if (o.cancelled?.()) return false;
-    try {
-      await attempt();
-      if (failures > 0) log.warn({ attempts: failures + 1 }, `${what}: started after ${failures} failed attempt(s)`);
-      return true;
-    } catch (err) {
-      if (err instanceof Error && UNRECOVERABLE.has(err.name)) throw err;
-      const f = err instanceof WardwatchError ? err : kafkaFailure(brokers, what, err, o.connection);
-      if (!f.retriable) throw f;
-      failures++;
-      log.warn({ err: describeError(f), attempt: failures, retry_in_ms: delay }, `${what} failed: retrying (retriable)`);
-      await o.onRetry?.().catch(() => undefined);
-      const until = Date.now() + delay;
-      while (Date.now() < until) {
-        if (o.cancelled?.()) return false;
-        await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
-      }
-      delay = Math.min(o.max_ms ?? 15_000, delay * 2);
-    }
+  if (o.cancelled?.()) return false;
+  const stop = new AbortController();
+  const watch = setInterval(() => {
+    if (o.cancelled?.()) stop.abort();
+  }, 100);
+  watch.unref();
+  let failures = 0;
+  try {
+    await retry(
+      async () => {
+        try {
+          await attempt();
+        } catch (err) {
+          // Coded here so the retrier and the caller see the broker's verdict (auth and TLS are not retriable).
+          throw isProgrammingError(err) || err instanceof WardwatchError ? err : kafkaFailure(brokers, what, err, o.connection);
+        }
+      },
+      { retries: Infinity, initial_delay_ms: o.initial_ms ?? 1000, max_delay_ms: o.max_ms ?? 15_000, multiplier: 2, jitter: 0 },
+      {
+        signal: stop.signal,
+        onRetry: async (err, { delay_ms }) => {
+          failures++;
+          log.warn({ err: describeError(err), attempt: failures, retry_in_ms: delay_ms }, `${what} failed: retrying (retriable)`);
+          await o.onRetry?.().catch(() => undefined);
+          if (o.cancelled?.()) stop.abort();
+        },
+      },
+    );
+  } catch (err) {
+    if (err instanceof RetryAbortedError) return false;
+    throw err;
+  } finally {
+    clearInterval(watch);
   }
+  if (failures > 0) log.warn({ attempts: failures + 1 }, `${what}: started after ${failures} failed attempt(s)`);
+  return true;
 }

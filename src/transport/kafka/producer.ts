@@ -14,11 +14,12 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
-import { settledWithin, sleep } from '../../retry.js';
+import { RetryAbortedError, isProgrammingError, retry, settledWithin, sleep } from '../../retry.js';
 import type { WindowProducer, WindowProducerStats } from '../bus.js';
 import { ServiceError, type WardwatchError } from '../../errors.js';
-import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage, type WindowCodecName } from '../codec.js';
+import { BATCH_ENTRY_OVERHEAD, BATCH_HEADER_BYTES, BATCH_MAX_WINDOWS, FORMAT_HEADER, WINDOW_BATCH, encodeWindow, encodeWindowBatch, type EncodedMessage } from '../codec.js';
 import { DiskSpool } from './spool.js';
+import { DEFAULT_WINDOW_PRODUCER, type WindowProducerOptions } from './config.js';
 import { describeBrokers, kafkaFailure, setGzipLevel } from './client.js';
 
 /**
@@ -52,65 +53,7 @@ function isRefusedForGood(err: unknown): boolean {
   return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE' || type === 'CORRUPT_MESSAGE' || type === 'INVALID_RECORD';
 }
 
-export interface WindowProducerOptions {
-  topic: string;
-  /** Encoding of each window (inside batch messages too): binary (default, see docs/kafka.md) or JSON. */
-  codec: WindowCodecName;
-  /** Windows per produce request (all partitions together). */
-  batch_max_messages: number;
-  /**
-   * Windows packed into one Kafka message (`ww-window-batch/1`, all of one partition); 1 sends v1 single-window
-   * messages. Bounded by `message_max_bytes` as well.
-   */
-  message_max_windows: number;
-  /** Encoded bytes of one batch message before compression (keep well under the broker's `message.max.bytes`). */
-  message_max_bytes: number;
-  /**
-   * Encoded bytes per produce request. Keep it under the broker's `message.max.bytes` (1 MiB by default): a batch
-   * the broker refuses as too large is split in halves, and a single window it refuses for good is dropped (counted).
-   */
-  batch_max_bytes: number;
-  /** How long the sender waits for more windows before sending a partial batch. */
-  linger_ms: number;
-  compression: 'gzip' | 'none';
-  /** zlib level of gzip (1 = fastest; see `setGzipLevel`: process-wide). */
-  gzip_level: number;
-  /** Encoded bytes kept in memory while the broker is unreachable, before spooling to disk. */
-  memory_buffer_bytes: number;
-  /** On-disk spool folder; empty string disables spooling (then a full memory buffer drops). */
-  spool_dir: string;
-  spool_max_bytes: number;
-  /**
-   * Awaited before each window send (e.g. the sensor publishes the inventory entries those windows need first);
-   * a failure counts as a failed send (retried with backoff).
-   */
-  before_send?: () => Promise<void>;
-  /** Backoff between failed sends: doubles from initial to max. */
-  retry_initial_ms: number;
-  retry_max_ms: number;
-  /**
-   * A send still unanswered after this long counts as a broker outage (logged, `broker_unreachable` 1) although
-   * kafkajs is still retrying it inside the send.
-   */
-  stall_ms: number;
-}
-
-export const DEFAULT_WINDOW_PRODUCER: Omit<WindowProducerOptions, 'topic'> = {
-  codec: 'binary',
-  batch_max_messages: 2000,
-  message_max_windows: 250,
-  message_max_bytes: 128 * 1024,
-  batch_max_bytes: 768 * 1024,
-  linger_ms: 20,
-  compression: 'gzip',
-  gzip_level: 1,
-  memory_buffer_bytes: 32 * 1024 * 1024,
-  spool_dir: '',
-  spool_max_bytes: 1024 * 1024 * 1024,
-  retry_initial_ms: 200,
-  retry_max_ms: 5000,
-  stall_ms: 5000,
-};
+export { DEFAULT_WINDOW_PRODUCER, type WindowProducerOptions } from './config.js';
 
 export class KafkaWindowProducer implements WindowProducer {
   private readonly log = componentLogger('kafka-producer');
@@ -138,6 +81,8 @@ export class KafkaWindowProducer implements WindowProducer {
   private readonly s: WindowProducerStats = { enqueued: 0, produced: 0, buffered: 0, spooled: 0, spool_pending: 0, dropped: 0, send_retries: 0 };
   private outages = 0;
   private spoolingSince = 0;
+  /** Ends the backoff of a failing send at close(). */
+  private readonly stopRetrying = new AbortController();
   /** Set once the producer stopped for good (see `isFatal`); what it holds stays buffered, then spooled at close. */
   failure: WardwatchError | undefined;
   private readonly failureListeners: ((err: WardwatchError) => void)[] = [];
@@ -244,6 +189,7 @@ export class KafkaWindowProducer implements WindowProducer {
       }
     }
     this.closing = true;
+    this.stopRetrying.abort();
     this.wake?.();
     await settledWithin(this.loop, deadline - Date.now());
     this.spool?.close();
@@ -363,9 +309,9 @@ export class KafkaWindowProducer implements WindowProducer {
   }
 
   private async run(): Promise<void> {
-    let backoff = this.o.retry_initial_ms;
     /** Lowered when the broker refuses a batch for good (e.g. too large), restored after a success. */
-    let splitLimit = Number.MAX_SAFE_INTEGER;
+    const split = { limit: Number.MAX_SAFE_INTEGER };
+    const operation = `produce to ${this.o.topic}`;
     while (!this.closing) {
       if (this.pending() === 0) {
         await new Promise<void>((resolve) => {
@@ -378,66 +324,78 @@ export class KafkaWindowProducer implements WindowProducer {
       if (this.mem.length - this.memHead < this.o.batch_max_messages && !(this.spool && this.spool.pending > 0) && this.o.linger_ms > 0) {
         await sleep(this.o.linger_ms);
       }
-      const fromMemory = this.mem.length - this.memHead > 0;
-      const limit = Math.max(1, Math.min(this.o.batch_max_messages, splitLimit));
-      const candidates = fromMemory ? this.mem.slice(this.memHead, this.memHead + limit) : this.spool!.peek(limit);
-      let bytes = 0;
-      let take = 0;
-      while (take < candidates.length && (take === 0 || bytes + candidates[take]!.value.length <= this.o.batch_max_bytes)) bytes += candidates[take++]!.value.length;
-      const batch = candidates.slice(0, take);
-      this.inFlight = batch.length;
-      // kafkajs retries inside one send for a long time: a send this slow is an outage already.
-      const stall = setTimeout(() => this.outageStarted(new Error(`a send has waited ${this.o.stall_ms} ms for the broker`), 'send stalled'), this.o.stall_ms);
-      stall.unref();
       try {
-        if (!this.connected) {
-          await this.producer.connect();
-          if (this.o.message_max_windows > 1) await this.fetchPartitions();
-          this.connected = true;
-        }
-        const messages = this.pack(batch);
-        await this.o.before_send?.();
-        await this.producer.send({
-          topic: this.o.topic,
-          acks: -1,
-          compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-          messages,
+        // Every failure but a fatal one (see isFatal) is retried until the broker takes the batch or close().
+        await retry(() => this.sendHead(split), { retries: Infinity, initial_delay_ms: this.o.retry_initial_ms, max_delay_ms: this.o.retry_max_ms, multiplier: 2, jitter: 0 }, {
+          signal: this.stopRetrying.signal,
+          retriable: (err) => !isFatal(kafkaFailure(this.brokers, operation, err)),
+          onRetry: (err) => {
+            this.s.send_retries++;
+            this.outageStarted(err, 'send failed');
+          },
         });
-        if (this.abandoned) return; // close() already spooled this batch
-        this.messagesSent += messages.length;
-        this.acknowledge(fromMemory, batch);
-        this.s.produced += batch.length;
-        splitLimit = Number.MAX_SAFE_INTEGER;
-        if (this.outageSince) {
-          this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: this.pending() }, 'broker reachable again: delivering buffered windows');
-          this.outageSince = 0;
-        }
-        backoff = this.o.retry_initial_ms;
       } catch (err) {
-        if (this.abandoned) return;
-        if (isRefusedForGood(err)) {
-          if (batch.length > 1) {
-            splitLimit = Math.ceil(batch.length / 2);
-            this.log.warn({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err), batch: batch.length }, 'broker refused the batch: retrying in halves');
-          } else {
-            this.acknowledge(fromMemory, batch);
-            this.drop(1, `broker refused the window for good: ${(err as Error).message}`);
-          }
-          continue;
-        }
-        const f = kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err);
-        if (isFatal(f)) {
-          this.fail(f);
-          return;
-        }
-        this.s.send_retries++;
-        this.outageStarted(err, 'send failed');
-        await sleep(backoff);
-        backoff = Math.min(this.o.retry_max_ms, backoff * 2);
-      } finally {
-        clearTimeout(stall);
-        this.inFlight = 0;
+        if (this.abandoned || err instanceof RetryAbortedError) return;
+        if (isProgrammingError(err)) throw err;
+        this.fail(kafkaFailure(this.brokers, operation, err));
+        return;
       }
+    }
+  }
+
+  /**
+   * One send of the head of the buffer (memory first, then the spool): acknowledged when the broker has it. A batch the
+   * broker refuses for good is split in halves (`split.limit`), or, a single window, dropped; other failures throw.
+   */
+  private async sendHead(split: { limit: number }): Promise<void> {
+    const fromMemory = this.mem.length - this.memHead > 0;
+    const limit = Math.max(1, Math.min(this.o.batch_max_messages, split.limit));
+    const candidates = fromMemory ? this.mem.slice(this.memHead, this.memHead + limit) : (this.spool?.peek(limit) ?? []);
+    let bytes = 0;
+    let take = 0;
+    while (take < candidates.length && (take === 0 || bytes + candidates[take]!.value.length <= this.o.batch_max_bytes)) bytes += candidates[take++]!.value.length;
+    const batch = candidates.slice(0, take);
+    if (batch.length === 0 || this.abandoned) return;
+    this.inFlight = batch.length;
+    // kafkajs retries inside one send for a long time: a send this slow is an outage already.
+    const stall = setTimeout(() => this.outageStarted(new Error(`a send has waited ${this.o.stall_ms} ms for the broker`), 'send stalled'), this.o.stall_ms);
+    stall.unref();
+    try {
+      if (!this.connected) {
+        await this.producer.connect();
+        if (this.o.message_max_windows > 1) await this.fetchPartitions();
+        this.connected = true;
+      }
+      const messages = this.pack(batch);
+      await this.o.before_send?.();
+      await this.producer.send({
+        topic: this.o.topic,
+        acks: -1,
+        compression: this.o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        messages,
+      });
+      if (this.abandoned) return; // close() already spooled this batch
+      this.messagesSent += messages.length;
+      this.acknowledge(fromMemory, batch);
+      this.s.produced += batch.length;
+      split.limit = Number.MAX_SAFE_INTEGER;
+      if (this.outageSince) {
+        this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: this.pending() }, 'broker reachable again: delivering buffered windows');
+        this.outageSince = 0;
+      }
+    } catch (err) {
+      if (this.abandoned) return;
+      if (!isRefusedForGood(err)) throw err;
+      if (batch.length > 1) {
+        split.limit = Math.ceil(batch.length / 2);
+        this.log.warn({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err), batch: batch.length }, 'broker refused the batch: retrying in halves');
+      } else {
+        this.acknowledge(fromMemory, batch);
+        this.drop(1, `broker refused the window for good: ${(err as Error).message}`);
+      }
+    } finally {
+      clearTimeout(stall);
+      this.inFlight = 0;
     }
   }
 }

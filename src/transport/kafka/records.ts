@@ -6,7 +6,7 @@
  */
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { componentLogger } from '../../log.js';
-import { settledWithin, sleep } from '../../retry.js';
+import { RetryAbortedError, retry, settledWithin, sleep, type RetryOptions } from '../../retry.js';
 import { FORMAT_HEADER, type EncodedMessage } from '../codec.js';
 import { kafkaFailure } from './client.js';
 
@@ -18,6 +18,8 @@ export interface RecordPublisherOptions {
   batch_max: number;
   linger_ms: number;
 }
+
+const RECORD_SEND_RETRY: RetryOptions = { retries: Infinity, initial_delay_ms: 200, max_delay_ms: 5000, multiplier: 2, jitter: 0 };
 
 export interface RecordPublisherStats {
   offered: number;
@@ -36,6 +38,8 @@ export class KafkaRecordPublisher {
   private readonly loop: Promise<void>;
   private lastDropLog = 0;
   private readonly s: RecordPublisherStats = { offered: 0, sent: 0, dropped: 0, send_errors: 0 };
+  /** Ends the backoff of a failing send at close(). */
+  private readonly stopRetrying = new AbortController();
 
   constructor(
     kafka: Kafka,
@@ -43,7 +47,10 @@ export class KafkaRecordPublisher {
     private readonly o: RecordPublisherOptions,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    this.loop = this.run();
+    this.loop = this.run().catch((err: unknown) => {
+      // A bug: the records stay queued (then dropped, counted) rather than crash the sensor.
+      this.log.error({ err, queued: this.queue.length }, 'record publisher stopped');
+    });
   }
 
   offer(m: EncodedMessage): void {
@@ -77,41 +84,52 @@ export class KafkaRecordPublisher {
     const deadline = Date.now() + timeoutMs;
     await this.flush(Math.max(0, timeoutMs - 300)).catch((err: unknown) => this.log.error({ err, unsent: this.queue.length }, 'closing with unsent records'));
     this.closing = true;
+    this.stopRetrying.abort();
     await settledWithin(this.loop, deadline - Date.now());
     if (this.connected) await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
   }
 
   private async run(): Promise<void> {
-    let backoff = 200;
     while (!this.closing) {
       if (this.queue.length === 0) {
         await sleep(this.o.linger_ms);
         continue;
       }
-      const batch = this.queue.slice(0, this.o.batch_max);
-      this.inFlight = batch.length;
       try {
-        if (!this.connected) {
-          await this.producer.connect();
-          this.connected = true;
-        }
-        await this.producer.send({
-          topic: this.o.topic,
-          acks: -1,
-          compression: CompressionTypes.GZIP,
-          messages: batch.map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })),
+        // Any broker failure is retried (src/retry.ts: 200 ms doubling to 5 s) until it works or close().
+        await retry(() => this.sendHead(), RECORD_SEND_RETRY, {
+          signal: this.stopRetrying.signal,
+          retriable: () => true,
+          onRetry: (err) => {
+            this.s.send_errors++;
+            if (this.s.send_errors === 1 || this.s.send_errors % 100 === 0) this.log.error({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err) }, 'record send failed: retrying');
+          },
         });
-        this.queue.splice(0, batch.length);
-        this.s.sent += batch.length;
-        backoff = 200;
       } catch (err) {
-        this.s.send_errors++;
-        if (this.s.send_errors === 1 || this.s.send_errors % 100 === 0) this.log.error({ err: kafkaFailure(this.brokers, `produce to ${this.o.topic}`, err) }, 'record send failed: retrying');
-        await sleep(backoff);
-        backoff = Math.min(5000, backoff * 2);
-      } finally {
-        this.inFlight = 0;
+        if (err instanceof RetryAbortedError) return;
+        throw err;
       }
+    }
+  }
+
+  private async sendHead(): Promise<void> {
+    const batch = this.queue.slice(0, this.o.batch_max);
+    this.inFlight = batch.length;
+    try {
+      if (!this.connected) {
+        await this.producer.connect();
+        this.connected = true;
+      }
+      await this.producer.send({
+        topic: this.o.topic,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: batch.map((m) => ({ key: m.key, value: m.value, headers: { [FORMAT_HEADER]: m.format } })),
+      });
+      this.queue.splice(0, batch.length);
+      this.s.sent += batch.length;
+    } finally {
+      this.inFlight = 0;
     }
   }
 }

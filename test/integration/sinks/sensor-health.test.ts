@@ -78,7 +78,7 @@ describe('wardwatch sensor: ww_health in InfluxDB, /healthz degraded on capture 
       const detail = degraded.body.details?.['capture_loss'] as { fraction: number; limit: number };
       assert.ok(Math.abs(detail.fraction - 10 / 110) < 0.01, JSON.stringify(detail));
       assert.equal(detail.limit, 0.01);
-      assert.match(registry.toPrometheus(), /^wardwatch_sensor_capture_degraded 1$/m);
+      assert.match(await registry.metrics(), /^wardwatch_sensor_capture_degraded 1$/m);
 
       // The drops stop: after capture_loss.window_s (2 s) of clean capture, /healthz is ok again.
       source.drops_per_tick = 0;

@@ -233,7 +233,7 @@ describe('detector faults: a dead detector ends, a retriable start error is retr
       const config = parseConfig({ ...raw(prefix, group), transport: { kind: 'kafka', kafka: { brokers, topics: { prefix, partitions: 2 }, producer: { spool_dir: '', message_max_windows: 20 } } } }, 'test', {});
       const sensor = new SensorService(config, { file: capture, speed: 120 });
       const produced = sensor.run();
-      await until('windows consumed', 20_000, async () => ((await metric('consumer_processed')) ?? 0) > 0);
+      await until('windows consumed', 20_000, async () => ((await metric('consumer_processed_total')) ?? 0) > 0);
       child.kill('SIGSTOP');
       await sleep(8000); // > session_timeout_ms 6000: the group drops the member
       child.kill('SIGCONT');
@@ -253,9 +253,9 @@ describe('detector faults: a dead detector ends, a retriable start error is retr
       }
       assert.equal(child.exitCode, null, `still running; stderr:\n${stderr.slice(-3000)}`);
       assert.equal(await health(), 200);
-      assert.ok(((await metric('consumer_group_joins')) ?? 0) >= 2, 'it re-joined the group');
+      assert.ok(((await metric('consumer_group_joins_total')) ?? 0) >= 2, 'it re-joined the group');
       assert.deepEqual(stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{')), [], 'no WW_ line');
-      console.log(`      [faults] frozen detector re-joined: ${await metric('consumer_group_joins')} joins, ${await metric('consumer_membership_lost')} commits refused, ${await metric('consumer_crashes_restarted')} kafkajs restarts`);
+      console.log(`      [faults] frozen detector re-joined: ${await metric('consumer_group_joins_total')} joins, ${await metric('consumer_membership_lost_total')} commits refused, ${await metric('consumer_crashes_restarted_total')} kafkajs restarts`);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -80,7 +80,7 @@ describe('feature windows over Kafka (real broker)', function () {
       const kafka = kafkaFor(brokers, 'ww-rt');
       const { features, dlq } = await makeTopics(kafka);
       const sent = makeWindows(20, 100, 11);
-      const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, codec, message_max_windows: 50 });
+      const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, codec, message_max_windows: 50, spool_dir: '' });
       for (let i = 0; i < sent.length; i += 150) producer.enqueue(sent.slice(i, i + 150));
       await producer.flush(30_000);
       assert.equal(producer.stats().produced, sent.length);
@@ -154,7 +154,7 @@ describe('feature windows over Kafka (real broker)', function () {
     const sent = makeWindows(3, 40, 8);
     // One window over the broker's 1 MiB message.max.bytes (20 peers of 60,000 characters).
     const huge = { ...sent[50]!, new_peers: Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(60_000, 'x')) };
-    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, batch_max_bytes: 4 * 1024 * 1024, compression: 'none' });
+    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, batch_max_bytes: 4 * 1024 * 1024, compression: 'none', spool_dir: '' });
     producer.enqueue([...sent.slice(0, 50), huge, ...sent.slice(51)]);
     await producer.flush(60_000);
     const stats = producer.stats();
@@ -171,7 +171,7 @@ describe('feature windows over Kafka (real broker)', function () {
     const kafka = kafkaFor(brokers, 'ww-backpressure');
     const { features } = await makeTopics(kafka, 2);
     const sent = makeWindows(10, 300, 9);
-    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, memory_buffer_bytes: 16 * 1024 });
+    const producer = new KafkaWindowProducer(kafka, brokers, { topic: features, memory_buffer_bytes: 16 * 1024, spool_dir: '' });
     for (let i = 0; i < sent.length; i += 20) {
       producer.enqueue(sent.slice(i, i + 20));
       await producer.waitForCapacity();

@@ -129,7 +129,7 @@ describe('a broker outage shows in /metrics and in one log line at its start and
     try {
       // Windows are flowing: some produced.
       const start = Date.now();
-      while (!((await metric('producer_produced')) ?? 0)) {
+      while (!((await metric('producer_produced_total')) ?? 0)) {
         if (Date.now() - start > 20_000) throw new Error(`no window produced:\n${stderr.slice(-2000)}`);
         await sleep(100);
       }

@@ -72,7 +72,7 @@ describe('train --from-kafka (real broker)', function () {
     // At-least-once: re-send the windows of the first half of the range (duplicates must be learned once).
     const k = config.transport.kafka!;
     const kafka = kafkaFromConfig(k);
-    const again = new KafkaWindowProducer(kafka, k.brokers, { topic: topicNames(k.topics).features });
+    const again = new KafkaWindowProducer(kafka, k.brokers, { topic: topicNames(k.topics).features, spool_dir: '' });
     again.enqueue(analysed.windows.filter((w) => w.window_start >= from && w.window_start < (from + to) / 2));
     await again.close();
 
