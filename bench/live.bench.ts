@@ -78,8 +78,9 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals, ms = 15_000): P
   clearTimeout(t);
 }
 
+/** A sensor counter from /metrics: its prom-client name (`…_total`), else the name builds before it used. */
 function metric(text: string, name: string): number | undefined {
-  const m = new RegExp(`^wardwatch_sensor_${name} (\\d+)$`, 'm').exec(text);
+  const m = new RegExp(`^wardwatch_sensor_${name}_total (\\d+)$`, 'm').exec(text) ?? new RegExp(`^wardwatch_sensor_${name} (\\d+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
 

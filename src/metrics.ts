@@ -194,9 +194,6 @@ export function describeMetric(stage: string, key: string): MetricDescription {
   return { name, kind, help, labels };
 }
 
-/** The names bench/live.bench.ts reads (unlabelled, without `_total`): also exposed as gauges until it reads the new ones. */
-const DEPRECATED_ALIASES = new Set(['pcap_received', 'pcap_dropped', 'pcap_ifdropped']);
-
 /** All stages' metrics, by stage name, read at scrape time into a prom-client registry. */
 export class MetricsRegistry {
   private readonly providers = new Map<string, MetricsProvider>();
@@ -250,10 +247,6 @@ export class MetricsRegistry {
         if (m instanceof Counter) {
           if (value >= 0) m.inc(d.labels, value);
         } else m.set(d.labels, value);
-        if (DEPRECATED_ALIASES.has(key)) {
-          const alias = { name: `wardwatch_${stage}_${key}`, kind: 'gauge' as const, help: `Deprecated: ${d.name} (kept for bench/live.bench.ts).`, labels: {} };
-          (this.family(alias) as Gauge).set(value);
-        }
       }
     }
   }
