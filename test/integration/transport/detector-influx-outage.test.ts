@@ -100,9 +100,9 @@ describe('influxd stopped while a detector scores (real Kafka, own influxd insta
       assert.ok((during['influx_write_retries'] ?? 0) > 0, 'the outage was seen (writes retried)');
       assert.equal(after['consumer_group_joins'], joins, 'no rebalance: the member kept its membership through the outage');
       assert.equal(after['influx_points_dropped'] ?? 0, 0);
-      // Caught up within seconds of influxd's return, though the capture ran on meanwhile: bounded by the writer's
-      // longest retry wait (15 s: it probes a missing InfluxDB with a backoff up to that) plus the backlog's writes.
-      assert.ok(caughtUpMs < 20_000, `${caughtUpMs} ms from influxd back to everything written`);
+      // Caught up within seconds of influxd's return: the writer's longest retry wait (5 s), then the backlog of the
+      // 15 s outage (~2,500 windows in small batches, each written and its state stored in turn: measured ~12 s here).
+      assert.ok(caughtUpMs < 25_000, `${caughtUpMs} ms from influxd back to everything written`);
       for (const m of [MEASUREMENT.alert, MEASUREMENT.window]) {
         const points = async (c: InfluxDB): Promise<string[]> => (await c.query<Record<string, unknown>>(`SELECT * FROM ${m}`)).map((r) => JSON.stringify({ ...r, time: String(r['time']) })).sort();
         const [a, b] = await Promise.all([points(runDb), points(ownDb)]);
