@@ -12,18 +12,22 @@ import { FORMAT_HEADER, encodeAlert } from '../codec.js';
 import { kafkaFailure } from './client.js';
 
 export class KafkaAlertPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected = false;
   /** Alerts acknowledged by the broker, and failed publish attempts (retried by the caller). */
   sent = 0;
   errors = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly brokers: string[],
     readonly topic: string,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   /** Publishes the alerts (acks=all); throws a coded Kafka error (retriable when the broker may come back). */
@@ -45,6 +49,13 @@ export class KafkaAlertPublisher {
       this.sent += alerts.length;
     } catch (err) {
       this.errors++;
+      // The next attempt uses a new producer (as KafkaStateStore does: a broken connection or an idempotent producer
+      // out of step can hold the old one's sends until the request timeout, or for good).
+      const old = this.producer;
+      const wasConnected = this.connected;
+      this.producer = this.newProducer();
+      this.connected = false;
+      if (wasConnected) await settledWithin(old.disconnect(), 2000);
       throw kafkaFailure(this.brokers, `publish alerts to ${this.topic}`, err);
     }
   }

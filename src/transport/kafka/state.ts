@@ -9,6 +9,7 @@
  */
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { componentLogger } from '../../log.js';
+import { settledWithin } from '../../retry.js';
 import { kafkaFailure } from './client.js';
 
 export interface StateStoreOptions {
@@ -19,7 +20,7 @@ export interface StateStoreOptions {
 
 export class KafkaStateStore {
   private readonly log = componentLogger('detector-state');
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected = false;
 
   constructor(
@@ -27,7 +28,11 @@ export class KafkaStateStore {
     private readonly brokers: string[],
     private readonly o: StateStoreOptions,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   /** Creates the compacted topic when missing. */
@@ -50,6 +55,19 @@ export class KafkaStateStore {
     });
   }
 
+  /**
+   * After a failed send the next attempt uses a new producer: a connection that broke under kafkajs (the process was
+   * frozen, the broker restarted) and an idempotent producer's sequence numbers out of step can hold the old one's
+   * sends until the request timeout, or for good.
+   */
+  private async reconnectNext(): Promise<void> {
+    const old = this.producer;
+    const wasConnected = this.connected;
+    this.producer = this.newProducer();
+    this.connected = false;
+    if (wasConnected) await settledWithin(old.disconnect(), 2000);
+  }
+
   /** Writes the latest state of each key (acks=all). `null` deletes a key (tombstone). */
   async put(entries: ReadonlyMap<string, Buffer | null>): Promise<void> {
     if (entries.size === 0) return;
@@ -60,6 +78,7 @@ export class KafkaStateStore {
       }
       await this.producer.send({ topic: this.o.topic, acks: -1, messages: [...entries].map(([key, value]) => ({ key, value })) });
     } catch (err) {
+      await this.reconnectNext();
       throw kafkaFailure(this.brokers, `write detector state to ${this.o.topic}`, err);
     }
   }
