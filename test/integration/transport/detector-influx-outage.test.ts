@@ -16,6 +16,7 @@ import type { WardwatchConfig } from '../../../src/config/schema.js';
 import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
 import { DetectorService, kafkaFromConfig, SensorService } from '../../../src/services.js';
 import { DEFAULT_INFLUX, influxUrl, pauseInflux, resumeInflux, startInflux, stopInflux } from '../../../scripts/services/influxdb.js';
+import { waitForGroupCommitted } from '../../support/consumed.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -80,21 +81,8 @@ describe('influxd stopped while a detector scores (real Kafka, own influxd insta
       await done;
       await sensor.stop(60_000);
       // Everything committed (so written: a batch is committed only once InfluxDB acknowledged it).
-      const admin = kafkaFromConfig(cfg(url, dbRun, 'admin', true).transport.kafka!).admin();
-      await admin.connect();
-      let caughtUpMs = 0;
-      try {
-        const total = (await admin.fetchTopicOffsets(`${prefix}features`)).reduce((n, p) => n + Number(p.high), 0);
-        for (const deadline = Date.now() + 120_000; ; ) {
-          const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
-          if (committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total) break;
-          assert.ok(Date.now() < deadline, 'the detector did not catch up after influxd came back');
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        caughtUpMs = Date.now() - back;
-      } finally {
-        await admin.disconnect();
-      }
+      await waitForGroupCommitted(kafkaFromConfig(cfg(url, dbRun, 'admin', true).transport.kafka!), group, `${prefix}features`, 'the detector did not catch up after influxd came back');
+      const caughtUpMs = Date.now() - back;
       const after = detector.metrics();
       await detector.stop();
       assert.ok((during['influx_write_retries'] ?? 0) > 0, 'the outage was seen (writes retried)');

@@ -15,6 +15,7 @@ import { replayCapture } from '../../../src/replay.js';
 import type { Alert } from '../../../src/records/alert.js';
 import { decodeAlert, decodeInventory, FORMAT_HEADER } from '../../../src/transport/codec.js';
 import type { InventoryEntry } from '../../../src/records/device.js';
+import { waitForGroupCommitted } from '../../support/consumed.js';
 import { freshName, requireKafka } from '../../support/services.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -68,21 +69,7 @@ describe('detectors learn the inventory over Kafka (real broker)', function () {
     await sensor.run();
     await sensor.stop();
     assert.ok(sensor.inventory.sent > 0 && sensor.inventory.sent <= 4 * run.inventory.length, `${sensor.inventory.sent} inventory entries for ${run.inventory.length} devices (published on change only)`);
-    const admin = kafkaFromConfig(config.transport.kafka!).admin();
-    await admin.connect();
-    try {
-      const ends = await admin.fetchTopicOffsets(`${prefix}features`);
-      const total = ends.reduce((n, p) => n + Number(p.high), 0);
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
-        if (committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total) break;
-        if (Date.now() > deadline) throw new Error('detector did not consume the feature topic');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await waitForGroupCommitted(kafkaFromConfig(config.transport.kafka!), group, `${prefix}features`, 'detector did not consume the feature topic');
     await detector.stop();
 
     // The compacted topic holds each device's latest entry, as the sensor's inventory has it.

@@ -24,6 +24,7 @@ import type { Alert } from '../../../src/records/alert.js';
 import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
 import { DetectorService, kafkaFromConfig, SensorService } from '../../../src/services.js';
 import { decodeAlert, FORMAT_HEADER } from '../../../src/transport/codec.js';
+import { waitForGroupCommitted } from '../../support/consumed.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -105,19 +106,7 @@ describe('parity: run and the distributed deployment give the same outputs (real
       await sensor.run();
       await sensor.stop(60_000);
       // Until the group has committed every window the sensor produced.
-      const admin = kafkaFromConfig(sensorConfig.transport.kafka!).admin();
-      await admin.connect();
-      try {
-        const total = (await admin.fetchTopicOffsets(`${prefix}features`)).reduce((n, p) => n + Number(p.high), 0);
-        for (const deadline = Date.now() + 120_000; ; ) {
-          const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
-          if (committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total) break;
-          assert.ok(Date.now() < deadline, 'the detectors did not consume the feature topic');
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      } finally {
-        await admin.disconnect();
-      }
+      await waitForGroupCommitted(kafkaFromConfig(sensorConfig.transport.kafka!), group, `${prefix}features`, 'the detectors did not consume the feature topic');
       await new Promise((r) => setTimeout(r, 1500)); // one more health point each, with the lag at 0
       const beforeStop = Date.now();
       await Promise.all(detectors.map((d) => d.stop()));
@@ -273,19 +262,7 @@ describe('parity: run and the distributed deployment give the same outputs (real
       await detectors[0]!.stop();
       await done;
       await sensor.stop(60_000);
-      const admin = kafkaFromConfig(cfg(rxDist, 'ho-admin', { transport: { kind: 'kafka', kafka } }).transport.kafka!).admin();
-      await admin.connect();
-      try {
-        const total = (await admin.fetchTopicOffsets(`${prefix}features`)).reduce((n, p) => n + Number(p.high), 0);
-        for (const deadline = Date.now() + 120_000; ; ) {
-          const committed = await admin.fetchOffsets({ groupId: group, topics: [`${prefix}features`] });
-          if (committed[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= total) break;
-          assert.ok(Date.now() < deadline, 'the remaining detector did not consume the feature topic');
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      } finally {
-        await admin.disconnect();
-      }
+      await waitForGroupCommitted(kafkaFromConfig(cfg(rxDist, 'ho-admin', { transport: { kind: 'kafka', kafka } }).transport.kafka!), group, `${prefix}features`, 'the remaining detector did not consume the feature topic');
       await detectors[1]!.stop();
       const events = (bodies: string[]): string[] =>
         bodies
