@@ -13,14 +13,40 @@
  * receipt's `durable` rejects, the consumer is `failed` (`WW_KAFKA_CONSUMER_FAILED`, listeners told at once). Losing
  * the group membership while committing (the coordinator forgot the member after a stall) is not such a failure:
  * the member re-joins and the batch is fetched again.
+ *
+ * Broker outages are retriable (kafkajs retries inside its requests and restarts its consumer) and only shown: one
+ * error line when one starts — kafkajs restarted the consumer on a retriable error, or the broker answered nothing
+ * for `stall_ms` and did not answer a probe either — one line when the consumer fetches again, and the
+ * `broker_unreachable` gauge and `outages` counter in between.
  */
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { connect } from 'node:net';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
 import { ServiceError, type WardwatchError } from '../../errors.js';
 import type { BatchReceipt, WindowBatchHandler, WindowConsumer, WindowConsumerStats } from '../bus.js';
 import { FORMAT_HEADER, decodeWindows, PoisonMessageError } from '../codec.js';
 import { describeBrokers, errorChain, kafkaFailure } from './client.js';
+
+/** True when one of `brokers` (host:port) accepts a TCP connection within `timeoutMs`. */
+function anyAccepts(brokers: string[], timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let left = brokers.length;
+    if (left === 0) resolve(true);
+    for (const b of brokers) {
+      const i = b.lastIndexOf(':');
+      const socket = connect({ host: b.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(b.slice(i + 1)) });
+      const done = (ok: boolean): void => {
+        socket.destroy();
+        if (ok) resolve(true);
+        else if (--left === 0) resolve(false);
+      };
+      socket.setTimeout(timeoutMs, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    }
+  });
+}
 
 /** kafkajs protocol errors that mean "this member's view of the group is out of date": re-join, do not crash. */
 const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP']);
@@ -55,6 +81,13 @@ export interface WindowConsumerOptions {
   from_beginning: boolean;
   /** Named in failure messages ("kafka host:port: ..."). */
   brokers: string[];
+  /**
+   * The consumer got no answer from the broker (no fetch, heartbeat or any other response) for this long: the broker
+   * is probed (one metadata request, at most this long again) and, when it does not answer either, the outage starts
+   * (one log line, `broker_unreachable` 1) although kafkajs is still waiting or retrying inside its requests. A member
+   * waiting in a rebalance gets no answer for a while too; the probe tells it apart.
+   */
+  stall_ms: number;
 }
 
 export const DEFAULT_WINDOW_CONSUMER: Omit<WindowConsumerOptions, 'topic' | 'group_id' | 'dead_letter_topic'> = {
@@ -63,6 +96,7 @@ export const DEFAULT_WINDOW_CONSUMER: Omit<WindowConsumerOptions, 'topic' | 'gro
   max_bytes_per_partition: 1024 * 1024,
   from_beginning: true,
   brokers: [],
+  stall_ms: 5000,
 };
 
 function headerString(v: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
@@ -91,6 +125,11 @@ export class KafkaWindowConsumer implements WindowConsumer {
   private epoch = 0;
   private readonly pending = new Map<number, PendingBatch[]>();
   private commits: Promise<void> = Promise.resolve();
+  /** When the broker last answered one of the consumer's requests; the watchdog probes the broker after `stall_ms` without. */
+  private lastAnswer = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+  private probe: Admin | undefined;
+  private probing = false;
 
   constructor(kafka: Kafka, options: Partial<WindowConsumerOptions> & Pick<WindowConsumerOptions, 'topic' | 'group_id' | 'dead_letter_topic'>) {
     this.o = { ...DEFAULT_WINDOW_CONSUMER, ...options };
@@ -104,7 +143,10 @@ export class KafkaWindowConsumer implements WindowConsumer {
       allowAutoTopicCreation: false,
     });
     this.dlq = kafka.producer({ allowAutoTopicCreation: false });
+    this.kafka = kafka;
   }
+
+  private readonly kafka: Kafka;
 
   async start(handler: WindowBatchHandler, onAssign?: (partitions: number[]) => void | Promise<void>): Promise<void> {
     this.stopping = false;
@@ -113,16 +155,20 @@ export class KafkaWindowConsumer implements WindowConsumer {
       if (restart) {
         this.g.crashes_restarted++;
         // One line when the outage starts, one when batches come again (kafkajs may restart it many times meanwhile).
-        if (!this.outageSince) {
-          this.outageSince = Date.now();
-          this.g.outages++;
-          this.log.error({ err: error.message }, 'broker unreachable: consumer stopped on a retriable error, kafkajs restarts it until it works');
-        }
+        this.outageStarted({ err: error.message }, 'broker unreachable: consumer stopped on a retriable error, kafkajs restarts it until it works');
         return;
       }
       if (this.stopping) return;
       this.fail(kafkaFailure(this.o.brokers, `consume ${this.o.topic} (group ${this.o.group_id})`, error), 'WW_KAFKA_CONSUMER_FAILED');
     });
+    // Any answer of the broker is a sign of life; the consumer working again (a fetch, a heartbeat, a join) ends an outage.
+    this.consumer.on(this.consumer.events.REQUEST, () => (this.lastAnswer = Date.now()));
+    for (const ev of [this.consumer.events.FETCH, this.consumer.events.HEARTBEAT]) {
+      this.consumer.on(ev, () => {
+        this.lastAnswer = Date.now();
+        this.outageEnded();
+      });
+    }
     await this.dlq.connect();
     await this.consumer.connect();
     // Batches wait until the assignment callback finished (e.g. per-device state restored for new partitions).
@@ -210,6 +256,50 @@ export class KafkaWindowConsumer implements WindowConsumer {
       },
     });
     this.running = true;
+    this.lastAnswer = Date.now();
+    this.watchdog = setInterval(() => void this.watch(), Math.min(1000, this.o.stall_ms));
+    this.watchdog.unref();
+  }
+
+  /**
+   * No answer from the broker for `stall_ms`: a probe tells a broker that is gone or frozen from a member waiting in a
+   * rebalance. First a TCP connection to the bootstrap brokers (refused: gone, at once), then one metadata request
+   * (none within `stall_ms`: frozen or still starting); either failing starts an outage.
+   */
+  private async watch(): Promise<void> {
+    if (!this.running || this.stopping || this.outageSince || this.probing || Date.now() - this.lastAnswer < this.o.stall_ms) return;
+    this.probing = true;
+    const silentSince = this.lastAnswer;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      let answered = await anyAccepts(this.o.brokers, Math.min(2000, this.o.stall_ms));
+      if (answered) {
+        this.probe ??= this.kafka.admin();
+        const probe = this.probe;
+        answered = await Promise.race([
+          (async () => {
+            await probe.connect();
+            await probe.describeCluster();
+            return true;
+          })().catch(() => false),
+          new Promise<false>((r) => (timer = setTimeout(() => r(false), this.o.stall_ms))),
+        ]);
+      }
+      if (answered) this.lastAnswer = Math.max(this.lastAnswer, Date.now());
+      else if (this.lastAnswer === silentSince && this.running && !this.stopping) {
+        this.outageStarted({ silent_ms: Date.now() - silentSince }, 'broker unreachable: the consumer gets no answer from the broker (kafkajs keeps retrying)');
+      }
+    } finally {
+      clearTimeout(timer);
+      this.probing = false;
+    }
+  }
+
+  private outageStarted(fields: Record<string, unknown>, msg: string): void {
+    if (this.outageSince) return;
+    this.outageSince = Date.now();
+    this.g.outages++;
+    this.log.error({ ...fields, broker: describeBrokers(this.o.brokers) }, msg);
   }
 
   /**
@@ -261,7 +351,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
 
   private outageEnded(): void {
     if (!this.outageSince) return;
-    this.log.warn({ outage_ms: Date.now() - this.outageSince, restarts: this.g.crashes_restarted }, 'broker reachable again: consumer back in the group');
+    this.log.warn({ outage_ms: Date.now() - this.outageSince, restarts: this.g.crashes_restarted }, 'broker reachable again: the consumer is fetching again');
     this.outageSince = 0;
   }
 
@@ -289,6 +379,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
    */
   async stop(settleMs = 10_000): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watchdog);
     if (this.running) {
       try {
         this.consumer.pause([{ topic: this.o.topic }]);
@@ -301,6 +392,7 @@ export class KafkaWindowConsumer implements WindowConsumer {
     this.running = false;
     await this.consumer.disconnect();
     await this.dlq.disconnect();
+    await this.probe?.disconnect().catch(() => undefined);
   }
 
   /**
