@@ -197,7 +197,7 @@ export class SensorService {
   private async capture(): Promise<void> {
     // Retriable start errors (broker not up yet) are retried until it works or stop(); wrong credentials end the run.
     const k = requireKafka(this.config);
-    if (!(await retryingStart('sensor start', k.brokers, () => ensurePipelineTopics(this.kafka, k), { connection: k, cancelled: () => this.stopped !== undefined, logger: this.log }))) return;
+    if (!(await retryingStart('sensor start', k.brokers, () => ensurePipelineTopics(this.kafka, k), { connection: k, cancelled: () => this.stopped !== undefined, logger: this.log, onRetry: () => Promise.resolve(void this.startFailures++) }))) return;
     const live = this.input.live;
     this.source = this.input.source ?? (this.input.file ? await readCapture(this.input.file) : new LiveCaptureSource(live!));
     const source = this.source;
@@ -376,14 +376,19 @@ export class SensorService {
 
   /** Times the inventory was written to ww_inventory. */
   inventoryWrites = 0;
+  /** Start attempts that failed on a retriable error (broker not reachable yet): /healthz says it is retrying. */
+  private startFailures = 0;
 
   /**
-   * `/healthz` of the sensor: ok, or degraded (503) while a live capture lost more than
+   * `/healthz` of the sensor: 503 until its start worked ('starting', or 'starting: N failed attempt(s), retrying'
+   * while the broker cannot be reached); then ok, or degraded (503) while a live capture lost more than
    * `capture_loss.degraded_fraction` of its packets over the last `capture_loss.window_s`, with the reason and numbers.
    */
   healthReport(): HealthReport {
     const reason = this.loss?.degradedReason();
-    const report: HealthReport = { ok: reason === undefined, checks: { sensor: 'ok', capture: reason ?? 'ok' } };
+    // Not ok until the start (topics, first broker connection) worked: 'starting', with its failed attempts when retrying.
+    const sensor = this.source !== undefined ? 'ok' : this.startFailures > 0 ? `starting: ${this.startFailures} failed attempt(s), retrying` : 'starting';
+    const report: HealthReport = { ok: reason === undefined && sensor === 'ok', checks: { sensor, capture: reason ?? 'ok' } };
     if (this.loss) {
       const r = this.loss.recent();
       report.details = { capture_loss: { ...r, limit: this.config.capture_loss.degraded_fraction } };
@@ -453,6 +458,7 @@ export class SensorService {
     return {
       ...prefixed('producer', { ...this.producer.stats() }),
       producer_messages: this.producer.messagesSent,
+      start_failures: this.startFailures,
       inventory_published: this.inventory.sent,
       ...(this.flows ? prefixed('flows_kafka', { ...this.flows.stats() }) : {}),
       decode_malformed: this.decoder.counters.snapshot().malformed,
