@@ -646,8 +646,9 @@ export class DetectorService {
     await consumer.start(
       async (windows, ctx) => {
         // Entries the sensors wrote before these windows are read before they are scored (bounded well below the
-        // session timeout: a slow inventory read must not cost the group membership).
-        await this.inventory.catchUp(Math.min(10_000, Math.floor(k.consumer.session_timeout_ms / 3)));
+        // session timeout: a slow inventory read must not cost the group membership; not read by then, the batch is
+        // fetched again).
+        await this.inventory.catchUp(Math.min(10_000, Math.floor(k.consumer.session_timeout_ms / 3)), { required: true });
         await ctx.heartbeat();
         const out = await detector.score(windows, lookup);
         // State is taken now (this batch's) and written before the batch is committed: a member that takes the

@@ -25,7 +25,8 @@ import { detectorFacts, type InventoryEntry } from '../../records/device.js';
 import { componentLogger } from '../../log.js';
 import { settledWithin, sleep } from '../../retry.js';
 import { FORMAT_HEADER, PoisonMessageError, decodeInventory, encodeInventory, type EncodedMessage } from '../codec.js';
-import { kafkaFailure } from './client.js';
+import { ServiceError } from '../../errors.js';
+import { describeBrokers, kafkaFailure } from './client.js';
 
 
 /** Header of an inventory message: the packet time (seconds) from which the entry holds. */
@@ -72,8 +73,22 @@ export class KafkaInventoryPublisher {
     return n;
   }
 
-  /** Sends the queued entries (acks=all). On failure they stay queued (newer entries of a device replace older ones). */
-  async flush(): Promise<void> {
+  /**
+   * Sends the queued entries (acks=all); resolves once they and everything an earlier `flush()` took are acknowledged.
+   * On failure they stay queued (newer entries of a device replace older ones). Flushes run one after another: before,
+   * a flush called while another was sending (the window producer's `before_send` while `close()` flushed) found the
+   * queue empty and resolved at once, and windows reached the topic before the entries they need (a detector scored
+   * them without the device's name, vendor and class, and its new-device alert was lost).
+   */
+  flush(): Promise<void> {
+    const next = this.flushing.catch(() => undefined).then(() => this.sendQueued());
+    this.flushing = next;
+    return next;
+  }
+
+  private flushing: Promise<void> = Promise.resolve();
+
+  private async sendQueued(): Promise<void> {
     if (this.queue.size === 0) return;
     const batch = this.queue;
     this.queue = new Map();
@@ -92,12 +107,38 @@ export class KafkaInventoryPublisher {
     }
   }
 
-  /** Publishes what is queued within `timeoutMs` (else logs what is left: the next start publishes it again), disconnects. */
+  /**
+   * Publishes what is queued within `timeoutMs`, retrying while the broker is away (the window producer, closing at the
+   * same time, delivers its windows only after their entries), else logs what is left (the next start publishes it
+   * again); then disconnects. Before, one failed attempt (kafkajs' retries used up during a broker outage) disconnected
+   * the producer while the window producer still waited for the broker: every later window send failed on "The
+   * producer is disconnected" and the sensor never delivered its buffered windows.
+   */
   async close(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const sent = this.flush().catch((err: unknown) => this.log.error({ err, pending: this.queue.size }, 'inventory entries not published at shutdown'));
-    if (!(await settledWithin(sent, timeoutMs))) this.log.error({ pending: this.queue.size, timeout_ms: timeoutMs }, 'inventory entries not published at shutdown: broker unreachable');
-    if (this.connected) await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
+    let wait = 200;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))));
+        const sent = await Promise.race([this.flush().then(() => true), late]);
+        if (!sent) this.log.error({ pending: this.pending, timeout_ms: timeoutMs }, 'inventory entries not published at shutdown: broker unreachable');
+        break;
+      } catch (err) {
+        if (Date.now() + wait >= deadline) {
+          this.log.error({ err, pending: this.pending }, 'inventory entries not published at shutdown');
+          break;
+        }
+        await sleep(wait);
+        wait = Math.min(wait * 2, 5000);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (this.connected) {
+      this.connected = false; // a flush after this connects again
+      await settledWithin(this.producer.disconnect(), Math.max(200, deadline - Date.now()));
+    }
   }
 }
 
@@ -119,7 +160,10 @@ export class KafkaInventoryReader {
   ) {
     // A group of its own: every detector reads every partition of the inventory; nothing is committed.
     // An idle fetch returns after 1 s (kafkajs: 5 s): stop() waits for it.
-    this.consumer = kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 30_000, maxWaitTimeInMs: 1000 });
+    // The shortest session the broker allows (group.min.session.timeout.ms, 6 s): a reader that kafkajs restarted after
+    // a broker outage joins as a new member, and the join waits until the old member's session expired (with 30 s the
+    // detector's batches waited ~20 s for the inventory after the broker was back).
+    this.consumer = kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000 });
     this.admin = kafka.admin();
   }
 
@@ -184,15 +228,19 @@ export class KafkaInventoryReader {
   }
 
   /**
-   * Waits until everything the topic held when called has been read (false after `timeoutMs`: the caller goes on
-   * with what it has; the reader keeps following).
+   * Waits until everything the topic held when called has been read. After `timeoutMs`: false (the caller goes on with
+   * what it has; the reader keeps following), or with `required` a retriable `WW_KAFKA_UNAVAILABLE` error — the
+   * detector's batch is then not scored and is fetched again, rather than scored without the entries it needs (after
+   * a broker outage the reader's consumer may come back seconds after the window consumer: windows were scored without
+   * a device's name, vendor and class, and its new-device alert was lost).
    */
-  async catchUp(timeoutMs = 10_000): Promise<boolean> {
+  async catchUp(timeoutMs = 10_000, o: { required?: boolean } = {}): Promise<boolean> {
     const ends = (await this.admin.fetchTopicOffsets(this.topic)).map((o) => ({ partition: o.partition, high: BigInt(o.high) }));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (ends.every((e) => e.high === 0n || (this.position.get(e.partition) ?? 0n) >= e.high)) return true;
       if (Date.now() > deadline) {
+        if (o.required) throw new ServiceError(describeBrokers(this.brokers), `inventory ${this.topic} not read to its end within ${timeoutMs} ms: the batch is scored once it is`, { retriable: true, code: 'WW_KAFKA_UNAVAILABLE' });
         this.log.warn({ topic: this.topic, timeout_ms: timeoutMs }, 'inventory not caught up: scoring with the entries read so far');
         return false;
       }
