@@ -5,6 +5,11 @@
  * done. Batches are written in the order accepted; a slow or hanging webhook endpoint delays only the commits, never
  * the alerts file or InfluxDB, and never the consumer's heartbeats.
  *
+ * Batches that queued up behind a write (InfluxDB was slow or away, a backlog is being caught up) are written together:
+ * one write to the alerts file, InfluxDB and syslog for up to `max_coalesce_windows` windows, then each batch's `after`
+ * in acceptance order, each batch durable as soon as its own `after` is done. Commit order and de-duplication do not
+ * change (the sinks see the same records, in the same order, in fewer writes).
+ *
  * Bounded: at most `max_pending_windows` windows accepted and not yet durable. When full, `accept` waits (the
  * consumer stops fetching: back-pressure), calling `heartbeat` so the group keeps the member; nothing is dropped.
  * Failures: a retriable one (InfluxDB or Kafka unreachable, a file system error) is retried with backoff until it
@@ -24,9 +29,11 @@ export interface SinkQueueOptions {
   /** Backoff of a failed write: from `retry_initial_ms`, doubling, up to `retry_max_ms`. */
   retry_initial_ms: number;
   retry_max_ms: number;
+  /** Most windows written to the sinks in one write when batches queued up (1: one batch per write, as before). */
+  max_coalesce_windows: number;
 }
 
-export const DEFAULT_SINK_QUEUE: SinkQueueOptions = { max_pending_windows: 50_000, retry_initial_ms: 200, retry_max_ms: 5000 };
+export const DEFAULT_SINK_QUEUE: SinkQueueOptions = { max_pending_windows: 50_000, retry_initial_ms: 200, retry_max_ms: 5000, max_coalesce_windows: 5000 };
 
 export interface SinkBatch {
   windows: readonly FeatureWindow[];
@@ -49,17 +56,28 @@ export interface SinkQueueStats {
   backpressure: number;
   /** Failed writes that were retried. */
   write_retries: number;
+  /** Writes to the sinks, and the batches they held (batches > writes: batches were coalesced). */
+  writes: number;
+  batches_written: number;
+}
+
+interface Queued {
+  batch: SinkBatch;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 export class SinkQueue {
   private readonly log = componentLogger('sink-queue');
   private readonly o: SinkQueueOptions;
-  private chain: Promise<void> = Promise.resolve();
+  /** Accepted batches not yet handed to a write, in acceptance order; one writer loop at a time (`writing`). */
+  private readonly queued: Queued[] = [];
+  private writing = false;
   private pendingWindows = 0;
   private pendingBatches = 0;
   private closed = false;
   private roomWaiters: (() => void)[] = [];
-  private readonly s = { backpressure_waits: 0, backpressure_ms: 0, write_retries: 0 };
+  private readonly s = { backpressure_waits: 0, backpressure_ms: 0, write_retries: 0, writes: 0, batches_written: 0 };
   private waitingSince = 0;
   private failingSince = 0;
 
@@ -112,8 +130,8 @@ export class SinkQueue {
     // Webhook incidents are decided now, in acceptance order; their deliveries run behind, in the same order.
     const notified = this.sinks.queueNotices(batch.scores, batch.alerts);
     batch.decided?.();
-    const stored = this.chain.then(() => this.store(batch));
-    this.chain = stored.catch(() => undefined);
+    const stored = new Promise<void>((resolve, reject) => this.queued.push({ batch, resolve, reject }));
+    void this.writeQueued();
     const durable = Promise.all([stored, notified]).then(
       () => this.release(n),
       (err: unknown) => {
@@ -130,10 +148,51 @@ export class SinkQueue {
     for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
-  private async store(batch: SinkBatch): Promise<void> {
-    await this.retrying('write the batch to the sinks', () => this.sinks.storeBatch(batch.scores, batch.windows, batch.alerts));
-    this.onStored(batch);
-    if (batch.after) await this.retrying('write the detector state', batch.after);
+  /**
+   * The writer: takes the batches queued so far (up to `max_coalesce_windows` windows, at least one batch), writes them
+   * to the sinks in one write, then runs each one's `after` in order; again until nothing is queued.
+   */
+  private async writeQueued(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queued.length > 0) {
+        const group: Queued[] = [this.queued.shift()!];
+        let windows = group[0]!.batch.windows.length;
+        while (this.queued.length > 0 && windows + this.queued[0]!.batch.windows.length <= this.o.max_coalesce_windows) {
+          const next = this.queued.shift()!;
+          windows += next.batch.windows.length;
+          group.push(next);
+        }
+        await this.store(group);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async store(group: Queued[]): Promise<void> {
+    const batches = group.map((q) => q.batch);
+    try {
+      const one = batches.length === 1 ? batches[0]! : { windows: batches.flatMap((b) => b.windows), scores: batches.flatMap((b) => b.scores), alerts: batches.flatMap((b) => b.alerts) };
+      await this.retrying('write the batch to the sinks', () => this.sinks.storeBatch(one.scores, one.windows, one.alerts));
+      this.s.writes++;
+      this.s.batches_written += batches.length;
+    } catch (err) {
+      for (const q of group) q.reject(err);
+      return;
+    }
+    for (const q of group) this.onStored(q.batch);
+    for (const [i, q] of group.entries()) {
+      try {
+        if (q.batch.after) await this.retrying('write the detector state', q.batch.after);
+        q.resolve();
+      } catch (err) {
+        // Not durable: this batch and the ones after it (their state must not be written before this one's).
+        for (const rest of group.slice(i)) rest.reject(err);
+        return;
+      }
+    }
   }
 
   private async retrying(what: string, fn: () => Promise<void>): Promise<void> {
