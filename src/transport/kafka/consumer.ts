@@ -83,9 +83,9 @@ export interface WindowConsumerOptions {
   brokers: string[];
   /**
    * The consumer got no answer from the broker (no fetch, heartbeat or any other response) for this long: the broker
-   * is probed (one metadata request, at most this long again) and, when it does not answer either, the outage starts
-   * (one log line, `broker_unreachable` 1) although kafkajs is still waiting or retrying inside its requests. A member
-   * waiting in a rebalance gets no answer for a while too; the probe tells it apart.
+   * is probed (a TCP connection, then one metadata request, at most this long again) and, when it does not answer
+   * either, the outage starts (one log line, `broker_unreachable` 1) although kafkajs is still waiting or retrying
+   * inside its requests. A member waiting in a rebalance gets no answer for a while too; the probe tells it apart.
    */
   stall_ms: number;
 }

@@ -144,8 +144,11 @@ export class KafkaInventoryPublisher {
 
 export class KafkaInventoryReader {
   private readonly log = componentLogger('inventory-reader');
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly admin: Admin;
+  private stopping = false;
+  /** Times the reader's consumer stopped for good (kafkajs would not restart it) and was started anew. */
+  restarts = 0;
   /** Each device's recent entries, oldest first, with the packet time each holds from. */
   private readonly entries = new Map<string, { as_of: number; entry: InventoryEntry }[]>();
   /** Next offset to read, per partition. */
@@ -154,7 +157,7 @@ export class KafkaInventoryReader {
   skipped = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly brokers: string[],
     private readonly topic: string,
   ) {
@@ -163,8 +166,12 @@ export class KafkaInventoryReader {
     // The shortest session the broker allows (group.min.session.timeout.ms, 6 s): a reader that kafkajs restarted after
     // a broker outage joins as a new member, and the join waits until the old member's session expired (with 30 s the
     // detector's batches waited ~20 s for the inventory after the broker was back).
-    this.consumer = kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000 });
+    this.consumer = this.newConsumer();
     this.admin = kafka.admin();
+  }
+
+  private newConsumer(): Consumer {
+    return this.kafka.consumer({ groupId: `ww-inventory-reader-${randomBytes(6).toString('hex')}`, allowAutoTopicCreation: false, sessionTimeout: 6000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000 });
   }
 
   /** The device's latest entry. */
@@ -190,41 +197,73 @@ export class KafkaInventoryReader {
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     try {
       await this.admin.connect();
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatch: ({ batch }) => {
-          for (const m of batch.messages) {
-            const key = m.key?.toString() ?? '';
-            if (m.value === null) {
-              this.entries.delete(key);
-              continue;
-            }
-            try {
-              const e = decodeInventory(m.value, m.headers?.[FORMAT_HEADER]?.toString());
-              const asOf = Number(m.headers?.[AS_OF_HEADER]?.toString() ?? NaN);
-              const list = this.entries.get(e.device_id) ?? [];
-              // Without the header (an older sensor, or the topic compacted to one entry): it holds from the start.
-              if (!Number.isFinite(asOf)) list.length = 0;
-              list.push({ as_of: Number.isFinite(asOf) ? asOf : -Infinity, entry: e });
-              if (list.length > MAX_HISTORY_PER_DEVICE) list.shift();
-              this.entries.set(e.device_id, list);
-            } catch (err) {
-              if (!(err instanceof PoisonMessageError)) throw err;
-              this.skipped++;
-              this.log.warn({ key, partition: batch.partition, offset: m.offset, reason: err.message }, 'undecodable inventory entry skipped');
-            }
-          }
-          this.position.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
-          return Promise.resolve();
-        },
-      });
+      await this.follow(this.consumer);
     } catch (err) {
       throw kafkaFailure(this.brokers, `read inventory from ${this.topic}`, err);
     }
+  }
+
+  /**
+   * Runs `consumer` over the topic from its beginning; what was read already (below `position`) is skipped. When
+   * kafkajs stops it for good (a crash it does not restart, e.g. after a broker outage), a new one takes over: the
+   * detector must not wait for an inventory nobody reads any more.
+   */
+  private async follow(consumer: Consumer): Promise<void> {
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || this.stopping || consumer !== this.consumer) return;
+      this.restarts++;
+      this.log.warn({ err: e.payload.error.message, restarts: this.restarts }, 'inventory reader stopped for good: starting a new one');
+      const next = (this.consumer = this.newConsumer());
+      void (async () => {
+        await settledWithin(consumer.disconnect(), 5000);
+        for (let wait = 1000; !this.stopping && next === this.consumer; wait = Math.min(wait * 2, 5000)) {
+          try {
+            await this.follow(next);
+            return;
+          } catch (err) {
+            this.log.warn({ err: err instanceof Error ? err.message : String(err), retry_in_ms: wait }, 'inventory reader not started again: retrying');
+            await settledWithin(next.disconnect(), 5000);
+            await sleep(wait);
+          }
+        }
+      })();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        const from = this.position.get(batch.partition) ?? 0n;
+        for (const m of batch.messages) {
+          if (BigInt(m.offset) < from) continue; // read before a restart
+          const key = m.key?.toString() ?? '';
+          if (m.value === null) {
+            this.entries.delete(key);
+            continue;
+          }
+          try {
+            const e = decodeInventory(m.value, m.headers?.[FORMAT_HEADER]?.toString());
+            const asOf = Number(m.headers?.[AS_OF_HEADER]?.toString() ?? NaN);
+            const list = this.entries.get(e.device_id) ?? [];
+            // Without the header (an older sensor, or the topic compacted to one entry): it holds from the start.
+            if (!Number.isFinite(asOf)) list.length = 0;
+            list.push({ as_of: Number.isFinite(asOf) ? asOf : -Infinity, entry: e });
+            if (list.length > MAX_HISTORY_PER_DEVICE) list.shift();
+            this.entries.set(e.device_id, list);
+          } catch (err) {
+            if (!(err instanceof PoisonMessageError)) throw err;
+            this.skipped++;
+            this.log.warn({ key, partition: batch.partition, offset: m.offset, reason: err.message }, 'undecodable inventory entry skipped');
+          }
+        }
+        const next = BigInt(batch.lastOffset()) + 1n;
+        if (next > from) this.position.set(batch.partition, next);
+        return Promise.resolve();
+      },
+    });
   }
 
   /**
@@ -249,6 +288,7 @@ export class KafkaInventoryReader {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
     await this.admin.disconnect();
   }
