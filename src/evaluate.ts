@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { replayCapture, type AnalyseOptions } from './replay.js';
+import { replayCapture, type AnalyseOptions } from './compose/embedded.js';
 import { evaluateDetections, selectBackendFor, type AttackLabel, type AttackReport, type DetectConfig, type EvaluationReport } from './detect/index.js';
 import type { Alert } from './records/alert.js';
 import type { InventoryEntry } from './records/device.js';

@@ -92,7 +92,7 @@ Examples:
         const k = loadConfig(o.config).transport.kafka;
         if (!k) throw new ConfigError('transport.kafka', '--from-kafka needs Kafka: set transport.kafka.brokers in --config (or WARDWATCH_KAFKA_BROKERS)');
         err(`train: reading the windows of ${o.from ?? 'the start'} .. ${o.to ?? 'the end'} from ${topicNames(k.topics).features}`);
-        const { kafkaFromConfig } = await import('../services.js');
+        const { kafkaFromConfig } = await import('../compose/kafka.js');
         result = await trainFromKafka(kafkaFromConfig(k), k.brokers, config, {
           topics: topicNames(k.topics),
           ...(from !== undefined ? { from } : {}),

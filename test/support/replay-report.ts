@@ -7,7 +7,7 @@
  */
 import type { Alert, WindowScore } from '../../src/records/alert.js';
 import { parseDetectConfig } from '../../src/detect/config.js';
-import { replayCapture } from '../../src/replay.js';
+import { replayCapture } from '../../src/compose/embedded.js';
 import { ReportCollector } from '../../src/sinks/report/html.js';
 import { reportSummary } from '../../src/cli/run.js';
 

@@ -15,7 +15,7 @@ import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import type { Alert } from '../../src/records/alert.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { LinkType, newDecodedPacket } from '../../src/records/packet.js';
-import { replayCapture, type HealthSample } from '../../src/replay.js';
+import { replayCapture, type HealthSample } from '../../src/compose/embedded.js';
 import { portScanFrames } from '../support/port-scan.js';
 
 /** Frames as a live source hands them over (stamped now), then nothing until `stop()`: a wire gone quiet. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB } from 'influx';
 import { parseConfig } from '../../../src/config/load.js';
-import { replayToSinks } from '../../../src/cli/run.js';
+import { runCapture } from '../../../src/cli/run.js';
 import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
 import { freshName, requireInflux } from '../../support/services.js';
 
@@ -32,9 +32,9 @@ describe('replay → InfluxDB (real influxd)', function () {
     const config = parseConfig({ sinks: { influx: { url, database, retention_policy: '' }, files: { alerts_file: path.join(dir, 'alerts.jsonl') } } }, 'test', {});
     const capture = path.join(repo, 'captures', 'golden', 'scan.pcap');
     const opts = { speed: 'max', runId: 'case-1', modelsDir: path.join(dir, 'no-models') };
-    const first = await replayToSinks(capture, config, opts, 'replay');
+    const first = await runCapture(capture, config, opts, 'replay');
     assert.ok(first.alerts.length > 0);
-    await replayToSinks(capture, config, opts, 'replay'); // same input again: identical points overwrite
+    await runCapture(capture, config, opts, 'replay'); // same input again: identical points overwrite
     const influx = new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database });
     try {
       const alerts = await influx.query<{ alert_id: string; device: string; kind: string; run_id: string }>(`SELECT alert_id, device, kind, run_id FROM ${MEASUREMENT.alert}`);
