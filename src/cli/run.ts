@@ -5,9 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig, overrideConfig, type ConfigPatch } from '../config/load.js';
+import { overrideConfig, type ConfigPatch } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
-import { parseSpeed, parseTime } from './options.js';
+import { detectPatch, parseSpeed, parseTime } from './options.js';
 import { CaptureError } from '../errors.js';
 import { runEmbedded, type EmbeddedRunResult, type ReplayResult } from '../compose/embedded.js';
 import type { CaptureProgressEvent } from '../compose/frame-loop.js';
@@ -90,7 +90,7 @@ export class AlertPrinter {
 /** The config patch of run/replay's options (validated with the config file, naming the field). */
 export function runPatch(o: Pick<ReplayCliOptions, 'modelsDir' | 'alerts'>): ConfigPatch {
   return {
-    ...(o.modelsDir ? { detect: { models_dir: o.modelsDir } } : {}),
+    ...detectPatch(o),
     ...(o.alerts ? { sinks: { files: { alerts_file: o.alerts } } } : {}),
   };
 }
@@ -217,16 +217,14 @@ function alertSummary(result: ReplayResult, alertsFile: string): string {
   return `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${alertsFile}\n`;
 }
 
-async function action(capture: string, o: ReplayCliOptions, label: string): Promise<void> {
-  const t = Topology.load(o.config, runPatch(o), o.runId ?? '');
+async function action(capture: string, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {
   const result = await replayToSinks(capture, t, o, label);
   if (!o.quiet) process.stdout.write(alertTable([...result.alerts].sort((a, b) => a.ts - b.ts)));
   process.stdout.write(alertSummary(result, t.config.sinks.files.alerts_file));
 }
 
 /** `run -i IFACE`: until SIGINT/SIGTERM; then the open windows are scored, the sinks written, the summary printed. */
-async function liveAction(live: LiveCaptureOptions, o: ReplayCliOptions, label: string): Promise<void> {
-  const t = Topology.load(o.config, runPatch(o), o.runId ?? '');
+async function liveAction(live: LiveCaptureOptions, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {
   LiveCaptureSource.interfaces(); // the libpcap binding is there (WW_CAPTURE_BINDING now, not after the models load)
   const stop = stopOnSignal(label);
   try {
@@ -272,9 +270,10 @@ export function runCommand(): Command {
         process.stdout.write(interfaceList());
         return;
       }
-      const choice = chooseCapture(capture, o, 'captures/demo.pcap', loadConfig(o.config).capture);
-      if (choice.live) await liveAction(choice.live, { ...o, speed: 'max' }, 'run');
-      else await action(choice.file, { ...o, speed: 'max' }, 'run');
+      const t = Topology.load(o.config, runPatch(o));
+      const choice = chooseCapture(capture, o, 'captures/demo.pcap', t.config.capture);
+      if (choice.live) await liveAction(choice.live, t, { ...o, speed: 'max' }, 'run');
+      else await action(choice.file, t, { ...o, speed: 'max' }, 'run');
     });
 }
 
@@ -289,5 +288,5 @@ export function replayCommand(): Command {
     .option('--to <time>', 'end of the time range (exclusive)')
     .option('--run-id <id>', 'tag every window and alert with this run id (Grafana\'s forensic view filters on it)')
     .addHelpText('after', '\nExamples:\n  wardwatch replay incident.pcap --run-id case-4711 -c site.yaml\n  wardwatch replay day.pcap --from 2026-01-05T09:00:00Z --to 2026-01-05T10:00:00Z --speed 10x\n')
-    .action((capture: string, o: ReplayCliOptions) => action(capture, o, 'replay'));
+    .action((capture: string, o: ReplayCliOptions) => action(capture, Topology.load(o.config, runPatch(o), o.runId ?? ''), o, 'replay'));
 }

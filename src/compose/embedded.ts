@@ -26,7 +26,7 @@ import type { FlowRecord } from '../records/flow.js';
 import type { InventoryEntry } from '../records/device.js';
 import type { Alert, WindowScore } from '../records/alert.js';
 import type { SensorHealth } from '../records/health.js';
-import { MemoryBus } from '../transport/memory/bus.js';
+import { MemoryBus, type MemoryBusOptions } from '../transport/memory/bus.js';
 import { Detector, selectBackendFor, type BackendStatus, type DetectConfig, type InventoryLookup } from '../detect/index.js';
 import { FrameLoop, type CaptureClock, type CaptureProgressEvent } from './frame-loop.js';
 import { SensorHealthReporter } from './health.js';
@@ -91,6 +91,9 @@ export interface AnalyseOptions extends AnalysisPipelineOptions {
   /** A live source: watches its drops (rate-limited warnings naming the setting to change, the final counters). */
   loss?: CaptureLossMonitor;
 }
+
+/** Windows per detector batch when a file is read at full speed (fewer, larger model calls). */
+const FILE_BATCH_WINDOWS = 2048;
 
 /** The source of a capture input: a path is opened with `readCapture`. */
 async function openInput(input: string | CaptureSource): Promise<CaptureSource> {
@@ -168,15 +171,22 @@ export interface ReplayResult extends Omit<AnalysedCapture, 'windows'> {
  * Replays a capture through the whole pipeline on the embedded bus. Alerts and scores go to `sinks` as batches are
  * scored (in packet-time order); the result holds every alert.
  */
-export async function replayCapture(input: string | CaptureSource, detect: DetectConfig, options: AnalyseOptions & { sinks?: ReplaySinks; detector?: Detector } = {}): Promise<ReplayResult> {
+export async function replayCapture(
+  input: string | CaptureSource,
+  detect: DetectConfig,
+  options: AnalyseOptions & { sinks?: ReplaySinks; detector?: Detector; bus?: Pick<MemoryBusOptions, 'batch_max_windows' | 'max_buffered'> } = {},
+): Promise<ReplayResult> {
   if (!options.detector) await selectBackendFor(detect, 'score'); // models load on the scoring backend
   const detector = options.detector ?? (await Detector.open(detect));
   const source = await openInput(input);
   const live = (options.clock ?? (typeof source.stats === 'function' ? 'wall' : 'packet')) === 'wall';
   // A file at full speed: the detector gets batches of 2,048 windows (fewer model calls: each batch is scored per
-  // model); a paced replay or a live capture hands windows over as they close. Results do not depend on the batching
-  // (per-device state is ordered).
-  const bus = new MemoryBus(options.speed === undefined && !live ? { batch_max_windows: 2048, min_batch_windows: 2048 } : { batch_max_windows: 512 });
+  // model); a paced replay or a live capture hands windows over as they close, up to `transport.memory`'s batch.
+  // Results do not depend on the batching (per-device state is ordered).
+  const bus = new MemoryBus({
+    ...options.bus,
+    ...(options.speed === undefined && !live ? { batch_max_windows: FILE_BATCH_WINDOWS, min_batch_windows: FILE_BATCH_WINDOWS } : {}),
+  });
   const alerts: Alert[] = [];
   let scored = 0;
   // Each window carries the identity (class, criticality, name) its device had when the window closed, in packet
@@ -273,6 +283,7 @@ export async function runEmbedded(t: Topology, input: CaptureInput, o: EmbeddedR
     result = await replayCapture(source, config.detect, {
       ...t.analysisOptions(),
       detector,
+      bus: config.transport.memory,
       ...(config.devices.state_file ? { save_inventory: config.devices.state_file } : {}),
       ...(o.speed !== undefined ? { speed: o.speed } : {}),
       ...(o.from !== undefined ? { from: o.from } : {}),

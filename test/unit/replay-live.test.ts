@@ -1,5 +1,5 @@
 /**
- * The live loop of the embedded pipeline (src/replay.ts, `clock: 'wall'`) on a fake source whose wire goes quiet
+ * The live loop of the embedded pipeline (src/compose/embedded.ts and frame-loop.ts, `clock: 'wall'`) on a fake source whose wire goes quiet
  * after a port scan: the window closes with no further packet (the alert arrives while the capture still runs),
  * health is sampled on wall time, a stop flushes the rest and returns; `AnalysisPipeline.closeIdle` closes exactly what the next packet
  * would.
