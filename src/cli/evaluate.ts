@@ -55,7 +55,8 @@ Examples:
     )
     .action(async (capture: string, o: EvaluateCommandOptions) => {
       const t = Topology.load(o.config, detectPatch(o));
-      const config = t.config.detect;
+      // Scored with a store only when not training first (the demo models while the user's default store is empty).
+      const config = (await t.scoringConfig(true)).detect;
       const labels = readLabels(o.labels);
       const trainBefore = !o.train ? undefined : o.trainBefore !== undefined ? parseTime(o.trainBefore, '--train-before') : labels.train_end;
       let lastPct = -1;

@@ -150,8 +150,14 @@ export async function replayToSinks(capture: CaptureInput, t: Topology, o: Repla
   progress.done(
     `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${result.backend.active}), ${result.alerts.length} alerts`,
   );
+  // Which models scored: the user's store, or the shipped demo models while the user's default store is empty.
+  process.stderr.write(
+    result.models.shipped_demo
+      ? `${label}: scored with the shipped demo models (${result.models.models_dir}); \`wardwatch train\` writes your own to ${t.config.detect.models_dir}, which are used from then on\n`
+      : `${label}: scored with the models in ${result.models.models_dir}\n`,
+  );
   if (report && o.report) {
-    const size = report.write(o.report, reportSummary(name, result, { run_id: t.run_id, sensor_id: t.config.sensor.id, models_dir: t.config.detect.models_dir, backend: result.backend.active }), result.inventory);
+    const size = report.write(o.report, reportSummary(name, result, { run_id: t.run_id, sensor_id: t.config.sensor.id, models_dir: result.models.models_dir, backend: result.backend.active }), result.inventory);
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
   }
   return result;

@@ -63,7 +63,7 @@ export function trainCommand(): Command {
     .option('-c, --config <file>', 'YAML configuration (with --from-kafka: transport.kafka; WARDWATCH_KAFKA_BROKERS works too)')
     .option('--from <time>', 'first moment to learn: ISO-8601 UTC or epoch seconds (default: the capture start + detect.startup_grace_s, 300 s)')
     .option('--to <time>', 'last moment to learn: ISO-8601 UTC or epoch seconds (default: the capture end)')
-    .option('--models-dir <dir>', 'model store directory, new versions are added (overrides detect.models_dir; default models)')
+    .option('--models-dir <dir>', 'model store directory, new versions are added (overrides detect.models_dir; default out/models, never the shipped demo models)')
     .addOption(new Option('--backend <name>', 'TF.js backend (overrides detect.backend; default auto)').choices(['auto', 'wasm', 'cpu', 'tfjs-node']))
     .option('--inventory <file>', 'operator inventory file (device classes and criticality, YAML/JSON)')
     .option('--exclude-alerts <file>', 'alerts.jsonl: windows inside these anomaly alerts are not learned')
@@ -127,6 +127,7 @@ Examples:
       const ok = result.models.filter((m) => m.model);
       const lines = [
         `trained ${ok.length} of ${result.models.length} models into ${result.models_dir} (backend ${result.backend.active}) from ${result.windows_in_range} windows, ${iso(result.from)} .. ${iso(result.to)}`,
+        ...(ok.length > 0 && o.modelsDir === undefined ? [`  run, replay, evaluate and detect score with this store from now on (detect.models_dir); the shipped demo models stay as they are`] : []),
         ...result.models.map(describeModel),
       ];
       if (result.devices_without_model.length) {

@@ -31,7 +31,7 @@ import { Detector, selectBackendFor, type BackendStatus, type DetectConfig, type
 import { FrameLoop, type CaptureClock, type CaptureProgressEvent } from './frame-loop.js';
 import { SensorHealthReporter } from './health.js';
 import { captureMetrics } from '../capture/loss.js';
-import type { Topology, CaptureInput } from './topology.js';
+import type { Topology, CaptureInput, ScoringStore } from './topology.js';
 
 export type { CaptureClock, CaptureProgressEvent };
 
@@ -253,6 +253,8 @@ export interface EmbeddedRunOptions {
 export interface EmbeddedRunResult extends ReplayResult {
   /** The TF.js backend the models ran on. */
   backend: BackendStatus;
+  /** The model store scored with (the shipped demo models while the user's default store is empty). */
+  models: ScoringStore;
   /** Where the inventory was saved (`devices.state_file`), if it was. */
   inventory_file?: string;
 }
@@ -265,7 +267,7 @@ export interface EmbeddedRunResult extends ReplayResult {
 export async function runEmbedded(t: Topology, input: CaptureInput, o: EmbeddedRunOptions = {}): Promise<EmbeddedRunResult> {
   const config = t.config;
   const hooks = o.hooks ?? {};
-  const { detector, backend } = await t.detector();
+  const { detector, backend, store } = await t.detector(true);
   const sinks = t.sinks('embedded');
   await sinks.start();
   const flowLog = t.flowLog();
@@ -280,7 +282,7 @@ export async function runEmbedded(t: Topology, input: CaptureInput, o: EmbeddedR
   });
   let result: ReplayResult;
   try {
-    result = await replayCapture(source, config.detect, {
+    result = await replayCapture(source, { ...config.detect, models_dir: store.models_dir }, {
       ...t.analysisOptions(),
       detector,
       bus: config.transport.memory,
@@ -315,5 +317,5 @@ export async function runEmbedded(t: Topology, input: CaptureInput, o: EmbeddedR
   const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
   await sinks.onInventory(result.inventory, at);
   await sinks.close();
-  return { ...result, backend, ...(config.devices.state_file ? { inventory_file: config.devices.state_file } : {}) };
+  return { ...result, backend, models: store, ...(config.devices.state_file ? { inventory_file: config.devices.state_file } : {}) };
 }

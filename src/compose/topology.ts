@@ -19,13 +19,22 @@ import type { CaptureSource } from '../capture/source.js';
 import { CaptureLossMonitor } from '../capture/loss.js';
 import { loadConfig, overrideConfig, type ConfigPatch } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
-import { Detector, selectBackendFor, type BackendStatus } from '../detect/index.js';
+import { Detector, ModelStore, selectBackendFor, type BackendStatus, type DetectConfig } from '../detect/index.js';
+import { DEFAULT_MODELS_DIR, SHIPPED_MODELS_DIR } from '../detect/config.js';
 import type { AnalysisPipelineOptions } from '../pipeline/analysis.js';
 import { createPipelineRunner, type PipelineOutputs, type PipelineRunner } from '../pipeline/runner.js';
 import { FlowJsonlWriter } from '../sinks/file/flow-jsonl.js';
 import { SinkSet } from '../sinks/fanout.js';
 import { componentLogger, type Logger } from '../log.js';
 import { FrameLoop, type FrameLoopOptions } from './frame-loop.js';
+
+/** The model store a command scores with (`Topology.scoringStore`). */
+export interface ScoringStore {
+  /** Absolute path. */
+  models_dir: string;
+  /** The shipped demo models, because `detect.models_dir` is the default and holds no model yet. */
+  shipped_demo: boolean;
+}
 
 /** What a command reads: a capture file's path, live capture options, or an open source (tests: a scripted one). */
 export type CaptureInput = string | LiveCaptureOptions | CaptureSource;
@@ -129,17 +138,36 @@ export class Topology {
   }
 
   /**
-   * The detector with the model store of `detect.models_dir`, its models loaded on the scoring backend. A missing or
-   * empty store is a warning naming its absolute path: every device then stays in learning and no anomaly is alerted.
+   * The model store a command scores with: `detect.models_dir`; or, with `demo_fallback` (run, replay, evaluate,
+   * models: the first hour), the shipped demo models while `detect.models_dir` is the default and holds no model yet
+   * (`wardwatch train` writes there, so a user's own models win as soon as there are any).
    */
-  async detector(): Promise<{ detector: Detector; backend: BackendStatus }> {
-    const detect = this.config.detect;
+  async scoringStore(demo_fallback: boolean): Promise<ScoringStore> {
+    const dir = this.config.detect.models_dir;
+    if (demo_fallback && dir === DEFAULT_MODELS_DIR && (await new ModelStore(path.resolve(dir)).list()).length === 0) {
+      return { models_dir: SHIPPED_MODELS_DIR, shipped_demo: true };
+    }
+    return { models_dir: path.resolve(dir), shipped_demo: false };
+  }
+
+  /** `detect` with the store of `scoringStore(demo_fallback)`. */
+  async scoringConfig(demo_fallback: boolean): Promise<{ detect: DetectConfig; store: ScoringStore }> {
+    const store = await this.scoringStore(demo_fallback);
+    return { detect: { ...this.config.detect, models_dir: store.models_dir }, store };
+  }
+
+  /**
+   * The detector with the store of `scoringStore(demo_fallback)`, its models loaded on the scoring backend. A missing
+   * or empty store is a warning naming its absolute path: every device then stays in learning and no anomaly is
+   * alerted.
+   */
+  async detector(demo_fallback = false): Promise<{ detector: Detector; backend: BackendStatus; store: ScoringStore }> {
+    const { detect, store } = await this.scoringConfig(demo_fallback);
     const backend = await selectBackendFor(detect, 'score');
     const detector = await Detector.open(detect);
     if (detector.loadedModels().length === 0) {
-      const dir = path.resolve(detect.models_dir);
-      this.log.warn({ models_dir: dir }, `no models in ${dir} (detect.models_dir): every device stays in learning and no anomaly is alerted until models are trained there (wardwatch train)`);
+      this.log.warn({ models_dir: store.models_dir }, `no models in ${store.models_dir} (detect.models_dir): every device stays in learning and no anomaly is alerted until models are trained there (wardwatch train)`);
     }
-    return { detector, backend };
+    return { detector, backend, store };
   }
 }
