@@ -3,9 +3,11 @@
  * version's metadata.json without loading the networks.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { Topology } from '../compose/topology.js';
 import { ConfigError, ModelError } from '../errors.js';
+import { SHIPPED_MODELS_DIR } from '../detect/config.js';
 import { ModelStore, modelLabel, type ModelMetadata, type ModelScope } from '../detect/index.js';
 import { textTable, utc } from './table.js';
 
@@ -64,7 +66,8 @@ export function modelsCommand(): Command {
           rows.push([ref.scope, ref.id, `v${ref.version}${versions > 1 ? ` (${versions})` : ''}`, md.samples.total.toLocaleString('en-US'), sig(md.threshold.value), range(md), `v${md.feature_schema_version}`, md.backend, kb(size_bytes)]);
         }
         process.stdout.write(textTable(['kind', 'model', 'version', 'samples', 'threshold', 'training range (UTC)', 'schema', 'backend', 'size'], rows, [3, 4, 8]));
-        process.stdout.write(`${refs.length} model${refs.length === 1 ? '' : 's'} in ${store.dir}\n`);
+        const shipped = path.resolve(store.dir) === SHIPPED_MODELS_DIR ? ' (the shipped demo models)' : '';
+        process.stdout.write(`${refs.length} model${refs.length === 1 ? '' : 's'} in ${store.dir}${shipped}\n`);
       }),
   );
   cmd.addCommand(

@@ -4,7 +4,6 @@
  * the client.
  */
 import { z } from 'zod';
-import { retryOptionsSchema } from '../../retry.js';
 import type { InfluxWriterOptions } from './writer.js';
 
 export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
@@ -37,5 +36,4 @@ export const InfluxOptionsSchema = z.strictObject({
   flush_interval_ms: positive.default(D.flush_interval_ms),
   max_buffer_points: positive.default(D.max_buffer_points),
   timeout_ms: positive.default(D.timeout_ms),
-  retry: retryOptionsSchema(D.retry).prefault({}),
 });
