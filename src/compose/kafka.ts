@@ -63,7 +63,9 @@ export class KafkaParts {
   /** Creates the feature, alert, dead-letter, inventory (and flows) topics when missing, and whatever `more` creates. */
   async ensureTopics(more?: (admin: Admin) => Promise<void>): Promise<void> {
     const k = this.section;
-    const admin = this.kafka.admin();
+    // Few retries inside an attempt: the start's own retrier (retryingStart) backs off, logs each failure with its
+    // cause and says in words when the broker stays unreachable; kafkajs' default would hold one attempt for minutes.
+    const admin = this.kafka.admin({ retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 2000 } });
     try {
       await admin.connect();
     } catch (err) {

@@ -127,6 +127,9 @@ export class SensorService {
   }
 
   private resolveHealthReady: ((ok: boolean) => void) | undefined;
+  /** Aborted by `stop()`: a file replay waiting for the broker stops waiting. */
+  private readonly stopping = new AbortController();
+  private readonly stopRequested = new Promise<void>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
 
   /** Frames read so far. */
   get packets(): number {
@@ -183,8 +186,9 @@ export class SensorService {
       health_interval_ms: intervals.health_ms ?? 10_000,
       ...(intervals.loss_sample_ms !== undefined ? { tick_ms: intervals.loss_sample_ms } : {}),
       ...(this.reporter ? { onHealth: (at: number) => this.reporter?.write(at) } : {}),
-      // A file can wait for the broker (backpressure); a live interface cannot (the spool absorbs outages).
-      backpressure: () => (this.producer.stats().buffered > 0 ? this.producer.waitForCapacity() : undefined),
+      // A file can wait for the broker (backpressure); a live interface cannot (the spool absorbs outages). A stop
+      // ends the wait: the open windows are flushed to the producer, which spools what the broker does not take.
+      backpressure: () => (this.producer.stats().buffered > 0 && !this.stopping.signal.aborted ? Promise.race([this.producer.waitForCapacity(), this.stopRequested]) : undefined),
     });
     this.loop = loop;
     if (this.stopped !== undefined) loop.stop();
@@ -290,6 +294,7 @@ export class SensorService {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.stopping.abort();
     this.loop?.stop();
     // Wait for the capture loop to end and flush the open window (its windows go to the producer) before closing
     // the producer: a stop used to close it first, and the last windows were neither sent nor spooled.
