@@ -56,9 +56,13 @@ Examples:
     .action(async (capture: string, o: EvaluateCommandOptions) => {
       const t = Topology.load(o.config, detectPatch(o));
       // Scored with a store only when not training first (the demo models while the user's default store is empty).
-      const config = (await t.scoringConfig(true)).detect;
+      const { detect: config, store } = await t.scoringConfig(true);
       const labels = readLabels(o.labels);
       const trainBefore = !o.train ? undefined : o.trainBefore !== undefined ? parseTime(o.trainBefore, '--train-before') : labels.train_end;
+      // Which models are measured: trained here first, or a store (the shipped demo models while yours is empty).
+      if (trainBefore === undefined) {
+        process.stderr.write(store.shipped_demo ? `evaluate: scoring with the shipped demo models (${store.models_dir})\n` : `evaluate: scoring with the models in ${store.models_dir}\n`);
+      }
       let lastPct = -1;
       const evaluation = await evaluateCapture(capture, labels, config, {
         ...t.analysisOptions(),
