@@ -3,11 +3,27 @@
  * version's metadata.json without loading the networks.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { ModelStore, modelLabel, type ModelMetadata, type ModelScope } from '../detect/index.js';
 import { textTable, utc } from './table.js';
+import { componentLogger } from '../log.js';
+
+/**
+ * Before a run scores with the models in `dir`: a missing or empty store is a warning naming its absolute path (as
+ * `wardwatch detect` gives), not a quiet table without anomaly alerts (e.g. a relative models_dir started from
+ * another folder).
+ */
+export async function warnWithoutModels(dir: string): Promise<void> {
+  const abs = path.resolve(dir);
+  if ((await new ModelStore(abs).list()).length > 0) return;
+  componentLogger('cli').warn(
+    { models_dir: abs },
+    `no models in ${abs} (detect.models_dir / --models-dir): every device stays in learning and no anomaly is alerted until models are trained there (wardwatch train)`,
+  );
+}
 
 interface ModelsCliOptions {
   config?: string;

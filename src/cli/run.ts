@@ -22,6 +22,7 @@ import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
 import { CaptureLossMonitor } from '../capture/loss.js';
 import { sensorHealth, sinkRetries, type SensorHealthSample } from '../records/health.js';
+import { warnWithoutModels } from './models.js';
 import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
@@ -102,6 +103,7 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   const runId = o.runId ?? '';
   const detect = { ...config.detect, ...(o.modelsDir ? { models_dir: o.modelsDir } : {}) };
   const backend = await selectBackendFor(detect, 'score');
+  await warnWithoutModels(detect.models_dir);
   const sinks = new SinkSet({
     alerts_file: { file: o.alerts ?? config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
     influx: config.sinks.influx,

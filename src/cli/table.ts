@@ -18,8 +18,5 @@ export function utc(ts: number): string {
   return Number.isFinite(ts) ? new Date(Math.round(ts * 1000)).toISOString().slice(0, 19).replace('T', ' ') : '-';
 }
 
-/** Terminal-safe text: control characters (from the wire: DHCP names, SNI) shown as `?`. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+/** Terminal-safe text: control characters (from the wire: DHCP names, SNI) shown as `?` (one function for every table). */
+export { printable } from '../terminal.js';

@@ -17,7 +17,9 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 
 function wardwatch(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
+  // The user's defaults: no logging variables from the environment running the tests.
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'WARDWATCH_LOG_LEVEL' && k !== 'WARDWATCH_LOG_FORMAT'));
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...base, ...env }, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -215,8 +217,27 @@ describe('wardwatch CLI', function () {
     assert.match(csvLines[0] ?? '', /^device_id,key_kind,mac,ips,vendor,device_class,/);
     assert.deepEqual(csvLines.slice(1).map((x) => x.split(',')[0]), saved.map((e) => e.device_id));
     const bad = wardwatch(['inventory', 'export', '-c', cfg, '--format', 'xml']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /argument 'xml' is invalid. Allowed choices are json, csv, yaml/);
+    assert.equal(bad.code, 2, 'a usage error');
+    assert.match(bad.stderr, /^wardwatch: WW_USAGE: option '--format <format>' argument 'xml' is invalid\. Allowed choices are json, csv, yaml\. \(see 'wardwatch inventory export --help'\)\n$/);
+  });
+
+  it('logs: none by default on a run; text or JSON on request, one line for the models loaded', () => {
+    const alerts = path.join(dir, 'alerts-logs.jsonl');
+    const args = ['replay', 'captures/golden/scan.pcap', '--alerts', alerts, '-q'];
+    const quiet = wardwatch(args);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    // Only the command's own lines: the summary (progress goes to a terminal only).
+    assert.deepEqual(quiet.stderr.trim().split('\n').map((l) => l.replace(/\d[\d,]*/g, 'N')), ['replay: N packets, N devices, N windows scored (TF.js backend wasm), N alerts']);
+    const info = wardwatch(args, { WARDWATCH_LOG_LEVEL: 'info' });
+    assert.equal(info.code, 0, info.stderr);
+    const logLines = info.stderr.split('\n').filter((l) => l.startsWith('wardwatch: '));
+    const shipped = ['device', 'class', 'population'].reduce((n, scope) => n + readdirSync(path.join(repo, 'models', scope)).length, 0);
+    assert.deepEqual(logLines.filter((l) => /models? loaded/.test(l)).map((l) => l.replace(/ \(.*$/, '')), [`wardwatch: info: detector: ${shipped} models loaded from ${path.join(repo, 'models')}`]);
+    assert.equal(logLines.filter((l) => /TF\.js backend active/.test(l)).length, 1);
+    const json = wardwatch(['--log-format', 'json', ...args, '--log-level', 'debug']);
+    assert.equal(json.code, 0, json.stderr);
+    const records = json.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; level: number });
+    assert.equal(records.filter((r) => r.msg === 'model loaded' && r.level === 20).length, shipped, 'each model at debug');
   });
 
   it('bad input: a clear one-line error and a non-zero exit', () => {
@@ -230,11 +251,15 @@ describe('wardwatch CLI', function () {
     ];
     writeFileSync(path.join(dir, 'bad.yaml'), 'transport:\n  kind: rabbitmq\n');
     cases.push([['run', '-c', path.join(dir, 'bad.yaml')], 2, /^wardwatch: WW_CONFIG_INVALID: transport\.kind: must be one of "memory", "kafka"/]);
-    cases.push([['frobnicate'], 1, /unknown command 'frobnicate'/]);
+    cases.push([['frobnicate'], 2, /^wardwatch: WW_USAGE: unknown command 'frobnicate' \(see 'wardwatch --help'\)$/]);
+    cases.push([['replay', 'captures/golden/scan.pcap', '--frob'], 2, /^wardwatch: WW_USAGE: unknown option '--frob' \(Did you mean --from\?\) \(see 'wardwatch replay --help'\)$/]);
+    cases.push([['replay'], 2, /^wardwatch: WW_USAGE: missing required argument 'capture'/]);
     for (const [args, code, message] of cases) {
       const r = wardwatch(args);
       assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}, stderr ${r.stderr}`);
-      const errLines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('{'));
+      // The error is the only line: no log line before it (issue 22: ~24 JSON lines came first).
+      const errLines = r.stderr.trim().split('\n');
+      assert.equal(errLines.length, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.match(errLines[0] ?? '', message, args.join(' '));
     }
   });
