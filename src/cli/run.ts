@@ -15,7 +15,6 @@ import { CaptureError } from '../errors.js';
 import { selectBackendFor } from '../detect/index.js';
 import { replayCapture, type CaptureInput, type ReplayResult } from '../replay.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
-import type { Alert } from '../records/alert.js';
 import { SinkSet } from '../sinks/fanout.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
@@ -23,6 +22,9 @@ import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
 import { CaptureLossMonitor } from '../capture/loss.js';
 import { sensorHealth, sinkRetries, type SensorHealthSample } from '../records/health.js';
 import { warnWithoutModels } from './models.js';
+import { AlertPrinter, alertTable } from './table.js';
+
+export { AlertPrinter, alertTable };
 import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
@@ -38,58 +40,6 @@ export interface ReplayCliOptions {
   report?: string;
   /** Stops a live capture (the open windows are flushed, the sinks written, the result returned as for a file). */
   signal?: AbortSignal;
-}
-
-const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-
-const ALERT_HEAD = ['time (UTC)', 'severity', 'kind', 'device', 'class', 'score', 'what changed'];
-
-function alertRow(a: Alert): string[] {
-  return [
-    iso(a.ts).slice(0, 19).replace('T', ' '),
-    a.severity.toUpperCase(),
-    a.kind,
-    (a.device_name || a.device_id).slice(0, 28),
-    a.device_class.replace(/_/g, ' '),
-    a.kind === 'new_device' ? '' : a.score.toFixed(1),
-    a.summary,
-  ];
-}
-
-/** One row in columns of `widths` (the last column, the summary, as it is). */
-function alertLine(r: string[], widths: readonly number[]): string {
-  return r.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ');
-}
-
-/** The alerts as a fixed-width table for the terminal. */
-export function alertTable(alerts: readonly Alert[]): string {
-  if (alerts.length === 0) return 'No alerts.\n';
-  const rows = alerts.map(alertRow);
-  const widths = ALERT_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
-  return [alertLine(ALERT_HEAD, widths), alertLine(widths.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), widths), ...rows.map((r) => alertLine(r, widths))].join('\n') + '\n';
-}
-
-/** Column widths of the streamed table: the longest severity, kind and class, the device as the table cuts it. */
-const STREAM_WIDTHS = [19, 8, 16, 28, 17, 5, 0];
-
-/**
- * The alerts table printed as the alerts are raised (a live run has no end to wait for): the table's columns at
- * fixed widths, the header before the first alert.
- */
-export class AlertPrinter {
-  private headed = false;
-
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
-
-  write(alerts: readonly Alert[]): void {
-    if (alerts.length === 0) return;
-    const lines = alerts.map((a) => alertLine(alertRow(a), STREAM_WIDTHS));
-    if (!this.headed) {
-      this.headed = true;
-      lines.unshift(alertLine(ALERT_HEAD, STREAM_WIDTHS), alertLine(STREAM_WIDTHS.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), STREAM_WIDTHS));
-    }
-    this.out.write(lines.join('\n') + '\n');
-  }
 }
 
 /**
