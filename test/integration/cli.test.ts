@@ -243,6 +243,23 @@ describe('wardwatch CLI', function () {
     assert.equal(records.filter((r) => r.msg === 'model loaded' && r.level === 20).length, shipped, 'each model at debug');
   });
 
+  it('a config file\'s relative paths are relative to it, whatever the working directory (issue 22 item 12b)', () => {
+    const site = path.join(dir, 'site');
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(site);
+    mkdirSync(elsewhere);
+    const models = path.relative(site, path.join(repo, 'models'));
+    writeFileSync(path.join(site, 'site.yaml'), `detect: { models_dir: ${models} }\ndevices: { state_file: state/inventory.json }\nsinks: { files: { alerts_file: out/alerts.jsonl } }\n`);
+    const r = wardwatch(['replay', path.join(repo, 'captures', 'demo.pcap'), '-c', '../site/site.yaml', '-q'], {}, elsewhere);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /no models in/);
+    const alerts = readFileSync(path.join(site, 'out', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
+    assert.ok(alerts.filter((a) => a.kind === 'anomaly').length >= 5, 'the models were found from another folder');
+    assert.ok(existsSync(path.join(site, 'state', 'inventory.json')));
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing written to the working directory');
+    assert.match(r.stdout, new RegExp(`alerts written to ${path.join(site, 'out', 'alerts.jsonl').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
   it('bad input: a clear one-line error and a non-zero exit', () => {
     const cases: [string[], number, RegExp][] = [
       [['replay', path.join(dir, 'missing.pcap')], 1, /^wardwatch: WW_CAPTURE_UNREADABLE: .*missing\.pcap: no such file$/],
