@@ -20,6 +20,7 @@ import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
 import { CaptureLossMonitor } from '../capture/loss.js';
+import { captureCutShort } from '../capture/source.js';
 import { sensorHealth, sinkRetries, type SensorHealthSample } from '../records/health.js';
 import { warnWithoutModels } from './models.js';
 import { AlertPrinter, alertTable } from './table.js';
@@ -71,6 +72,7 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   const printer = live && !o.quiet ? new AlertPrinter() : undefined;
   const speed = parseSpeed(o.speed);
   let lastHealth: SensorHealthSample | undefined;
+  let lastPoint: { ts: number; fields: Record<string, number> } | undefined;
   // A live capture's drops: warned about (rate-limited, naming the setting to change) and logged at the end.
   const loss = live ? new CaptureLossMonitor(config.capture_loss, live.settings) : undefined;
   let alertCount = 0;
@@ -111,7 +113,8 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
       const health = sensorHealth(now, lastHealth);
       const rate = health.packets_per_s;
       lastHealth = now;
-      const written = sinks.onHealth('sensor', ts, { ...health, ...h.metrics });
+      lastPoint = { ts, fields: { ...health, ...h.metrics } };
+      const written = sinks.onHealth('sensor', ts, lastPoint.fields);
       pendingHealth.add(written);
       // A failed write stays in the set: it fails the run at the end, as it always did.
       written.then(() => pendingHealth.delete(written), () => undefined);
@@ -136,6 +139,8 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   flowLog?.close();
   loss?.logFinal();
   await Promise.all(pendingHealth);
+  // A file cut short: its last ww_health point again (same time: InfluxDB merges it), with the reader's counters.
+  if (lastPoint && cutShort(result)) await sinks.onHealth('sensor', lastPoint.ts, { ...lastPoint.fields, capture_truncated_record: result.capture.truncated_record, capture_gzip_corrupt: result.capture.gzip_corrupt });
   const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
   await sinks.onInventory(result.inventory, at);
   await sinks.close();
@@ -143,6 +148,7 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   progress.done(
     `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
   );
+  if (config.devices.state_file) process.stderr.write(`${label}: inventory of ${result.inventory.length} devices saved to ${config.devices.state_file} (replacing the previous one; wardwatch inventory list)\n`);
   if (report && o.report) {
     const size = report.write(o.report, reportSummary(name, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active }), result.inventory);
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
@@ -162,6 +168,11 @@ const LINK_TYPE_NAMES: Record<number, string> = {
   192: 'PPI',
   276: 'LINUX_SLL2',
 };
+
+/** Why a capture file was not read to its end, when it was not (a live capture is never cut short). */
+function cutShort(r: ReplayResult): string | undefined {
+  return r.live ? undefined : captureCutShort(r.capture);
+}
 
 /** The replay's own counters, as the report's capture summary (`capture`: the file, or `live:<interface>`). */
 export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend'>): ReportSummary {
@@ -188,6 +199,7 @@ export function reportSummary(capture: string, r: ReplayResult, run: Pick<Report
     devices: r.inventory.length,
     windows: r.metrics['features_windows_emitted'] ?? 0,
     windows_scored: r.windows_scored,
+    ...(cutShort(r) ? { cut_short: cutShort(r) } : {}),
     generated_at: new Date().toISOString(),
     ...run,
   };

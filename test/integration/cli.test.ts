@@ -230,7 +230,10 @@ describe('wardwatch CLI', function () {
     const quiet = wardwatch(args);
     assert.equal(quiet.code, 0, quiet.stderr);
     // Only the command's own lines: the summary (progress goes to a terminal only).
-    assert.deepEqual(quiet.stderr.trim().split('\n').map((l) => l.replace(/\d[\d,]*/g, 'N')), ['replay: N packets, N devices, N windows scored (TF.js backend wasm), N alerts']);
+    assert.deepEqual(quiet.stderr.trim().split('\n').map((l) => l.replace(/\d[\d,]*/g, 'N')), [
+      'replay: N packets, N devices, N windows scored (TF.js backend wasm), N alerts',
+      'replay: inventory of N devices saved to out/inventory.json (replacing the previous one; wardwatch inventory list)',
+    ]);
     const info = wardwatch(args, { WARDWATCH_LOG_LEVEL: 'info' });
     assert.equal(info.code, 0, info.stderr);
     const logLines = info.stderr.split('\n').filter((l) => l.startsWith('wardwatch: '));
@@ -258,6 +261,32 @@ describe('wardwatch CLI', function () {
     assert.ok(existsSync(path.join(site, 'state', 'inventory.json')));
     assert.deepEqual(readdirSync(elsewhere), [], 'nothing written to the working directory');
     assert.match(r.stdout, new RegExp(`alerts written to ${path.join(site, 'out', 'alerts.jsonl').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it('a capture cut in the middle of a record: read to the cut, one warning, in the report; exit 0 (issue 22 item 5)', () => {
+    const whole = readFileSync(path.join(repo, 'captures', 'demo.pcap'));
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, 100_000)); // head -c 100000 captures/demo.pcap
+    const state = path.join(dir, 'cut-state', 'inventory.json');
+    const cfg = path.join(dir, 'cut.yaml');
+    writeFileSync(cfg, `devices: { state_file: ${state} }\n`);
+    const report = path.join(dir, 'cut.html');
+    const r = wardwatch(['replay', cut, '-c', cfg, '-q', '--alerts', path.join(dir, 'cut.jsonl'), '--report', report]);
+    // Exit 0, as for a whole file: every output was written and is right for the packets before the cut (tcpdump
+    // exits 1 and tshark 2 here; the cut is said on stderr, in the report and in ww_health instead).
+    assert.equal(r.code, 0, r.stderr);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('wardwatch: warn: '));
+    assert.equal(warnings.length, 1, r.stderr);
+    assert.match(warnings[0]!, new RegExp(`^wardwatch: warn: capture: ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file ends in the middle of a packet record \\(truncated dump file`));
+    assert.match(r.stderr, new RegExp(`^replay: inventory of \\d+ devices saved to ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+    assert.ok(existsSync(state));
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /<p class="warning" id="capture-cut-short"><strong>Capture cut short:<\/strong> the file ends in the middle of a packet record/);
+    // A whole file: no warning, no banner.
+    const ok = wardwatch(['replay', 'captures/golden/scan.pcap', '-c', cfg, '-q', '--alerts', path.join(dir, 'ok.jsonl'), '--report', path.join(dir, 'ok.html')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /warn/);
+    assert.doesNotMatch(readFileSync(path.join(dir, 'ok.html'), 'utf8'), /capture-cut-short/);
   });
 
   it('bad input: a clear one-line error and a non-zero exit', () => {

@@ -41,6 +41,11 @@ export interface ReportSummary {
   sensor_id: string;
   models_dir: string;
   backend: string;
+  /**
+   * Why the capture file was not read to its end (cut in the middle of a record, gzip cut short), when it was not:
+   * shown above the summary, since every number below covers only what came before the cut.
+   */
+  cut_short?: string;
   /** Wall-clock time the report was written (ISO-8601); the only thing that differs between two replays. */
   generated_at: string;
 }
@@ -365,6 +370,7 @@ svg.chart{display:block;max-width:100%;height:auto;background:#fbfcfd;border:1px
 svg .grid{stroke:#e4e8ec;stroke-width:1}svg .threshold{stroke:#c62828;stroke-width:1.2;stroke-dasharray:5 3}
 svg .score{fill:none;stroke:#1f5fa8;stroke-width:1.2}svg .over{fill:#c62828}svg .marker{stroke-width:1;opacity:.7}
 svg text{font-size:10px;fill:#57606a}svg .ylab{text-anchor:end;dominant-baseline:middle}svg .xlab.end{text-anchor:end}
+p.warning{background:#fff4e5;border:1px solid #e6a23c;border-radius:4px;padding:6px 10px}
 a{color:#0b57b0;text-decoration:none}a:hover{text-decoration:underline}
 @media print{table.list>thead th{position:static}}
 </style>
@@ -373,7 +379,7 @@ a{color:#0b57b0;text-decoration:none}a:hover{text-decoration:underline}
 <h1>wardwatch forensic replay report</h1>
 <p class="muted">Score = the model's reconstruction error ÷ its threshold: above 1 (the dashed red line) a window is anomalous; an alert fires when enough recent windows are over it. Times are packet time, UTC. Everything here comes from this replay's own output (windows scored, alerts raised, inventory at capture end).</p>
 <h2 id="summary">Capture</h2>
-${summaryHtml}
+${summary.cut_short ? `<p class="warning" id="capture-cut-short"><strong>Capture cut short:</strong> ${esc(summary.cut_short)}. Everything in this report covers the packets before the cut only.</p>\n` : ''}${summaryHtml}
 <h2 id="timelines">Anomaly score per device</h2>
 <p class="muted">One chart per device the detector scored with a model (device or class baseline), highest score first; log scale; markers are anomaly alerts (hover for the summary, click for the alert).</p>
 ${chartsHtml}

@@ -3,7 +3,7 @@
  * real InfluxDB and are read back with InfluxQL; replaying again (a redelivery) adds no duplicates.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,35 @@ describe('replay → InfluxDB (real influxd)', function () {
       // (at most one per 10 s; none for a 10-s stretch without packets)
       assert.ok(health.length >= 2 && health.length <= Math.ceil(span / 10) + 1, `${health.length} health points over ${span} s`);
       assert.ok(health.some((h) => h.packets_per_s > 0));
+      // A whole file: its health says no record was cut.
+      const cutFields = await influx.query(`SELECT capture_truncated_record FROM ${MEASUREMENT.health} WHERE capture_truncated_record > 0`);
+      assert.equal(cutFields.length, 0);
+    } finally {
+      await influx.dropDatabase(database);
+    }
+  });
+
+  it('a capture cut in the middle of a record: the last ww_health point says so (issue 22 item 5)', async () => {
+    const database = freshName('ww_replay_cut');
+    const config = parseConfig({ sinks: { influx: { url, database, retention_policy: '' }, files: { alerts_file: path.join(dir, 'cut-alerts.jsonl') } }, devices: { state_file: '' } }, 'test', {});
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, readFileSync(path.join(repo, 'captures', 'demo.pcap')).subarray(0, 100_000));
+    const result = await replayToSinks(cut, config, { speed: 'max', runId: 'cut-1', quiet: true }, 'replay');
+    assert.equal(result.capture.truncated_record, 1);
+    const influx = new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database });
+    try {
+      const rows = await influx.query<{ time: Date; capture_truncated_record: number; capture_gzip_corrupt: number; packets_per_s: number | null }>(
+        `SELECT capture_truncated_record, capture_gzip_corrupt, packets_per_s FROM ${MEASUREMENT.health} WHERE capture_truncated_record >= 0`,
+      );
+      assert.equal(rows.length, 1, JSON.stringify(rows));
+      assert.equal(rows[0]!.capture_truncated_record, 1);
+      assert.equal(rows[0]!.capture_gzip_corrupt, 0);
+      // The same point as the last health point (merged, not a new one): the packet time of the last packet, and
+      // the other fields still there.
+      const last = await influx.query<{ time: Date }>(`SELECT last(decode_errors) FROM ${MEASUREMENT.health}`);
+      assert.equal(rows[0]!.time.getTime(), last[0]!.time.getTime());
+      assert.equal(rows[0]!.time.getTime(), Math.round(result.last_ts * 1000));
+      assert.equal(typeof rows[0]!.packets_per_s, 'number');
     } finally {
       await influx.dropDatabase(database);
     }
