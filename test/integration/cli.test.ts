@@ -289,6 +289,26 @@ describe('wardwatch CLI', function () {
     assert.doesNotMatch(readFileSync(path.join(dir, 'ok.html'), 'utf8'), /capture-cut-short/);
   });
 
+  it('simulate then evaluate, with the defaults: a table of detections (issue 22 item 8)', () => {
+    const help = wardwatch(['simulate', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Examples:\n {2}wardwatch simulate -o ward\.pcap /);
+    assert.match(help.stdout, /--no-attacks/);
+    const capture = path.join(dir, 'ward.pcap');
+    const sim = wardwatch(['simulate', '-o', capture]);
+    assert.equal(sim.code, 0, sim.stderr);
+    assert.match(sim.stdout, /5 attacks: the defaults, --no-attacks for none\)/);
+    const ev = wardwatch(['evaluate', capture, '--labels', path.join(dir, 'ward.labels.json')]);
+    assert.equal(ev.code, 0, ev.stderr);
+    const rows = ev.stdout.split('\n').filter((l) => /^a\d+\s/.test(l));
+    assert.deepEqual(rows.map((l) => l.split(/\s+/).slice(1, 2)[0]), ['port_scan', 'syn_flood', 'arp_spoof', 'dns_tunnel', 'lateral_movement']);
+    assert.ok(rows.every((l) => /\syes\s/.test(l)), ev.stdout);
+    assert.match(ev.stdout, /^overall\s+5\s+5\/5\s/m);
+    const benign = wardwatch(['simulate', '-o', path.join(dir, 'benign.pcap'), '--no-attacks', '--duration', '20m']);
+    assert.equal(benign.code, 0, benign.stderr);
+    assert.deepEqual((JSON.parse(readFileSync(path.join(dir, 'benign.labels.json'), 'utf8')) as { attacks: unknown[] }).attacks, []);
+  });
+
   it('bad input: a clear one-line error and a non-zero exit', () => {
     const cases: [string[], number, RegExp][] = [
       [['replay', path.join(dir, 'missing.pcap')], 1, /^wardwatch: WW_CAPTURE_UNREADABLE: .*missing\.pcap: no such file$/],
