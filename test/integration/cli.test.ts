@@ -309,6 +309,16 @@ describe('wardwatch CLI', function () {
     assert.deepEqual((JSON.parse(readFileSync(path.join(dir, 'benign.labels.json'), 'utf8')) as { attacks: unknown[] }).attacks, []);
   });
 
+  it('npx wardwatch, as the README writes every command, runs this package\'s bin from the repository folder (issue 22 item 2)', () => {
+    // --offline: the package's own bin, never one fetched from a registry.
+    const r = spawnSync('npx', ['--offline', 'wardwatch', '--version'], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version);
+    const bin = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['wardwatch'];
+    assert.equal(bin, 'dist/src/cli/main.js');
+    assert.match(readFileSync(path.join(repo, bin), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  });
+
   it('bad input: a clear one-line error and a non-zero exit', () => {
     const cases: [string[], number, RegExp][] = [
       [['replay', path.join(dir, 'missing.pcap')], 1, /^wardwatch: WW_CAPTURE_UNREADABLE: .*missing\.pcap: no such file$/],
