@@ -150,7 +150,7 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   );
   if (config.devices.state_file) process.stderr.write(`${label}: inventory of ${result.inventory.length} devices saved to ${config.devices.state_file} (replacing the previous one; wardwatch inventory list)\n`);
   if (report && o.report) {
-    const size = report.write(o.report, reportSummary(name, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active }), result.inventory);
+    const size = report.write(o.report, reportSummary(name, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active, startup_grace_s: detect.startup_grace_s }), result.inventory);
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
   }
   return result;
@@ -175,7 +175,7 @@ function cutShort(r: ReplayResult): string | undefined {
 }
 
 /** The replay's own counters, as the report's capture summary (`capture`: the file, or `live:<interface>`). */
-export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend'>): ReportSummary {
+export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend' | 'startup_grace_s'>): ReportSummary {
   const malformed: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.capture)) {
     if (k !== 'frames' && k !== 'frame_bytes' && typeof v === 'number' && v > 0) malformed[`capture: ${k}`] = v;
