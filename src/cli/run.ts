@@ -57,7 +57,8 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   await warnWithoutModels(detect.models_dir);
   const sinks = new SinkSet({
     alerts_file: { file: o.alerts ?? config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
-    influx: config.sinks.influx,
+    // A file replayed with a run id is a forensic replay: its own retention policy, whatever the capture's age.
+    influx: config.sinks.influx && runId !== '' && !live ? { ...config.sinks.influx, replay: true } : config.sinks.influx,
     webhooks: config.sinks.webhooks,
     syslog: config.sinks.syslog,
     sensor_id: config.sensor.id,

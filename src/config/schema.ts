@@ -102,6 +102,8 @@ export const InfluxSchema = z.strictObject({
   password: z.string().default(''),
   retention_policy: z.string().default('wardwatch_30d'),
   retention_duration: z.string().regex(/^(INF|\d+[smhdw])$/, 'an InfluxDB duration such as 30d, 52w or INF').default('30d'),
+  /** Duration of the `wardwatch_replay` policy that replays with a run id write to (src/sinks/influx/points.ts). */
+  replay_retention_duration: z.string().regex(/^(INF|\d+[smhdw])$/, 'an InfluxDB duration such as 52w or INF').default('INF'),
   batch_points: positive.default(5000),
   flush_interval_ms: positive.default(1000),
   max_buffer_points: positive.default(500_000),
