@@ -54,7 +54,8 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
   const runId = o.runId ?? '';
   const detect = { ...config.detect, ...(o.modelsDir ? { models_dir: o.modelsDir } : {}) };
   const backend = await selectBackendFor(detect, 'score');
-  await warnWithoutModels(detect.models_dir);
+  // Live: once capturing (a capture that cannot start fails with its one error line alone).
+  if (!live) await warnWithoutModels(detect.models_dir);
   const sinks = new SinkSet({
     alerts_file: { file: o.alerts ?? config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
     // A file replayed with a run id is a forensic replay: its own retention policy, whatever the capture's age.
@@ -92,8 +93,10 @@ export async function replayToSinks(capture: CaptureInput, config: WardwatchConf
     ...(loss ? { loss } : {}),
     ...(live
       ? {
-          onCaptureStart: () =>
-            process.stderr.write(`${label}: capturing on ${live.description.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`),
+          onCaptureStart: () => {
+            process.stderr.write(`${label}: capturing on ${live.description.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`);
+            void warnWithoutModels(detect.models_dir);
+          },
         }
       : { onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets) }),
     // Sensor health every 10 s (packet time for a file, wall time live), in the fields the dashboards plot
