@@ -225,3 +225,14 @@ export class CaptureLossMonitor {
     return parts.join('; ');
   }
 }
+
+/**
+ * Capture counters for /metrics and `ww_health`: libpcap's for a source that can drop (`pcap_received`,
+ * `pcap_dropped`, `pcap_ifdropped`) and `packets_dropped` (= pcap_dropped + pcap_ifdropped; 0 for a file), the field
+ * the dashboards plot.
+ */
+export function captureMetrics(source: { stats?(): CaptureDropStats } | undefined): Record<string, number> {
+  const s = source?.stats?.();
+  if (!s) return { packets_dropped: 0 };
+  return { pcap_received: s.pcap_received, pcap_dropped: s.pcap_dropped, pcap_ifdropped: s.pcap_ifdropped, packets_dropped: droppedOf(s) };
+}

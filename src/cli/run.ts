@@ -3,26 +3,21 @@
  * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names. `run -i IFACE`
  * does the same on a live interface until SIGINT/SIGTERM, printing the alerts as they are raised.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { FlowJsonlWriter } from '../sinks/file/flow-jsonl.js';
-import type { FlowRecord } from '../records/flow.js';
+import { existsSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { overrideConfig, type ConfigPatch } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
-import { parseSpeed, parseTime } from './options.js';
+import { detectPatch, parseSpeed, parseTime } from './options.js';
 import { CaptureError } from '../errors.js';
-import { selectBackendFor } from '../detect/index.js';
-import { replayCapture, type CaptureInput, type ReplayResult } from '../replay.js';
+import { runEmbedded, type EmbeddedRunResult, type ReplayResult } from '../compose/embedded.js';
+import type { CaptureProgressEvent } from '../compose/frame-loop.js';
+import { Topology, type CaptureInput } from '../compose/topology.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
-import { SinkSet } from '../sinks/fanout.js';
+import type { SensorHealth } from '../records/health.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
-import { CaptureLossMonitor } from '../capture/loss.js';
 import { captureCutShort } from '../capture/source.js';
-import { sensorHealth, sinkRetries, type SensorHealthSample } from '../records/health.js';
-import { warnWithoutModels } from './models.js';
 import { AlertPrinter, alertTable } from './table.js';
 
 export { AlertPrinter, alertTable };
@@ -43,118 +38,82 @@ export interface ReplayCliOptions {
   signal?: AbortSignal;
 }
 
+/** The config patch of run/replay's options (validated with the config file, naming the field). */
+export function runPatch(o: Pick<ReplayCliOptions, 'modelsDir' | 'alerts'>): ConfigPatch {
+  return {
+    ...detectPatch(o),
+    ...(o.alerts ? { sinks: { files: { alerts_file: o.alerts } } } : {}),
+  };
+}
+
+/** The topology run/replay builds: `config` with the options' overrides, tagged with `--run-id`. */
+export function runTopology(config: WardwatchConfig, o: Partial<ReplayCliOptions>): Topology {
+  return new Topology(overrideConfig(config, runPatch(o)), o.runId ?? '');
+}
+
+/** `replayToSinks` with the topology of `config` and the options (tests: the command's path without its output). */
+export function runCapture(capture: CaptureInput, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<EmbeddedRunResult> {
+  return replayToSinks(capture, runTopology(config, o), o, label);
+}
+
 /**
- * A capture through the whole pipeline to the sinks: a file (path), or a live source until `o.signal` aborts (its
- * alerts printed as they are raised unless `quiet`, a status line on stderr at each health sample).
+ * A capture through the whole pipeline to the sinks (src/compose/embedded.ts): a file (path), or a live source until
+ * `o.signal` aborts (its alerts printed as they are raised unless `quiet`, a status line on stderr at each health
+ * point); progress on stderr, the report when asked.
  */
-export async function replayToSinks(capture: CaptureInput, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<ReplayResult> {
+export async function replayToSinks(capture: CaptureInput, t: Topology, o: ReplayCliOptions, label: string): Promise<EmbeddedRunResult> {
   if (typeof capture === 'string' && !existsSync(capture)) throw new CaptureError(capture, 'no such file', { code: 'WW_CAPTURE_UNREADABLE' });
-  const live = capture instanceof LiveCaptureSource ? capture : undefined;
-  const name = typeof capture === 'string' ? capture : capture.description;
-  const runId = o.runId ?? '';
-  const detect = { ...config.detect, ...(o.modelsDir ? { models_dir: o.modelsDir } : {}) };
-  const backend = await selectBackendFor(detect, 'score');
-  // Live: once capturing (a capture that cannot start fails with its one error line alone).
-  if (!live) await warnWithoutModels(detect.models_dir);
-  const sinks = new SinkSet({
-    alerts_file: { file: o.alerts ?? config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
-    // A file replayed with a run id is a forensic replay: its own retention policy, whatever the capture's age.
-    influx: config.sinks.influx && runId !== '' && !live ? { ...config.sinks.influx, replay: true } : config.sinks.influx,
-    webhooks: config.sinks.webhooks,
-    syslog: config.sinks.syslog,
-    sensor_id: config.sensor.id,
-    run_id: runId,
-  });
-  await sinks.start();
-  const files = config.sinks.files;
-  if (files.flows_file) mkdirSync(path.dirname(files.flows_file), { recursive: true });
-  const flowLog = files.flows_file ? new FlowJsonlWriter(files.flows_file, { append: true, max_bytes: files.max_bytes, keep: files.keep }) : undefined;
+  const live = typeof capture !== 'string';
+  const name = Topology.describe(capture);
   const report = o.report ? new ReportCollector() : undefined;
   const progress = new Progress(label);
   const printer = live && !o.quiet ? new AlertPrinter() : undefined;
   const speed = parseSpeed(o.speed);
-  let lastHealth: SensorHealthSample | undefined;
-  let lastPoint: { ts: number; fields: Record<string, number> } | undefined;
-  // A live capture's drops: warned about (rate-limited, naming the setting to change) and logged at the end.
-  const loss = live ? new CaptureLossMonitor(config.capture_loss, live.settings) : undefined;
   let alertCount = 0;
-  // Health writes in flight (a live run writes one every 10 s for as long as it runs: each leaves once written).
-  const pendingHealth = new Set<Promise<void>>();
-  const result = await replayCapture(capture, detect, {
-    flows: config.flows,
-    devices: config.devices,
-    ...(config.devices.state_file ? { save_inventory: config.devices.state_file } : {}),
-    features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
+  const result = await runEmbedded(t, capture, {
     ...(speed !== undefined ? { speed } : {}),
     ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
     ...(o.to ? { to: parseTime(o.to, '--to') } : {}),
-    ...(flowLog ? { onFlow: (r: FlowRecord) => flowLog.write(r) } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(loss ? { loss } : {}),
-    ...(live
-      ? {
-          onCaptureStart: () => {
-            process.stderr.write(`${label}: capturing on ${live.description.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`);
-            void warnWithoutModels(detect.models_dir);
-          },
-        }
-      : { onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets) }),
-    // Sensor health every 10 s (packet time for a file, wall time live), in the fields the dashboards plot
-    // (docs/dashboards.md).
-    onHealth: (ts, h) => {
-      // The ww_health contract (src/records/health.ts), as `wardwatch sensor` writes it; in one process nothing
-      // waits for a broker (windows_undelivered 0).
-      const now: SensorHealthSample = {
-        at: ts,
-        packets: h.packets,
-        packets_dropped: h.packets_dropped,
-        decode_errors: h.decode_malformed,
-        flows_active: h.metrics['flows_active'] ?? 0,
-        max_flows: config.flows.max_flows,
-        windows_undelivered: 0,
-        sink_retries: sinkRetries(sinks.stats()),
-      };
-      const health = sensorHealth(now, lastHealth);
-      const rate = health.packets_per_s;
-      lastHealth = now;
-      lastPoint = { ts, fields: { ...health, ...h.metrics } };
-      const written = sinks.onHealth('sensor', ts, lastPoint.fields);
-      pendingHealth.add(written);
-      // A failed write stays in the set: it fails the run at the end, as it always did.
-      written.then(() => pendingHealth.delete(written), () => undefined);
-      if (live && !o.quiet) {
-        process.stderr.write(
-          `${label}: ${new Date(ts * 1000).toISOString().slice(11, 19)} ${h.packets.toLocaleString('en-US')} packets (${Math.round(rate).toLocaleString('en-US')}/s), ${h.packets_dropped.toLocaleString('en-US')} dropped by the capture, ${(h.metrics['devices_created'] ?? 0).toLocaleString('en-US')} devices, ${alertCount} alerts\n`,
-        );
-      }
-    },
-    sinks: {
+    hooks: {
       onAlerts: (a) => {
         alertCount += a.length;
         printer?.write(a);
         report?.onAlerts(a);
       },
-      onScores: (s) => {
-        report?.onScores(s);
-      },
-      onBatch: (s, w, a) => sinks.onBatch(s, w, a),
+      onScores: (s) => report?.onScores(s),
+      ...(live
+        ? {
+            onCaptureStart: () => process.stderr.write(`${label}: capturing on ${name.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`),
+            ...(o.quiet
+              ? {}
+              : {
+                  onHealth: (ts: number, h: SensorHealth, v: Record<string, number>) =>
+                    process.stderr.write(
+                      `${label}: ${new Date(ts * 1000).toISOString().slice(11, 19)} ${(v['packets'] ?? 0).toLocaleString('en-US')} packets (${Math.round(h.packets_per_s).toLocaleString('en-US')}/s), ${h.packets_dropped.toLocaleString('en-US')} dropped by the capture, ${(v['devices_created'] ?? 0).toLocaleString('en-US')} devices, ${alertCount} alerts\n`,
+                    ),
+                }),
+          }
+        : { onProgress: (p: CaptureProgressEvent) => progress.update(p.bytes_read, p.bytes_total, p.packets) }),
     },
   });
-  flowLog?.close();
-  loss?.logFinal();
-  await Promise.all(pendingHealth);
-  // A file cut short: its last ww_health point again (same time: InfluxDB merges it), with the reader's counters.
-  if (lastPoint && cutShort(result)) await sinks.onHealth('sensor', lastPoint.ts, { ...lastPoint.fields, capture_truncated_record: result.capture.truncated_record, capture_gzip_corrupt: result.capture.gzip_corrupt });
-  const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
-  await sinks.onInventory(result.inventory, at);
-  await sinks.close();
   const lost = result.live ? `, ${(result.live.pcap_dropped + result.live.pcap_ifdropped).toLocaleString('en-US')} dropped by the capture (libpcap)` : '';
   progress.done(
-    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
+    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${result.backend.active}), ${result.alerts.length} alerts`,
   );
-  if (config.devices.state_file) process.stderr.write(`${label}: inventory of ${result.inventory.length} devices saved to ${config.devices.state_file} (replacing the previous one; wardwatch inventory list)\n`);
+  // Which models scored: the user's store, or the shipped demo models while the user's default store is empty.
+  process.stderr.write(
+    result.models.shipped_demo
+      ? `${label}: scored with the shipped demo models (${result.models.models_dir}); \`wardwatch train\` writes your own to ${t.config.detect.models_dir}, which are used from then on\n`
+      : `${label}: scored with the models in ${result.models.models_dir}\n`,
+  );
+  if (result.inventory_file) process.stderr.write(`${label}: inventory of ${result.inventory.length} devices saved to ${result.inventory_file} (replacing the previous one; wardwatch inventory list)\n`);
   if (report && o.report) {
-    const size = report.write(o.report, reportSummary(name, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active, startup_grace_s: detect.startup_grace_s }), result.inventory);
+    const size = report.write(
+      o.report,
+      reportSummary(name, result, { run_id: t.run_id, sensor_id: t.config.sensor.id, models_dir: result.models.models_dir, backend: result.backend.active, startup_grace_s: t.config.detect.startup_grace_s }),
+      result.inventory,
+    );
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
   }
   return result;
@@ -226,23 +185,21 @@ function alertSummary(result: ReplayResult, alertsFile: string): string {
   return `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${alertsFile}\n`;
 }
 
-async function action(capture: string, o: ReplayCliOptions, label: string): Promise<void> {
-  const config = loadConfig(o.config);
-  const result = await replayToSinks(capture, config, o, label);
+async function action(capture: string, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {
+  const result = await replayToSinks(capture, t, o, label);
   if (!o.quiet) process.stdout.write(alertTable([...result.alerts].sort((a, b) => a.ts - b.ts)));
-  process.stdout.write(alertSummary(result, o.alerts ?? config.sinks.files.alerts_file));
+  process.stdout.write(alertSummary(result, t.config.sinks.files.alerts_file));
 }
 
 /** `run -i IFACE`: until SIGINT/SIGTERM; then the open windows are scored, the sinks written, the summary printed. */
-async function liveAction(live: LiveCaptureOptions, o: ReplayCliOptions, label: string): Promise<void> {
-  const config = loadConfig(o.config);
+async function liveAction(live: LiveCaptureOptions, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {
   LiveCaptureSource.interfaces(); // the libpcap binding is there (WW_CAPTURE_BINDING now, not after the models load)
   const stop = stopOnSignal(label);
   try {
-    const result = await replayToSinks(new LiveCaptureSource(live), config, { ...o, signal: stop.signal }, label).catch((err: unknown) => {
+    const result = await replayToSinks(live, t, { ...o, signal: stop.signal }, label).catch((err: unknown) => {
       throw explainCaptureError(err, live.interface);
     });
-    process.stdout.write(alertSummary(result, o.alerts ?? config.sinks.files.alerts_file));
+    process.stdout.write(alertSummary(result, t.config.sinks.files.alerts_file));
   } finally {
     stop.dispose();
   }
@@ -281,9 +238,10 @@ export function runCommand(): Command {
         process.stdout.write(interfaceList());
         return;
       }
-      const choice = chooseCapture(capture, o, 'captures/demo.pcap', loadConfig(o.config).capture);
-      if (choice.live) await liveAction(choice.live, { ...o, speed: 'max' }, 'run');
-      else await action(choice.file, { ...o, speed: 'max' }, 'run');
+      const t = Topology.load(o.config, runPatch(o));
+      const choice = chooseCapture(capture, o, 'captures/demo.pcap', t.config.capture);
+      if (choice.live) await liveAction(choice.live, t, { ...o, speed: 'max' }, 'run');
+      else await action(choice.file, t, { ...o, speed: 'max' }, 'run');
     });
 }
 
@@ -298,5 +256,5 @@ export function replayCommand(): Command {
     .option('--to <time>', 'end of the time range (exclusive)')
     .option('--run-id <id>', 'tag every window and alert with this run id (Grafana\'s forensic view filters on it)')
     .addHelpText('after', '\nExamples:\n  wardwatch replay incident.pcap --run-id case-4711 -c site.yaml\n  wardwatch replay day.pcap --from 2026-01-05T09:00:00Z --to 2026-01-05T10:00:00Z --speed 10x\n')
-    .action((capture: string, o: ReplayCliOptions) => action(capture, o, 'replay'));
+    .action((capture: string, o: ReplayCliOptions) => action(capture, Topology.load(o.config, runPatch(o), o.runId ?? ''), o, 'replay'));
 }

@@ -15,7 +15,7 @@ import nodePath from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { ConfigSchema, type WardwatchConfig } from './schema.js';
+import { ConfigSchema, type ConfigInput, type WardwatchConfig } from './schema.js';
 
 type Obj = Record<string, unknown>;
 
@@ -132,4 +132,27 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError('--config', `${path} is not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   return parseConfig(resolveConfigPaths(raw, nodePath.dirname(nodePath.resolve(path))), path, env);
+}
+
+/** A command's overrides of the configuration (its options), as a partial config: `{ detect: { models_dir } }`. */
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type ConfigPatch = DeepPartial<ConfigInput>;
+
+function merged(base: unknown, patch: unknown): unknown {
+  if (patch === undefined) return base;
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
+  const out: Obj = { ...(base as Obj) };
+  for (const [k, v] of Object.entries(patch as Obj)) if (v !== undefined) out[k] = merged(out[k], v);
+  return out;
+}
+
+/**
+ * A validated configuration with a command's options over it (a deep merge: `patch` wins), validated again as one,
+ * so that a bad option fails as a bad config value does, naming the field. An empty patch returns `config`.
+ */
+export function overrideConfig(config: WardwatchConfig, patch: ConfigPatch, source = 'the command line'): WardwatchConfig {
+  if (Object.keys(patch).length === 0) return config;
+  const result = ConfigSchema.safeParse(merged(config, patch));
+  if (!result.success) throw toConfigError(result.error, source);
+  return result.data;
 }

@@ -240,7 +240,8 @@ describe('wardwatch run -i on a veth pair (real CLI, embedded default, tcpreplay
     mkdirSync(cwd);
     chmodSync(dir, 0o755);
     chmodSync(cwd, 0o777);
-    const r = wardwatch(['run', '-i', ifIn, '--alerts', path.join(cwd, 'alerts.jsonl'), '--models-dir', path.join(cwd, 'no-models')], { cwd, uid: 65534 });
+    // The shipped models (an empty store would add its warning line before the error).
+    const r = wardwatch(['run', '-i', ifIn, '--alerts', path.join(cwd, 'alerts.jsonl'), '--models-dir', path.resolve('models')], { cwd, uid: 65534 });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^wardwatch: WW_CAPTURE_PERMISSION: live:${ifIn}: no permission to capture \\(.+\\) — run as root, or give node CAP_NET_RAW: sudo setcap cap_net_raw\\+eip .+\n$`));
   });

@@ -7,7 +7,7 @@
  */
 import type { Alert, WindowScore } from '../../src/records/alert.js';
 import { parseDetectConfig } from '../../src/detect/config.js';
-import { replayCapture } from '../../src/replay.js';
+import { replayCapture } from '../../src/compose/embedded.js';
 import { ReportCollector } from '../../src/sinks/report/html.js';
 import { reportSummary } from '../../src/cli/run.js';
 
@@ -25,5 +25,5 @@ const result = await replayCapture(capture, detect, {
     onAlerts: (a: Alert[]) => collector.onAlerts(a),
   },
 });
-collector.write(out, reportSummary(capture, result, { run_id: runId, sensor_id: sensorId, models_dir: 'models', backend, startup_grace_s: detect.startup_grace_s }), result.inventory);
+collector.write(out, reportSummary(capture, result, { run_id: runId, sensor_id: sensorId, models_dir: modelsDir, backend, startup_grace_s: detect.startup_grace_s }), result.inventory);
 process.stdout.write(`${JSON.stringify(maxScore)}\n`);

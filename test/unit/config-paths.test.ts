@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, PATH_OPTIONS } from '../../src/config/load.js';
+import { DEFAULT_MODELS_DIR } from '../../src/detect/config.js';
 
 describe('config: paths relative to the config file', () => {
   let dir: string;
@@ -70,7 +71,7 @@ describe('config: paths relative to the config file', () => {
   it('options the file does not set keep their defaults, relative to the working directory', () => {
     writeFileSync(path.join(dir, 'min.yaml'), 'sensor: { id: s1 }\n');
     const c = loadConfig(path.join(dir, 'min.yaml'), {});
-    assert.equal(c.detect.models_dir, 'models');
+    assert.equal(c.detect.models_dir, DEFAULT_MODELS_DIR);
     assert.equal(c.sinks.files.alerts_file, 'out/alerts.jsonl');
     assert.equal(c.devices.state_file, 'out/inventory.json');
   });

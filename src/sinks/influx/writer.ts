@@ -12,6 +12,7 @@ import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
 import { ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
 import { RetriesExhaustedError, RetryAbortedError, retry, type RetryOptions } from '../../retry.js';
+import { DEFAULT_INFLUX_WRITER } from './config.js';
 import { REPLAY_RETENTION_POLICY } from './points.js';
 
 export interface InfluxWriterOptions {
@@ -42,22 +43,6 @@ export interface InfluxWriterOptions {
   retry: RetryOptions;
 }
 
-export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
-  database: 'wardwatch',
-  username: '',
-  password: '',
-  retention_policy: 'wardwatch_30d',
-  retention_duration: '30d',
-  replay: false,
-  replay_retention_duration: 'INF',
-  batch_points: 5000,
-  flush_interval_ms: 1000,
-  max_buffer_points: 500_000,
-  timeout_ms: 10_000,
-  // Retried forever; an InfluxDB that went away is probed at least every 5 s, so its backlog is written within
-  // seconds of its return (measured: test/integration/transport/detector-influx-outage.test.ts).
-  retry: { retries: Infinity, initial_delay_ms: 250, max_delay_ms: 5000, multiplier: 2, jitter: 0.2 },
-};
 
 export interface InfluxWriterStats {
   points_written: number;

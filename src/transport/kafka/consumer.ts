@@ -14,6 +14,7 @@
  * the group membership while committing (the coordinator forgot the member after a stall) is not such a failure:
  * the member re-joins and the batch is fetched again.
  */
+import { DEFAULT_KAFKA_CONSUMER } from './config.js';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
@@ -58,9 +59,9 @@ export interface WindowConsumerOptions {
 }
 
 export const DEFAULT_WINDOW_CONSUMER: Omit<WindowConsumerOptions, 'topic' | 'group_id' | 'dead_letter_topic'> = {
-  session_timeout_ms: 30_000,
-  heartbeat_interval_ms: 3000,
-  max_bytes_per_partition: 1024 * 1024,
+  session_timeout_ms: DEFAULT_KAFKA_CONSUMER.session_timeout_ms,
+  heartbeat_interval_ms: DEFAULT_KAFKA_CONSUMER.heartbeat_interval_ms,
+  max_bytes_per_partition: DEFAULT_KAFKA_CONSUMER.max_bytes_per_partition,
   from_beginning: true,
   brokers: [],
 };
