@@ -30,7 +30,7 @@ export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description('Measure detection on a labelled capture: per attack kind and overall, detected, delay, precision, recall, ROC-AUC, false alerts per device-day.')
     .argument('<capture>', 'pcap/pcapng file with labelled attacks (your own, or made by wardwatch simulate)')
-    .requiredOption('--labels <file>', 'ground truth: generic labels JSON (devices, attacks, train_end; README "Evaluating on your own capture") or the simulator\'s <capture>.labels.json')
+    .requiredOption('--labels <file>', 'ground truth: generic labels JSON (devices, attacks, train_end; README "Evaluating on your own capture") or the simulator\'s (X.labels.json beside X.pcap)')
     .option('--train-before <time>', "train on the capture's packets before this time into a temporary model store, then evaluate the rest (default: the labels' train_end when they have one)")
     .option('--no-train', "never train: use the models of --models-dir even when the labels have a train_end")
     .option('-c, --config <file>', 'YAML configuration (flows, devices, features and detect sections apply; default: built-in defaults)')

@@ -11,6 +11,7 @@ import { SHIPPED_MODELS_DIR } from '../detect/config.js';
 import { ModelStore, modelLabel, type ModelMetadata, type ModelScope } from '../detect/index.js';
 import { textTable, utc } from './table.js';
 
+
 interface ModelsCliOptions {
   config?: string;
   modelsDir?: string;

@@ -13,11 +13,14 @@ import { runEmbedded, type EmbeddedRunResult, type ReplayResult } from '../compo
 import type { CaptureProgressEvent } from '../compose/frame-loop.js';
 import { Topology, type CaptureInput } from '../compose/topology.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
-import type { Alert } from '../records/alert.js';
 import type { SensorHealth } from '../records/health.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
+import { captureCutShort } from '../capture/source.js';
+import { AlertPrinter, alertTable } from './table.js';
+
+export { AlertPrinter, alertTable };
 import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
@@ -33,58 +36,6 @@ export interface ReplayCliOptions {
   report?: string;
   /** Stops a live capture (the open windows are flushed, the sinks written, the result returned as for a file). */
   signal?: AbortSignal;
-}
-
-const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-
-const ALERT_HEAD = ['time (UTC)', 'severity', 'kind', 'device', 'class', 'score', 'what changed'];
-
-function alertRow(a: Alert): string[] {
-  return [
-    iso(a.ts).slice(0, 19).replace('T', ' '),
-    a.severity.toUpperCase(),
-    a.kind,
-    (a.device_name || a.device_id).slice(0, 28),
-    a.device_class.replace(/_/g, ' '),
-    a.kind === 'new_device' ? '' : a.score.toFixed(1),
-    a.summary,
-  ];
-}
-
-/** One row in columns of `widths` (the last column, the summary, as it is). */
-function alertLine(r: string[], widths: readonly number[]): string {
-  return r.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ');
-}
-
-/** The alerts as a fixed-width table for the terminal. */
-export function alertTable(alerts: readonly Alert[]): string {
-  if (alerts.length === 0) return 'No alerts.\n';
-  const rows = alerts.map(alertRow);
-  const widths = ALERT_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
-  return [alertLine(ALERT_HEAD, widths), alertLine(widths.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), widths), ...rows.map((r) => alertLine(r, widths))].join('\n') + '\n';
-}
-
-/** Column widths of the streamed table: the longest severity, kind and class, the device as the table cuts it. */
-const STREAM_WIDTHS = [19, 8, 16, 28, 17, 5, 0];
-
-/**
- * The alerts table printed as the alerts are raised (a live run has no end to wait for): the table's columns at
- * fixed widths, the header before the first alert.
- */
-export class AlertPrinter {
-  private headed = false;
-
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
-
-  write(alerts: readonly Alert[]): void {
-    if (alerts.length === 0) return;
-    const lines = alerts.map((a) => alertLine(alertRow(a), STREAM_WIDTHS));
-    if (!this.headed) {
-      this.headed = true;
-      lines.unshift(alertLine(ALERT_HEAD, STREAM_WIDTHS), alertLine(STREAM_WIDTHS.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), STREAM_WIDTHS));
-    }
-    this.out.write(lines.join('\n') + '\n');
-  }
 }
 
 /** The config patch of run/replay's options (validated with the config file, naming the field). */
@@ -156,8 +107,13 @@ export async function replayToSinks(capture: CaptureInput, t: Topology, o: Repla
       ? `${label}: scored with the shipped demo models (${result.models.models_dir}); \`wardwatch train\` writes your own to ${t.config.detect.models_dir}, which are used from then on\n`
       : `${label}: scored with the models in ${result.models.models_dir}\n`,
   );
+  if (result.inventory_file) process.stderr.write(`${label}: inventory of ${result.inventory.length} devices saved to ${result.inventory_file} (replacing the previous one; wardwatch inventory list)\n`);
   if (report && o.report) {
-    const size = report.write(o.report, reportSummary(name, result, { run_id: t.run_id, sensor_id: t.config.sensor.id, models_dir: result.models.models_dir, backend: result.backend.active }), result.inventory);
+    const size = report.write(
+      o.report,
+      reportSummary(name, result, { run_id: t.run_id, sensor_id: t.config.sensor.id, models_dir: result.models.models_dir, backend: result.backend.active, startup_grace_s: t.config.detect.startup_grace_s }),
+      result.inventory,
+    );
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
   }
   return result;
@@ -176,8 +132,13 @@ const LINK_TYPE_NAMES: Record<number, string> = {
   276: 'LINUX_SLL2',
 };
 
+/** Why a capture file was not read to its end, when it was not (a live capture is never cut short). */
+function cutShort(r: ReplayResult): string | undefined {
+  return r.live ? undefined : captureCutShort(r.capture);
+}
+
 /** The replay's own counters, as the report's capture summary (`capture`: the file, or `live:<interface>`). */
-export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend'>): ReportSummary {
+export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend' | 'startup_grace_s'>): ReportSummary {
   const malformed: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.capture)) {
     if (k !== 'frames' && k !== 'frame_bytes' && typeof v === 'number' && v > 0) malformed[`capture: ${k}`] = v;
@@ -201,6 +162,7 @@ export function reportSummary(capture: string, r: ReplayResult, run: Pick<Report
     devices: r.inventory.length,
     windows: r.metrics['features_windows_emitted'] ?? 0,
     windows_scored: r.windows_scored,
+    ...(cutShort(r) ? { cut_short: cutShort(r) } : {}),
     generated_at: new Date().toISOString(),
     ...run,
   };

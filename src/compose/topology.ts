@@ -113,9 +113,12 @@ export class Topology {
     return new FrameLoop(source, analysis, { ...options, ...(loss ? { loss } : {}) });
   }
 
-  /** The sinks a process of `role` writes, from `sinks:`; `alerts_file` overrides `sinks.files.alerts_file`. */
-  sinks(role: SinkRole): SinkSet {
-    const s = this.config.sinks;
+  /**
+   * The sinks a process of `role` writes, from `sinks:`; `alerts_file` overrides `sinks.files.alerts_file`. `replay`:
+   * a forensic replay (a file with a run id), whose InfluxDB points go to the replays' retention policy.
+   */
+  sinks(role: SinkRole, o: { replay?: boolean } = {}): SinkSet {
+    const s = { ...this.config.sinks, ...(o.replay && this.config.sinks.influx ? { influx: { ...this.config.sinks.influx, replay: true } } : {}) };
     const base = { sensor_id: this.config.sensor.id, run_id: this.run_id };
     if (role === 'sensor') return new SinkSet({ alerts_file: undefined, influx: s.influx, webhooks: undefined, syslog: undefined, ...base });
     return new SinkSet({

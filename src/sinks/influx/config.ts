@@ -12,6 +12,8 @@ export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
   password: '',
   retention_policy: 'wardwatch_30d',
   retention_duration: '30d',
+  replay: false,
+  replay_retention_duration: 'INF',
   batch_points: 5000,
   flush_interval_ms: 1000,
   max_buffer_points: 500_000,
@@ -32,6 +34,8 @@ export const InfluxOptionsSchema = z.strictObject({
   password: z.string().default(D.password),
   retention_policy: z.string().default(D.retention_policy),
   retention_duration: z.string().regex(/^(INF|\d+[smhdw])$/, 'an InfluxDB duration such as 30d, 52w or INF').default(D.retention_duration),
+  /** Duration of the `wardwatch_replay` policy that replays with a run id write to (src/sinks/influx/points.ts). */
+  replay_retention_duration: z.string().regex(/^(INF|\d+[smhdw])$/, 'an InfluxDB duration such as 52w or INF').default(D.replay_retention_duration),
   batch_points: positive.default(D.batch_points),
   flush_interval_ms: positive.default(D.flush_interval_ms),
   max_buffer_points: positive.default(D.max_buffer_points),

@@ -16,6 +16,14 @@ import type { FeatureWindow } from '../../records/features.js';
 import { FEATURE_SCHEMA } from '../../records/features.js';
 import type { InventoryEntry } from '../../records/device.js';
 
+/**
+ * Retention policy of forensic replays (a capture replayed with a run id: `wardwatch replay --run-id`): created beside
+ * the live one (not as the default), with its own duration (`sinks.influx.replay_retention_duration`, default INF),
+ * so a capture of any age is kept (a 30-day policy refuses points older than 30 days, and a capture's points carry
+ * its packet time). Grafana's forensic replay dashboard reads this policy; the live dashboards the default one.
+ */
+export const REPLAY_RETENTION_POLICY = 'wardwatch_replay';
+
 export const MEASUREMENT = {
   alert: 'ww_alert',
   window: 'ww_device_window',

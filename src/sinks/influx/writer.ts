@@ -13,6 +13,7 @@ import { ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
 import { RetriesExhaustedError, RetryAbortedError, retry, type RetryOptions } from '../../retry.js';
 import { DEFAULT_INFLUX_WRITER } from './config.js';
+import { REPLAY_RETENTION_POLICY } from './points.js';
 
 export interface InfluxWriterOptions {
   /** http(s)://host:port of the InfluxDB HTTP API. */
@@ -24,6 +25,13 @@ export interface InfluxWriterOptions {
   retention_policy: string;
   /** InfluxDB duration literal, e.g. `30d`, `52w`, `INF`. */
   retention_duration: string;
+  /**
+   * This writer writes a forensic replay: its points go to REPLAY_RETENTION_POLICY (created when missing, not as the
+   * default) whatever their age, not to the default policy.
+   */
+  replay: boolean;
+  /** Duration of REPLAY_RETENTION_POLICY when this writer creates it (an InfluxDB duration literal). */
+  replay_retention_duration: string;
   /** Points per HTTP write. */
   batch_points: number;
   /** How long a partial batch may wait for more points. */
@@ -72,6 +80,8 @@ export class InfluxWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private outageSince = 0;
+  /** The "replay with --run-id" hint was given (once per writer). */
+  private retentionHinted = false;
   /** Ends a retry wait in progress at once (`abort()`: a stopping process does not wait up to max_delay_ms). */
   private readonly aborter = new AbortController();
   private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0 };
@@ -101,6 +111,12 @@ export class InfluxWriter {
     await this.retrying('create database', async () => {
       const names = await this.client.getDatabaseNames();
       if (!names.includes(this.o.database)) await this.client.createDatabase(this.o.database);
+      if (this.o.replay) {
+        const rps = await this.client.showRetentionPolicies(this.o.database);
+        if (!rps.some((rp) => rp.name === REPLAY_RETENTION_POLICY)) {
+          await this.client.createRetentionPolicy(REPLAY_RETENTION_POLICY, { database: this.o.database, duration: this.o.replay_retention_duration, replication: 1, isDefault: false });
+        }
+      }
       if (this.o.retention_policy) {
         const rps = await this.client.showRetentionPolicies(this.o.database);
         if (!rps.some((rp) => rp.name === this.o.retention_policy)) {
@@ -113,7 +129,7 @@ export class InfluxWriter {
         }
       }
     });
-    this.log.info({ url: redactUrl(this.o.url), database: this.o.database, retention_policy: this.o.retention_policy || 'autogen' }, 'influxdb ready');
+    this.log.info({ url: redactUrl(this.o.url), database: this.o.database, retention_policy: this.o.replay ? REPLAY_RETENTION_POLICY : this.o.retention_policy || 'autogen' }, 'influxdb ready');
   }
 
   /**
@@ -202,13 +218,19 @@ export class InfluxWriter {
       }
       const points = take.flatMap((p) => p.points);
       try {
-        await this.retrying('write points', () => this.client.writePoints(points, { precision: 'ms' }), () => this.queued - n);
+        await this.retrying('write points', () => this.client.writePoints(points, { precision: 'ms', ...(this.o.replay ? { retentionPolicy: REPLAY_RETENTION_POLICY } : {}) }), () => this.queued - n);
         this.s.points_written += points.length;
         this.s.batches_written++;
       } catch (err) {
         // Not retriable: InfluxDB refused these points.
         this.s.points_rejected += points.length;
-        this.log.error({ err: err instanceof Error ? err.message : String(err), points: points.length, rejected_total: this.s.points_rejected }, 'InfluxDB rejected points');
+        const message = err instanceof Error ? err.message : String(err);
+        // Points older than the live policy's duration (a capture's packet time): say how to keep them.
+        const hint = /beyond retention policy/.test(message) && !this.o.replay && !this.retentionHinted
+          ? `: older than retention policy ${this.o.retention_policy || 'autogen'}; replay the capture with --run-id to write it to the ${REPLAY_RETENTION_POLICY} policy (sinks.influx.replay_retention_duration, default INF)`
+          : '';
+        if (hint) this.retentionHinted = true;
+        this.log.error({ err: message, points: points.length, rejected_total: this.s.points_rejected }, `InfluxDB rejected points${hint}`);
       }
       this.queued -= n;
       for (const p of take) p.resolve();
