@@ -14,13 +14,12 @@ import type { CaptureProgressEvent } from '../compose/frame-loop.js';
 import { Topology, type CaptureInput } from '../compose/topology.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
 import type { SensorHealth } from '../records/health.js';
+import { incidentCounts, incidentSummary } from '../records/alert.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
 import { captureCutShort } from '../capture/source.js';
 import { AlertPrinter, alertTable } from './table.js';
-
-export { AlertPrinter, alertTable };
 import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
@@ -99,7 +98,7 @@ export async function replayToSinks(capture: CaptureInput, t: Topology, o: Repla
   });
   const lost = result.live ? `, ${(result.live.pcap_dropped + result.live.pcap_ifdropped).toLocaleString('en-US')} dropped by the capture (libpcap)` : '';
   progress.done(
-    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${result.backend.active}), ${result.alerts.length} alerts`,
+    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${result.backend.active}), ${incidentSummary(incidentCounts(result.alerts))}`,
   );
   // Which models scored: the user's store, or the shipped demo models while the user's default store is empty.
   process.stderr.write(
@@ -177,12 +176,12 @@ function common(cmd: Command): Command {
     .option('-q, --quiet', 'print only the summary, not the alert table (run -i: nor the alerts as they are raised, nor the status lines)');
 }
 
-/** The closing line: alerts by kind, and where they were written. */
+/**
+ * The closing line: incidents by kind and the alert records that hold them (the vocabulary of src/records/alert.ts:
+ * one incident per alert id, its later records are updates), and where they were written.
+ */
 function alertSummary(result: ReplayResult, alertsFile: string): string {
-  const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
-  const behavioural = result.alerts.filter((a) => a.kind !== 'anomaly' && a.kind !== 'new_device').length;
-  const notices = result.alerts.length - anomalies - behavioural;
-  return `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${alertsFile}\n`;
+  return `${incidentSummary(incidentCounts(result.alerts))}; written to ${alertsFile}\n`;
 }
 
 async function action(capture: string, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {

@@ -69,7 +69,7 @@ describe('wardwatch CLI', function () {
       const file = path.join(dir, `alerts-${speed}.jsonl`);
       const r = wardwatch(['replay', 'captures/demo.pcap', '--speed', speed, '--alerts', file, '--run-id', 'speed-test']);
       assert.equal(r.code, 0, r.stderr);
-      const reported = Number(/(\d+) alerts\s*$/m.exec(r.stderr)?.[1]);
+      const reported = Number(/in (\d+) alert records \(\d+ updates?\)\s*$/m.exec(r.stderr)?.[1]);
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       assert.equal(lines.length, reported, `${speed}: every alert of the run is in the file`);
       return lines.sort();
@@ -231,7 +231,7 @@ describe('wardwatch CLI', function () {
     const quiet = wardwatch(args);
     assert.equal(quiet.code, 0, quiet.stderr);
     // Only the command's own lines: the summary (progress goes to a terminal only).
-    const own = [/^replay: [\d,]+ packets, \d+ devices, [\d,]+ windows scored \(TF\.js backend wasm\), \d+ alerts$/, /^replay: scored with the /, /^replay: inventory of \d+ devices saved to out\/inventory\.json /];
+    const own = [/^replay: [\d,]+ packets, \d+ devices, [\d,]+ windows scored \(TF\.js backend wasm\), \d+ incidents \(.*\) in \d+ alert records \(\d+ updates?\)$/, /^replay: scored with the /, /^replay: inventory of \d+ devices saved to out\/inventory\.json /];
     const lines = quiet.stderr.trim().split('\n');
     assert.equal(lines.length, own.length, quiet.stderr);
     lines.forEach((l, i) => assert.match(l, own[i]!));
@@ -261,7 +261,7 @@ describe('wardwatch CLI', function () {
     assert.ok(alerts.filter((a) => a.kind === 'anomaly').length >= 5, 'the models were found from another folder');
     assert.ok(existsSync(path.join(site, 'state', 'inventory.json')));
     assert.deepEqual(readdirSync(elsewhere), [], 'nothing written to the working directory');
-    assert.match(r.stdout, new RegExp(`alerts written to ${path.join(site, 'out', 'alerts.jsonl').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(r.stdout, new RegExp(`written to ${path.join(site, 'out', 'alerts.jsonl').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
   it('a capture cut in the middle of a record: read to the cut, one warning, in the report; exit 0 (issue 22 item 5)', () => {

@@ -173,7 +173,7 @@ describe('HTML report renderer', () => {
   it('renders a run without models or alerts', () => {
     const html = renderReport({ summary: summary({ packets: 0, first_ts: NaN, last_ts: NaN }), inventory: [], alerts: [], scores: [] });
     assert.match(html, /No device was scored by a model/);
-    assert.match(html, /No alerts\./);
+    assert.match(html, /No incidents\./);
     assert.match(html, /Device inventory \(0\)/);
   });
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { AlertPrinter, alertTable } from '../../src/cli/run.js';
+import { AlertPrinter, alertTable } from '../../src/cli/table.js';
 import { chooseCapture, explainCaptureError } from '../../src/cli/live.js';
 import { DEFAULT_LIVE_CAPTURE, liveCaptureOptions as fromConfig } from '../../src/capture/live/config.js';
 import { CaptureError, ConfigError } from '../../src/errors.js';

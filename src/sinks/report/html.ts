@@ -18,7 +18,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { isDetection, type Alert, type Severity, type WindowScore } from '../../records/alert.js';
+import { incidentCounts, incidentSummary, isDetection, type Alert, type Severity, type WindowScore } from '../../records/alert.js';
 import type { InventoryEntry } from '../../records/device.js';
 
 /** What the report says about the capture and the run (filled by the caller from its replay result). */
@@ -58,14 +58,19 @@ export interface ReportSummary {
 export interface ReportInput {
   summary: ReportSummary;
   inventory: readonly InventoryEntry[];
+  /** One per incident (alert id), in its latest state. */
   alerts: readonly Alert[];
   scores: readonly WindowScore[];
+  /** Alert records received (every line of alerts.jsonl: incidents and their updates); default: one per incident. */
+  records?: readonly Pick<Alert, 'alert_id' | 'kind' | 'ts'>[];
 }
 
 /** Collects what the detector hands to the sinks during a replay (hook it beside the other sinks). */
 export class ReportCollector {
   readonly scores: WindowScore[] = [];
   readonly alerts: Alert[] = [];
+  /** Every alert record received (id, kind, time): what the incident counts are counted from. */
+  private readonly records: Pick<Alert, 'alert_id' | 'kind' | 'ts'>[] = [];
   private readonly seen = new Map<string, number>(); // alert id → row
 
   onScores(scores: readonly WindowScore[]): void {
@@ -76,6 +81,7 @@ export class ReportCollector {
     // One row per alert id: a redelivered alert is one alert, and an incident's update (same id, later window,
     // e.g. escalated severity) replaces the row it updates, in place.
     for (const a of alerts) {
+      this.records.push({ alert_id: a.alert_id, kind: a.kind, ts: a.ts });
       const at = this.seen.get(a.alert_id);
       if (at === undefined) {
         this.seen.set(a.alert_id, this.alerts.length);
@@ -87,7 +93,7 @@ export class ReportCollector {
   }
 
   write(file: string, summary: ReportSummary, inventory: readonly InventoryEntry[]): number {
-    const html = renderReport({ summary, inventory, alerts: this.alerts, scores: this.scores });
+    const html = renderReport({ summary, inventory, alerts: this.alerts, scores: this.scores, records: this.records });
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, html);
     return Buffer.byteLength(html);
@@ -312,8 +318,7 @@ export function renderReport(input: ReportInput): string {
     if (list) list.push(a);
     else alertsBy.set(a.device_id, [a]);
   }
-  const anomalies = alerts.filter((a) => a.kind === 'anomaly').length;
-  const behavioural = alerts.filter((a) => isDetection(a) && a.kind !== 'anomaly').length;
+  const incidents = incidentCounts(input.records ?? alerts);
 
   const kv = (rows: [string, string][]): string => `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
   const counts = (rec: Record<string, number>, none: string): string => {
@@ -331,7 +336,7 @@ export function renderReport(input: ReportInput): string {
     ['flows', esc(int(summary.flows))],
     ['devices', esc(`${int(summary.devices)} (${charted.length} scored by a model, ${summary.devices - charted.length} learning or silent)`)],
     ['feature windows', esc(`${int(summary.windows)} (${int(summary.windows_scored)} scored)`)],
-    ['alerts', esc(`${anomalies} anomaly, ${behavioural} behavioural (scans, floods, brute force, …), ${alerts.length - anomalies - behavioural} new device`)],
+    ['incidents', esc(incidentSummary(incidents))],
     ['run id / sensor', esc(`${summary.run_id || '—'} / ${summary.sensor_id}`)],
     ['models', esc(`${summary.models_dir} (TF.js backend ${summary.backend})`)],
     ['report written', esc(summary.generated_at)],
@@ -430,11 +435,11 @@ ${summary.cut_short ? `<p class="warning" id="capture-cut-short"><strong>Capture
 <p class="muted">One chart per device the detector scored with a model (device or class baseline), highest score first; log scale; markers are anomaly alerts (hover for the summary, click for the alert).</p>
 ${charted.length > 0 ? `<p class="muted legend" id="chart-legend">${shading.grace ? `<span class="swatch grace"></span> start-up grace (the first ${esc(int(summary.startup_grace_s ?? 0))} s the detector saw, to ${esc(time(shading.grace[1]))}): the flow table and inventory start empty, so every peer and session looks new; windows are scored and drawn but never count toward an alert. ` : ''}<span class="swatch learning"></span> learning: the device had no model yet (its own, or its class's after enough windows), so its windows were not scored and could not raise an anomaly alert (behavioural alerts still fire). Outside these, a window over the line alerts only when enough recent windows are over it too.</p>` : ''}
 ${chartsHtml}
-<h2 id="alerts">Alerts (${alerts.length})</h2>
+<h2 id="alerts">Incidents (${alerts.length})</h2>
 ${
   alerts.length === 0
-    ? '<p class="muted">No alerts.</p>'
-    : `<table class="list" id="alert-list"><thead><tr><th>time (UTC)</th><th>severity</th><th>device</th><th class="n">score</th><th>what changed</th></tr></thead>\n${alertRows}\n</table>`
+    ? '<p class="muted">No incidents.</p>'
+    : `<p class="muted">One row per incident (one alert id: a device and a kind, since its first window), in its latest state. alerts.jsonl holds its ${esc(int(incidents.records))} alert records: each incident's first, and ${esc(int(incidents.updates))} updates (a later window of the same incident, e.g. a raised severity).</p>\n<table class="list" id="alert-list"><thead><tr><th>time (UTC)</th><th>severity</th><th>device</th><th class="n">score</th><th>what changed</th></tr></thead>\n${alertRows}\n</table>`
 }
 <h2 id="devices">Device inventory (${inventory.length})</h2>
 <table class="list" id="inventory"><thead><tr><th>device</th><th>IPs</th><th>vendor</th><th>class</th><th>DHCP host name</th><th>protocols</th><th>first / last seen</th><th>model</th></tr></thead>
