@@ -268,8 +268,8 @@ export async function runEmbedded(t: Topology, input: CaptureInput, o: EmbeddedR
   const config = t.config;
   const hooks = o.hooks ?? {};
   const { detector, backend, store } = await t.detector(true);
-  // A file replayed with a run id is a forensic replay: InfluxDB keeps it in its own retention policy, whatever its age.
-  const sinks = t.sinks('embedded', { replay: typeof input === 'string' && t.run_id !== '' });
+  // A replay with a run id is a forensic replay: its points (tagged run_id) go to the replays' retention policy.
+  const sinks = t.sinks('embedded');
   await sinks.start();
   const flowLog = t.flowLog();
   const source = await t.capture(input);
@@ -279,11 +279,8 @@ export async function runEmbedded(t: Topology, input: CaptureInput, o: EmbeddedR
   const reporter = new SensorHealthReporter(sinks, {
     counters: () => ({ packets: current.packets, packets_dropped: current.packets_dropped, decode_errors: current.decode_malformed }),
     stages: () => Promise.resolve(current.metrics),
-    // A file cut short (in the middle of a record, or its gzip stream): counted by the reader when its read ends.
-    own: () => {
-      const c = source.counters();
-      return { capture_truncated_record: c.truncated_record, capture_gzip_corrupt: c.gzip_corrupt };
-    },
+    // The capture's own counters (a file cut short; a live capture's drops), as the sensor writes them.
+    own: () => captureMetrics(source),
     max_flows: config.flows.max_flows,
   });
   let result: ReplayResult;

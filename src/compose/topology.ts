@@ -114,11 +114,11 @@ export class Topology {
   }
 
   /**
-   * The sinks a process of `role` writes, from `sinks:`; `alerts_file` overrides `sinks.files.alerts_file`. `replay`:
-   * a forensic replay (a file with a run id), whose InfluxDB points go to the replays' retention policy.
+   * The sinks a process of `role` writes, from `sinks:`. InfluxDB puts the points of a forensic replay (tagged with a
+   * run id) in the replays' retention policy, whichever process writes them.
    */
-  sinks(role: SinkRole, o: { replay?: boolean } = {}): SinkSet {
-    const s = { ...this.config.sinks, ...(o.replay && this.config.sinks.influx ? { influx: { ...this.config.sinks.influx, replay: true } } : {}) };
+  sinks(role: SinkRole): SinkSet {
+    const s = this.config.sinks;
     const base = { sensor_id: this.config.sensor.id, run_id: this.run_id };
     if (role === 'sensor') return new SinkSet({ alerts_file: undefined, influx: s.influx, webhooks: undefined, syslog: undefined, ...base });
     return new SinkSet({

@@ -12,7 +12,6 @@ export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
   password: '',
   retention_policy: 'wardwatch_30d',
   retention_duration: '30d',
-  replay: false,
   replay_retention_duration: 'INF',
   batch_points: 5000,
   flush_interval_ms: 1000,

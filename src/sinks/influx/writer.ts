@@ -13,7 +13,7 @@ import { ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
 import { RetriesExhaustedError, RetryAbortedError, retry, type RetryOptions } from '../../retry.js';
 import { DEFAULT_INFLUX_WRITER } from './config.js';
-import { REPLAY_RETENTION_POLICY } from './points.js';
+import { isReplayPoint, REPLAY_RETENTION_POLICY } from './points.js';
 
 export interface InfluxWriterOptions {
   /** http(s)://host:port of the InfluxDB HTTP API. */
@@ -26,11 +26,10 @@ export interface InfluxWriterOptions {
   /** InfluxDB duration literal, e.g. `30d`, `52w`, `INF`. */
   retention_duration: string;
   /**
-   * This writer writes a forensic replay: its points go to REPLAY_RETENTION_POLICY (created when missing, not as the
-   * default) whatever their age, not to the default policy.
+   * Duration of REPLAY_RETENTION_POLICY when this writer creates it (an InfluxDB duration literal). Points of a
+   * forensic replay (tagged with a `run_id`) go to that policy, whatever their age; the others to the default one. The
+   * tag decides, not the process: `run`/`replay --run-id` and `sensor -r --run-id` → `detect` write the same.
    */
-  replay: boolean;
-  /** Duration of REPLAY_RETENTION_POLICY when this writer creates it (an InfluxDB duration literal). */
   replay_retention_duration: string;
   /** Points per HTTP write. */
   batch_points: number;
@@ -111,12 +110,6 @@ export class InfluxWriter {
     await this.retrying('create database', async () => {
       const names = await this.client.getDatabaseNames();
       if (!names.includes(this.o.database)) await this.client.createDatabase(this.o.database);
-      if (this.o.replay) {
-        const rps = await this.client.showRetentionPolicies(this.o.database);
-        if (!rps.some((rp) => rp.name === REPLAY_RETENTION_POLICY)) {
-          await this.client.createRetentionPolicy(REPLAY_RETENTION_POLICY, { database: this.o.database, duration: this.o.replay_retention_duration, replication: 1, isDefault: false });
-        }
-      }
       if (this.o.retention_policy) {
         const rps = await this.client.showRetentionPolicies(this.o.database);
         if (!rps.some((rp) => rp.name === this.o.retention_policy)) {
@@ -129,7 +122,7 @@ export class InfluxWriter {
         }
       }
     });
-    this.log.info({ url: redactUrl(this.o.url), database: this.o.database, retention_policy: this.o.replay ? REPLAY_RETENTION_POLICY : this.o.retention_policy || 'autogen' }, 'influxdb ready');
+    this.log.info({ url: redactUrl(this.o.url), database: this.o.database, retention_policy: this.o.retention_policy || 'autogen' }, 'influxdb ready');
   }
 
   /**
@@ -217,8 +210,15 @@ export class InfluxWriter {
         n += p.points.length;
       }
       const points = take.flatMap((p) => p.points);
+      // A forensic replay's points (tagged with a run id) to the replays' policy, whatever their age; the rest to the default.
+      const replayed = points.filter(isReplayPoint);
+      const live = replayed.length === 0 ? points : points.filter((p) => !isReplayPoint(p));
       try {
-        await this.retrying('write points', () => this.client.writePoints(points, { precision: 'ms', ...(this.o.replay ? { retentionPolicy: REPLAY_RETENTION_POLICY } : {}) }), () => this.queued - n);
+        if (replayed.length > 0) {
+          await this.retrying('create the replay retention policy', () => this.ensureReplayPolicy(), () => this.queued - n);
+          await this.retrying('write points', () => this.client.writePoints(replayed, { precision: 'ms', retentionPolicy: REPLAY_RETENTION_POLICY }), () => this.queued - n);
+        }
+        if (live.length > 0) await this.retrying('write points', () => this.client.writePoints(live, { precision: 'ms' }), () => this.queued - n);
         this.s.points_written += points.length;
         this.s.batches_written++;
       } catch (err) {
@@ -226,7 +226,7 @@ export class InfluxWriter {
         this.s.points_rejected += points.length;
         const message = err instanceof Error ? err.message : String(err);
         // Points older than the live policy's duration (a capture's packet time): say how to keep them.
-        const hint = /beyond retention policy/.test(message) && !this.o.replay && !this.retentionHinted
+        const hint = /beyond retention policy/.test(message) && !this.retentionHinted
           ? `: older than retention policy ${this.o.retention_policy || 'autogen'}; replay the capture with --run-id to write it to the ${REPLAY_RETENTION_POLICY} policy (sinks.influx.replay_retention_duration, default INF)`
           : '';
         if (hint) this.retentionHinted = true;
@@ -235,6 +235,22 @@ export class InfluxWriter {
       this.queued -= n;
       for (const p of take) p.resolve();
     }
+  }
+
+  private replayPolicy: Promise<void> | undefined;
+
+  /** Creates REPLAY_RETENTION_POLICY when missing (not as the default), once per writer. */
+  private ensureReplayPolicy(): Promise<void> {
+    this.replayPolicy ??= (async () => {
+      const rps = await this.client.showRetentionPolicies(this.o.database);
+      if (!rps.some((rp) => rp.name === REPLAY_RETENTION_POLICY)) {
+        await this.client.createRetentionPolicy(REPLAY_RETENTION_POLICY, { database: this.o.database, duration: this.o.replay_retention_duration, replication: 1, isDefault: false });
+      }
+    })().catch((err: unknown) => {
+      this.replayPolicy = undefined; // tried again with the next attempt
+      throw err;
+    });
+    return this.replayPolicy;
   }
 
   private async retrying<T>(what: string, fn: () => Promise<T>, pendingNow: () => number = () => this.queued): Promise<T> {

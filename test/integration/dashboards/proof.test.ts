@@ -160,7 +160,7 @@ describe('dashboards on real InfluxDB: every query returns data of its panel’s
     await writer.flush();
     assert.equal(writer.stats().points_rejected, 0);
     // A forensic replay (a run id) is written as `replay --run-id` writes it: to the replays' retention policy.
-    const replayWriter = new InfluxWriter({ url, database, retry: FAST_RETRY, flush_interval_ms: 20, replay: true });
+    const replayWriter = new InfluxWriter({ url, database, retry: FAST_RETRY, flush_interval_ms: 20 });
     await replayWriter.start();
     await replayWriter.write(replay.points);
     await replayWriter.close();
