@@ -10,7 +10,7 @@
  */
 import { encodeWindowBinary } from '../src/transport/codec.js';
 import { DEFAULT_WINDOW_PRODUCER } from '../src/transport/kafka/producer.js';
-import { DEFAULT_INFLUX_WRITER } from '../src/sinks/influx/writer.js';
+import { DEFAULT_INFLUX_WRITER } from '../src/sinks/influx/config.js';
 import { kafkaBrokers, kafkaReady, startKafka } from '../scripts/services/kafka.js';
 import { influxReady, influxUrl, startInflux } from '../scripts/services/influxdb.js';
 import { endToEndLatency, type EndToEndLatency } from './kafka-e2e.js';

@@ -21,10 +21,7 @@ import type { FeatureWindow } from '../src/records/features.js';
 import { readState, run } from '../scripts/services/common.js';
 import { LOG4J_CONFIG, ensureKafkaToolsJars, kafkaBrokers, kafkaReady, startKafka } from '../scripts/services/kafka.js';
 import { makeWindows } from '../test/support/windows.js';
-import { readCapture } from '../src/capture/pcap-file/reader.js';
-import { PacketDecoder } from '../src/decode/decoder.js';
-import { AnalysisPipeline } from '../src/pipeline/analysis.js';
-import { newDecodedPacket } from '../src/records/packet.js';
+import { windowsFromCapture } from '../src/compose/embedded.js';
 import { REPO_ROOT } from '../scripts/services/common.js';
 
 export const DEMO_CAPTURE = path.join(REPO_ROOT, 'captures', 'demo.pcap');
@@ -35,17 +32,8 @@ export const DEMO_CAPTURE = path.join(REPO_ROOT, 'captures', 'demo.pcap');
  * sensor's do (counts, ratios, many zeros), unlike random test values.
  */
 export async function captureWindows(n: number, file = DEMO_CAPTURE): Promise<FeatureWindow[]> {
-  const base: FeatureWindow[] = [];
-  const pipeline = new AnalysisPipeline({ features: { sensor_id: 'bench', run_id: 'bench' } }, { onWindow: (w) => base.push(w) });
-  const decoder = new PacketDecoder();
-  const p = newDecodedPacket();
-  const source = await readCapture(file);
-  await source.forEachFrame((frame) => {
-    decoder.decode(frame, p);
-    pipeline.process(p);
-    return undefined;
-  });
-  pipeline.flush();
+  // The commands' own frame loop and analysis stage (src/compose/embedded.ts).
+  const base = (await windowsFromCapture(file, { features: { sensor_id: 'bench', run_id: 'bench' } })).windows;
   if (base.length === 0) throw new Error(`${file} gave no feature windows`);
   const out: FeatureWindow[] = [];
   for (let copy = 0; out.length < n; copy++) {

@@ -8,12 +8,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { readCapture } from '../src/capture/pcap-file/reader.js';
-import { PacketDecoder } from '../src/decode/decoder.js';
+import { FrameLoop } from '../src/compose/frame-loop.js';
 import { macVendor } from '../src/flows/oui.js';
 import { DEFAULT_ANALYSIS_THREADS } from '../src/pipeline/config.js';
 import { createPipelineRunner } from '../src/pipeline/runner.js';
 import { ThreadedPipeline } from '../src/pipeline/threaded.js';
-import { newDecodedPacket } from '../src/records/packet.js';
 import { encodeWindow, encodeWindowBatch, type EncodedMessage } from '../src/transport/codec.js';
 
 /** CPU seconds of each thread of this process (/proc/self/task), the busiest first, with its name. */
@@ -53,16 +52,8 @@ async function main(): Promise<void> {
       }
     },
   });
-  const decoder = new PacketDecoder();
-  const p = newDecodedPacket();
-  let n = 0;
-  const source = await readCapture(file);
-  await source.forEachFrame((f) => {
-    decoder.decode(f, p);
-    n++;
-    return runner.process(p);
-  });
-  await runner.flush();
+  // The commands' own frame loop (src/compose/frame-loop.ts): decode, the runner, its flush at the end.
+  const n = (await new FrameLoop(await readCapture(file), runner).run()).packets;
   if (pending.length > 0) bytes += encodeWindowBatch(pending).length;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(c0);

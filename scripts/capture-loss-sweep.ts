@@ -19,7 +19,7 @@ import { readCapture } from '../src/capture/pcap-file/reader.js';
 import { encodePcap, type FrameToWrite } from '../src/capture/pcap-file/writer.js';
 import { loadConfig } from '../src/config/load.js';
 import { parseDetectConfig, selectBackendFor } from '../src/detect/index.js';
-import { replayCapture } from '../src/replay.js';
+import { replayCapture } from '../src/compose/embedded.js';
 
 interface Label {
   kind: string;

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --node
 rm -f alerts.jsonl   # the alerts file is appended to; start fresh so it holds this run's alerts only
-node dist/src/cli/main.js run captures/demo.pcap --alerts alerts.jsonl --report report.html "$@"
+# The shipped demo models, named: models a user trained (out/models) do not change the demo.
+node dist/src/cli/main.js run captures/demo.pcap --models-dir models --alerts alerts.jsonl --report report.html "$@"

@@ -64,17 +64,17 @@ export const CAPTURES: ShippedCapture[] = [
   {
     file: 'golden/hl7-monitor.pcap',
     about: 'Two patient monitors sending HL7 ORU^R01 over MLLP (port 2575) to the interface engine, with ACKs.',
-    args: ['--seed', '104', '--duration', '240s', '--devices', 'monitor=2'],
+    args: ['--seed', '104', '--duration', '240s', '--devices', 'monitor=2', '--no-attacks'],
   },
   {
     file: 'golden/dicom-ct.pcap',
     about: 'A CT modality: modality-worklist C-FIND, then a C-STORE burst of one study to the PACS (port 104).',
-    args: ['--seed', '105', '--duration', '900s', '--devices', 'imaging=1,pacs=1', '--dicom-image-bytes', '1024'],
+    args: ['--seed', '105', '--duration', '900s', '--devices', 'imaging=1,pacs=1', '--dicom-image-bytes', '1024', '--no-attacks'],
   },
   {
     file: 'golden/mqtt-gateway.pcap',
     about: 'A wearable telemetry gateway publishing vitals over MQTT (port 1883) every 5 s.',
-    args: ['--seed', '106', '--duration', '120s', '--devices', 'telemetry=1'],
+    args: ['--seed', '106', '--duration', '120s', '--devices', 'telemetry=1', '--no-attacks'],
   },
   {
     file: 'golden/dns-tunnel.pcap',

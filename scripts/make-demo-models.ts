@@ -22,6 +22,7 @@ import { evaluateCapture, formatEvaluation, readLabels } from '../src/evaluate.j
 import { describeError } from '../src/errors.js';
 
 export const DEMO_TRAINING_ARGS = [
+  '--no-attacks', // a benign day (simulate adds attacks by default)
   '--seed', '20260105',
   '--start', '2026-01-04T08:00:00Z',
   '--duration', '25h',

@@ -26,6 +26,16 @@ export class ConfigError extends WardwatchError {
   }
 }
 
+/**
+ * The command line is wrong: an unknown command or option, a missing argument, an option without its value. The
+ * CLI prints it as one line and exits 2 (the usual exit status of a usage error); `--help` lists what is allowed.
+ */
+export class UsageError extends WardwatchError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('WW_USAGE', message, options);
+  }
+}
+
 /** A capture file or interface cannot be read at all (not a capture, missing, permission). */
 export class CaptureError extends WardwatchError {
   constructor(

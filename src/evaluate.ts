@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { replayCapture, type AnalyseOptions } from './replay.js';
+import { replayCapture, type AnalyseOptions } from './compose/embedded.js';
 import { evaluateDetections, selectBackendFor, type AttackLabel, type AttackReport, type DetectConfig, type EvaluationReport } from './detect/index.js';
 import type { Alert } from './records/alert.js';
 import type { InventoryEntry } from './records/device.js';
@@ -190,7 +190,7 @@ export function checkFloors(
 }
 
 /** Replays `capture` through the detector with the models of `config.models_dir` and evaluates it against `labels`. */
-export interface EvaluateOptions extends Pick<AnalyseOptions, 'onProgress' | 'features' | 'inventoryFile'> {
+export interface EvaluateOptions extends Pick<AnalyseOptions, 'onProgress' | 'features' | 'flows' | 'devices' | 'inventoryFile'> {
   /**
    * Measure only from this time (epoch seconds): the whole capture is replayed (the detector sees everything), but
    * windows before it and alerts that end before it are left out. For a capture that starts with every device booting
@@ -216,7 +216,8 @@ export async function evaluateCapture(capture: string, labelsIn: EvaluationLabel
     tmp = mkdtempSync(join(tmpdir(), 'ww-evaluate-models-'));
     config = { ...configIn, models_dir: tmp };
     onTraining?.('start', { to: trainBefore });
-    const t = await trainFromCapture(capture, config, { to: trainBefore, ...(options.inventoryFile ? { inventoryFile: options.inventoryFile } : {}), ...(options.features ? { features: options.features } : {}) });
+    // The capture is read with the same analysis options for training as for the replay (progress shown for both).
+    const t = await trainFromCapture(capture, config, { to: trainBefore, ...options });
     const stored = t.models.filter((m) => m.model).length;
     training = { from: t.from, to: t.to, windows_in_range: t.windows_in_range, models: stored, refused: t.models.length - stored };
     onTraining?.('done', { to: trainBefore, models: stored });

@@ -22,6 +22,7 @@
  * attempts, time spent); an `AbortSignal` ends a wait at once with `RetryAbortedError` (`WW_RETRY_ABORTED`).
  * Tests pass small delays (or a fake `sleep`/`now`); production defaults are in `DEFAULT_RETRY`.
  */
+import { z } from 'zod';
 import { WardwatchError } from './errors.js';
 
 export interface RetryOptions {
@@ -44,6 +45,17 @@ export const DEFAULT_RETRY: RetryOptions = {
   multiplier: 2,
   jitter: 0.2,
 };
+
+/** A component's `retry:` config section, with that component's defaults (the formula above). */
+export function retryOptionsSchema(d: RetryOptions) {
+  return z.strictObject({
+    retries: z.number().int().nonnegative().default(d.retries),
+    initial_delay_ms: z.number().int().nonnegative().default(d.initial_delay_ms),
+    max_delay_ms: z.number().int().nonnegative().default(d.max_delay_ms),
+    multiplier: z.number().min(1).default(d.multiplier),
+    jitter: z.number().min(0).max(1).default(d.jitter),
+  });
+}
 
 /** The wait before retry `n` (1 = the first retry), per the formula above. `random` returns [0, 1). */
 export function retryDelayMs(n: number, opts: RetryOptions, random: () => number = Math.random): number {

@@ -15,7 +15,7 @@
  * so a topic that holds a capture's windows trains the same models (sample counts, data hashes) as the capture.
  */
 import path from 'node:path';
-import { windowsFromCapture, type AnalyseOptions, type CaptureProgressEvent } from './replay.js';
+import { windowsFromCapture, type AnalyseOptions, type CaptureProgressEvent } from './compose/embedded.js';
 import {
   alertedRangesFromAlerts,
   Detector,

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { componentLogger, type Logger } from '../log.js';
-import type { CaptureDropStats } from './source.js';
+import type { CaptureCountersSnapshot, CaptureDropStats } from './source.js';
 
 export const CaptureLossOptionsSchema = z.strictObject({
   /**
@@ -224,4 +224,18 @@ export class CaptureLossMonitor {
     if (iface) parts.push(`the interface itself dropped ${buffer ? 'some' : 'them'} (pcap_ifdropped): raise its receive ring (ethtool -G ${s.interface ?? 'IFACE'} rx N)`);
     return parts.join('; ');
   }
+}
+
+/**
+ * Capture counters for /metrics and `ww_health`: libpcap's for a source that can drop (`pcap_received`,
+ * `pcap_dropped`, `pcap_ifdropped`), `packets_dropped` (= pcap_dropped + pcap_ifdropped; 0 for a file), the field
+ * the dashboards plot, and a file's cut-short counters (`capture_truncated_record`, `capture_gzip_corrupt`).
+ */
+export function captureMetrics(source: { stats?(): CaptureDropStats; counters?(): CaptureCountersSnapshot } | undefined): Record<string, number> {
+  // A file cut short (in the middle of a record, or of its gzip stream): counted by the reader when its read ends.
+  const c = source?.counters?.();
+  const cut: Record<string, number> = c ? { capture_truncated_record: c.truncated_record, capture_gzip_corrupt: c.gzip_corrupt } : {};
+  const s = source?.stats?.();
+  if (!s) return { packets_dropped: 0, ...cut };
+  return { pcap_received: s.pcap_received, pcap_dropped: s.pcap_dropped, pcap_ifdropped: s.pcap_ifdropped, packets_dropped: droppedOf(s), ...cut };
 }

@@ -86,6 +86,17 @@ export interface CaptureCountersSnapshot {
   live_snapped: number;
 }
 
+/**
+ * Why a capture file was not read to its end, in words, when it was not (else undefined): the file ends inside a
+ * record (tcpdump: "truncated dump file"; tshark: "cut short in the middle of a packet"), or its gzip stream is cut
+ * short or corrupt. The frames before the cut were all read; the partial record is dropped.
+ */
+export function captureCutShort(c: Pick<CaptureCountersSnapshot, 'truncated_record' | 'gzip_corrupt'>): string | undefined {
+  if (c.gzip_corrupt > 0) return 'the gzip stream is cut short or corrupt: read up to the last good byte, the rest is lost (a file still being written or copied?)';
+  if (c.truncated_record > 0) return 'the file ends in the middle of a packet record (truncated dump file: cut while being written or copied?); every record before the cut was read, the partial one dropped';
+  return undefined;
+}
+
 export function newCaptureCounters(): CaptureCountersSnapshot {
   return {
     frames: 0,

@@ -9,14 +9,16 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
+import type { DetectConfig } from '../detect/index.js';
+import { Topology } from '../compose/topology.js';
 import { evaluateCapture, formatEvaluation, readLabels, EVALUATION_FLOORS } from '../evaluate.js';
-import { parseTime } from './options.js';
+import { detectPatch, parseTime } from './options.js';
 
 interface EvaluateCommandOptions {
   labels: string;
-  modelsDir: string;
-  backend: DetectConfig['backend'];
+  config?: string;
+  modelsDir?: string;
+  backend?: DetectConfig['backend'];
   json?: string;
   checkFloors?: boolean;
   from?: string;
@@ -28,11 +30,12 @@ export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description('Measure detection on a labelled capture: per attack kind and overall, detected, delay, precision, recall, ROC-AUC, false alerts per device-day.')
     .argument('<capture>', 'pcap/pcapng file with labelled attacks (your own, or made by wardwatch simulate)')
-    .requiredOption('--labels <file>', 'ground truth: generic labels JSON (devices, attacks, train_end; README "Evaluating on your own capture") or the simulator\'s <capture>.labels.json')
+    .requiredOption('--labels <file>', 'ground truth: generic labels JSON (devices, attacks, train_end; README "Evaluating on your own capture") or the simulator\'s (X.labels.json beside X.pcap)')
     .option('--train-before <time>', "train on the capture's packets before this time into a temporary model store, then evaluate the rest (default: the labels' train_end when they have one)")
     .option('--no-train', "never train: use the models of --models-dir even when the labels have a train_end")
-    .option('--models-dir <dir>', 'model store directory (when not training)', 'models')
-    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'wasm', 'cpu', 'tfjs-node']).default('auto'))
+    .option('-c, --config <file>', 'YAML configuration (flows, devices, features and detect sections apply; default: built-in defaults)')
+    .option('--models-dir <dir>', 'model store directory when not training (overrides detect.models_dir; default models)')
+    .addOption(new Option('--backend <name>', 'TF.js backend (overrides detect.backend; default auto)').choices(['auto', 'wasm', 'cpu', 'tfjs-node']))
     .option('--from <time>', 'measure from this time (ISO-8601 or epoch seconds; the whole capture is still replayed), e.g. after a simulated boot')
     .option('--json <file>', 'also write the full evaluation (report, per-attack results, floors) as JSON; - = on stdout instead of the tables')
     .option('--check-floors', `exit 1 unless every attack is detected within ${EVALUATION_FLOORS.max_delay_windows} windows (beacons and slow exfiltration within ${EVALUATION_FLOORS.max_delay_slow_s / 60} min) and there are ≤ ${EVALUATION_FLOORS.max_false_alerts_per_device_day} false alerts per device-day`)
@@ -51,11 +54,18 @@ Examples:
   wardwatch evaluate eval.pcap --labels eval.labels.json --models-dir /tmp/models --json out/eval.json --check-floors`,
     )
     .action(async (capture: string, o: EvaluateCommandOptions) => {
-      const config = parseDetectConfig({ models_dir: o.modelsDir, backend: o.backend });
+      const t = Topology.load(o.config, detectPatch(o));
+      // Scored with a store only when not training first (the demo models while the user's default store is empty).
+      const { detect: config, store } = await t.scoringConfig(true);
       const labels = readLabels(o.labels);
       const trainBefore = !o.train ? undefined : o.trainBefore !== undefined ? parseTime(o.trainBefore, '--train-before') : labels.train_end;
+      // Which models are measured: trained here first, or a store (the shipped demo models while yours is empty).
+      if (trainBefore === undefined) {
+        process.stderr.write(store.shipped_demo ? `evaluate: scoring with the shipped demo models (${store.models_dir})\n` : `evaluate: scoring with the models in ${store.models_dir}\n`);
+      }
       let lastPct = -1;
       const evaluation = await evaluateCapture(capture, labels, config, {
+        ...t.analysisOptions(),
         ...(o.from !== undefined ? { from: parseTime(o.from, '--from') } : {}),
         ...(trainBefore !== undefined ? { train_before: trainBefore } : {}),
         onTraining: (phase, info) => {

@@ -3,19 +3,23 @@
  * version's metadata.json without loading the networks.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { Topology } from '../compose/topology.js';
 import { ConfigError, ModelError } from '../errors.js';
+import { SHIPPED_MODELS_DIR } from '../detect/config.js';
 import { ModelStore, modelLabel, type ModelMetadata, type ModelScope } from '../detect/index.js';
 import { textTable, utc } from './table.js';
+
 
 interface ModelsCliOptions {
   config?: string;
   modelsDir?: string;
 }
 
-function openStore(o: ModelsCliOptions): ModelStore {
-  const dir = o.modelsDir ?? loadConfig(o.config).detect.models_dir;
+/** The store of --models-dir, else the one run and replay score with (`Topology.scoringStore`). */
+async function openStore(o: ModelsCliOptions): Promise<ModelStore> {
+  const dir = o.modelsDir ?? (await Topology.load(o.config).scoringStore(true)).models_dir;
   if (!existsSync(dir)) throw new ModelError(`${dir}: no model store (train one with \`wardwatch train\`, or point --models-dir / detect.models_dir at one)`, { code: 'WW_MODEL_MISSING' });
   return new ModelStore(dir);
 }
@@ -42,7 +46,7 @@ async function resolve(store: ModelStore, query: string): Promise<{ kind: ModelS
 
 export function modelsCommand(): Command {
   const cmd = new Command('models')
-    .description('The baseline models in the model store (detect.models_dir, default models/): versions, samples, thresholds.')
+    .description('The baseline models in the model store (--models-dir, else detect.models_dir, default out/models, or the shipped demo models while that holds none): versions, samples, thresholds.')
     .addHelpText('after', '\nExamples:\n  wardwatch models list\n  wardwatch models show infusion_pump\n  wardwatch models show mac:00:09:fb:2a:d1:15 --version 1\n  wardwatch models list --models-dir /var/lib/wardwatch/models\n');
   const common = (c: Command): Command =>
     c.option('-c, --config <file>', 'YAML configuration (detect.models_dir says where the store is)').option('--models-dir <dir>', 'model store (overrides detect.models_dir)');
@@ -50,7 +54,7 @@ export function modelsCommand(): Command {
     common(new Command('list').description('The latest version of every model: kind, versions, samples, threshold, training range, feature schema, backend, size.'))
       .addHelpText('after', '\nExamples:\n  wardwatch models list\n  wardwatch models list --models-dir out/models\n')
       .action(async (o: ModelsCliOptions) => {
-        const store = openStore(o);
+        const store = await openStore(o);
         const refs = (await store.list()).sort((a, b) => a.scope.localeCompare(b.scope) || a.id.localeCompare(b.id));
         if (refs.length === 0) {
           process.stdout.write(`No models in ${store.dir}.\n`);
@@ -63,7 +67,8 @@ export function modelsCommand(): Command {
           rows.push([ref.scope, ref.id, `v${ref.version}${versions > 1 ? ` (${versions})` : ''}`, md.samples.total.toLocaleString('en-US'), sig(md.threshold.value), range(md), `v${md.feature_schema_version}`, md.backend, kb(size_bytes)]);
         }
         process.stdout.write(textTable(['kind', 'model', 'version', 'samples', 'threshold', 'training range (UTC)', 'schema', 'backend', 'size'], rows, [3, 4, 8]));
-        process.stdout.write(`${refs.length} model${refs.length === 1 ? '' : 's'} in ${store.dir}\n`);
+        const shipped = path.resolve(store.dir) === SHIPPED_MODELS_DIR ? ' (the shipped demo models)' : '';
+        process.stdout.write(`${refs.length} model${refs.length === 1 ? '' : 's'} in ${store.dir}${shipped}\n`);
       }),
   );
   cmd.addCommand(
@@ -74,7 +79,7 @@ export function modelsCommand(): Command {
     )
       .addHelpText('after', '\nExamples:\n  wardwatch models show infusion_pump\n  wardwatch models show class:patient_monitor@v1     # as an alert\'s model field names it\n  wardwatch models show mac:00:09:fb:2a:d1:15\n')
       .action(async (query: string, o: ModelsCliOptions) => {
-        const store = openStore(o);
+        const store = await openStore(o);
         const at = /^(.*)@(.*)$/.exec(query);
         let version: number | undefined;
         if (at) {

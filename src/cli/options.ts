@@ -3,6 +3,7 @@
  * `evaluate --train-before` and `sensor --speed` accept the same inputs and name the option in their error.
  */
 import { ConfigError } from '../errors.js';
+import type { ConfigPatch } from '../config/load.js';
 
 /** `max`, `1x`, `10x`, `0.5x` → undefined (as fast as possible) or the factor. */
 export function parseSpeed(text: string): number | undefined {
@@ -22,4 +23,12 @@ export function parseTime(text: string, field: string): number {
   const ms = Date.parse(t);
   if (!Number.isFinite(ms) || !/^\d{4}-\d{2}-\d{2}/.test(t)) throw new ConfigError(field, `'${text}' is not a time: use ISO-8601 (2026-01-05T09:00:00Z) or epoch seconds`);
   return ms / 1000;
+}
+
+/** The config patch of `--models-dir` and `--backend` (train, evaluate): only what was given overrides `detect`. */
+export function detectPatch(o: { modelsDir?: string | undefined; backend?: string | undefined }): ConfigPatch {
+  const detect: Record<string, string> = {};
+  if (o.modelsDir !== undefined) detect['models_dir'] = o.modelsDir;
+  if (o.backend !== undefined) detect['backend'] = o.backend;
+  return Object.keys(detect).length ? { detect } : {};
 }

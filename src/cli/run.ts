@@ -3,25 +3,23 @@
  * (no Kafka needed), alerts to the terminal, to alerts.jsonl and to whatever sinks the config names. `run -i IFACE`
  * does the same on a live interface until SIGINT/SIGTERM, printing the alerts as they are raised.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { FlowJsonlWriter } from '../sinks/file/flow-jsonl.js';
-import type { FlowRecord } from '../records/flow.js';
+import { existsSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { overrideConfig, type ConfigPatch } from '../config/load.js';
 import type { WardwatchConfig } from '../config/schema.js';
-import { parseSpeed, parseTime } from './options.js';
+import { detectPatch, parseSpeed, parseTime } from './options.js';
 import { CaptureError } from '../errors.js';
-import { selectBackendFor } from '../detect/index.js';
-import { replayCapture, type CaptureInput, type ReplayResult } from '../replay.js';
+import { runEmbedded, type EmbeddedRunResult, type ReplayResult } from '../compose/embedded.js';
+import type { CaptureProgressEvent } from '../compose/frame-loop.js';
+import { Topology, type CaptureInput } from '../compose/topology.js';
 import { LiveCaptureSource, type LiveCaptureOptions } from '../capture/live/cap-source.js';
-import type { Alert } from '../records/alert.js';
-import { SinkSet } from '../sinks/fanout.js';
+import type { SensorHealth } from '../records/health.js';
+import { incidentCounts, incidentSummary } from '../records/alert.js';
 import { ReportCollector, type ReportSummary } from '../sinks/report/html.js';
 import { Progress } from './progress.js';
 import { DEFAULT_LIVE_CAPTURE } from '../capture/live/config.js';
-import { CaptureLossMonitor } from '../capture/loss.js';
-import { sensorHealth, sinkRetries, type SensorHealthSample } from '../records/health.js';
+import { captureCutShort } from '../capture/source.js';
+import { AlertPrinter, alertTable } from './table.js';
 import { chooseCapture, explainCaptureError, interfaceList, stopOnSignal, type LiveCliOptions } from './live.js';
 
 export interface ReplayCliOptions {
@@ -39,160 +37,82 @@ export interface ReplayCliOptions {
   signal?: AbortSignal;
 }
 
-const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-
-const ALERT_HEAD = ['time (UTC)', 'severity', 'kind', 'device', 'class', 'score', 'what changed'];
-
-function alertRow(a: Alert): string[] {
-  return [
-    iso(a.ts).slice(0, 19).replace('T', ' '),
-    a.severity.toUpperCase(),
-    a.kind,
-    (a.device_name || a.device_id).slice(0, 28),
-    a.device_class.replace(/_/g, ' '),
-    a.kind === 'new_device' ? '' : a.score.toFixed(1),
-    a.summary,
-  ];
+/** The config patch of run/replay's options (validated with the config file, naming the field). */
+export function runPatch(o: Pick<ReplayCliOptions, 'modelsDir' | 'alerts'>): ConfigPatch {
+  return {
+    ...detectPatch(o),
+    ...(o.alerts ? { sinks: { files: { alerts_file: o.alerts } } } : {}),
+  };
 }
 
-/** One row in columns of `widths` (the last column, the summary, as it is). */
-function alertLine(r: string[], widths: readonly number[]): string {
-  return r.map((c, i) => (i === 6 ? c : c.padEnd(widths[i]!))).join('  ');
+/** The topology run/replay builds: `config` with the options' overrides, tagged with `--run-id`. */
+export function runTopology(config: WardwatchConfig, o: Partial<ReplayCliOptions>): Topology {
+  return new Topology(overrideConfig(config, runPatch(o)), o.runId ?? '');
 }
 
-/** The alerts as a fixed-width table for the terminal. */
-export function alertTable(alerts: readonly Alert[]): string {
-  if (alerts.length === 0) return 'No alerts.\n';
-  const rows = alerts.map(alertRow);
-  const widths = ALERT_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 6 ? 0 : r[i]!.length))));
-  return [alertLine(ALERT_HEAD, widths), alertLine(widths.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), widths), ...rows.map((r) => alertLine(r, widths))].join('\n') + '\n';
-}
-
-/** Column widths of the streamed table: the longest severity, kind and class, the device as the table cuts it. */
-const STREAM_WIDTHS = [19, 8, 16, 28, 17, 5, 0];
-
-/**
- * The alerts table printed as the alerts are raised (a live run has no end to wait for): the table's columns at
- * fixed widths, the header before the first alert.
- */
-export class AlertPrinter {
-  private headed = false;
-
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
-
-  write(alerts: readonly Alert[]): void {
-    if (alerts.length === 0) return;
-    const lines = alerts.map((a) => alertLine(alertRow(a), STREAM_WIDTHS));
-    if (!this.headed) {
-      this.headed = true;
-      lines.unshift(alertLine(ALERT_HEAD, STREAM_WIDTHS), alertLine(STREAM_WIDTHS.map((w, i) => '-'.repeat(i === 6 ? 12 : w)), STREAM_WIDTHS));
-    }
-    this.out.write(lines.join('\n') + '\n');
-  }
+/** `replayToSinks` with the topology of `config` and the options (tests: the command's path without its output). */
+export function runCapture(capture: CaptureInput, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<EmbeddedRunResult> {
+  return replayToSinks(capture, runTopology(config, o), o, label);
 }
 
 /**
- * A capture through the whole pipeline to the sinks: a file (path), or a live source until `o.signal` aborts (its
- * alerts printed as they are raised unless `quiet`, a status line on stderr at each health sample).
+ * A capture through the whole pipeline to the sinks (src/compose/embedded.ts): a file (path), or a live source until
+ * `o.signal` aborts (its alerts printed as they are raised unless `quiet`, a status line on stderr at each health
+ * point); progress on stderr, the report when asked.
  */
-export async function replayToSinks(capture: CaptureInput, config: WardwatchConfig, o: ReplayCliOptions, label: string): Promise<ReplayResult> {
+export async function replayToSinks(capture: CaptureInput, t: Topology, o: ReplayCliOptions, label: string): Promise<EmbeddedRunResult> {
   if (typeof capture === 'string' && !existsSync(capture)) throw new CaptureError(capture, 'no such file', { code: 'WW_CAPTURE_UNREADABLE' });
-  const live = capture instanceof LiveCaptureSource ? capture : undefined;
-  const name = typeof capture === 'string' ? capture : capture.description;
-  const runId = o.runId ?? '';
-  const detect = { ...config.detect, ...(o.modelsDir ? { models_dir: o.modelsDir } : {}) };
-  const backend = await selectBackendFor(detect, 'score');
-  const sinks = new SinkSet({
-    alerts_file: { file: o.alerts ?? config.sinks.files.alerts_file, max_bytes: config.sinks.files.max_bytes, keep: config.sinks.files.keep },
-    influx: config.sinks.influx,
-    webhooks: config.sinks.webhooks,
-    syslog: config.sinks.syslog,
-    sensor_id: config.sensor.id,
-    run_id: runId,
-  });
-  await sinks.start();
-  const files = config.sinks.files;
-  if (files.flows_file) mkdirSync(path.dirname(files.flows_file), { recursive: true });
-  const flowLog = files.flows_file ? new FlowJsonlWriter(files.flows_file, { append: true, max_bytes: files.max_bytes, keep: files.keep }) : undefined;
+  const live = typeof capture !== 'string';
+  const name = Topology.describe(capture);
   const report = o.report ? new ReportCollector() : undefined;
   const progress = new Progress(label);
   const printer = live && !o.quiet ? new AlertPrinter() : undefined;
   const speed = parseSpeed(o.speed);
-  let lastHealth: SensorHealthSample | undefined;
-  // A live capture's drops: warned about (rate-limited, naming the setting to change) and logged at the end.
-  const loss = live ? new CaptureLossMonitor(config.capture_loss, live.settings) : undefined;
   let alertCount = 0;
-  // Health writes in flight (a live run writes one every 10 s for as long as it runs: each leaves once written).
-  const pendingHealth = new Set<Promise<void>>();
-  const result = await replayCapture(capture, detect, {
-    flows: config.flows,
-    devices: config.devices,
-    ...(config.devices.state_file ? { save_inventory: config.devices.state_file } : {}),
-    features: { ...config.features, sensor_id: config.sensor.id, run_id: runId },
+  const result = await runEmbedded(t, capture, {
     ...(speed !== undefined ? { speed } : {}),
     ...(o.from ? { from: parseTime(o.from, '--from') } : {}),
     ...(o.to ? { to: parseTime(o.to, '--to') } : {}),
-    ...(flowLog ? { onFlow: (r: FlowRecord) => flowLog.write(r) } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(loss ? { loss } : {}),
-    ...(live
-      ? {
-          onCaptureStart: () =>
-            process.stderr.write(`${label}: capturing on ${live.description.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`),
-        }
-      : { onProgress: (p) => progress.update(p.bytes_read, p.bytes_total, p.packets) }),
-    // Sensor health every 10 s (packet time for a file, wall time live), in the fields the dashboards plot
-    // (docs/dashboards.md).
-    onHealth: (ts, h) => {
-      // The ww_health contract (src/records/health.ts), as `wardwatch sensor` writes it; in one process nothing
-      // waits for a broker (windows_undelivered 0).
-      const now: SensorHealthSample = {
-        at: ts,
-        packets: h.packets,
-        packets_dropped: h.packets_dropped,
-        decode_errors: h.decode_malformed,
-        flows_active: h.metrics['flows_active'] ?? 0,
-        max_flows: config.flows.max_flows,
-        windows_undelivered: 0,
-        sink_retries: sinkRetries(sinks.stats()),
-      };
-      const health = sensorHealth(now, lastHealth);
-      const rate = health.packets_per_s;
-      lastHealth = now;
-      const written = sinks.onHealth('sensor', ts, { ...health, ...h.metrics });
-      pendingHealth.add(written);
-      // A failed write stays in the set: it fails the run at the end, as it always did.
-      written.then(() => pendingHealth.delete(written), () => undefined);
-      if (live && !o.quiet) {
-        process.stderr.write(
-          `${label}: ${new Date(ts * 1000).toISOString().slice(11, 19)} ${h.packets.toLocaleString('en-US')} packets (${Math.round(rate).toLocaleString('en-US')}/s), ${h.packets_dropped.toLocaleString('en-US')} dropped by the capture, ${(h.metrics['devices_created'] ?? 0).toLocaleString('en-US')} devices, ${alertCount} alerts\n`,
-        );
-      }
-    },
-    sinks: {
+    hooks: {
       onAlerts: (a) => {
         alertCount += a.length;
         printer?.write(a);
         report?.onAlerts(a);
       },
-      onScores: (s) => {
-        report?.onScores(s);
-      },
-      onBatch: (s, w, a) => sinks.onBatch(s, w, a),
+      onScores: (s) => report?.onScores(s),
+      ...(live
+        ? {
+            onCaptureStart: () => process.stderr.write(`${label}: capturing on ${name.replace(/^live:/, '')}; alerts are printed as they are raised; Ctrl-C to stop\n`),
+            ...(o.quiet
+              ? {}
+              : {
+                  onHealth: (ts: number, h: SensorHealth, v: Record<string, number>) =>
+                    process.stderr.write(
+                      `${label}: ${new Date(ts * 1000).toISOString().slice(11, 19)} ${(v['packets'] ?? 0).toLocaleString('en-US')} packets (${Math.round(h.packets_per_s).toLocaleString('en-US')}/s), ${h.packets_dropped.toLocaleString('en-US')} dropped by the capture, ${(v['devices_created'] ?? 0).toLocaleString('en-US')} devices, ${alertCount} alerts\n`,
+                    ),
+                }),
+          }
+        : { onProgress: (p: CaptureProgressEvent) => progress.update(p.bytes_read, p.bytes_total, p.packets) }),
     },
   });
-  flowLog?.close();
-  loss?.logFinal();
-  await Promise.all(pendingHealth);
-  const at = Number.isFinite(result.last_ts) ? result.last_ts : Date.now() / 1000;
-  await sinks.onInventory(result.inventory, at);
-  await sinks.close();
   const lost = result.live ? `, ${(result.live.pcap_dropped + result.live.pcap_ifdropped).toLocaleString('en-US')} dropped by the capture (libpcap)` : '';
   progress.done(
-    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${backend.active}), ${result.alerts.length} alerts`,
+    `${result.packets.toLocaleString('en-US')} packets${lost}, ${result.inventory.length} devices, ${result.windows_scored.toLocaleString('en-US')} windows scored (TF.js backend ${result.backend.active}), ${incidentSummary(incidentCounts(result.alerts))}`,
   );
+  // Which models scored: the user's store, or the shipped demo models while the user's default store is empty.
+  process.stderr.write(
+    result.models.shipped_demo
+      ? `${label}: scored with the shipped demo models (${result.models.models_dir}); \`wardwatch train\` writes your own to ${t.config.detect.models_dir}, which are used from then on\n`
+      : `${label}: scored with the models in ${result.models.models_dir}\n`,
+  );
+  if (result.inventory_file) process.stderr.write(`${label}: inventory of ${result.inventory.length} devices saved to ${result.inventory_file} (replacing the previous one; wardwatch inventory list)\n`);
   if (report && o.report) {
-    const size = report.write(o.report, reportSummary(name, result, { run_id: runId, sensor_id: config.sensor.id, models_dir: detect.models_dir, backend: backend.active }), result.inventory);
+    const size = report.write(
+      o.report,
+      reportSummary(name, result, { run_id: t.run_id, sensor_id: t.config.sensor.id, models_dir: result.models.models_dir, backend: result.backend.active, startup_grace_s: t.config.detect.startup_grace_s }),
+      result.inventory,
+    );
     process.stderr.write(`${label}: report written to ${o.report} (${(size / 1024).toFixed(0)} kB)\n`);
   }
   return result;
@@ -211,8 +131,13 @@ const LINK_TYPE_NAMES: Record<number, string> = {
   276: 'LINUX_SLL2',
 };
 
+/** Why a capture file was not read to its end, when it was not (a live capture is never cut short). */
+function cutShort(r: ReplayResult): string | undefined {
+  return r.live ? undefined : captureCutShort(r.capture);
+}
+
 /** The replay's own counters, as the report's capture summary (`capture`: the file, or `live:<interface>`). */
-export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend'>): ReportSummary {
+export function reportSummary(capture: string, r: ReplayResult, run: Pick<ReportSummary, 'run_id' | 'sensor_id' | 'models_dir' | 'backend' | 'startup_grace_s'>): ReportSummary {
   const malformed: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.capture)) {
     if (k !== 'frames' && k !== 'frame_bytes' && typeof v === 'number' && v > 0) malformed[`capture: ${k}`] = v;
@@ -236,6 +161,7 @@ export function reportSummary(capture: string, r: ReplayResult, run: Pick<Report
     devices: r.inventory.length,
     windows: r.metrics['features_windows_emitted'] ?? 0,
     windows_scored: r.windows_scored,
+    ...(cutShort(r) ? { cut_short: cutShort(r) } : {}),
     generated_at: new Date().toISOString(),
     ...run,
   };
@@ -250,31 +176,29 @@ function common(cmd: Command): Command {
     .option('-q, --quiet', 'print only the summary, not the alert table (run -i: nor the alerts as they are raised, nor the status lines)');
 }
 
-/** The closing line: alerts by kind, and where they were written. */
+/**
+ * The closing line: incidents by kind and the alert records that hold them (the vocabulary of src/records/alert.ts:
+ * one incident per alert id, its later records are updates), and where they were written.
+ */
 function alertSummary(result: ReplayResult, alertsFile: string): string {
-  const anomalies = result.alerts.filter((a) => a.kind === 'anomaly').length;
-  const behavioural = result.alerts.filter((a) => a.kind !== 'anomaly' && a.kind !== 'new_device').length;
-  const notices = result.alerts.length - anomalies - behavioural;
-  return `${anomalies} anomaly alert${anomalies === 1 ? '' : 's'}, ${behavioural} behavioural alert${behavioural === 1 ? '' : 's'} (scans, floods, brute force, …), ${notices} new-device notice${notices === 1 ? '' : 's'}; alerts written to ${alertsFile}\n`;
+  return `${incidentSummary(incidentCounts(result.alerts))}; written to ${alertsFile}\n`;
 }
 
-async function action(capture: string, o: ReplayCliOptions, label: string): Promise<void> {
-  const config = loadConfig(o.config);
-  const result = await replayToSinks(capture, config, o, label);
+async function action(capture: string, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {
+  const result = await replayToSinks(capture, t, o, label);
   if (!o.quiet) process.stdout.write(alertTable([...result.alerts].sort((a, b) => a.ts - b.ts)));
-  process.stdout.write(alertSummary(result, o.alerts ?? config.sinks.files.alerts_file));
+  process.stdout.write(alertSummary(result, t.config.sinks.files.alerts_file));
 }
 
 /** `run -i IFACE`: until SIGINT/SIGTERM; then the open windows are scored, the sinks written, the summary printed. */
-async function liveAction(live: LiveCaptureOptions, o: ReplayCliOptions, label: string): Promise<void> {
-  const config = loadConfig(o.config);
+async function liveAction(live: LiveCaptureOptions, t: Topology, o: ReplayCliOptions, label: string): Promise<void> {
   LiveCaptureSource.interfaces(); // the libpcap binding is there (WW_CAPTURE_BINDING now, not after the models load)
   const stop = stopOnSignal(label);
   try {
-    const result = await replayToSinks(new LiveCaptureSource(live), config, { ...o, signal: stop.signal }, label).catch((err: unknown) => {
+    const result = await replayToSinks(live, t, { ...o, signal: stop.signal }, label).catch((err: unknown) => {
       throw explainCaptureError(err, live.interface);
     });
-    process.stdout.write(alertSummary(result, o.alerts ?? config.sinks.files.alerts_file));
+    process.stdout.write(alertSummary(result, t.config.sinks.files.alerts_file));
   } finally {
     stop.dispose();
   }
@@ -313,9 +237,10 @@ export function runCommand(): Command {
         process.stdout.write(interfaceList());
         return;
       }
-      const choice = chooseCapture(capture, o, 'captures/demo.pcap', loadConfig(o.config).capture);
-      if (choice.live) await liveAction(choice.live, { ...o, speed: 'max' }, 'run');
-      else await action(choice.file, { ...o, speed: 'max' }, 'run');
+      const t = Topology.load(o.config, runPatch(o));
+      const choice = chooseCapture(capture, o, 'captures/demo.pcap', t.config.capture);
+      if (choice.live) await liveAction(choice.live, t, { ...o, speed: 'max' }, 'run');
+      else await action(choice.file, t, { ...o, speed: 'max' }, 'run');
     });
 }
 
@@ -330,5 +255,5 @@ export function replayCommand(): Command {
     .option('--to <time>', 'end of the time range (exclusive)')
     .option('--run-id <id>', 'tag every window and alert with this run id (Grafana\'s forensic view filters on it)')
     .addHelpText('after', '\nExamples:\n  wardwatch replay incident.pcap --run-id case-4711 -c site.yaml\n  wardwatch replay day.pcap --from 2026-01-05T09:00:00Z --to 2026-01-05T10:00:00Z --speed 10x\n')
-    .action((capture: string, o: ReplayCliOptions) => action(capture, o, 'replay'));
+    .action((capture: string, o: ReplayCliOptions) => action(capture, Topology.load(o.config, runPatch(o), o.runId ?? ''), o, 'replay'));
 }

@@ -86,7 +86,7 @@ export function sensorCommand(): Command {
       const speed = parseSpeed(o.speed);
       if (speed !== undefined && !o.read) throw new ConfigError('--speed', 'a replay pace applies to --read FILE only (a live interface runs at its own pace)');
       // The Kafka services are loaded by the commands that use them (kafkajs is not needed by run, replay, train, …).
-      const { SensorService, DEFAULT_SENSOR_STOP_MS } = await import('../services.js');
+      const { SensorService, DEFAULT_SENSOR_STOP_MS } = await import('../compose/sensor.js');
       const sensor = new SensorService(
         config,
         {
@@ -134,7 +134,7 @@ export function detectCommand(): Command {
     .addHelpText('after', '\nExamples:\n  wardwatch detect -c /etc/wardwatch/wardwatch.yaml          # run one per partition share; add more to scale out\n')
     .action(async (o: { config?: string }) => {
       const config = loadConfig(o.config);
-      const { DetectorService } = await import('../services.js');
+      const { DetectorService } = await import('../compose/detector.js');
       const detector = new DetectorService(config);
       const registry = new MetricsRegistry();
       registry.register('detector', () => detector.metrics());

@@ -6,18 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { parseDetectConfig, type DetectConfig } from '../detect/index.js';
+import type { DetectConfig } from '../detect/index.js';
 import { readInventoryFile } from '../flows/inventory-file.js';
 import { parseTime } from './options.js';
 import { trainFromCapture, trainFromKafka, type TrainedModelResult, type TrainFromCaptureResult } from '../train.js';
-import { loadConfig } from '../config/load.js';
+import { Topology } from '../compose/topology.js';
+import { detectPatch } from './options.js';
 import { topicNames } from '../transport/kafka/topics.js';
 
 interface TrainCommandOptions {
   from?: string;
   to?: string;
-  modelsDir: string;
-  backend: DetectConfig['backend'];
+  modelsDir?: string;
+  backend?: DetectConfig['backend'];
   inventory?: string;
   excludeAlerts?: string;
   json?: boolean;
@@ -62,8 +63,8 @@ export function trainCommand(): Command {
     .option('-c, --config <file>', 'YAML configuration (with --from-kafka: transport.kafka; WARDWATCH_KAFKA_BROKERS works too)')
     .option('--from <time>', 'first moment to learn: ISO-8601 UTC or epoch seconds (default: the capture start + detect.startup_grace_s, 300 s)')
     .option('--to <time>', 'last moment to learn: ISO-8601 UTC or epoch seconds (default: the capture end)')
-    .option('--models-dir <dir>', 'model store directory (new versions are added)', 'models')
-    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['auto', 'wasm', 'cpu', 'tfjs-node']).default('auto'))
+    .option('--models-dir <dir>', 'model store directory, new versions are added (overrides detect.models_dir; default out/models, never the shipped demo models)')
+    .addOption(new Option('--backend <name>', 'TF.js backend (overrides detect.backend; default auto)').choices(['auto', 'wasm', 'cpu', 'tfjs-node']))
     .option('--inventory <file>', 'operator inventory file (device classes and criticality, YAML/JSON)')
     .option('--exclude-alerts <file>', 'alerts.jsonl: windows inside these anomaly alerts are not learned')
     .option('--json', 'print the result as JSON on stdout')
@@ -82,17 +83,18 @@ Examples:
     )
     .action(async (capture: string | undefined, o: TrainCommandOptions) => {
       if (o.fromKafka ? capture !== undefined : capture === undefined) throw new ConfigError('<capture>', 'give a capture file, or --from-kafka (not both)');
-      const config = parseDetectConfig({ models_dir: o.modelsDir, backend: o.backend });
+      const t = Topology.load(o.config, detectPatch(o));
+      const config = t.config.detect;
       const from = o.from !== undefined ? parseTime(o.from, '--from') : undefined;
       const to = o.to !== undefined ? parseTime(o.to, '--to') : undefined;
       const err = (line: string) => process.stderr.write(`${line}\n`);
       let lastPct = -1;
       let result: TrainFromCaptureResult;
       if (o.fromKafka) {
-        const k = loadConfig(o.config).transport.kafka;
+        const k = t.config.transport.kafka;
         if (!k) throw new ConfigError('transport.kafka', '--from-kafka needs Kafka: set transport.kafka.brokers in --config (or WARDWATCH_KAFKA_BROKERS)');
         err(`train: reading the windows of ${o.from ?? 'the start'} .. ${o.to ?? 'the end'} from ${topicNames(k.topics).features}`);
-        const { kafkaFromConfig } = await import('../services.js');
+        const { kafkaFromConfig } = await import('../compose/kafka.js');
         result = await trainFromKafka(kafkaFromConfig(k), k.brokers, config, {
           topics: topicNames(k.topics),
           ...(from !== undefined ? { from } : {}),
@@ -102,6 +104,7 @@ Examples:
           onModel: (r, done, total) => err(`train: [${done}/${total}]${describeModel(r)}`),
         });
       } else result = await trainFromCapture(capture!, config, {
+        ...t.analysisOptions(),
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
         ...(o.inventory ? { inventoryFile: readInventoryFile(o.inventory) } : {}),
@@ -124,6 +127,7 @@ Examples:
       const ok = result.models.filter((m) => m.model);
       const lines = [
         `trained ${ok.length} of ${result.models.length} models into ${result.models_dir} (backend ${result.backend.active}) from ${result.windows_in_range} windows, ${iso(result.from)} .. ${iso(result.to)}`,
+        ...(ok.length > 0 && o.modelsDir === undefined ? [`  run, replay, evaluate and detect score with this store from now on (detect.models_dir); the shipped demo models stay as they are`] : []),
         ...result.models.map(describeModel),
       ];
       if (result.devices_without_model.length) {

@@ -8,7 +8,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import { FEATURE_NAMES } from '../records/features.js';
-import { INFLUX_DATASOURCE, MEASUREMENT, id, str } from './influxql.js';
+import { INFLUX_DATASOURCE, MEASUREMENT, fromReplay, id, str } from './influxql.js';
 import {
   LIVE_RUN_ID,
   LIVE_SCOPE,
@@ -61,7 +61,7 @@ function sensorVariable(): dashboard.QueryVariableBuilder {
 }
 
 function runVariable(): dashboard.QueryVariableBuilder {
-  const q = `SHOW TAG VALUES FROM ${id(MEASUREMENT.window)} WITH KEY = ${id('run_id')} WHERE ${id('run_id')} != ${str(LIVE_RUN_ID)}`;
+  const q = `SHOW TAG VALUES FROM ${fromReplay(MEASUREMENT.window)} WITH KEY = ${id('run_id')} WHERE ${id('run_id')} != ${str(LIVE_RUN_ID)}`;
   return new dashboard.QueryVariableBuilder('run_id')
     .label('Replay run')
     .description('Forensic replay runs (run_id given to `wardwatch replay`). Set the time range to the capture period.')

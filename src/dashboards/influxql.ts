@@ -9,7 +9,7 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import { MEASUREMENT } from '../sinks/influx/points.js';
+import { MEASUREMENT, REPLAY_RETENTION_POLICY } from '../sinks/influx/points.js';
 
 /** Datasource uid the dashboards reference; the provisioning file creates the datasource with this uid. */
 export const INFLUX_DATASOURCE_UID = 'wardwatch-influxdb';
@@ -81,5 +81,8 @@ export const tagMatchesVariable = (tag: string, variable: string): string => `${
 
 /** FROM clause for one of our measurements (the default retention policy of the datasource's database). */
 export const from = (m: (typeof MEASUREMENT)[keyof typeof MEASUREMENT]): string => id(m);
+
+/** FROM clause for a measurement of a forensic replay run: the replays' own retention policy (REPLAY_RETENTION_POLICY). */
+export const fromReplay = (m: (typeof MEASUREMENT)[keyof typeof MEASUREMENT]): string => `${id(REPLAY_RETENTION_POLICY)}.${id(m)}`;
 
 export { MEASUREMENT };

@@ -19,7 +19,7 @@ import { PanelBuilder as BargaugePanel } from '@grafana/grafana-foundation-sdk/b
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { ReduceDataOptionsBuilder, VizLegendOptionsBuilder, GraphThresholdsStyleConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { SensorHealth } from '../records/health.js';
-import { INFLUX_DATASOURCE, MEASUREMENT, from, id, influxql, str, tagMatchesVariable } from './influxql.js';
+import { INFLUX_DATASOURCE, MEASUREMENT, from, fromReplay, id, influxql, str, tagMatchesVariable } from './influxql.js';
 
 /** Tag value the sink writes for an empty `run_id` (live capture): `cleanTags` in src/sinks/influx/points.ts. */
 export const LIVE_RUN_ID = 'none';
@@ -32,18 +32,24 @@ export interface Scope {
   tagConditions: string[];
   /** Dashboard uid of the device drill-down the device column links to, with the variables to carry over. */
   deviceLink: { uid: string; carry: string[] };
+  /** FROM clause of a measurement: live data in the database's default retention policy, replays in their own. */
+  from: (m: Measurement) => string;
 }
+
+type Measurement = (typeof MEASUREMENT)[keyof typeof MEASUREMENT];
 
 export const LIVE_SCOPE: Scope = {
   conditions: [`${id('run_id')} = ${str(LIVE_RUN_ID)}`, tagMatchesVariable('sensor', 'sensor')],
   tagConditions: [`${id('run_id')} = ${str(LIVE_RUN_ID)}`, tagMatchesVariable('sensor', 'sensor')],
   deviceLink: { uid: 'wardwatch-device', carry: ['sensor'] },
+  from,
 };
 
 export const REPLAY_SCOPE: Scope = {
   conditions: [tagMatchesVariable('run_id', 'run_id')],
   tagConditions: [tagMatchesVariable('run_id', 'run_id')],
   deviceLink: { uid: 'wardwatch-replay', carry: ['run_id'] },
+  from: fromReplay,
 };
 
 const DEVICE = tagMatchesVariable('device', 'device');
@@ -53,10 +59,6 @@ export function where(scope: Scope, ...extra: string[]): string {
   return `WHERE $timeFilter AND ${[...scope.conditions, ...extra].join(' AND ')}`;
 }
 
-const W = from(MEASUREMENT.window);
-const A = from(MEASUREMENT.alert);
-const I = from(MEASUREMENT.inventory);
-const H = from(MEASUREMENT.health);
 
 const lastValue = (): ReduceDataOptionsBuilder => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
 
@@ -105,7 +107,7 @@ export function activeAlertsBySeverity(scope: Scope): cog.Builder<dashboard.Pane
     .description('Distinct alerts (incidents) raised in the period, per severity. Answers: how much is on fire right now?')
     .datasource(INFLUX_DATASOURCE)
     .withTarget(
-      influxql(`SELECT count(distinct(${id('alert_id')})) AS ${id('alerts')} FROM ${A} ${where(scope)} GROUP BY ${id('severity')}`).alias('$tag_severity'),
+      influxql(`SELECT count(distinct(${id('alert_id')})) AS ${id('alerts')} FROM ${scope.from(MEASUREMENT.alert)} ${where(scope)} GROUP BY ${id('severity')}`).alias('$tag_severity'),
     )
     .reduceOptions(lastValue())
     .colorMode(common.BigValueColorMode.Background)
@@ -121,7 +123,7 @@ export function activeAlertsBySeverity(scope: Scope): cog.Builder<dashboard.Pane
 export function alertsOverTimeByKind(scope: Scope): cog.Builder<dashboard.Panel> {
   return timeseries('Alerts over time by kind', 'Alerts raised per interval, split by kind (anomaly, new_device). Answers: when did things start?')
     .withTarget(
-      influxql(`SELECT count(${id('value')}) AS ${id('alerts')} FROM ${A} ${where(scope)} GROUP BY time($__interval), ${id('kind')} fill(0)`).alias('$tag_kind'),
+      influxql(`SELECT count(${id('value')}) AS ${id('alerts')} FROM ${scope.from(MEASUREMENT.alert)} ${where(scope)} GROUP BY time($__interval), ${id('kind')} fill(0)`).alias('$tag_kind'),
     )
     .drawStyle(common.GraphDrawStyle.Bars)
     .fillOpacity(80)
@@ -144,16 +146,16 @@ export function mostAnomalousDevices(scope: Scope): cog.Builder<dashboard.Panel>
     'Devices ranked by their highest anomaly score in the period (score = reconstruction error ÷ threshold, > 1 is anomalous), with inventory facts and the last alert. Answers: which device do I look at first?',
   )
     .withTarget(
-      influxql(`SELECT last(${id('score')}) AS ${id('last_score')}, max(${id('score')}) AS ${id('max_score')} FROM ${W} ${where(scope)} GROUP BY ${id('device')}`, 'A').format('table'),
+      influxql(`SELECT last(${id('score')}) AS ${id('last_score')}, max(${id('score')}) AS ${id('max_score')} FROM ${scope.from(MEASUREMENT.window)} ${where(scope)} GROUP BY ${id('device')}`, 'A').format('table'),
     )
     .withTarget(
       influxql(
-        `SELECT last(${id('name')}) AS ${id('name')}, last(${id('location')}) AS ${id('location')} FROM ${I} ${where(scope)} GROUP BY ${id('device')}, ${id('device_class')}, ${id('vendor')}`,
+        `SELECT last(${id('name')}) AS ${id('name')}, last(${id('location')}) AS ${id('location')} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope)} GROUP BY ${id('device')}, ${id('device_class')}, ${id('vendor')}`,
         'B',
       ).format('table'),
     )
     .withTarget(
-      influxql(`SELECT last(${id('summary')}) AS ${id('last_alert')} FROM ${A} ${where(scope, `${id('kind')} != ${str('new_device')}`)} GROUP BY ${id('device')}`, 'C').format('table'),
+      influxql(`SELECT last(${id('summary')}) AS ${id('last_alert')} FROM ${scope.from(MEASUREMENT.alert)} ${where(scope, `${id('kind')} != ${str('new_device')}`)} GROUP BY ${id('device')}`, 'C').format('table'),
     )
     .withTransformation({ id: 'joinByField', options: { byField: 'device', mode: 'outer' } })
     .withTransformation({ id: 'filterFieldsByName', options: { include: { names: [...ANOMALOUS_DEVICE_COLUMNS] } } })
@@ -178,7 +180,7 @@ export function mostAnomalousDevices(scope: Scope): cog.Builder<dashboard.Panel>
 
 function devicesByTag(scope: Scope, tag: 'device_class' | 'vendor'): string {
   // Inner: one row per device (its latest inventory point) keeping the tag; outer: count per tag value.
-  return `SELECT count(${id('last_seen')}) AS ${id('devices')} FROM (SELECT last(${id('last_seen_ms')}) AS ${id('last_seen')} FROM ${I} ${where(scope)} GROUP BY ${id('device')}, ${id(tag)}) GROUP BY ${id(tag)}`;
+  return `SELECT count(${id('last_seen')}) AS ${id('devices')} FROM (SELECT last(${id('last_seen_ms')}) AS ${id('last_seen')} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope)} GROUP BY ${id('device')}, ${id(tag)}) GROUP BY ${id(tag)}`;
 }
 
 export function devicesByClass(scope: Scope): cog.Builder<dashboard.Panel> {
@@ -216,7 +218,7 @@ export function devicesByVendor(scope: Scope): cog.Builder<dashboard.Panel> {
 
 /** Devices whose first packet falls in the period (inventory `first_seen_ms` ≥ the start of the range). */
 function newDevicesInner(scope: Scope): string {
-  return `SELECT min(${id('first_seen_ms')}) AS ${id('first_seen')}, last(${id('name')}) AS ${id('name')}, last(${id('location')}) AS ${id('location')} FROM ${I} ${where(scope)} GROUP BY ${id('device')}, ${id('device_class')}, ${id('vendor')}`;
+  return `SELECT min(${id('first_seen_ms')}) AS ${id('first_seen')}, last(${id('name')}) AS ${id('name')}, last(${id('location')}) AS ${id('location')} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope)} GROUP BY ${id('device')}, ${id('device_class')}, ${id('vendor')}`;
 }
 
 export function newDevicesCount(scope: Scope): cog.Builder<dashboard.Panel> {
@@ -276,7 +278,7 @@ export type HealthField = keyof typeof HEALTH_FIELDS;
 function healthQuery(scope: Scope, field: HealthField): string {
   const f = id(field);
   const select = HEALTH_FIELDS[field] === 'counter' ? `non_negative_difference(max(${f}))` : `max(${f})`;
-  return `SELECT ${select} AS ${id(field)} FROM ${H} ${where(scope)} GROUP BY time($__interval), ${id('sensor')} fill(null)`;
+  return `SELECT ${select} AS ${id(field)} FROM ${scope.from(MEASUREMENT.health)} ${where(scope)} GROUP BY time($__interval), ${id('sensor')} fill(null)`;
 }
 
 export function healthPanels(scope: Scope): cog.Builder<dashboard.Panel>[] {
@@ -340,7 +342,7 @@ export function inventoryFacts(scope: Scope): cog.Builder<dashboard.Panel> {
     .map((c) => (c === 'first_seen' || c === 'last_seen' ? `last(${id(`${c}_ms`)}) AS ${id(c)}` : `last(${id(c)}) AS ${id(c)}`))
     .join(', ');
   return table('Inventory facts', 'What the sensor knows about $device: class, vendor, operator-given name, location and criticality, addresses, protocols, listening ports, peers, first/last seen, learning state.')
-    .withTarget(influxql(`SELECT ${lasts} FROM ${I} ${where(scope, DEVICE)} GROUP BY ${id('device_class')}, ${id('vendor')}`).format('table'))
+    .withTarget(influxql(`SELECT ${lasts} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope, DEVICE)} GROUP BY ${id('device_class')}, ${id('vendor')}`).format('table'))
     .withTransformation({ id: 'filterFieldsByName', options: { include: { names: [...INVENTORY_FACT_COLUMNS] } } })
     .overrideByName('first_seen', [{ id: 'unit', value: 'dateTimeAsIso' }])
     .overrideByName('last_seen', [{ id: 'unit', value: 'dateTimeAsIso' }])
@@ -352,13 +354,13 @@ export function deviceTraffic(scope: Scope): cog.Builder<dashboard.Panel> {
   return timeseries('Traffic in/out', 'IP-layer bytes sent (out) and received (in) by $device per feature window, and packets. Answers: did its volume change?')
     .withTarget(
       influxql(
-        `SELECT mean(${id('bytes_out')}) AS ${id('bytes out')}, mean(${id('bytes_in')}) AS ${id('bytes in')} FROM ${W} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`,
+        `SELECT mean(${id('bytes_out')}) AS ${id('bytes out')}, mean(${id('bytes_in')}) AS ${id('bytes in')} FROM ${scope.from(MEASUREMENT.window)} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`,
         'A',
       ),
     )
     .withTarget(
       influxql(
-        `SELECT mean(${id('pkts_out')}) AS ${id('packets out')}, mean(${id('pkts_in')}) AS ${id('packets in')} FROM ${W} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`,
+        `SELECT mean(${id('pkts_out')}) AS ${id('packets out')}, mean(${id('pkts_in')}) AS ${id('packets in')} FROM ${scope.from(MEASUREMENT.window)} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`,
         'B',
       ),
     )
@@ -375,7 +377,7 @@ export function deviceScore(scope: Scope): cog.Builder<dashboard.Panel> {
   return timeseries('Anomaly score against threshold', 'Anomaly score of each window of $device (reconstruction error ÷ the model threshold): above the dashed line at 1 the window is anomalous. Gaps: the device is still learning.')
     .withTarget(
       influxql(
-        `SELECT max(${id('score')}) AS ${id('score')} FROM ${W} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`,
+        `SELECT max(${id('score')}) AS ${id('score')} FROM ${scope.from(MEASUREMENT.window)} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`,
       ),
     )
     .unit('short')
@@ -392,7 +394,7 @@ export function deviceTopFeatures(scope: Scope): cog.Builder<dashboard.Panel> {
     .title('Top contributing features over time')
     .description("The features that contributed most to each of $device's alerts (largest share first), over time. Answers: what kind of change is it?")
     .datasource(INFLUX_DATASOURCE)
-    .withTarget(influxql(`SELECT ${id('top_features')} AS ${id('top features')} FROM ${A} ${where(scope, DEVICE)}`))
+    .withTarget(influxql(`SELECT ${id('top_features')} AS ${id('top features')} FROM ${scope.from(MEASUREMENT.alert)} ${where(scope, DEVICE)}`))
     .mergeValues(true)
     .showValue(common.VisibilityMode.Auto)
     .height(8)
@@ -401,7 +403,7 @@ export function deviceTopFeatures(scope: Scope): cog.Builder<dashboard.Panel> {
 
 export function deviceFeatureValues(scope: Scope): cog.Builder<dashboard.Panel> {
   return timeseries('Feature values ($feature)', 'Window values of the features chosen in $feature (default: the ones that most often explain alerts) for $device.')
-    .withTarget(influxql(`SELECT mean(/^$feature$/) FROM ${W} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`))
+    .withTarget(influxql(`SELECT mean(/^$feature$/) FROM ${scope.from(MEASUREMENT.window)} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`))
     .unit('short')
     .height(8)
     .span(12);
@@ -412,7 +414,7 @@ export function devicePeersAndPorts(scope: Scope): cog.Builder<dashboard.Panel> 
     .map((c) => `max(${id(c)}) AS ${id(c)}`)
     .join(', ');
   return timeseries('Peers and ports', 'Distinct internal/external peers, destination ports, and never-seen-before peers and ports of $device per window. Answers: is it talking to new places?')
-    .withTarget(influxql(`SELECT ${cols} FROM ${W} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`))
+    .withTarget(influxql(`SELECT ${cols} FROM ${scope.from(MEASUREMENT.window)} ${where(scope, DEVICE)} GROUP BY time($__interval) fill(null)`))
     .unit('short')
     .decimals(0)
     .height(8)
@@ -424,7 +426,7 @@ export const NEW_PEER_COLUMNS = ['time', 'new peers', 'new ports'] as const;
 export function deviceNewPeersTable(scope: Scope): cog.Builder<dashboard.Panel> {
   return table('New peers and ports', 'Peers and destination ports $device used for the first time, per window (up to 16 each).')
     .withTarget(
-      influxql(`SELECT ${id('new_peer_list')} AS ${id('new peers')}, ${id('new_port_list')} AS ${id('new ports')} FROM ${W} ${where(scope, DEVICE)} ORDER BY time DESC LIMIT 200`).format('table'),
+      influxql(`SELECT ${id('new_peer_list')} AS ${id('new peers')}, ${id('new_port_list')} AS ${id('new ports')} FROM ${scope.from(MEASUREMENT.window)} ${where(scope, DEVICE)} ORDER BY time DESC LIMIT 200`).format('table'),
     )
     .height(8)
     .span(12);
@@ -437,7 +439,7 @@ export function deviceAlerts(scope: Scope): cog.Builder<dashboard.Panel> {
     .map((c) => id(c))
     .join(', ');
   return table("Device's alerts with explanations", 'Every alert of $device in the period, newest first: what changed (summary), why the model thinks so (top features with observed vs expected), new peers and ports, and the K-of-N windows rule that fired.')
-    .withTarget(influxql(`SELECT ${cols} FROM ${A} ${where(scope, DEVICE)} ORDER BY time DESC LIMIT 500`).format('table'))
+    .withTarget(influxql(`SELECT ${cols} FROM ${scope.from(MEASUREMENT.alert)} ${where(scope, DEVICE)} ORDER BY time DESC LIMIT 500`).format('table'))
     .overrideByName('score', [{ id: 'decimals', value: 2 }])
     .overrideByName('explanation', [{ id: 'custom.cellOptions', value: { type: 'auto', wrapText: true } }])
     .height(10)
@@ -456,13 +458,13 @@ export function alertAnnotation(scope: Scope, onlyDevice: boolean): dashboard.An
     .datasource(INFLUX_DATASOURCE)
     .enable(true)
     .iconColor('red')
-    .target(influxql(`SELECT ${id('summary')}, ${id('device_name')}, ${id('severity')}, ${id('kind')} FROM ${A} ${where(scope, ...extra)}`).format('table'))
+    .target(influxql(`SELECT ${id('summary')}, ${id('device_name')}, ${id('severity')}, ${id('kind')} FROM ${scope.from(MEASUREMENT.alert)} ${where(scope, ...extra)}`).format('table'))
     .mappings({ text: fieldMapping('summary'), title: fieldMapping('device_name'), tags: fieldMapping('severity') });
 }
 
 /** Variable `$device`: devices that produced feature windows in scope, from the data. */
 export function deviceVariable(scope: Scope): dashboard.QueryVariableBuilder {
-  const q = `SHOW TAG VALUES FROM ${W} WITH KEY = ${id('device')} WHERE ${scope.tagConditions.join(' AND ')}`;
+  const q = `SHOW TAG VALUES FROM ${scope.from(MEASUREMENT.window)} WITH KEY = ${id('device')} WHERE ${scope.tagConditions.join(' AND ')}`;
   return new dashboard.QueryVariableBuilder('device')
     .label('Device')
     .description('Device id (mac:… or ip:…) from the feature windows in scope.')

@@ -4,7 +4,7 @@
  * See docs/dashboards.md for where Grafana expects them.
  */
 import { stringify } from 'yaml';
-import { DEFAULT_INFLUX_WRITER } from '../sinks/influx/writer.js';
+import { DEFAULT_INFLUX_WRITER } from '../sinks/influx/config.js';
 import { INFLUX_DATASOURCE_UID } from './influxql.js';
 
 export interface ProvisioningOptions {

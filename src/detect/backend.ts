@@ -74,6 +74,9 @@ async function activate(name: BackendName): Promise<boolean> {
   return ok && tf.getBackend() === name;
 }
 
+/** Backends already logged as active (backend/choice/job). */
+const announced = new Set<string>();
+
 /**
  * Make `choice` the active backend for `job`. `auto` prefers tfjs-node, then the configured per-job fallback.
  * An explicit choice that cannot be activated is a ModelError (WW_MODEL_BACKEND), not a silent fallback.
@@ -97,7 +100,12 @@ export async function selectBackend(
     throw new ModelError(`TF.js backend "${active}" could not be initialised`, { code: 'WW_MODEL_BACKEND' });
   }
   const status: BackendStatus = { active, requested: choice, job, tfjs_node: node };
-  log.info({ backend: active, requested: choice, job, tfjs_node: node.available, tfjs_node_reason: node.reason }, 'TF.js backend active');
+  // Once per backend and job: a command selects it where it starts and again where it scores.
+  const said = `${active}/${choice}/${job}`;
+  if (!announced.has(said)) {
+    announced.add(said);
+    log.info({ backend: active, requested: choice, job, tfjs_node: node.available, tfjs_node_reason: node.reason }, 'TF.js backend active');
+  }
   return status;
 }
 

@@ -5,9 +5,16 @@
  * The defaults were chosen by measurement (see src/detect/README.md and BENCHMARKS.md); every one can be overridden
  * under `detect:` in the sensor config.
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BehaviourConfig } from './behaviour/config.js';
 import { ConfigError } from '../errors.js';
+
+/** The user's model store, by default (`detect.models_dir`). */
+export const DEFAULT_MODELS_DIR = 'out/models';
+
+/** The demo models shipped with wardwatch (trained on the simulator's hospital; `npm run models:demo`). */
+export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
 
 export const BackendChoice = z.enum(['auto', 'tfjs-node', 'wasm', 'cpu']);
 export type BackendChoice = z.infer<typeof BackendChoice>;
@@ -33,8 +40,14 @@ export type ThresholdRuleConfig = z.infer<typeof ThresholdRuleConfig>;
 
 export const DetectConfig = z
   .object({
-    /** Directory of the model store (relative paths resolve against the working directory). */
-    models_dir: z.string().min(1).default('models'),
+    /**
+     * Directory of the model store that `wardwatch train` writes and the detector reads (relative: against the
+     * config file's folder when written there, else the working directory). Default `out/models`, beside the other
+     * outputs: the shipped demo models (`models/` of the package, SHIPPED_MODELS_DIR) are never trained into by
+     * default. While the default store holds no model, `run`, `replay`, `evaluate` and `models` read the shipped demo
+     * models instead, and say so (`wardwatch detect` does not: it warns).
+     */
+    models_dir: z.string().min(1).default(DEFAULT_MODELS_DIR),
     /** TF.js backend. `auto`: tfjs-node when installed, else the benchmark's faster pure-JS backend per job. */
     backend: BackendChoice.default('auto'),
     /** Backend that `auto` uses for training / scoring when tfjs-node is absent (chosen by bench/model.ts). */

@@ -234,7 +234,9 @@ export class Detector {
     if (gen === this.generation && !force) return false;
     this.generation = gen;
     let changed = false;
-    for (const ref of await this.store.list()) {
+    const refs = await this.store.list();
+    const loaded: string[] = [];
+    for (const ref of refs) {
       const key = `${ref.scope}:${ref.id}`;
       const current = this.models.get(key);
       if (current?.metadata.version === ref.version) continue;
@@ -244,11 +246,16 @@ export class Detector {
         current?.dispose();
         this.counters.add('models_loaded');
         changed = true;
-        log.info({ model: `${key}@v${ref.version}`, previous: current?.metadata.version ?? null }, 'model loaded');
+        loaded.push(`${key}@v${ref.version}`);
+        log.debug({ model: `${key}@v${ref.version}`, previous: current?.metadata.version ?? null }, 'model loaded');
       } catch (err) {
         this.counters.add('model_load_errors');
         log.error({ model: `${key}@v${ref.version}`, err: (err as Error).message }, 'model load failed; keeping the previous version');
       }
+    }
+    if (loaded.length > 0) {
+      const scopes = (scope: string): number => loaded.filter((l) => l.startsWith(`${scope}:`)).length;
+      log.info({ models_dir: this.store.dir, loaded: loaded.length, device: scopes('device'), class: scopes('class'), population: scopes('population') }, `${loaded.length} model${loaded.length === 1 ? '' : 's'} loaded from ${this.store.dir}`);
     }
     return changed;
   }

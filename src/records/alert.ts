@@ -38,6 +38,47 @@ export function isDetection(a: Pick<Alert, 'kind'>): boolean {
   return a.kind !== 'new_device';
 }
 
+/**
+ * The words console, report and README use for what the detector raised:
+ *  - an **incident** is one `alert_id`: one device, one kind, from its first window ("since") on;
+ *  - an **alert record** is one line of alerts.jsonl (one `Alert`): an incident's first record and each of its
+ *    **updates** (the same `alert_id` with a later window's `ts`, e.g. a raised severity).
+ * Incidents are counted by kind: anomaly (the model), behavioural (the rules), and new-device notices.
+ */
+export interface IncidentCounts {
+  incidents: number;
+  anomaly: number;
+  behavioural: number;
+  new_device: number;
+  /** Alert records (lines written): incidents + updates. */
+  records: number;
+  /** Records that update an incident raised earlier. */
+  updates: number;
+}
+
+/** The incidents among alert records (a redelivered record, same id and time, counts once). */
+export function incidentCounts(alerts: readonly Pick<Alert, 'alert_id' | 'kind' | 'ts'>[]): IncidentCounts {
+  const kinds = new Map<string, AlertKind>();
+  const records = new Set<string>();
+  for (const a of alerts) {
+    records.add(`${a.alert_id}@${a.ts}`);
+    if (!kinds.has(a.alert_id)) kinds.set(a.alert_id, a.kind);
+  }
+  const c = { incidents: kinds.size, anomaly: 0, behavioural: 0, new_device: 0, records: records.size, updates: records.size - kinds.size };
+  for (const k of kinds.values()) {
+    if (k === 'anomaly') c.anomaly++;
+    else if (k === 'new_device') c.new_device++;
+    else c.behavioural++;
+  }
+  return c;
+}
+
+/** "58 incidents (56 anomaly, 0 behavioural, 2 new-device notices) in 69 alert records (11 updates)". */
+export function incidentSummary(c: IncidentCounts): string {
+  const n = (x: number, one: string, many = `${one}s`): string => `${x.toLocaleString('en-US')} ${x === 1 ? one : many}`;
+  return `${n(c.incidents, 'incident')} (${c.anomaly.toLocaleString('en-US')} anomaly, ${c.behavioural.toLocaleString('en-US')} behavioural, ${n(c.new_device, 'new-device notice')}) in ${n(c.records, 'alert record')} (${n(c.updates, 'update')})`;
+}
+
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
 export interface FeatureContribution {

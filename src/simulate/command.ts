@@ -18,7 +18,8 @@ interface CommandOptions {
   duration: string;
   devices: string;
   quietDevices?: string;
-  attacks: string;
+  /** The list; false with --no-attacks; undefined (neither given): `defaultAttacks(duration)`. */
+  attacks?: string | false;
   format: 'pcap' | 'pcapng';
   resolution: 'us' | 'ns';
   vlan: string;
@@ -26,17 +27,34 @@ interface CommandOptions {
   quiet?: boolean;
 }
 
+/** Below this duration `simulate` adds no attacks by default (they start after half of the capture). */
+export const DEFAULT_ATTACKS_MIN_DURATION_S = 1200;
+
+/**
+ * The attacks `simulate` adds when neither --attacks nor --no-attacks is given, so that `simulate` then `evaluate`
+ * shows detections: five attacks the baseline-free rules see from a device's first window (port scan, SYN flood,
+ * ARP spoofing, DNS tunnel, lateral movement) in the second half of the capture, each on its kind's usual actor
+ * (the first half stays benign). None below 20 minutes.
+ */
+export function defaultAttacks(duration_s: number): string {
+  if (duration_s < DEFAULT_ATTACKS_MIN_DURATION_S) return '';
+  const at = (f: number): string => `+${Math.round(duration_s * f)}s`;
+  return [`port_scan@${at(0.5)}/60s`, `syn_flood@${at(0.6)}/10s`, `arp_spoof@${at(0.7)}/40s`, `dns_tunnel@${at(0.8)}/60s`, `lateral_movement@${at(0.9)}/60s`].join(',');
+}
+
 export function toSimulateOptions(o: CommandOptions): SimulateOptions {
+  const duration_s = parseDuration(o.duration, 'duration');
+  const attacks = o.attacks === false ? '' : (o.attacks ?? defaultAttacks(duration_s));
   return {
     out: o.out,
     labels: o.labels,
     seed: Number(o.seed),
     ...(o.layoutSeed !== undefined ? { layout_seed: Number(o.layoutSeed) } : {}),
     start: parseStart(o.start),
-    duration_s: parseDuration(o.duration, 'duration'),
+    duration_s,
     devices: parseDevices(o.devices),
     ...(o.quietDevices !== undefined ? { quiet_devices: parseDevices(o.quietDevices, 'quiet_devices') } : {}),
-    attacks: o.attacks
+    attacks: attacks
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)
@@ -48,10 +66,10 @@ export function toSimulateOptions(o: CommandOptions): SimulateOptions {
   };
 }
 
-function report(summary: SimulateSummary): string {
+function report(summary: SimulateSummary, defaulted: boolean): string {
   const mb = (summary.bytes / 1048576).toFixed(2);
   const lines = [
-    `wrote ${summary.out} (${summary.frames} frames, ${mb} MiB, ${summary.devices} hosts, ${summary.attacks.length} attacks) and ${summary.labels} in ${(summary.elapsed_ms / 1000).toFixed(1)} s`,
+    `wrote ${summary.out} (${summary.frames} frames, ${mb} MiB, ${summary.devices} hosts, ${summary.attacks.length} attacks${defaulted ? ': the defaults, --no-attacks for none' : ''}) and ${summary.labels} in ${(summary.elapsed_ms / 1000).toFixed(1)} s`,
     ...summary.attacks.map((a) => `  ${a.id} ${a.kind} ${new Date(a.start * 1000).toISOString()} .. ${new Date(a.end * 1000).toISOString()}: ${a.description}`),
   ];
   return `${lines.join('\n')}\n`;
@@ -63,6 +81,16 @@ function attackHelp(): string {
   const rows = Object.entries(ATTACKS).map(([k, d]) => `  ${k.padEnd(20)} ${dur(d.duration_s).padStart(4)}  on ${d.actors.join(', ')}`);
   return ['', 'Attack kinds (default duration, usual actors; src/simulate/README.md says what each injects):', ...rows].join('\n');
 }
+
+const EXAMPLES = [
+  '',
+  'Examples:',
+  '  wardwatch simulate -o ward.pcap                          # 1 h, the default hospital, five attacks in the second half',
+  '  wardwatch evaluate ward.pcap --labels ward.labels.json   # ... then: which attacks were detected, how fast',
+  '  wardwatch simulate -o day.pcap --duration 24h --no-attacks             # a benign day to train on',
+  '  wardwatch simulate -o scan.pcap --attacks port_scan@+30m/60s:nursepc-01,c2_beacon_2min@+40m/20m',
+  '  wardwatch simulate -o small.pcapng --format pcapng --devices pump=2,monitor=2,nurse_pc=2 --duration 30m --seed 7',
+].join('\n');
 
 /** Builds the command; `onDone` receives the summary (the default prints it unless --quiet). */
 export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Command {
@@ -87,19 +115,19 @@ export function simulateCommand(onDone?: (summary: SimulateSummary) => void): Co
     )
     .option(
       '--attacks <list>',
-      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01; DEVICE "quiet" picks a quiet device (kinds: ${Object.keys(ATTACKS).join(', ')})`,
-      '',
+      `comma-separated kind@+OFFSET[/DURATION][:DEVICE], e.g. port_scan@+600s/60s:nursepc-01; DEVICE "quiet" picks a quiet device (kinds: ${Object.keys(ATTACKS).join(', ')}). Default: a port scan, SYN flood, ARP spoofing, DNS tunnel and lateral movement at 50, 60, 70, 80 and 90 % of --duration (none under 20m)`,
     )
+    .option('--no-attacks', 'benign traffic only (no default attacks)')
     .addOption(new Option('--format <fmt>', 'capture format').choices(['pcap', 'pcapng']).default(DEFAULTS.format))
     .addOption(new Option('--resolution <r>', 'timestamp resolution').choices(['us', 'ns']).default(DEFAULTS.resolution))
     .option('--vlan <id>', '802.1Q VLAN id on every frame (-1 = untagged)', String(DEFAULTS.vlan))
     .option('--dicom-image-bytes <n>', 'pixel bytes per CT/MR image (radiographs 4x)', String(DEFAULTS.dicom_image_bytes))
     .option('-q, --quiet', 'print nothing but errors')
-    .addHelpText('after', attackHelp)
+    .addHelpText('after', () => `${EXAMPLES}${attackHelp()}`)
     .action(async (o: CommandOptions) => {
       const summary = await simulate(toSimulateOptions(o));
       if (onDone) onDone(summary);
-      else if (!o.quiet) process.stdout.write(report(summary));
+      else if (!o.quiet) process.stdout.write(report(summary, o.attacks === undefined && summary.attacks.length > 0));
     });
   return cmd;
 }

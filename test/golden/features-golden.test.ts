@@ -58,7 +58,7 @@ describe('golden feature files for the named captures', function () {
       before(async () => {
         const r = await analyseFile(resolve(capturesDir, name));
         windows = r.windows;
-        classes = new Map(r.pipeline.inventory.entries().map((e) => [e.device_id, e.device_class]));
+        classes = new Map(r.inventory.map((e) => [e.device_id, e.device_class]));
       });
 
       it('matches its golden feature file', () => {

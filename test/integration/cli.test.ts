@@ -17,7 +17,9 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 
 function wardwatch(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn', ...env }, timeout: 120_000 });
+  // The user's defaults: no logging variables from the environment running the tests.
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'WARDWATCH_LOG_LEVEL' && k !== 'WARDWATCH_LOG_FORMAT'));
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...base, ...env }, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -67,7 +69,7 @@ describe('wardwatch CLI', function () {
       const file = path.join(dir, `alerts-${speed}.jsonl`);
       const r = wardwatch(['replay', 'captures/demo.pcap', '--speed', speed, '--alerts', file, '--run-id', 'speed-test']);
       assert.equal(r.code, 0, r.stderr);
-      const reported = Number(/(\d+) alerts\s*$/m.exec(r.stderr)?.[1]);
+      const reported = Number(/in (\d+) alert records \(\d+ updates?\)\s*$/m.exec(r.stderr)?.[1]);
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       assert.equal(lines.length, reported, `${speed}: every alert of the run is in the file`);
       return lines.sort();
@@ -90,7 +92,10 @@ describe('wardwatch CLI', function () {
     const r = wardwatch(args, {}, work);
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^time \(UTC\)\s+severity\s+kind\s+device\s+class\s+score\s+what changed$/m);
+    assert.match(r.stdout, /^time \(UTC\)\s+severity\s+kind\s+device\s+class\s+score$/m);
+    // Issue 22: the table fits 120 columns where there is no terminal to ask (the last line is the closing summary).
+    const table = r.stdout.trimEnd().split('\n').slice(0, -1);
+    assert.deepEqual(table.filter((l) => [...l].length > 120), [], 'table lines wider than 120 columns');
     const alerts = readFileSync(path.join(work, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
     const anomalies = alerts.filter((a) => a.kind === 'anomaly');
     assert.ok(anomalies.length >= 5, `${anomalies.length} anomaly alerts on the demo capture`);
@@ -144,7 +149,8 @@ describe('wardwatch CLI', function () {
       assert.equal(cells[7], r.md.backend);
       assert.match(cells[8] ?? '', /^\d+\.\d kB$/);
     }
-    assert.match(l.stdout, new RegExp(`^${refs.length} models in models$`, 'm'));
+    // No store of the user's (out/models) in the repository: the shipped demo models, named as such.
+    assert.ok(l.stdout.includes(`\n${refs.length} models in ${path.resolve('models')} (the shipped demo models)\n`), l.stdout);
     const cls = refs.find((r) => r.kind === 'class')!;
     const dev = refs.find((r) => r.kind === 'device')!;
     for (const [query, r] of [[cls.id, cls], [`class:${cls.id}@v${cls.md.version}`, cls], [dev.id, dev]] as const) {
@@ -162,13 +168,13 @@ describe('wardwatch CLI', function () {
     assert.equal(none.stderr.trim().split('\n').length, 1);
     const unknown = wardwatch(['models', 'show', 'toaster']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr.trim(), /^wardwatch: WW_MODEL_MISSING: toaster: no model in models/);
+    assert.match(unknown.stderr.trim(), new RegExp(`^wardwatch: WW_MODEL_MISSING: toaster: no model in ${path.resolve('models')} `));
     const badVersion = wardwatch(['models', 'show', `${cls.id}@latest`]);
     assert.equal(badVersion.code, 2);
     assert.match(badVersion.stderr, /^wardwatch: WW_CONFIG_INVALID: <device-or-class>: '.*@latest': the version after @ must be a number/);
     const noSuchVersion = wardwatch(['models', 'show', `${cls.id}@v99`]);
     assert.equal(noSuchVersion.code, 1);
-    assert.match(noSuchVersion.stderr, new RegExp(`^wardwatch: WW_MODEL_MISSING: class:${cls.id} has no version 99 in models \\(versions: v1\\)`));
+    assert.match(noSuchVersion.stderr, new RegExp(`^wardwatch: WW_MODEL_MISSING: class:${cls.id} has no version 99 in ${path.resolve('models')} \\(versions: v1\\)`));
   });
 
   it('inventory list|show|export: the inventory a replay saved', () => {
@@ -215,8 +221,103 @@ describe('wardwatch CLI', function () {
     assert.match(csvLines[0] ?? '', /^device_id,key_kind,mac,ips,vendor,device_class,/);
     assert.deepEqual(csvLines.slice(1).map((x) => x.split(',')[0]), saved.map((e) => e.device_id));
     const bad = wardwatch(['inventory', 'export', '-c', cfg, '--format', 'xml']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /argument 'xml' is invalid. Allowed choices are json, csv, yaml/);
+    assert.equal(bad.code, 2, 'a usage error');
+    assert.match(bad.stderr, /^wardwatch: WW_USAGE: option '--format <format>' argument 'xml' is invalid\. Allowed choices are json, csv, yaml\. \(see 'wardwatch inventory export --help'\)\n$/);
+  });
+
+  it('logs: none by default on a run; text or JSON on request, one line for the models loaded', () => {
+    const alerts = path.join(dir, 'alerts-logs.jsonl');
+    const args = ['replay', 'captures/golden/scan.pcap', '--alerts', alerts, '-q'];
+    const quiet = wardwatch(args);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    // Only the command's own lines: the summary (progress goes to a terminal only).
+    const own = [/^replay: [\d,]+ packets, \d+ devices, [\d,]+ windows scored \(TF\.js backend wasm\), \d+ incidents \(.*\) in \d+ alert records \(\d+ updates?\)$/, /^replay: scored with the /, /^replay: inventory of \d+ devices saved to out\/inventory\.json /];
+    const lines = quiet.stderr.trim().split('\n');
+    assert.equal(lines.length, own.length, quiet.stderr);
+    lines.forEach((l, i) => assert.match(l, own[i]!));
+    const info = wardwatch(args, { WARDWATCH_LOG_LEVEL: 'info' });
+    assert.equal(info.code, 0, info.stderr);
+    const logLines = info.stderr.split('\n').filter((l) => l.startsWith('wardwatch: '));
+    const shipped = ['device', 'class', 'population'].reduce((n, scope) => n + readdirSync(path.join(repo, 'models', scope)).length, 0);
+    assert.deepEqual(logLines.filter((l) => /models? loaded/.test(l)).map((l) => l.replace(/ \(.*$/, '')), [`wardwatch: info: detector: ${shipped} models loaded from ${path.join(repo, 'models')}`]);
+    assert.equal(logLines.filter((l) => /TF\.js backend active/.test(l)).length, 1);
+    const json = wardwatch(['--log-format', 'json', ...args, '--log-level', 'debug']);
+    assert.equal(json.code, 0, json.stderr);
+    const records = json.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; level: number });
+    assert.equal(records.filter((r) => r.msg === 'model loaded' && r.level === 20).length, shipped, 'each model at debug');
+  });
+
+  it('a config file\'s relative paths are relative to it, whatever the working directory (issue 22 item 12b)', () => {
+    const site = path.join(dir, 'site');
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(site);
+    mkdirSync(elsewhere);
+    const models = path.relative(site, path.join(repo, 'models'));
+    writeFileSync(path.join(site, 'site.yaml'), `detect: { models_dir: ${models} }\ndevices: { state_file: state/inventory.json }\nsinks: { files: { alerts_file: out/alerts.jsonl } }\n`);
+    const r = wardwatch(['replay', path.join(repo, 'captures', 'demo.pcap'), '-c', '../site/site.yaml', '-q'], {}, elsewhere);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /no models in/);
+    const alerts = readFileSync(path.join(site, 'out', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
+    assert.ok(alerts.filter((a) => a.kind === 'anomaly').length >= 5, 'the models were found from another folder');
+    assert.ok(existsSync(path.join(site, 'state', 'inventory.json')));
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing written to the working directory');
+    assert.match(r.stdout, new RegExp(`written to ${path.join(site, 'out', 'alerts.jsonl').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it('a capture cut in the middle of a record: read to the cut, one warning, in the report; exit 0 (issue 22 item 5)', () => {
+    const whole = readFileSync(path.join(repo, 'captures', 'demo.pcap'));
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, 100_000)); // head -c 100000 captures/demo.pcap
+    const state = path.join(dir, 'cut-state', 'inventory.json');
+    const cfg = path.join(dir, 'cut.yaml');
+    writeFileSync(cfg, `devices: { state_file: ${state} }\n`);
+    const report = path.join(dir, 'cut.html');
+    const r = wardwatch(['replay', cut, '-c', cfg, '-q', '--alerts', path.join(dir, 'cut.jsonl'), '--report', report]);
+    // Exit 0, as for a whole file: every output was written and is right for the packets before the cut (tcpdump
+    // exits 1 and tshark 2 here; the cut is said on stderr, in the report and in ww_health instead).
+    assert.equal(r.code, 0, r.stderr);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('wardwatch: warn: '));
+    assert.equal(warnings.length, 1, r.stderr);
+    assert.match(warnings[0]!, new RegExp(`^wardwatch: warn: capture: ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file ends in the middle of a packet record \\(truncated dump file`));
+    assert.match(r.stderr, new RegExp(`^replay: inventory of \\d+ devices saved to ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+    assert.ok(existsSync(state));
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /<p class="warning" id="capture-cut-short"><strong>Capture cut short:<\/strong> the file ends in the middle of a packet record/);
+    // A whole file: no warning, no banner.
+    const ok = wardwatch(['replay', 'captures/golden/scan.pcap', '-c', cfg, '-q', '--alerts', path.join(dir, 'ok.jsonl'), '--report', path.join(dir, 'ok.html')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /warn/);
+    assert.doesNotMatch(readFileSync(path.join(dir, 'ok.html'), 'utf8'), /capture-cut-short/);
+  });
+
+  it('simulate then evaluate, with the defaults: a table of detections (issue 22 item 8)', () => {
+    const help = wardwatch(['simulate', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Examples:\n {2}wardwatch simulate -o ward\.pcap /);
+    assert.match(help.stdout, /--no-attacks/);
+    const capture = path.join(dir, 'ward.pcap');
+    const sim = wardwatch(['simulate', '-o', capture]);
+    assert.equal(sim.code, 0, sim.stderr);
+    assert.match(sim.stdout, /5 attacks: the defaults, --no-attacks for none\)/);
+    const ev = wardwatch(['evaluate', capture, '--labels', path.join(dir, 'ward.labels.json')]);
+    assert.equal(ev.code, 0, ev.stderr);
+    const rows = ev.stdout.split('\n').filter((l) => /^a\d+\s/.test(l));
+    assert.deepEqual(rows.map((l) => l.split(/\s+/).slice(1, 2)[0]), ['port_scan', 'syn_flood', 'arp_spoof', 'dns_tunnel', 'lateral_movement']);
+    assert.ok(rows.every((l) => /\syes\s/.test(l)), ev.stdout);
+    assert.match(ev.stdout, /^overall\s+5\s+5\/5\s/m);
+    const benign = wardwatch(['simulate', '-o', path.join(dir, 'benign.pcap'), '--no-attacks', '--duration', '20m']);
+    assert.equal(benign.code, 0, benign.stderr);
+    assert.deepEqual((JSON.parse(readFileSync(path.join(dir, 'benign.labels.json'), 'utf8')) as { attacks: unknown[] }).attacks, []);
+  });
+
+  it('npx wardwatch, as the README writes every command, runs this package\'s bin from the repository folder (issue 22 item 2)', () => {
+    // --offline: the package's own bin, never one fetched from a registry.
+    const r = spawnSync('npx', ['--offline', 'wardwatch', '--version'], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version);
+    const bin = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['wardwatch'];
+    assert.equal(bin, 'dist/src/cli/main.js');
+    assert.match(readFileSync(path.join(repo, bin), 'utf8'), /^#!\/usr\/bin\/env node\n/);
   });
 
   it('bad input: a clear one-line error and a non-zero exit', () => {
@@ -230,11 +331,15 @@ describe('wardwatch CLI', function () {
     ];
     writeFileSync(path.join(dir, 'bad.yaml'), 'transport:\n  kind: rabbitmq\n');
     cases.push([['run', '-c', path.join(dir, 'bad.yaml')], 2, /^wardwatch: WW_CONFIG_INVALID: transport\.kind: must be one of "memory", "kafka"/]);
-    cases.push([['frobnicate'], 1, /unknown command 'frobnicate'/]);
+    cases.push([['frobnicate'], 2, /^wardwatch: WW_USAGE: unknown command 'frobnicate' \(see 'wardwatch --help'\)$/]);
+    cases.push([['replay', 'captures/golden/scan.pcap', '--frob'], 2, /^wardwatch: WW_USAGE: unknown option '--frob' \(Did you mean --from\?\) \(see 'wardwatch replay --help'\)$/]);
+    cases.push([['replay'], 2, /^wardwatch: WW_USAGE: missing required argument 'capture'/]);
     for (const [args, code, message] of cases) {
       const r = wardwatch(args);
       assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}, stderr ${r.stderr}`);
-      const errLines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('{'));
+      // The error is the only line: no log line before it (issue 22: ~24 JSON lines came first).
+      const errLines = r.stderr.trim().split('\n');
+      assert.equal(errLines.length, 1, `${args.join(' ')}: ${r.stderr}`);
       assert.match(errLines[0] ?? '', message, args.join(' '));
     }
   });

@@ -7,14 +7,15 @@
  */
 import type { Alert, WindowScore } from '../../src/records/alert.js';
 import { parseDetectConfig } from '../../src/detect/config.js';
-import { replayCapture } from '../../src/replay.js';
+import { replayCapture } from '../../src/compose/embedded.js';
 import { ReportCollector } from '../../src/sinks/report/html.js';
 import { reportSummary } from '../../src/cli/run.js';
 
 const [capture, modelsDir, out, runId, sensorId, backend] = process.argv.slice(2) as [string, string, string, string, string, string];
 const maxScore: Record<string, number> = {};
 const collector = new ReportCollector();
-const result = await replayCapture(capture, parseDetectConfig({ models_dir: modelsDir }), {
+const detect = parseDetectConfig({ models_dir: modelsDir });
+const result = await replayCapture(capture, detect, {
   features: { run_id: runId },
   sinks: {
     onScores: (scores: WindowScore[]) => {
@@ -24,5 +25,5 @@ const result = await replayCapture(capture, parseDetectConfig({ models_dir: mode
     onAlerts: (a: Alert[]) => collector.onAlerts(a),
   },
 });
-collector.write(out, reportSummary(capture, result, { run_id: runId, sensor_id: sensorId, models_dir: 'models', backend }), result.inventory);
+collector.write(out, reportSummary(capture, result, { run_id: runId, sensor_id: sensorId, models_dir: modelsDir, backend, startup_grace_s: detect.startup_grace_s }), result.inventory);
 process.stdout.write(`${JSON.stringify(maxScore)}\n`);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig, resolveConfigPaths } from '../../src/config/load.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -52,7 +52,8 @@ describe('configuration', () => {
 
   it('the example config states the real defaults of flows, devices, features and detect', () => {
     const example = loadConfig(path.join(repo, 'deploy', 'wardwatch.example.yaml'), {});
-    const defaults = ConfigSchema.parse({});
+    // Its paths, as any written in a config file, are relative to its folder (issue 22 item 12b).
+    const defaults = resolveConfigPaths(ConfigSchema.parse({}), path.join(repo, 'deploy')) as ReturnType<typeof ConfigSchema.parse>;
     for (const section of ['flows', 'devices', 'features', 'detect'] as const) assert.deepEqual(example[section], defaults[section], section);
   });
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { generatedFiles } from '../../scripts/gen-dashboards.js';
 import { buildDashboards, INFLUX_DATASOURCE_UID, MEASUREMENT } from '../../src/dashboards/index.js';
+import { REPLAY_RETENTION_POLICY } from '../../src/sinks/influx/points.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -62,9 +63,13 @@ describe('dashboards as code', () => {
     const names = new Set<string>(Object.values(MEASUREMENT));
     for (const d of buildDashboards()) {
       const text = JSON.stringify(d.dashboard);
-      const froms = [...text.matchAll(/FROM \\"([a-z_]+)\\"/g)].map((m) => m[1]!);
+      // FROM "measurement" (the default retention policy: live data) or FROM "wardwatch_replay"."measurement" (the
+      // replays' policy): the forensic replay view reads the replays' policy only, the others never do.
+      const froms = [...text.matchAll(/FROM (?:\\"([a-z_]+)\\"\.)?\\"([a-z_]+)\\"/g)].map((m) => ({ rp: m[1], m: m[2]! }));
       assert.ok(froms.length > 10, d.file);
-      for (const m of froms) assert.ok(names.has(m), `${d.file}: FROM "${m}" is not a sink measurement`);
+      for (const { m } of froms) assert.ok(names.has(m), `${d.file}: FROM "${m}" is not a sink measurement`);
+      const policies = new Set(froms.map((f) => f.rp ?? 'default'));
+      assert.deepEqual([...policies], [d.file === 'forensic-replay.json' ? REPLAY_RETENTION_POLICY : 'default'], d.file);
     }
   });
 });

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { AlertFileSink } from '../../src/sinks/file/alerts.js';
 import { RotatingJsonl } from '../../src/sinks/file/rotating-jsonl.js';
-import { SyslogSink, formatSyslogCef, DEFAULT_SYSLOG } from '../../src/sinks/syslog/sink.js';
+import { SyslogSink, formatSyslogCef } from '../../src/sinks/syslog/sink.js';
+import { DEFAULT_SYSLOG } from '../../src/sinks/syslog/config.js';
 import type { Alert } from '../../src/records/alert.js';
 import { makeAlert } from '../support/alerts.js';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/load.js';
 import { Counters, METRICS, MetricsRegistry, describeMetric, startMetricsServer } from '../../src/metrics.js';
-import { DetectorService, SensorService } from '../../src/services.js';
+import { DetectorService } from '../../src/compose/detector.js';
+import { SensorService } from '../../src/compose/sensor.js';
 
 describe('metrics and health endpoints', () => {
   it('serves typed Prometheus text (counters _total, gauges, HELP, a sink label, process metrics) and a health verdict', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readCapture } from '../../src/capture/pcap-file/reader.js';
+import { captureCutShort } from '../../src/capture/source.js';
 import * as W from '../../src/capture/pcap-file/writer.js';
 import { CaptureError } from '../../src/errors.js';
 import { LinkType, type CapturedFrame } from '../../src/records/packet.js';
@@ -144,6 +145,17 @@ describe('capture file reader', () => {
     const gz = await readAll(file('cut.pcap.gz', zipped.subarray(0, Math.floor(zipped.length / 2))));
     assert.ok(gz.seen.length > 0 && gz.seen.length < 200, `${gz.seen.length} frames before the cut`);
     assert.equal(gz.counters.gzip_corrupt, 1);
+    // pcapng cut inside an enhanced packet block (issue 22 item 5: pcapng too).
+    const ng = Buffer.concat([W.pcapngSectionHeader(), W.pcapngInterfaceBlock({ linktype: LinkType.ETHERNET }), ...frames(10).map((f) => W.pcapngEnhancedPacket(f))]);
+    const ngCut = await readAll(file('cut.pcapng', ng.subarray(0, ng.length - 30)));
+    assert.equal(ngCut.seen.length, 9);
+    assert.equal(ngCut.counters.truncated_record, 1);
+    // In words, for the warning, the report and the summary; nothing to say about a whole file.
+    assert.match(captureCutShort(counters) ?? '', /^the file ends in the middle of a packet record \(truncated dump file/);
+    assert.match(captureCutShort(gz.counters) ?? '', /^the gzip stream is cut short or corrupt/);
+    const whole = await readAll(file('whole.pcap', raw));
+    assert.equal(whole.seen.length, 10);
+    assert.equal(captureCutShort(whole.counters), undefined);
   });
 
   it('record longer than the snaplen is skipped; an impossible length ends the read; both counted', async () => {

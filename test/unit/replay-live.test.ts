@@ -1,5 +1,5 @@
 /**
- * The live loop of the embedded pipeline (src/replay.ts, `clock: 'wall'`) on a fake source whose wire goes quiet
+ * The live loop of the embedded pipeline (src/compose/embedded.ts and frame-loop.ts, `clock: 'wall'`) on a fake source whose wire goes quiet
  * after a port scan: the window closes with no further packet (the alert arrives while the capture still runs),
  * health is sampled on wall time, a stop flushes the rest and returns; `AnalysisPipeline.closeIdle` closes exactly what the next packet
  * would.
@@ -15,7 +15,7 @@ import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
 import type { Alert } from '../../src/records/alert.js';
 import type { FeatureWindow } from '../../src/records/features.js';
 import { LinkType, newDecodedPacket } from '../../src/records/packet.js';
-import { replayCapture, type HealthSample } from '../../src/replay.js';
+import { replayCapture, type HealthSample } from '../../src/compose/embedded.js';
 import { portScanFrames } from '../support/port-scan.js';
 
 /** Frames as a live source hands them over (stamped now), then nothing until `stop()`: a wire gone quiet. */

@@ -143,10 +143,37 @@ describe('HTML report renderer', () => {
     assert.equal(sections[1]![2]!.match(/class="over"/g)?.length, 1);
   });
 
+  it('shades the start-up grace and each device\'s learning on the charts, with a legend saying why (issue 22 item 10)', () => {
+    const dev = 'mac:00:00:00:00:00:0c';
+    // Learning for the first 40 windows (no model: score NaN), then scored; high scores in the first 5 minutes.
+    const learning = windows(dev, 40, () => NaN).map((w) => ({ ...w, learning: true, model: '' }));
+    const scored = windows(dev, 360, (i) => (i < 30 ? 8 : 0.3)).map((w) => ({ ...w, window_start: w.window_start + 400, window_end: w.window_end + 400 }));
+    const other = windows('mac:00:00:00:00:00:0d', 360, (i) => (i < 30 ? 5 : 0.2));
+    const html = renderReport({ summary: summary({ startup_grace_s: 300 }), inventory: [entry(dev), entry('mac:00:00:00:00:00:0d')], alerts: [], scores: [...learning, ...scored, ...other] });
+    const sections = [...html.matchAll(/<section class="device-chart" data-device="([^"]+)">([\s\S]*?)<\/section>/g)];
+    assert.equal(sections.length, 2);
+    const { w, left, right } = { w: 760, left: 44, right: 8 };
+    const px = (t: number): string => (left + ((t - T0) / 3600) * (w - left - right)).toFixed(1);
+    for (const [, , svg] of sections) {
+      // Grace: from the first window any device had (T0) to 300 s later, in every chart.
+      assert.match(svg!, new RegExp(`<path d="M${px(T0)} 8H${px(T0 + 300)}V108H${px(T0)}Z" class="grace"><title>start-up grace until 2026-01-05 09:05:00`));
+    }
+    const own = sections.find((m) => m[1] === dev)![2]!;
+    // Learning: the 40 learning windows, merged into one span [T0, T0 + 400].
+    assert.equal(own.match(/class="learning"/g)?.length, 1);
+    assert.match(own, new RegExp(`<path d="M${px(T0)} 8H${px(T0 + 400)}V108H${px(T0)}Z" class="learning">`));
+    assert.doesNotMatch(sections.find((m) => m[1] !== dev)![2]!, /class="learning"/, 'a device never learning has no learning band');
+    assert.match(html, /<p class="muted legend" id="chart-legend"><span class="swatch grace"><\/span> start-up grace \(the first 300 s the detector saw, to 2026-01-05 09:05:00\)[^<]*never count toward an alert\. <span class="swatch learning"><\/span> learning:/);
+    // Without the setting (an older caller), no grace band, the legend explains learning only.
+    const plain = renderReport({ summary: summary(), inventory: [entry(dev)], alerts: [], scores: [...learning, ...scored] });
+    assert.doesNotMatch(plain, /class="grace"/);
+    assert.match(plain, /id="chart-legend"><span class="swatch learning">/);
+  });
+
   it('renders a run without models or alerts', () => {
     const html = renderReport({ summary: summary({ packets: 0, first_ts: NaN, last_ts: NaN }), inventory: [], alerts: [], scores: [] });
     assert.match(html, /No device was scored by a model/);
-    assert.match(html, /No alerts\./);
+    assert.match(html, /No incidents\./);
     assert.match(html, /Device inventory \(0\)/);
   });
 });

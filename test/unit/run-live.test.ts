@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { AlertPrinter, alertTable } from '../../src/cli/run.js';
+import { AlertPrinter, alertTable } from '../../src/cli/table.js';
 import { chooseCapture, explainCaptureError } from '../../src/cli/live.js';
 import { DEFAULT_LIVE_CAPTURE, liveCaptureOptions as fromConfig } from '../../src/capture/live/config.js';
 import { CaptureError, ConfigError } from '../../src/errors.js';
@@ -108,7 +108,7 @@ describe('wardwatch run -i: alerts printed as they arrive', () => {
         done();
       },
     });
-    const printer = new AlertPrinter(out);
+    const printer = new AlertPrinter(out, 160);
     printer.write([]);
     assert.equal(text, '');
     printer.write([alert('port_scan', 1767603600, 'port scan: 40 destination ports')]);
@@ -122,6 +122,6 @@ describe('wardwatch run -i: alerts printed as they arrive', () => {
     for (const l of lines.slice(2)) assert.ok(l.indexOf('port scan') === at || l.indexOf('lateral movement') === at || l.indexOf('new device') === at, l);
     assert.match(lines[2]!, /^2026-01-05 09:00:00 {2}HIGH {6}port_scan/);
     // The file runs' table is unchanged by the refactor.
-    assert.match(alertTable([alert('port_scan', 1767603600, 'x')]), /^time \(UTC\) {11}severity {2}kind {7}device/);
+    assert.match(alertTable([alert('port_scan', 1767603600, 'x')], 160), /^time \(UTC\) {11}severity {2}kind {7}device/);
   });
 });

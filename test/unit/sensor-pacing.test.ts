@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { replayPacer } from '../../src/services.js';
+import { replayPacer } from '../../src/compose/pacing.js';
 
 describe('sensor file replay pace (SensorSource.speed)', () => {
   it('reads frames before speed_from at full speed, then waits until the wall clock reaches packet time ÷ speed', async () => {

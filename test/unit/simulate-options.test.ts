@@ -87,4 +87,19 @@ describe('simulate/options', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('attacks by default (issue 22 item 8): five in the second half; none with --no-attacks or under 20 minutes', () => {
+    const base = { out: 'x.pcap', seed: '1', start: '1767596400', duration: '1h', devices: 'pump=2', format: 'pcap' as const, resolution: 'us' as const, vlan: '-1', dicomImageBytes: '1024' };
+    const d = toSimulateOptions(base);
+    assert.deepEqual(d.attacks.map((a) => [a.kind, a.offset_s, a.duration_s]), [
+      ['port_scan', 1800, 60],
+      ['syn_flood', 2160, 10],
+      ['arp_spoof', 2520, 40],
+      ['dns_tunnel', 2880, 60],
+      ['lateral_movement', 3240, 60],
+    ]);
+    assert.deepEqual(toSimulateOptions({ ...base, attacks: false }).attacks, []);
+    assert.deepEqual(toSimulateOptions({ ...base, duration: '19m' }).attacks, []);
+    assert.deepEqual(toSimulateOptions({ ...base, attacks: 'port_scan@+600s' }).attacks, [{ kind: 'port_scan', offset_s: 600 }]);
+  });
 });

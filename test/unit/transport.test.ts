@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -234,6 +235,30 @@ describe('retryingStart: start-up retries what a retry can fix, and only that', 
     }, { ...fast, cancelled: () => calls >= 2 });
     assert.equal(ok, false);
     assert.equal(calls, 2);
+  });
+});
+
+describe('retryingStart: a broker that stays away is said in words, and a stop never waits for it', () => {
+  const brokers = ['kafka-1:9094'];
+  it('one warning naming the brokers, the cause and what to check once notice_ms passed; then started', async () => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
+    let calls = 0;
+    const unreachable = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9094'), { name: 'KafkaJSConnectionError' });
+    const ok = await retryingStart('sensor start', brokers, () => (++calls < 6 ? Promise.reject(unreachable) : Promise.resolve()), { initial_ms: 20, max_ms: 20, notice_ms: 50, logger });
+    assert.equal(ok, true);
+    const notices = lines.filter((l) => /cannot reach/.test(l.msg));
+    assert.equal(notices.length, 1, JSON.stringify(lines));
+    assert.match(notices[0]!.msg, /^sensor start: cannot reach kafka kafka-1:9094 after 0 s \(.*ECONNREFUSED.*\): check that the broker runs and that transport\.kafka\.brokers \(or WARDWATCH_KAFKA_BROKERS\) names it; still retrying$/);
+    assert.ok(lines.some((l) => /^sensor start: started after 5 failed attempt\(s\)/.test(l.msg)), JSON.stringify(lines));
+  });
+  it('a stop abandons an attempt that hangs (kafkajs retrying inside it): resolves false at once', async () => {
+    let stopping = false;
+    setTimeout(() => (stopping = true), 100);
+    const t0 = Date.now();
+    const ok = await retryingStart('sensor start', brokers, () => new Promise<void>(() => undefined), { cancelled: () => stopping, notice_ms: 60_000 });
+    assert.equal(ok, false);
+    assert.ok(Date.now() - t0 < 1000, `${Date.now() - t0} ms`);
   });
 });
 

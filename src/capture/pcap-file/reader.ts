@@ -14,7 +14,9 @@
 import { stat } from 'node:fs/promises';
 import type { CapturedFrame } from '../../records/packet.js';
 import { CaptureError } from '../../errors.js';
+import { componentLogger } from '../../log.js';
 import {
+  captureCutShort,
   newCaptureCounters,
   newCapturedFrame,
   type CaptureCountersSnapshot,
@@ -50,6 +52,8 @@ export interface PcapFileOptions {
   /** Read buffer size in bytes (default 1 MiB). */
   buffer_bytes?: number;
 }
+
+const log = componentLogger('capture');
 
 export class PcapFileSource implements CaptureSource {
   readonly description: string;
@@ -223,6 +227,9 @@ export class PcapFileSource implements CaptureSource {
       if (this.end > this.pos) this.count.truncated_record++;
       this.pos = this.end;
       this.ended = true;
+      // Said once, when the read ends, by every command that reads a file (run, replay, train, evaluate, sensor -r).
+      const cut = captureCutShort(this.count);
+      if (cut) log.warn({ file: this.path, frames: this.count.frames, truncated_record: this.count.truncated_record, gzip_corrupt: this.count.gzip_corrupt }, `${this.path}: ${cut}`);
       return false;
     }
     await this.readMore(this.needed);

@@ -16,6 +16,14 @@ import type { FeatureWindow } from '../../records/features.js';
 import { FEATURE_SCHEMA } from '../../records/features.js';
 import type { InventoryEntry } from '../../records/device.js';
 
+/**
+ * Retention policy of forensic replays (a capture replayed with a run id: `wardwatch replay --run-id`): created beside
+ * the live one (not as the default), with its own duration (`sinks.influx.replay_retention_duration`, default INF),
+ * so a capture of any age is kept (a 30-day policy refuses points older than 30 days, and a capture's points carry
+ * its packet time). Grafana's forensic replay dashboard reads this policy; the live dashboards the default one.
+ */
+export const REPLAY_RETENTION_POLICY = 'wardwatch_replay';
+
 export const MEASUREMENT = {
   alert: 'ww_alert',
   window: 'ww_device_window',
@@ -34,11 +42,19 @@ const UNKNOWN: DeviceTags = { device_class: 'unknown', vendor: '', name: '' };
 
 const ms = (seconds: number): string => String(Math.round(seconds * 1000));
 
+/** The tag value written for an empty one (InfluxDB drops empty tag values; the key set stays stable). */
+export const NO_TAG = 'none';
+
 function cleanTags(tags: Record<string, string>): Record<string, string> {
-  // InfluxDB drops empty tag values; keep the key set stable by writing a placeholder.
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) out[k] = v === '' ? 'none' : v;
+  for (const [k, v] of Object.entries(tags)) out[k] = v === '' ? NO_TAG : v;
   return out;
+}
+
+/** A point of a forensic replay: tagged with a run id (`replay --run-id`, `sensor -r --run-id`). */
+export function isReplayPoint(p: { tags?: Record<string, string> }): boolean {
+  const run = p.tags?.['run_id'];
+  return run !== undefined && run !== '' && run !== NO_TAG;
 }
 
 export function alertPoint(a: Alert): IPoint {

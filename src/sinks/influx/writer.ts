@@ -12,6 +12,8 @@ import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
 import { ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
 import { RetriesExhaustedError, RetryAbortedError, retry, type RetryOptions } from '../../retry.js';
+import { DEFAULT_INFLUX_WRITER } from './config.js';
+import { isReplayPoint, REPLAY_RETENTION_POLICY } from './points.js';
 
 export interface InfluxWriterOptions {
   /** http(s)://host:port of the InfluxDB HTTP API. */
@@ -23,6 +25,12 @@ export interface InfluxWriterOptions {
   retention_policy: string;
   /** InfluxDB duration literal, e.g. `30d`, `52w`, `INF`. */
   retention_duration: string;
+  /**
+   * Duration of REPLAY_RETENTION_POLICY when this writer creates it (an InfluxDB duration literal). Points of a
+   * forensic replay (tagged with a `run_id`) go to that policy, whatever their age; the others to the default one. The
+   * tag decides, not the process: `run`/`replay --run-id` and `sensor -r --run-id` → `detect` write the same.
+   */
+  replay_retention_duration: string;
   /** Points per HTTP write. */
   batch_points: number;
   /** How long a partial batch may wait for more points. */
@@ -34,20 +42,6 @@ export interface InfluxWriterOptions {
   retry: RetryOptions;
 }
 
-export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
-  database: 'wardwatch',
-  username: '',
-  password: '',
-  retention_policy: 'wardwatch_30d',
-  retention_duration: '30d',
-  batch_points: 5000,
-  flush_interval_ms: 1000,
-  max_buffer_points: 500_000,
-  timeout_ms: 10_000,
-  // Retried forever; an InfluxDB that went away is probed at least every 5 s, so its backlog is written within
-  // seconds of its return (measured: test/integration/transport/detector-influx-outage.test.ts).
-  retry: { retries: Infinity, initial_delay_ms: 250, max_delay_ms: 5000, multiplier: 2, jitter: 0.2 },
-};
 
 export interface InfluxWriterStats {
   points_written: number;
@@ -85,6 +79,8 @@ export class InfluxWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private outageSince = 0;
+  /** The "replay with --run-id" hint was given (once per writer). */
+  private retentionHinted = false;
   /** Ends a retry wait in progress at once (`abort()`: a stopping process does not wait up to max_delay_ms). */
   private readonly aborter = new AbortController();
   private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0 };
@@ -214,18 +210,47 @@ export class InfluxWriter {
         n += p.points.length;
       }
       const points = take.flatMap((p) => p.points);
+      // A forensic replay's points (tagged with a run id) to the replays' policy, whatever their age; the rest to the default.
+      const replayed = points.filter(isReplayPoint);
+      const live = replayed.length === 0 ? points : points.filter((p) => !isReplayPoint(p));
       try {
-        await this.retrying('write points', () => this.client.writePoints(points, { precision: 'ms' }), () => this.queued - n);
+        if (replayed.length > 0) {
+          await this.retrying('create the replay retention policy', () => this.ensureReplayPolicy(), () => this.queued - n);
+          await this.retrying('write points', () => this.client.writePoints(replayed, { precision: 'ms', retentionPolicy: REPLAY_RETENTION_POLICY }), () => this.queued - n);
+        }
+        if (live.length > 0) await this.retrying('write points', () => this.client.writePoints(live, { precision: 'ms' }), () => this.queued - n);
         this.s.points_written += points.length;
         this.s.batches_written++;
       } catch (err) {
         // Not retriable: InfluxDB refused these points.
         this.s.points_rejected += points.length;
-        this.log.error({ err: err instanceof Error ? err.message : String(err), points: points.length, rejected_total: this.s.points_rejected }, 'InfluxDB rejected points');
+        const message = err instanceof Error ? err.message : String(err);
+        // Points older than the live policy's duration (a capture's packet time): say how to keep them.
+        const hint = /beyond retention policy/.test(message) && !this.retentionHinted
+          ? `: older than retention policy ${this.o.retention_policy || 'autogen'}; replay the capture with --run-id to write it to the ${REPLAY_RETENTION_POLICY} policy (sinks.influx.replay_retention_duration, default INF)`
+          : '';
+        if (hint) this.retentionHinted = true;
+        this.log.error({ err: message, points: points.length, rejected_total: this.s.points_rejected }, `InfluxDB rejected points${hint}`);
       }
       this.queued -= n;
       for (const p of take) p.resolve();
     }
+  }
+
+  private replayPolicy: Promise<void> | undefined;
+
+  /** Creates REPLAY_RETENTION_POLICY when missing (not as the default), once per writer. */
+  private ensureReplayPolicy(): Promise<void> {
+    this.replayPolicy ??= (async () => {
+      const rps = await this.client.showRetentionPolicies(this.o.database);
+      if (!rps.some((rp) => rp.name === REPLAY_RETENTION_POLICY)) {
+        await this.client.createRetentionPolicy(REPLAY_RETENTION_POLICY, { database: this.o.database, duration: this.o.replay_retention_duration, replication: 1, isDefault: false });
+      }
+    })().catch((err: unknown) => {
+      this.replayPolicy = undefined; // tried again with the next attempt
+      throw err;
+    });
+    return this.replayPolicy;
   }
 
   private async retrying<T>(what: string, fn: () => Promise<T>, pendingNow: () => number = () => this.queued): Promise<T> {

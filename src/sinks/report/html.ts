@@ -18,7 +18,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { isDetection, type Alert, type Severity, type WindowScore } from '../../records/alert.js';
+import { incidentCounts, incidentSummary, isDetection, type Alert, type Severity, type WindowScore } from '../../records/alert.js';
 import type { InventoryEntry } from '../../records/device.js';
 
 /** What the report says about the capture and the run (filled by the caller from its replay result). */
@@ -41,6 +41,16 @@ export interface ReportSummary {
   sensor_id: string;
   models_dir: string;
   backend: string;
+  /**
+   * Why the capture file was not read to its end (cut in the middle of a record, gzip cut short), when it was not:
+   * shown above the summary, since every number below covers only what came before the cut.
+   */
+  cut_short?: string;
+  /**
+   * `detect.startup_grace_s` of the run: windows ending this long after the first window the detector saw were
+   * scored but could not alert (shaded on the charts). Absent: not shaded.
+   */
+  startup_grace_s?: number;
   /** Wall-clock time the report was written (ISO-8601); the only thing that differs between two replays. */
   generated_at: string;
 }
@@ -48,14 +58,19 @@ export interface ReportSummary {
 export interface ReportInput {
   summary: ReportSummary;
   inventory: readonly InventoryEntry[];
+  /** One per incident (alert id), in its latest state. */
   alerts: readonly Alert[];
   scores: readonly WindowScore[];
+  /** Alert records received (every line of alerts.jsonl: incidents and their updates); default: one per incident. */
+  records?: readonly Pick<Alert, 'alert_id' | 'kind' | 'ts'>[];
 }
 
 /** Collects what the detector hands to the sinks during a replay (hook it beside the other sinks). */
 export class ReportCollector {
   readonly scores: WindowScore[] = [];
   readonly alerts: Alert[] = [];
+  /** Every alert record received (id, kind, time): what the incident counts are counted from. */
+  private readonly records: Pick<Alert, 'alert_id' | 'kind' | 'ts'>[] = [];
   private readonly seen = new Map<string, number>(); // alert id → row
 
   onScores(scores: readonly WindowScore[]): void {
@@ -66,6 +81,7 @@ export class ReportCollector {
     // One row per alert id: a redelivered alert is one alert, and an incident's update (same id, later window,
     // e.g. escalated severity) replaces the row it updates, in place.
     for (const a of alerts) {
+      this.records.push({ alert_id: a.alert_id, kind: a.kind, ts: a.ts });
       const at = this.seen.get(a.alert_id);
       if (at === undefined) {
         this.seen.set(a.alert_id, this.alerts.length);
@@ -77,7 +93,7 @@ export class ReportCollector {
   }
 
   write(file: string, summary: ReportSummary, inventory: readonly InventoryEntry[]): number {
-    const html = renderReport({ summary, inventory, alerts: this.alerts, scores: this.scores });
+    const html = renderReport({ summary, inventory, alerts: this.alerts, scores: this.scores, records: this.records });
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, html);
     return Buffer.byteLength(html);
@@ -134,6 +150,25 @@ interface DeviceSeries {
   device_id: string;
   scores: WindowScore[];
   max: number;
+  /** Time spans (merged) of the device's windows in learning mode: no model scored them, no anomaly alert. */
+  learning: [number, number][];
+}
+
+/** Periods the charts shade: when a score over the line could not raise an alert, and why. */
+interface ChartShading {
+  /** Start-up grace: [first window's start, + startup_grace_s]. */
+  grace?: [number, number];
+}
+
+/** Windows' time spans merged where they touch or overlap, in time order. */
+function mergeSpans(spans: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    const last = out.at(-1);
+    if (last && a <= last[1] + 1e-6) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
 }
 
 const CHART = { w: 760, h: 130, left: 44, right: 8, top: 8, bottom: 22 };
@@ -157,7 +192,7 @@ export function columnMax(scores: readonly WindowScore[], t0: number, span: numb
   return out;
 }
 
-function chart(series: DeviceSeries, alerts: readonly Alert[], t0: number, t1: number, anchor: (id: string) => string): string {
+function chart(series: DeviceSeries, alerts: readonly Alert[], t0: number, t1: number, anchor: (id: string) => string, shading: ChartShading = {}): string {
   const { w, h, left, right, top, bottom } = CHART;
   const pw = w - left - right;
   const ph = h - top - bottom;
@@ -169,6 +204,15 @@ function chart(series: DeviceSeries, alerts: readonly Alert[], t0: number, t1: n
     return top + ph - ((l - lo) / (hi - lo)) * ph;
   };
   const parts: string[] = [];
+  // Shading first (under the grid and the score): the start-up grace, then the device's learning spans.
+  const band = (a: number, b: number, cls: string, title: string): void => {
+    const xa = Math.max(left, x(a));
+    const xb = Math.min(w - right, x(b));
+    if (xb - xa < 0.05) return;
+    parts.push(`<path d="M${xa.toFixed(1)} ${top}H${xb.toFixed(1)}V${top + ph}H${xa.toFixed(1)}Z" class="${cls}"><title>${esc(title)}</title></path>`);
+  };
+  if (shading.grace) band(shading.grace[0], shading.grace[1], 'grace', `start-up grace until ${time(shading.grace[1])}: scored, never alerted (every peer looks new at start)`);
+  for (const [a, b] of series.learning) band(a, b, 'learning', `learning ${time(a)} — ${time(b)}: no model for this device yet, not scored, no anomaly alert`);
   // Axes: a grid line per power of ten, labelled; time ticks at both ends.
   for (let e = lo; e <= hi; e++) {
     const yy = y(10 ** e).toFixed(1);
@@ -244,17 +288,29 @@ export function renderReport(input: ReportInput): string {
 
   // Timelines: devices the detector scored with a model, by their highest score.
   const series = new Map<string, DeviceSeries>();
+  const learningSpans = new Map<string, [number, number][]>();
   for (const s of scores) {
-    if (s.learning || !Number.isFinite(s.score)) continue;
+    if (s.learning || !Number.isFinite(s.score)) {
+      let spans = learningSpans.get(s.device_id);
+      if (!spans) learningSpans.set(s.device_id, (spans = []));
+      spans.push([s.window_start, s.window_end]);
+      continue;
+    }
     let ds = series.get(s.device_id);
-    if (!ds) series.set(s.device_id, (ds = { device_id: s.device_id, scores: [], max: 0 }));
+    if (!ds) series.set(s.device_id, (ds = { device_id: s.device_id, scores: [], max: 0, learning: [] }));
     ds.scores.push(s);
     if (s.score > ds.max) ds.max = s.score;
   }
   const charted = [...series.values()].sort((a, b) => b.max - a.max || a.device_id.localeCompare(b.device_id));
-  for (const ds of charted) ds.scores.sort((a, b) => a.window_start - b.window_start);
+  for (const ds of charted) {
+    ds.scores.sort((a, b) => a.window_start - b.window_start);
+    ds.learning = mergeSpans(learningSpans.get(ds.device_id) ?? []);
+  }
   const t0 = Number.isFinite(summary.first_ts) ? summary.first_ts : Math.min(...scores.map((s) => s.window_start));
   const t1 = Number.isFinite(summary.last_ts) ? summary.last_ts : Math.max(...scores.map((s) => s.window_end));
+  // The start-up grace counts from the first window the detector saw (src/detect/detector.ts, startup_grace_s).
+  const firstWindow = scores.reduce((m, s) => Math.min(m, s.window_start), Infinity);
+  const shading: ChartShading = summary.startup_grace_s && Number.isFinite(firstWindow) ? { grace: [firstWindow, firstWindow + summary.startup_grace_s] } : {};
   const alertsBy = new Map<string, Alert[]>();
   for (const a of sortedAlerts) {
     if (!isDetection(a)) continue;
@@ -262,8 +318,7 @@ export function renderReport(input: ReportInput): string {
     if (list) list.push(a);
     else alertsBy.set(a.device_id, [a]);
   }
-  const anomalies = alerts.filter((a) => a.kind === 'anomaly').length;
-  const behavioural = alerts.filter((a) => isDetection(a) && a.kind !== 'anomaly').length;
+  const incidents = incidentCounts(input.records ?? alerts);
 
   const kv = (rows: [string, string][]): string => `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
   const counts = (rec: Record<string, number>, none: string): string => {
@@ -281,7 +336,7 @@ export function renderReport(input: ReportInput): string {
     ['flows', esc(int(summary.flows))],
     ['devices', esc(`${int(summary.devices)} (${charted.length} scored by a model, ${summary.devices - charted.length} learning or silent)`)],
     ['feature windows', esc(`${int(summary.windows)} (${int(summary.windows_scored)} scored)`)],
-    ['alerts', esc(`${anomalies} anomaly, ${behavioural} behavioural (scans, floods, brute force, …), ${alerts.length - anomalies - behavioural} new device`)],
+    ['incidents', esc(incidentSummary(incidents))],
     ['run id / sensor', esc(`${summary.run_id || '—'} / ${summary.sensor_id}`)],
     ['models', esc(`${summary.models_dir} (TF.js backend ${summary.backend})`)],
     ['report written', esc(summary.generated_at)],
@@ -298,7 +353,7 @@ export function renderReport(input: ReportInput): string {
             return (
               `<section class="device-chart" data-device="${esc(ds.device_id)}"><h3><a href="#${devAnchor(ds.device_id)}">${esc(deviceLabel(e, ds.device_id))}</a>` +
               ` <span class="muted">${esc(`${(e?.device_class ?? 'unknown').replace(/_/g, ' ')} · ${e?.vendor || 'unknown vendor'} · max score ${num(ds.max)} · ${n} alert${n === 1 ? '' : 's'} · ${k?.model ?? ''}`)}</span></h3>` +
-              `${chart(ds, alertsBy.get(ds.device_id) ?? [], t0, t1, alertAnchor)}</section>`
+              `${chart(ds, alertsBy.get(ds.device_id) ?? [], t0, t1, alertAnchor, shading)}</section>`
             );
           })
           .join('\n');
@@ -363,8 +418,10 @@ table.features{margin:2px 0 4px;font-size:12px}table.features th{color:#57606a;f
 .sev{color:#fff;border-radius:3px;padding:0 6px;font-size:12px;text-transform:uppercase}
 svg.chart{display:block;max-width:100%;height:auto;background:#fbfcfd;border:1px solid #eaeef2}
 svg .grid{stroke:#e4e8ec;stroke-width:1}svg .threshold{stroke:#c62828;stroke-width:1.2;stroke-dasharray:5 3}
-svg .score{fill:none;stroke:#1f5fa8;stroke-width:1.2}svg .over{fill:#c62828}svg .marker{stroke-width:1;opacity:.7}
+svg .score{fill:none;stroke:#1f5fa8;stroke-width:1.2}svg .grace{fill:#e9ecf1}svg .learning{fill:#fcf0d2}
+.swatch{display:inline-block;width:12px;height:10px;border:1px solid #c9ced6;vertical-align:middle}.swatch.grace{background:#e9ecf1}.swatch.learning{background:#fcf0d2}svg .over{fill:#c62828}svg .marker{stroke-width:1;opacity:.7}
 svg text{font-size:10px;fill:#57606a}svg .ylab{text-anchor:end;dominant-baseline:middle}svg .xlab.end{text-anchor:end}
+p.warning{background:#fff4e5;border:1px solid #e6a23c;border-radius:4px;padding:6px 10px}
 a{color:#0b57b0;text-decoration:none}a:hover{text-decoration:underline}
 @media print{table.list>thead th{position:static}}
 </style>
@@ -373,15 +430,16 @@ a{color:#0b57b0;text-decoration:none}a:hover{text-decoration:underline}
 <h1>wardwatch forensic replay report</h1>
 <p class="muted">Score = the model's reconstruction error ÷ its threshold: above 1 (the dashed red line) a window is anomalous; an alert fires when enough recent windows are over it. Times are packet time, UTC. Everything here comes from this replay's own output (windows scored, alerts raised, inventory at capture end).</p>
 <h2 id="summary">Capture</h2>
-${summaryHtml}
+${summary.cut_short ? `<p class="warning" id="capture-cut-short"><strong>Capture cut short:</strong> ${esc(summary.cut_short)}. Everything in this report covers the packets before the cut only.</p>\n` : ''}${summaryHtml}
 <h2 id="timelines">Anomaly score per device</h2>
 <p class="muted">One chart per device the detector scored with a model (device or class baseline), highest score first; log scale; markers are anomaly alerts (hover for the summary, click for the alert).</p>
+${charted.length > 0 ? `<p class="muted legend" id="chart-legend">${shading.grace ? `<span class="swatch grace"></span> start-up grace (the first ${esc(int(summary.startup_grace_s ?? 0))} s the detector saw, to ${esc(time(shading.grace[1]))}): the flow table and inventory start empty, so every peer and session looks new; windows are scored and drawn but never count toward an alert. ` : ''}<span class="swatch learning"></span> learning: the device had no model yet (its own, or its class's after enough windows), so its windows were not scored and could not raise an anomaly alert (behavioural alerts still fire). Outside these, a window over the line alerts only when enough recent windows are over it too.</p>` : ''}
 ${chartsHtml}
-<h2 id="alerts">Alerts (${alerts.length})</h2>
+<h2 id="alerts">Incidents (${alerts.length})</h2>
 ${
   alerts.length === 0
-    ? '<p class="muted">No alerts.</p>'
-    : `<table class="list" id="alert-list"><thead><tr><th>time (UTC)</th><th>severity</th><th>device</th><th class="n">score</th><th>what changed</th></tr></thead>\n${alertRows}\n</table>`
+    ? '<p class="muted">No incidents.</p>'
+    : `<p class="muted">One row per incident (one alert id: a device and a kind, since its first window), in its latest state. alerts.jsonl holds its ${esc(int(incidents.records))} alert records: each incident's first, and ${esc(int(incidents.updates))} updates (a later window of the same incident, e.g. a raised severity).</p>\n<table class="list" id="alert-list"><thead><tr><th>time (UTC)</th><th>severity</th><th>device</th><th class="n">score</th><th>what changed</th></tr></thead>\n${alertRows}\n</table>`
 }
 <h2 id="devices">Device inventory (${inventory.length})</h2>
 <table class="list" id="inventory"><thead><tr><th>device</th><th>IPs</th><th>vendor</th><th>class</th><th>DHCP host name</th><th>protocols</th><th>first / last seen</th><th>model</th></tr></thead>

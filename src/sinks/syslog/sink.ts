@@ -10,6 +10,7 @@ import { createConnection, type Socket } from 'node:net';
 import os from 'node:os';
 import type { Alert, Severity } from '../../records/alert.js';
 import { componentLogger } from '../../log.js';
+import { DEFAULT_SYSLOG } from './config.js';
 
 export interface SyslogOptions {
   host: string;
@@ -22,7 +23,6 @@ export interface SyslogOptions {
   app_version: string;
 }
 
-export const DEFAULT_SYSLOG: SyslogOptions = { host: '127.0.0.1', port: 514, protocol: 'udp', facility: 20, hostname: '', app_version: '0.1.0' };
 
 const SYSLOG_SEVERITY: Record<Severity, number> = { critical: 2, high: 3, medium: 4, low: 5, info: 6 };
 const CEF_SEVERITY: Record<Severity, number> = { critical: 10, high: 8, medium: 5, low: 3, info: 1 };

@@ -17,6 +17,7 @@ import type { Alert, WindowScore } from '../../records/alert.js';
 import { ConfigError, ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
 import { retry, type RetryOptions } from '../../retry.js';
+import { DEFAULT_WEBHOOK_ENDPOINT, DEFAULT_WEBHOOK_SINK } from './config.js';
 import {
   genericBody,
   incidentKey,
@@ -52,20 +53,7 @@ export interface WebhookSinkOptions {
   dead_letter_file: string;
 }
 
-export const DEFAULT_WEBHOOK_ENDPOINT: Omit<WebhookEndpoint, 'name' | 'url' | 'format'> = {
-  secret_env: '',
-  secret_file: '',
-  timeout_ms: 5000,
-  retry: { retries: 5, initial_delay_ms: 500, max_delay_ms: 30_000, multiplier: 2, jitter: 0.2 },
-  headers: {},
-};
 
-export const DEFAULT_WEBHOOK_SINK: WebhookSinkOptions = {
-  endpoints: [],
-  reminder_after_s: 3600,
-  resolve_after_windows: 6,
-  dead_letter_file: 'out/webhooks.dead-letter.jsonl',
-};
 
 export interface WebhookStats {
   incidents_opened: number;

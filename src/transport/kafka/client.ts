@@ -21,11 +21,18 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * The last connection error kafkajs logged (it retries connections inside one call, for up to a minute, before the
+ * call fails): what `retryingStart` names as the cause while a start attempt is still in flight.
+ */
+let lastConnectionError: string | undefined;
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const method = LEVELS[level] ?? 'info';
+      if (method === 'error' && /^Connection error|Failed to connect/.test(message)) lastConnectionError = message.replace(/^Failed to connect to seed broker, trying another broker from the list: /, '');
       // kafkajs is chatty at INFO about joins and commits: demote to debug, keep warnings and errors.
       if (method === 'info') logger.debug(extra, message);
       else logger[method](extra, message);
@@ -177,6 +184,11 @@ export interface StartRetryOptions {
   initial_ms?: number;
   max_ms?: number;
   logger?: Logger;
+  /**
+   * Still not started after this long: one warning in words, naming the brokers, the last cause and what to check
+   * (default 10 s; a single attempt may take longer: kafkajs retries a connection inside it).
+   */
+  notice_ms?: number;
 }
 
 /**
@@ -195,12 +207,30 @@ export async function retryingStart(what: string, brokers: string[], attempt: ()
   }, 100);
   watch.unref();
   let failures = 0;
+  lastConnectionError = undefined;
+  let lastCause: string | undefined;
+  const began = Date.now();
+  const noticeMs = o.notice_ms ?? 10_000;
+  let noticed = false;
+  const notice = setTimeout(() => {
+    noticed = true;
+    log.warn(
+      { brokers, waited_ms: Date.now() - began },
+      `${what}: cannot reach ${describeBrokers(brokers)} after ${Math.round(noticeMs / 1000)} s (${lastCause ?? lastConnectionError ?? 'no answer yet'}): check that the broker runs and that transport.kafka.brokers (or WARDWATCH_KAFKA_BROKERS) names it; still retrying`,
+    );
+  }, noticeMs);
+  notice.unref();
+  // A stop (cancelled) abandons the attempt in flight: kafkajs may be retrying a connection inside it for a minute.
+  const abandoned = new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(new RetryAbortedError(new Error(`${what} cancelled`), failures + 1, Date.now() - began)), { once: true }));
+  abandoned.catch(() => undefined);
   try {
     await retry(
       async () => {
         try {
-          await attempt();
+          await Promise.race([attempt(), abandoned]);
         } catch (err) {
+          if (err instanceof RetryAbortedError) throw err;
+          lastCause = describeError(err);
           // Coded here so the retrier and the caller see the broker's verdict (auth and TLS are not retriable).
           throw isProgrammingError(err) || err instanceof WardwatchError ? err : kafkaFailure(brokers, what, err, o.connection);
         }
@@ -221,7 +251,8 @@ export async function retryingStart(what: string, brokers: string[], attempt: ()
     throw err;
   } finally {
     clearInterval(watch);
+    clearTimeout(notice);
   }
-  if (failures > 0) log.warn({ attempts: failures + 1 }, `${what}: started after ${failures} failed attempt(s)`);
+  if (failures > 0 || noticed) log.warn({ attempts: failures + 1, waited_ms: Date.now() - began }, `${what}: started after ${failures} failed attempt(s), ${Math.round((Date.now() - began) / 1000)} s`);
   return true;
 }

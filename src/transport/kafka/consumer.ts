@@ -20,6 +20,7 @@
  * `broker_unreachable` gauge and `outages` counter in between.
  */
 import { connect } from 'node:net';
+import { DEFAULT_KAFKA_CONSUMER } from './config.js';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { FeatureWindow } from '../../records/features.js';
 import { componentLogger } from '../../log.js';
@@ -91,9 +92,9 @@ export interface WindowConsumerOptions {
 }
 
 export const DEFAULT_WINDOW_CONSUMER: Omit<WindowConsumerOptions, 'topic' | 'group_id' | 'dead_letter_topic'> = {
-  session_timeout_ms: 30_000,
-  heartbeat_interval_ms: 3000,
-  max_bytes_per_partition: 1024 * 1024,
+  session_timeout_ms: DEFAULT_KAFKA_CONSUMER.session_timeout_ms,
+  heartbeat_interval_ms: DEFAULT_KAFKA_CONSUMER.heartbeat_interval_ms,
+  max_bytes_per_partition: DEFAULT_KAFKA_CONSUMER.max_bytes_per_partition,
   from_beginning: true,
   brokers: [],
   stall_ms: 5000,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB } from 'influx';
 import { parseConfig } from '../../../src/config/load.js';
-import { replayToSinks } from '../../../src/cli/run.js';
+import { runCapture } from '../../../src/cli/run.js';
 import { freshName, requireInflux } from '../../support/services.js';
 import { proveDashboards } from '../../support/dashboard-proof.js';
 
@@ -33,8 +33,8 @@ describe('dashboards on pipeline-written data (demo capture → real InfluxDB)',
     // The demo capture is from January 2026: a database without the 30-day retention policy keeps its points.
     const config = parseConfig({ sensor: { id: 'demo-sensor' }, sinks: { influx: { url, database, retention_policy: '' }, files: { alerts_file: path.join(dir, 'alerts.jsonl') } } }, 'test', {});
     const capture = path.join(repo, 'captures', 'demo.pcap');
-    const live = await replayToSinks(capture, config, { speed: 'max', modelsDir: path.join(repo, 'models') }, 'replay');
-    await replayToSinks(capture, config, { speed: 'max', runId: 'demo-case', modelsDir: path.join(repo, 'models') }, 'replay');
+    const live = await runCapture(capture, config, { speed: 'max', modelsDir: path.join(repo, 'models') }, 'replay');
+    await runCapture(capture, config, { speed: 'max', runId: 'demo-case', modelsDir: path.join(repo, 'models') }, 'replay');
     const anomalies = live.alerts.filter((a) => a.kind === 'anomaly');
     assert.ok(anomalies.length > 5, `the demo models raise anomaly alerts (${anomalies.length})`);
     anomalous = anomalies[0]!.device_id;

@@ -36,8 +36,8 @@ describe('InfluxDB sink (real influxd)', function () {
 
   it('writes alerts and window metrics that InfluxQL reads back; redelivery overwrites', async () => {
     await withWriter(url, 'ww_sink', 50, async (w, database) => {
-      const alerts = Array.from({ length: 300 }, (_, i) => makeAlert(i));
-      const windows = makeWindows(5, 40, 3, 'test', Math.floor(Date.now() / 1000) - 86_400);
+      const alerts = Array.from({ length: 300 }, (_, i) => makeAlert(i, ''));
+      const windows = makeWindows(5, 40, 3, '', Math.floor(Date.now() / 1000) - 86_400);
       await Promise.all([w.write(alerts.map(alertPoint)), w.write(windows.map((x) => windowPoint(x, { device_id: x.device_id, window_start: x.window_start, window_end: x.window_end, score: 0.5, threshold: 0.25, model: 'm', learning: false, device_class: 'unknown' })))]);
       // Redeliver a third of both: must not add points.
       await w.write(alerts.slice(0, 100).map(alertPoint));
@@ -73,10 +73,10 @@ describe('InfluxDB sink (real influxd)', function () {
     // An interval far longer than the test: only `now` can make these writes resolve in time.
     await withWriter(url, 'ww_sink_now', 60_000, async (w) => {
       const t0 = Date.now();
-      await w.write([alertPoint(makeAlert(0, 'now'))], true);
+      await w.write([alertPoint(makeAlert(0, ''))], true);
       assert.ok(Date.now() - t0 < 5000, `write(now) took ${Date.now() - t0} ms`);
       assert.equal(w.stats().batches_written, 1);
-      const batch = Array.from({ length: 20 }, (_, i) => w.write([alertPoint(makeAlert(i + 1, 'now'))], true));
+      const batch = Array.from({ length: 20 }, (_, i) => w.write([alertPoint(makeAlert(i + 1, ''))], true));
       await Promise.all(batch);
       // Sent at once, but not one request each: those queued behind a request in flight share the next one.
       const requests = w.stats().batches_written - 1;
@@ -85,7 +85,7 @@ describe('InfluxDB sink (real influxd)', function () {
       assert.equal(count[0]?.count, 21);
       // Without `now`, a partial batch waits for the interval.
       let settled = false;
-      const later = w.write([alertPoint(makeAlert(99, 'now'))]).then(() => (settled = true));
+      const later = w.write([alertPoint(makeAlert(99, ''))]).then(() => (settled = true));
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(settled, false);
       await w.flush();
@@ -101,7 +101,7 @@ describe('InfluxDB sink (real influxd)', function () {
     const w = new InfluxWriter({ url: ownUrl, database: 'ww_outage', retry: FAST_RETRY, flush_interval_ms: 20, batch_points: 50, timeout_ms: 2000 });
     try {
       await w.start();
-      const alerts = Array.from({ length: 600 }, (_, i) => makeAlert(i, 'outage'));
+      const alerts = Array.from({ length: 600 }, (_, i) => makeAlert(i, ''));
       await w.write(alerts.slice(0, 200).map(alertPoint));
       await pauseInflux(own.instance);
       const during = w.write(alerts.slice(200, 400).map(alertPoint)); // cannot complete while influxd is down
@@ -127,7 +127,7 @@ describe('InfluxDB sink (real influxd)', function () {
 
   it('bounds its buffer during an outage and reports what it dropped', async () => {
     const w = new InfluxWriter({ url: 'http://127.0.0.1:9', database: 'nowhere', retry: FAST_RETRY, max_buffer_points: 100, flush_interval_ms: 10, timeout_ms: 500 });
-    const writes = [0, 1, 2, 3, 4].map((k) => w.write(Array.from({ length: 40 }, (_, i) => alertPoint(makeAlert(k * 40 + i)))));
+    const writes = [0, 1, 2, 3, 4].map((k) => w.write(Array.from({ length: 40 }, (_, i) => alertPoint(makeAlert(k * 40 + i, '')))));
     // Oldest writes are dropped (and resolved) to keep ≤ 100 points; the newest stay pending.
     await Promise.all(writes.slice(0, 2));
     const s = w.stats();

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { replayToSinks } from '../../../src/cli/run.js';
+import { runCapture } from '../../../src/cli/run.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { createKafka, DEFAULT_KAFKA_CONNECTION } from '../../../src/transport/kafka/client.js';
 import { DEFAULT_KAFKA, kafkaBrokers, pauseKafka, resumeKafka, startKafka, stopKafka } from '../../../scripts/services/kafka.js';
@@ -55,7 +55,7 @@ describe('broker outages of 60 s mid-replay: sensor and two detectors as process
     dir = mkdtempSync(path.join(os.tmpdir(), 'ww-outage-60s-'));
     // The reference: `wardwatch run` on the same capture, its alerts file (sensor id 'ward', as the sensor's windows carry).
     const file = path.join(dir, 'run.jsonl');
-    const ran = await replayToSinks(capture, parseConfig({ sensor: { id: 'ward' }, detect: { models_dir: path.join(REPO, 'models') }, sinks: { files: { alerts_file: file } }, service: { metrics_listen: '' } }, 'test', {}), { speed: 'max' }, 'run');
+    const ran = await runCapture(capture, parseConfig({ sensor: { id: 'ward' }, detect: { models_dir: path.join(REPO, 'models') }, sinks: { files: { alerts_file: file } }, service: { metrics_listen: '' } }, 'test', {}), { speed: 'max' }, 'run');
     reference = { records: mergedAlerts([file]).records, windows: ran.windows_scored };
     assert.ok(reference.records.length > 50, `${reference.records.length} alerts from run`);
   });

@@ -10,11 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB } from 'influx';
-import { replayToSinks } from '../../../src/cli/run.js';
+import { runCapture } from '../../../src/cli/run.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { WardwatchConfig } from '../../../src/config/schema.js';
 import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
-import { DetectorService, kafkaFromConfig, SensorService } from '../../../src/services.js';
+import { DetectorService } from '../../../src/compose/detector.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
+import { SensorService } from '../../../src/compose/sensor.js';
 import { DEFAULT_INFLUX, influxUrl, pauseInflux, resumeInflux, startInflux, stopInflux } from '../../../scripts/services/influxdb.js';
 import { waitForGroupCommitted } from '../../support/consumed.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
@@ -61,7 +63,7 @@ describe('influxd stopped while a detector scores (real Kafka, own influxd insta
     const runDb = new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database: dbRun });
     const ownDb = new InfluxDB({ host: own.host, port: own.port, database: db });
     try {
-      await replayToSinks(capture, cfg(url, dbRun, 'run', false), { speed: 'max' }, 'run');
+      await runCapture(capture, cfg(url, dbRun, 'run', false), { speed: 'max' }, 'run');
       const detector = new DetectorService(cfg(influxUrl(own), db, 'detector', true));
       await detector.start();
       const joinsBefore = (): number => detector.metrics()['consumer_group_joins'] ?? 0;

@@ -19,7 +19,8 @@ import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
 import { DEFAULT_TOPICS, ensureTopics } from '../../../src/transport/kafka/topics.js';
 import { makeWindows } from '../../support/windows.js';
 import { parseConfig } from '../../../src/config/load.js';
-import { DetectorService, kafkaFromConfig } from '../../../src/services.js';
+import { DetectorService } from '../../../src/compose/detector.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
 import { freePort } from '../../support/veth.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');

@@ -17,12 +17,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB } from 'influx';
-import { replayToSinks } from '../../../src/cli/run.js';
+import { runCapture } from '../../../src/cli/run.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { WardwatchConfig } from '../../../src/config/schema.js';
 import type { Alert } from '../../../src/records/alert.js';
 import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
-import { DetectorService, kafkaFromConfig, SensorService } from '../../../src/services.js';
+import { DetectorService } from '../../../src/compose/detector.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
+import { SensorService } from '../../../src/compose/sensor.js';
 import { decodeAlert, FORMAT_HEADER } from '../../../src/transport/codec.js';
 import { waitForGroupCommitted } from '../../support/consumed.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
@@ -94,7 +96,7 @@ describe('parity: run and the distributed deployment give the same outputs (real
       // 1. wardwatch run (the reference): sensor id 'ward', no run id, as the sensor's windows carry.
       const runAlertsFile = path.join(dir, 'run-alerts.jsonl');
       const runConfig = parseConfig(base(dbRun, rxRun, runAlertsFile, 'ward'), 'test', {});
-      const ran = await replayToSinks(capture, runConfig, { speed: 'max' }, 'run');
+      const ran = await runCapture(capture, runConfig, { speed: 'max' }, 'run');
       assert.ok(ran.alerts.length > 50, `${ran.alerts.length} alerts from run`);
 
       // 2. sensor -r → Kafka → two detectors (each its own alerts file and process id) → the other database.
@@ -204,7 +206,7 @@ describe('parity: run and the distributed deployment give the same outputs (real
         {},
       );
     try {
-      await replayToSinks(capture, cfg(rxRun, 'bl-run', false), { speed: 'max' }, 'run');
+      await runCapture(capture, cfg(rxRun, 'bl-run', false), { speed: 'max' }, 'run');
       const sensor = new SensorService(cfg(rxDist, 'bl-sensor', true), { file: capture });
       await sensor.run();
       await sensor.stop(60_000);
@@ -245,7 +247,7 @@ describe('parity: run and the distributed deployment give the same outputs (real
       );
     const kafka = { brokers, topics: { prefix, partitions: 3 }, producer: { spool_dir: '' }, consumer: { group_id: group, session_timeout_ms: 10_000, heartbeat_interval_ms: 1000 } };
     try {
-      await replayToSinks(capture, cfg(rxRun, 'ho-run'), { speed: 'max' }, 'run');
+      await runCapture(capture, cfg(rxRun, 'ho-run'), { speed: 'max' }, 'run');
       const detectors = [new DetectorService(cfg(rxDist, 'ho-det-1', { transport: { kind: 'kafka', kafka } })), new DetectorService(cfg(rxDist, 'ho-det-2', { transport: { kind: 'kafka', kafka } }))];
       await Promise.all(detectors.map((d) => d.start()));
       const scored = (): number => detectors.reduce((n, d) => n + (d.metrics()['windows_received'] ?? 0), 0);

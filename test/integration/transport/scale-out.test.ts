@@ -12,7 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/load.js';
-import { DetectorService, SensorService, kafkaFromConfig } from '../../../src/services.js';
+import { DetectorService } from '../../../src/compose/detector.js';
+import { SensorService } from '../../../src/compose/sensor.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
 import type { Alert } from '../../../src/records/alert.js';
 import { freshName, requireKafka } from '../../support/services.js';
 

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../../src/config/load.js';
-import { SensorService } from '../../../src/services.js';
+import { SensorService } from '../../../src/compose/sensor.js';
 import { REPO, sleep, until } from '../../support/distributed.js';
 import { freshName, requireKafka } from '../../support/services.js';
 import { freePort } from '../../support/veth.js';
@@ -61,7 +61,6 @@ describe('sensor /healthz while its start is retried (real broker)', function ()
     let ended = false;
     const run = sensor.run().then(() => (ended = true));
     try {
-      assert.deepEqual(sensor.healthReport().checks['sensor'], 'starting');
       await until('a failed start attempt', 30_000, () => (sensor.metrics()['start_failures'] ?? 0) >= 1);
       const retrying = sensor.healthReport();
       assert.equal(retrying.ok, false, JSON.stringify(retrying));

@@ -12,8 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB } from 'influx';
 import { parseConfig } from '../../../src/config/load.js';
-import { MEASUREMENT } from '../../../src/sinks/influx/points.js';
-import { kafkaFromConfig, SensorService } from '../../../src/services.js';
+import { MEASUREMENT, REPLAY_RETENTION_POLICY } from '../../../src/sinks/influx/points.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
+import { SensorService } from '../../../src/compose/sensor.js';
 import { readWindowRange } from '../../../src/transport/kafka/range.js';
 import { topicNames } from '../../../src/transport/kafka/topics.js';
 import { KafkaInventoryReader } from '../../../src/transport/kafka/inventory.js';
@@ -60,6 +61,7 @@ describe('sensor with the analysis on a worker thread: the same windows, entries
       {},
     );
     const hooked: FeatureWindow[] = [];
+    // A replay with a run id: its points go to the replays' retention policy (read from there below).
     const sensor = new SensorService(config, { file: capture }, 'threads', { onWindow: (w) => hooked.push(w) });
     assert.equal(sensor.analysis.threads, threads);
     await sensor.run();
@@ -79,10 +81,10 @@ describe('sensor with the analysis on a worker thread: the same windows, entries
       await reader.stop();
     }
     const influx = new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database });
-    const health = (await influx.query<Record<string, unknown>>(`SELECT * FROM ${MEASUREMENT.health} WHERE sensor = '${sensorId}' ORDER BY time`)).map((row) =>
+    const health = (await influx.query<Record<string, unknown>>(`SELECT * FROM "${REPLAY_RETENTION_POLICY}".${MEASUREMENT.health} WHERE sensor = '${sensorId}' ORDER BY time`)).map((row) =>
       Object.fromEntries(Object.entries(row).filter(([f]) => !TIMING_FIELDS.test(f) && f !== 'sensor').map(([f, v]) => [f, f === 'time' ? String(v) : v])),
     );
-    const inventory = (await influx.query<Record<string, unknown>>(`SELECT * FROM ${MEASUREMENT.inventory} WHERE sensor = '${sensorId}'`)).map((row) => JSON.stringify({ ...row, time: String(row['time']), sensor: '' })).sort();
+    const inventory = (await influx.query<Record<string, unknown>>(`SELECT * FROM "${REPLAY_RETENTION_POLICY}".${MEASUREMENT.inventory} WHERE sensor = '${sensorId}'`)).map((row) => JSON.stringify({ ...row, time: String(row['time']), sensor: '' })).sort();
     return { windows: read.windows, hooked, entries, health, inventory };
   }
 

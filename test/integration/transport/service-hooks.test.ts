@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../../../src/config/load.js';
-import { DetectorService, SensorService } from '../../../src/services.js';
+import { DetectorService } from '../../../src/compose/detector.js';
+import { SensorService } from '../../../src/compose/sensor.js';
 import type { Alert } from '../../../src/records/alert.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
 

@@ -17,7 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../../src/config/load.js';
-import { DetectorService, SensorService, kafkaFromConfig } from '../../../src/services.js';
+import { DetectorService } from '../../../src/compose/detector.js';
+import { SensorService } from '../../../src/compose/sensor.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
 import type { Alert } from '../../../src/records/alert.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
 

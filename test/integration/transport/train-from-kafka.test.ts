@@ -12,11 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/load.js';
 import { parseDetectConfig } from '../../../src/detect/index.js';
-import { SensorService, kafkaFromConfig } from '../../../src/services.js';
+import { SensorService } from '../../../src/compose/sensor.js';
+import { kafkaFromConfig } from '../../../src/compose/kafka.js';
 import { trainFromCapture, trainFromKafka } from '../../../src/train.js';
 import { topicNames } from '../../../src/transport/kafka/topics.js';
 import { KafkaWindowProducer } from '../../../src/transport/kafka/producer.js';
-import { windowsFromCapture } from '../../../src/replay.js';
+import { windowsFromCapture } from '../../../src/compose/embedded.js';
 import { freshName, requireKafka } from '../../support/services.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');

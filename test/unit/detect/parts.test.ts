@@ -171,7 +171,7 @@ describe('detect: config', () => {
     assert.equal(c.training.batch_size, 512);
     assert.equal(c.threshold.rule, 'quantile');
     assert.equal(c.alert_k, 2);
-    assert.equal(c.models_dir, 'models');
+    assert.equal(c.models_dir, 'out/models');
   });
 
   it('rejects unknown keys and conflicting options, naming the field', () => {
