@@ -49,10 +49,11 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Counters } from '../metrics.js';
 import type { DeviceDirectory, DeviceEvidence, InventoryEntry, PacketDevices } from '../records/device.js';
-import { DEVICE_CLASSES, DEVICE_EVIDENCE, DEVICE_SCHEMA_VERSION } from '../records/device.js';
+import { APP_IDENTITY_LIMITS, DEVICE_CLASSES, DEVICE_EVIDENCE, DEVICE_SCHEMA_VERSION, emptyAppIdentity } from '../records/device.js';
+import type { AppIdentityList } from '../records/device.js';
 import type { DeviceClass } from '../records/device.js';
 import type { FlowUpdate } from '../records/flow.js';
-import type { DecodedPacket } from '../records/packet.js';
+import type { AppMeta, DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6, formatMac, parseMac } from '../records/packet.js';
 import type { Cidr } from './address.js';
 import { maskWord, parseCidr, parseIpv4, parseIpv6 } from './address.js';
@@ -64,6 +65,7 @@ import { PORT_PROTOCOL, PROTOCOL_NAMES, guessDeviceClass } from './device-class.
 import type { InventoryFileEntry } from './inventory-file.js';
 import { macVendor } from './oui.js';
 import { CANDIDATE_DHCP, CandidateTable } from './candidate-table.js';
+import { AppIdentityState } from './app-identity.js';
 
 const EXTERNAL = 0;
 const KEY_MAC = 1;
@@ -120,6 +122,8 @@ class Device {
   sent = 0;
   /** Packet time of its last DHCP DISCOVER/REQUEST while unconfirmed (-Infinity: none). */
   dhcpAt = -Infinity;
+  /** What HL7, DICOM, MQTT and DHCP said about it (created at the first such packet). */
+  app: AppIdentityState | undefined = undefined;
 
   constructor(
     readonly handle: number,
@@ -494,6 +498,30 @@ export class DeviceInventory implements DeviceDirectory {
       dv.protocols |= appBit | portBit;
       if (p.ip_version !== 0) this.addPeer(dv, p, true);
     }
+    const app = p.app;
+    if ((app === AppProto.HL7 || app === AppProto.DICOM || app === AppProto.MQTT || app === AppProto.DHCP) && p.app_meta !== undefined)
+      this.learnAppIdentity(p, p.app_meta, d);
+  }
+
+  /** Application identity (records/device.ts `AppIdentity`): attribution as documented there. */
+  private learnAppIdentity(p: DecodedPacket, m: AppMeta, d: PacketDevices): void {
+    const src = d.src >= 0 ? this.devices[d.src]! : undefined;
+    switch (p.app) {
+      case AppProto.HL7:
+        if (src !== undefined) (src.app ??= new AppIdentityState()).learnHl7Sent(m);
+        break;
+      case AppProto.DICOM:
+        if (m.dicom_pdu_type !== 1 && m.dicom_pdu_type !== 2) break;
+        if (src !== undefined) (src.app ??= new AppIdentityState()).learnDicom(m, true);
+        if (d.dst >= 0 && d.dst !== d.src) (this.devices[d.dst]!.app ??= new AppIdentityState()).learnDicom(m, false);
+        break;
+      case AppProto.MQTT:
+        if (src !== undefined && m.mqtt_client_id !== undefined) (src.app ??= new AppIdentityState()).learnMqttClientId(m.mqtt_client_id);
+        break;
+      case AppProto.DHCP:
+        if (src !== undefined && m.dhcp_param_request !== undefined && p.src_port === 68) (src.app ??= new AppIdentityState()).learnDhcpParameters(m.dhcp_param_request);
+        break;
+    }
   }
 
   /**
@@ -549,6 +577,7 @@ export class DeviceInventory implements DeviceDirectory {
       learning: dv.learning,
       confirmed_by: dv.confirmed_by,
       confirmed_at: round6(dv.confirmed_at),
+      app_identity: dv.app?.toRecord() ?? emptyAppIdentity(),
     };
   }
 
@@ -666,6 +695,7 @@ export class DeviceInventory implements DeviceDirectory {
     dv.confirmed = true;
     dv.confirmed_by = e.confirmed_by ?? 'restored';
     dv.confirmed_at = e.confirmed_at ?? e.first_seen;
+    if (e.app_identity !== undefined) dv.app = AppIdentityState.fromRecord(e.app_identity);
     this.nConfirmed++;
     for (const name of e.protocols) {
       const i = PROTOCOL_NAMES.indexOf(name as ProtocolName);
@@ -1246,8 +1276,33 @@ function ipKeyOf(text: string): { key: number; words: Uint32Array | undefined } 
   return { key: IP6_KEY_BASE + fold6(w), words: w };
 }
 
-/** Saved files of schema version 1 (no evidence fields) still load. */
-const SavedVersionSchema = z.union([z.literal(1), z.literal(DEVICE_SCHEMA_VERSION)]);
+/** Saved files of schema version 1 (no evidence fields) and 2 (no `app_identity`) still load. */
+const SavedVersionSchema = z.union([z.literal(1), z.literal(2), z.literal(DEVICE_SCHEMA_VERSION)]);
+
+const IdentityText = z.string().max(256);
+const droppedShape = Object.fromEntries(Object.keys(APP_IDENTITY_LIMITS).map((k) => [k, z.number().int().min(0).optional()])) as Record<AppIdentityList, z.ZodOptional<z.ZodNumber>>;
+
+/** A saved `AppIdentity`: lists as written (the caps are applied again on restore). */
+const SavedAppIdentitySchema = z
+  .object({
+    hl7_sending_applications: z.array(IdentityText),
+    hl7_sending_facilities: z.array(IdentityText),
+    hl7_receiving_applications: z.array(IdentityText),
+    hl7_receiving_facilities: z.array(IdentityText),
+    hl7_message_types: z.array(z.object({ type: IdentityText, count: z.number().int().min(0) }).strict()),
+    hl7_versions: z.array(IdentityText),
+    hl7_equipment_ids: z.array(z.object({ id: IdentityText, field: z.enum(['OBX-18', 'PRT-10', 'PRT-16']) }).strict()),
+    dicom_ae_titles: z.array(IdentityText),
+    dicom_peer_ae_titles: z.array(IdentityText),
+    dicom_roles: z.array(z.enum(['SCU', 'SCP'])),
+    dicom_implementation_class_uids: z.array(IdentityText),
+    dicom_implementation_versions: z.array(IdentityText),
+    dicom_sop_classes: z.array(z.object({ uid: IdentityText, name: z.string() }).strict()),
+    mqtt_client_ids: z.array(IdentityText),
+    dhcp_parameter_lists: z.array(IdentityText),
+    dropped: z.object(droppedShape).strict(),
+  })
+  .strict();
 
 const SavedEntrySchema = z.object({
   schema_version: SavedVersionSchema,
@@ -1273,6 +1328,7 @@ const SavedEntrySchema = z.object({
   learning: z.boolean(),
   confirmed_by: z.enum(DEVICE_EVIDENCE as [DeviceEvidence, ...DeviceEvidence[]]).optional(),
   confirmed_at: z.number().optional(),
+  app_identity: SavedAppIdentitySchema.optional(),
   feature_history: z
     .object({
       peer_keys: z.array(z.number().int().min(0).max(2 * 0x100000000 - 1)),

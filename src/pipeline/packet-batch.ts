@@ -184,7 +184,7 @@ export function readPacket(v: RecordViews, rec: number, p: DecodedPacket, meta: 
  * and one UTF-16 code unit per slot). Metadata whose stream would take more than `MAX_META_RECORDS` records (a long
  * MQTT topic) is sent beside the ring instead (`PACKET_META_PORT`).
  */
-const META_FIELDS = ['dns_qname', 'dns_qtype', 'dns_rcode', 'dns_response', 'dns_answers', 'dhcp_msg_type', 'dhcp_hostname', 'dhcp_vendor_class', 'dhcp_requested_ip', 'tls_sni', 'hl7_sending_app', 'hl7_msg_type', 'dicom_pdu_type', 'dicom_calling_ae', 'dicom_called_ae', 'mqtt_msg_type', 'mqtt_client_id', 'mqtt_topic'] as const satisfies readonly (keyof AppMeta)[];
+const META_FIELDS = ['dns_qname', 'dns_qtype', 'dns_rcode', 'dns_response', 'dns_answers', 'dhcp_msg_type', 'dhcp_hostname', 'dhcp_vendor_class', 'dhcp_requested_ip', 'tls_sni', 'hl7_sending_app', 'hl7_msg_type', 'dicom_pdu_type', 'dicom_calling_ae', 'dicom_called_ae', 'mqtt_msg_type', 'mqtt_client_id', 'mqtt_topic', 'dhcp_param_request', 'hl7_sending_facility', 'hl7_receiving_app', 'hl7_receiving_facility', 'hl7_version', 'hl7_obx18', 'hl7_prt10', 'hl7_prt16', 'dicom_impl_class_uid', 'dicom_impl_version', 'dicom_sop_classes', 'dicom_sop_classes_dropped'] as const satisfies readonly (keyof AppMeta)[];
 // Every field of AppMeta is in the list (a field added to the contract and not here fails to compile).
 type Missing = Exclude<keyof AppMeta, (typeof META_FIELDS)[number]>;
 const everyField: Missing extends never ? true : Missing = true;

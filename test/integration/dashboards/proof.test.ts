@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { IPoint } from 'influx';
 import { InfluxWriter } from '../../../src/sinks/influx/writer.js';
 import { alertPoint, healthPoint, inventoryPoint, windowPoint } from '../../../src/sinks/influx/points.js';
-import { DEVICE_SCHEMA_VERSION, type DeviceClass, type InventoryEntry } from '../../../src/records/device.js';
+import { DEVICE_SCHEMA_VERSION, emptyAppIdentity, type AppIdentity, type DeviceClass, type InventoryEntry } from '../../../src/records/device.js';
 import type { Alert, WindowScore } from '../../../src/records/alert.js';
 import { freshName, requireInflux } from '../../support/services.js';
 import { makeAlert } from '../../support/alerts.js';
@@ -28,6 +28,28 @@ const DEVICES: { class: DeviceClass; vendor: string; name: string; location: str
   { class: 'workstation', vendor: 'Dell Inc.', name: 'Nurse station PC', location: 'Ward 5', newcomer: true },
   { class: 'unknown', vendor: '', name: '', location: '', newcomer: true },
 ];
+
+/** Application identity: the pumps speak HL7 with an equipment id, the CT scanner DICOM; the others nothing. */
+function identityOf(d: number): AppIdentity {
+  const id = emptyAppIdentity();
+  if (d < 2) {
+    id.hl7_sending_applications.push('PUMP_GW');
+    id.hl7_sending_facilities.push('ICU');
+    id.hl7_receiving_applications.push('EMR');
+    id.hl7_message_types.push({ type: 'ORU^R01', count: 120 }, { type: 'ACK', count: 3 });
+    id.hl7_versions.push('2.6');
+    id.hl7_equipment_ids.push({ id: `PUMP-0${d + 3}^BAXTER`, field: 'OBX-18' });
+  } else if (d === 3) {
+    id.dicom_ae_titles.push('CT02');
+    id.dicom_peer_ae_titles.push('PACS');
+    id.dicom_roles.push('SCU');
+    id.dicom_implementation_class_uids.push('1.2.840.113619.6.5');
+    id.dicom_implementation_versions.push('CT_V1');
+    id.dicom_sop_classes.push({ uid: '1.2.840.10008.5.1.4.1.1.2', name: 'CT Image Storage' });
+    id.dhcp_parameter_lists.push('1,3,6,15');
+  }
+  return id;
+}
 
 interface DataSet {
   /** Anomalous device and its alerts, for the assertions. */
@@ -88,6 +110,7 @@ function dataSet(runId: string, end: number, seed: number): { points: IPoint[]; 
         learning: d === 5,
         confirmed_by: dev.name ? 'inventory_file' : 'tcp_handshake',
         confirmed_at: firstSeen,
+        app_identity: identityOf(d),
       };
       points.push(inventoryPoint(entry, at, SENSOR, runId));
     }
