@@ -59,11 +59,15 @@ export class AppIdentityState {
     const type = m.dicom_pdu_type;
     if (type !== A_ASSOCIATE_RQ && type !== A_ASSOCIATE_AC) return;
     const requestor = (type === A_ASSOCIATE_RQ) === sent;
-    // The requestor's own AE title is the calling one; the acceptor's the called one.
-    const own = requestor ? m.dicom_calling_ae : m.dicom_called_ae;
-    const peer = requestor ? m.dicom_called_ae : m.dicom_calling_ae;
-    if (own !== undefined && own !== '') this.add('dicom_ae_titles', own);
-    if (peer !== undefined && peer !== '') this.add('dicom_peer_ae_titles', peer);
+    if (type === A_ASSOCIATE_RQ) {
+      // AE titles from the RQ only: the requestor's own is the calling one, the acceptor's the called one. (An AC
+      // echoes them, but "shall not be tested" (PS3.8 9.3.3) and implementations fill it inconsistently: the tapirxl
+      // captures' ACs swap them.)
+      const own = requestor ? m.dicom_calling_ae : m.dicom_called_ae;
+      const peer = requestor ? m.dicom_called_ae : m.dicom_calling_ae;
+      if (own !== undefined && own !== '') this.add('dicom_ae_titles', own);
+      if (peer !== undefined && peer !== '') this.add('dicom_peer_ae_titles', peer);
+    }
     this.add('dicom_roles', requestor ? 'SCU' : 'SCP');
     if (!sent) return;
     if (m.dicom_impl_class_uid !== undefined) this.add('dicom_implementation_class_uids', m.dicom_impl_class_uid);

@@ -207,10 +207,11 @@ export interface DicomSopClass {
  * Attribution: HL7 fields to the device that SENT the message (MSH-5/6 are thus the applications and facilities it
  * addresses; an ACK carries the acknowledging side's own MSH-3/4). DICOM: an A-ASSOCIATE-RQ gives its sender the
  * calling AE title, role `SCU`, the peer's (called) AE title, the proposed SOP classes and its implementation class
- * UID/version name; its destination device the called AE title and role `SCP`. An A-ASSOCIATE-AC gives its sender the
- * called AE title, role `SCP`, the peer's (calling) AE title and its implementation class UID/version; its destination
- * the calling AE title and role `SCU`. (Role here is association requestor/acceptor; SCP/SCU Role Selection
- * sub-items are not read.) MQTT: the client id of a CONNECT, to its sender. DHCP: the parameter request list of a
+ * UID/version name; its destination device the called AE title, the calling one as peer, and role `SCP`. An
+ * A-ASSOCIATE-AC gives its sender role `SCP` and its implementation class UID/version, its destination role `SCU`; AE
+ * titles are taken from RQs only (an AC's echo of them is not checked by receivers and is filled inconsistently: the
+ * tapirxl captures' ACs swap them). Role here is association requestor/acceptor; SCP/SCU Role Selection sub-items are
+ * not read. MQTT: the client id of a CONNECT, to its sender. DHCP: the parameter request list of a
  * client's message (from port 68), to its sender.
  *
  * Known inaccuracies: no TCP reassembly: an HL7 message's OBX/PRT segments in a later TCP segment, and the part of a
@@ -232,7 +233,7 @@ export interface AppIdentity {
   hl7_versions: string[];
   /** Equipment identifiers from OBX-18, PRT-10 and PRT-16 of the messages it sent (first non-empty of each per message). */
   hl7_equipment_ids: Hl7EquipmentId[];
-  /** DICOM AE titles the device uses (as requestor: calling AE; as acceptor or destination: called AE). */
+  /** DICOM AE titles the device uses: the calling AE of the A-ASSOCIATE-RQs it sent, the called AE of those sent to it. */
   dicom_ae_titles: string[];
   /** DICOM AE titles of the peers it associates with. */
   dicom_peer_ae_titles: string[];
@@ -274,6 +275,36 @@ export function emptyAppIdentity(): AppIdentity {
     mqtt_client_ids: [],
     dhcp_parameter_lists: [],
     dropped: {},
+  };
+}
+
+/**
+ * `AppIdentity` as flat texts, one per list (empty when the list is), for the outputs that need flat values: the CSV
+ * export, the `ww_inventory` point and the dashboards. Values are joined with `; `; message types as `ADT^A01=3`,
+ * equipment ids as `id (OBX-18)`, SOP classes by name (UID when unnamed); `dropped` as `list=n` pairs. Texts are as
+ * received: print them through `printable`.
+ */
+export function appIdentityTexts(a: AppIdentity): Record<AppIdentityList | 'dropped', string> {
+  const j = (xs: readonly string[]): string => xs.join('; ');
+  return {
+    hl7_sending_applications: j(a.hl7_sending_applications),
+    hl7_sending_facilities: j(a.hl7_sending_facilities),
+    hl7_receiving_applications: j(a.hl7_receiving_applications),
+    hl7_receiving_facilities: j(a.hl7_receiving_facilities),
+    hl7_message_types: j(a.hl7_message_types.map((t) => `${t.type}=${t.count}`)),
+    hl7_versions: j(a.hl7_versions),
+    hl7_equipment_ids: j(a.hl7_equipment_ids.map((e) => `${e.id} (${e.field})`)),
+    dicom_ae_titles: j(a.dicom_ae_titles),
+    dicom_peer_ae_titles: j(a.dicom_peer_ae_titles),
+    dicom_roles: j(a.dicom_roles),
+    dicom_implementation_class_uids: j(a.dicom_implementation_class_uids),
+    dicom_implementation_versions: j(a.dicom_implementation_versions),
+    dicom_sop_classes: j(a.dicom_sop_classes.map((c) => c.name || c.uid)),
+    mqtt_client_ids: j(a.mqtt_client_ids),
+    dhcp_parameter_lists: j(a.dhcp_parameter_lists),
+    dropped: Object.entries(a.dropped)
+      .map(([k, n]) => `${k}=${n}`)
+      .join(' '),
   };
 }
 

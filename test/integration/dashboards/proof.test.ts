@@ -207,6 +207,17 @@ describe('dashboards on real InfluxDB: every query returns data of its panel’s
     assert.equal(alertsTable?.rows, live.alerts.filter((a) => a.device_id === 'mac:02:00:00:00:00:00').length);
     assert.match(alertsTable.query, /"device" =~ \/\^mac:02:00:00:00:00:00\$\//);
     assert.match(alertsTable.query, /time >= now\(\) - 6h/);
+    // Issue 23: the identity panel answers with the device's HL7 identity (read back, not only counted).
+    const identity = report.entries.find((e) => e.dashboard === 'device-drilldown.json' && e.what.includes('Medical-device identity'));
+    assert.equal(identity?.rows, 1);
+    const rows = await writer.client.queryRaw(identity.query, { database });
+    const series = (rows as { results: { series?: { columns: string[]; values: unknown[][] }[] }[] }).results[0]?.series?.[0];
+    assert.ok(series, JSON.stringify(rows));
+    const row = Object.fromEntries(series.columns.map((c, i) => [c, series.values[0]![i]]));
+    assert.equal(row['hl7_apps'], 'PUMP_GW');
+    assert.equal(row['hl7_message_types'], 'ORU^R01=120; ACK=3');
+    assert.equal(row['equipment_ids'], 'PUMP-03^BAXTER (OBX-18)');
+    assert.equal(row['dicom_ae_titles'], '');
   });
 
   it('forensic replay (run picked from $run_id, absolute packet-time range)', async () => {

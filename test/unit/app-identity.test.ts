@@ -1,0 +1,251 @@
+/**
+ * Medical-device identity (issue 23): the decoders read only MSH-3..6/9/12, OBX-18, PRT-10/16 of HL7, the A-ASSOCIATE
+ * items of DICOM and DHCP option 55; the inventory keeps them per device, bounded, saved and restored.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PacketDecoder } from '../../src/decode/decoder.js';
+import { AppIdentityState } from '../../src/flows/app-identity.js';
+import { DeviceInventory } from '../../src/flows/device-inventory.js';
+import { sopClassName } from '../../src/flows/sop-classes.js';
+import { APP_IDENTITY_LIMITS, DEVICE_SCHEMA_VERSION, appIdentityTexts, emptyAppIdentity } from '../../src/records/device.js';
+import { AppProto, LinkType, TcpFlag, newDecodedPacket, type AppMeta, type CapturedFrame, type DecodedPacket } from '../../src/records/packet.js';
+import { inventoryCsv } from '../../src/cli/inventory.js';
+import { inventoryPoint } from '../../src/sinks/influx/points.js';
+import { associateAc, associateRq, UID_CT_STORAGE, UID_MWL_FIND } from '../../src/simulate/protocols/dicom.js';
+import * as B from '../support/packet-builder.js';
+import { IDENTITY, PHI_TOKENS, mllp, phiMessage } from '../support/hl7-phi.js';
+import { analyseFile } from '../support/analyse-file.js';
+import { phiCapture } from '../support/hl7-phi.js';
+
+const MAC_A = 0x020000000001;
+const MAC_B = 0x020000000002;
+
+function decode(data: Buffer): DecodedPacket {
+  const d = new PacketDecoder();
+  const p = newDecodedPacket();
+  const f: CapturedFrame = { ts_sec: 1, ts_nsec: 0, cap_len: data.length, orig_len: data.length, linktype: LinkType.ETHERNET, interface_id: 0, data };
+  d.decode(f, p);
+  return p;
+}
+
+function tcpFrame(sport: number, dport: number, payload: Buffer): Buffer {
+  return B.eth(MAC_B, MAC_A, 0x0800, B.ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 6, payload: B.tcp({ sport, dport, flags: TcpFlag.ACK | TcpFlag.PSH, payload }) }));
+}
+
+function assertNoPhi(text: string, where: string): void {
+  for (const t of PHI_TOKENS) assert.ok(!text.includes(t), `${where} holds patient data: ${t}`);
+}
+
+describe('HL7 identity fields: MSH-3..6, 9, 12, OBX-18, PRT-10, PRT-16 and nothing else', () => {
+  it('the test message puts the kept values exactly in those fields and PHI everywhere else', () => {
+    const segs = phiMessage().split('\r');
+    const field = (seg: string, n: number): string | undefined => segs.find((s) => s.startsWith(`${seg}|`))?.split('|')[n];
+    assert.equal(field('MSH', 2), IDENTITY.sendingApp); // MSH-1 is the separator: split index n = MSH-(n+1)
+    assert.equal(field('OBX', 18), IDENTITY.obx18);
+    assert.equal(field('PRT', 10), IDENTITY.prt10);
+    assert.equal(field('PRT', 16), IDENTITY.prt16);
+    for (const t of PHI_TOKENS) assert.ok(phiMessage().includes(t), `the message carries ${t}`);
+  });
+
+  it('a message with PID, NK1, OBR, OBX values, PRT-5 and NTE yields the identity fields only', () => {
+    const p = decode(tcpFrame(49321, 2575, mllp(phiMessage())));
+    assert.equal(p.app, AppProto.HL7);
+    const want: AppMeta = {
+      hl7_sending_app: IDENTITY.sendingApp,
+      hl7_sending_facility: IDENTITY.sendingFacility,
+      hl7_receiving_app: IDENTITY.receivingApp,
+      hl7_receiving_facility: IDENTITY.receivingFacility,
+      hl7_msg_type: 'ORU^R01^ORU_R01',
+      hl7_version: IDENTITY.version,
+      hl7_obx18: IDENTITY.obx18,
+      hl7_prt10: IDENTITY.prt10,
+      hl7_prt16: IDENTITY.prt16,
+    };
+    assert.deepEqual(p.app_meta, want);
+    assertNoPhi(JSON.stringify(p), 'the decoded packet');
+  });
+
+  it('segments separated by LF; OBX without field 18, with an empty or unprintable one: the next OBX gives it', () => {
+    // Field n of a segment is element n of its split on '|' (element 0 the segment name).
+    const obx = (setId: number, f18: string | undefined): string => ['OBX', String(setId), 'NM', 'HR', '', '72', ...Array<string>(12).fill(''), ...(f18 === undefined ? [] : [f18, 'F19'])].join('|');
+    const msg = ['MSH|^~\\&|MON||||||ORU^R01|1|P|2.5', obx(1, undefined), obx(2, ''), obx(3, '\u0007BELL'), obx(4, 'EQ-4'), obx(5, 'EQ-5')].join('\n');
+    assert.equal(msg.split('\n')[4]!.split('|')[18], 'EQ-4');
+    const p = decode(tcpFrame(5000, 6000, mllp(msg)));
+    assert.deepEqual(p.app_meta, { hl7_sending_app: 'MON', hl7_msg_type: 'ORU^R01', hl7_version: '2.5', hl7_obx18: 'EQ-4' });
+  });
+
+  it('an identity field is cut to 64 characters; a field named like a segment inside another segment is not a segment', () => {
+    const long = 'E'.repeat(100);
+    const obx = ['OBX', '1', ...Array<string>(16).fill(''), long].join('|');
+    assert.equal(obx.split('|')[18], long);
+    const msg = `MSH|^~\\&|MON||||||ORU^R01|1|P|2.5\rPID|1|x|OBX|a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|NOT-EQUIPMENT\r${obx}\r`;
+    const p = decode(tcpFrame(5000, 6000, mllp(msg)));
+    assert.equal(p.app_meta?.hl7_obx18, 'E'.repeat(64));
+  });
+
+  it('MSH fields beyond the captured bytes are absent; a message cut inside MSH still gives MSH-3 and MSH-9', () => {
+    const full = mllp(phiMessage());
+    const cut = full.subarray(0, full.indexOf('|P|') + 1);
+    const p = decode(tcpFrame(5000, 6000, cut));
+    assert.equal(p.app_meta?.hl7_sending_app, IDENTITY.sendingApp);
+    assert.equal(p.app_meta?.hl7_msg_type, 'ORU^R01^ORU_R01');
+    assert.equal(p.app_meta?.hl7_version, undefined);
+    assert.equal(p.app_meta?.hl7_obx18, undefined);
+  });
+});
+
+describe('DICOM A-ASSOCIATE identity: SOP classes, implementation class UID and version name', () => {
+  it('an RQ gives the proposed abstract syntaxes (distinct), the implementation UID and version; an AC the acceptor’s', () => {
+    const rq = decode(tcpFrame(50000, 104, associateRq('PACS01', 'CT01', [UID_MWL_FIND, UID_CT_STORAGE, UID_CT_STORAGE])));
+    assert.deepEqual(rq.app_meta, {
+      dicom_pdu_type: 1,
+      dicom_called_ae: 'PACS01',
+      dicom_calling_ae: 'CT01',
+      dicom_impl_class_uid: '1.2.826.0.1.3680043.10.1234.1',
+      dicom_impl_version: 'WARDWATCH_SIM',
+      dicom_sop_classes: `${UID_MWL_FIND},${UID_CT_STORAGE}`,
+    });
+    const ac = decode(tcpFrame(104, 50000, associateAc('PACS01', 'CT01', 2)));
+    assert.equal(ac.app_meta?.dicom_sop_classes, undefined, 'an AC proposes nothing');
+    assert.equal(ac.app_meta?.dicom_impl_version, 'WARDWATCH_SIM');
+  });
+
+  it('at most 32 SOP classes per RQ, the others counted; an RQ cut by the segment keeps what it holds', () => {
+    const uids = Array.from({ length: 40 }, (_, i) => `1.2.840.10008.5.1.4.1.1.${i + 1}`);
+    const rq = associateRq('PACS01', 'CT01', uids);
+    const p = decode(tcpFrame(50000, 104, rq));
+    assert.equal(p.app_meta?.dicom_sop_classes?.split(',').length, 32);
+    assert.equal(p.app_meta?.dicom_sop_classes_dropped, 8);
+    const cut = decode(tcpFrame(50000, 104, rq.subarray(0, 400)));
+    const kept = cut.app_meta?.dicom_sop_classes?.split(',') ?? [];
+    assert.ok(kept.length > 0 && kept.length < 32, `${kept.length}`);
+    assert.deepEqual(kept, uids.slice(0, kept.length));
+    assert.equal(cut.app_meta?.dicom_impl_class_uid, undefined, 'the user information item was past the cut');
+  });
+
+  it('names the common SOP classes (PS3.6), empty for others', () => {
+    assert.equal(sopClassName(UID_CT_STORAGE), 'CT Image Storage');
+    assert.equal(sopClassName('1.2.3.4'), '');
+    assert.equal(sopClassName('constructor'), '');
+  });
+});
+
+describe('DHCP option 55 fingerprint', () => {
+  it('the parameter request list as comma-separated codes', () => {
+    const base = B.dhcp({ msgType: 1, hostname: 'PUMP-7' });
+    const withPrl = Buffer.concat([base.subarray(0, base.length - 1), Buffer.from([55, 5, 1, 3, 6, 15, 252, 255])]);
+    const frame = B.eth(0xffffffffffff, MAC_A, 0x0800, B.ipv4({ src: '0.0.0.0', dst: '255.255.255.255', proto: 17, payload: B.udp(68, 67, withPrl) }));
+    assert.equal(decode(frame).app_meta?.dhcp_param_request, '1,3,6,15,252');
+  });
+});
+
+describe('AppIdentityState: bounded per device', () => {
+  it('keeps distinct values up to each cap and counts the observations it could not keep', () => {
+    const s = new AppIdentityState();
+    for (let i = 0; i < 20; i++) s.learnHl7Sent({ hl7_msg_type: `T${i}`, hl7_sending_app: 'APP' });
+    s.learnHl7Sent({ hl7_msg_type: 'T0' });
+    s.learnHl7Sent({ hl7_msg_type: 'T19' });
+    const r = s.toRecord();
+    assert.equal(r.hl7_message_types.length, APP_IDENTITY_LIMITS.hl7_message_types);
+    assert.deepEqual(r.hl7_message_types[0], { type: 'T0', count: 2 });
+    assert.equal(r.dropped.hl7_message_types, 20 - 16 + 1);
+    assert.deepEqual(r.hl7_sending_applications, ['APP']);
+    for (let i = 0; i < 12; i++) s.learnHl7Sent({ hl7_obx18: `EQ${i}`, hl7_prt16: 'UDI' });
+    const e = s.toRecord().hl7_equipment_ids;
+    assert.equal(e.length, APP_IDENTITY_LIMITS.hl7_equipment_ids);
+    assert.deepEqual(e[0], { id: 'EQ0', field: 'OBX-18' });
+    assert.deepEqual(e[1], { id: 'UDI', field: 'PRT-16' });
+    assert.equal(s.toRecord().dropped.hl7_equipment_ids, 5);
+  });
+
+  it('DICOM: AE titles from RQs only (requestor: calling; destination: called), roles from RQ and AC', () => {
+    const rq: AppMeta = { dicom_pdu_type: 1, dicom_called_ae: 'PACS', dicom_calling_ae: 'CT', dicom_sop_classes: `${UID_CT_STORAGE}`, dicom_impl_version: 'CTV' };
+    // The tapirxl captures' ACs swap the titles: they must not teach the CT the PACS's title.
+    const ac: AppMeta = { dicom_pdu_type: 2, dicom_called_ae: 'CT', dicom_calling_ae: 'PACS', dicom_impl_version: 'PACSV' };
+    const ct = new AppIdentityState();
+    const pacs = new AppIdentityState();
+    ct.learnDicom(rq, true);
+    pacs.learnDicom(rq, false);
+    pacs.learnDicom(ac, true);
+    ct.learnDicom(ac, false);
+    const c = ct.toRecord();
+    const p = pacs.toRecord();
+    assert.deepEqual([c.dicom_ae_titles, c.dicom_peer_ae_titles, c.dicom_roles, c.dicom_implementation_versions], [['CT'], ['PACS'], ['SCU'], ['CTV']]);
+    assert.deepEqual(c.dicom_sop_classes, [{ uid: UID_CT_STORAGE, name: 'CT Image Storage' }]);
+    assert.deepEqual([p.dicom_ae_titles, p.dicom_peer_ae_titles, p.dicom_roles, p.dicom_implementation_versions, p.dicom_sop_classes], [['PACS'], ['CT'], ['SCP'], ['PACSV'], []]);
+  });
+});
+
+describe('inventory: app_identity in the entry, the saved file, CSV and the ww_inventory point', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'ww-identity-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a PHI-laden HL7 session: the pump’s entry names its application, message types and equipment, no patient byte', async () => {
+    const pcap = join(dir, 'phi.pcap');
+    writeFileSync(pcap, phiCapture(1_767_603_600, 8));
+    const r = await analyseFile(pcap);
+    const pump = r.inventory.find((e) => e.ips.includes('10.20.10.13'));
+    const engine = r.inventory.find((e) => e.ips.includes('10.20.1.20'));
+    assert.ok(pump && engine);
+    assert.deepEqual(pump.app_identity.hl7_sending_applications, [IDENTITY.sendingApp]);
+    assert.deepEqual(pump.app_identity.hl7_sending_facilities, [IDENTITY.sendingFacility]);
+    assert.deepEqual(pump.app_identity.hl7_receiving_applications, [IDENTITY.receivingApp]);
+    assert.deepEqual(pump.app_identity.hl7_receiving_facilities, [IDENTITY.receivingFacility]);
+    assert.deepEqual(pump.app_identity.hl7_message_types, [
+      { type: 'ORU^R01^ORU_R01', count: 6 },
+      { type: 'ADT^A08^ADT_A01', count: 2 },
+    ]);
+    assert.deepEqual(pump.app_identity.hl7_versions, ['2.6']);
+    assert.deepEqual(pump.app_identity.hl7_equipment_ids, [
+      { id: IDENTITY.obx18, field: 'OBX-18' },
+      { id: IDENTITY.prt10, field: 'PRT-10' },
+      { id: IDENTITY.prt16, field: 'PRT-16' },
+    ]);
+    assert.deepEqual(engine.app_identity.hl7_message_types, [{ type: 'ACK^R01^ACK', count: 8 }]);
+    assert.deepEqual(engine.app_identity.hl7_equipment_ids, []);
+    assertNoPhi(JSON.stringify(r.inventory), 'the inventory');
+    assertNoPhi(JSON.stringify(r.flows), 'the flow records');
+    assertNoPhi(JSON.stringify(r.windows), 'the feature windows');
+    assertNoPhi(inventoryCsv(r.inventory), 'the CSV export');
+    assertNoPhi(JSON.stringify(r.inventory.map((e) => inventoryPoint(e, 0, 's', ''))), 'the ww_inventory points');
+    const csv = inventoryCsv([pump]);
+    assert.ok(csv.split('\r\n')[0]!.includes(',hl7_equipment_ids,'), 'CSV header');
+    assert.ok(csv.includes(`,${IDENTITY.obx18} (OBX-18); ${IDENTITY.prt10} (PRT-10); ${IDENTITY.prt16} (PRT-16),`), csv);
+    const point = inventoryPoint(pump, 0, 's', '');
+    assert.equal(point.fields?.['hl7_message_types'], 'ORU^R01^ORU_R01=6; ADT^A08^ADT_A01=2');
+    assert.equal(point.fields?.['hl7_apps'], IDENTITY.sendingApp);
+    assert.equal(point.fields?.['dicom_ae_titles'], '');
+  });
+
+  it('is saved and restored (schema 3); a version 2 file loads with an empty identity', async () => {
+    const pcap = join(dir, 'phi2.pcap');
+    writeFileSync(pcap, phiCapture(1_767_603_600, 4));
+    const inv = new DeviceInventory();
+    const { windowsFromCapture } = await import('../../src/compose/embedded.js');
+    const r = await windowsFromCapture(pcap, { inventory: inv });
+    const file = join(dir, 'inventory.json');
+    inv.save(file);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { schema_version: number; devices: Record<string, unknown>[] };
+    assert.equal(saved.schema_version, DEVICE_SCHEMA_VERSION);
+    assert.equal(DEVICE_SCHEMA_VERSION, 3);
+    const back = DeviceInventory.load(file).entries();
+    assert.deepEqual(back.map((e) => e.app_identity), r.inventory.map((e) => e.app_identity));
+    const v2 = { ...saved, schema_version: 2, devices: saved.devices.map((d) => ({ ...d, schema_version: 2, app_identity: undefined })) };
+    writeFileSync(file, JSON.stringify(v2));
+    assert.ok(DeviceInventory.load(file).entries().every((e) => JSON.stringify(e.app_identity) === JSON.stringify(emptyAppIdentity())));
+  });
+
+  it('flat texts: lists joined with "; ", dropped as list=n', () => {
+    const a = emptyAppIdentity();
+    a.dicom_sop_classes.push({ uid: '1.2.3', name: '' }, { uid: UID_CT_STORAGE, name: 'CT Image Storage' });
+    a.dropped.dicom_sop_classes = 91;
+    const t = appIdentityTexts(a);
+    assert.equal(t.dicom_sop_classes, '1.2.3; CT Image Storage');
+    assert.equal(t.dropped, 'dicom_sop_classes=91');
+    assert.equal(t.hl7_message_types, '');
+  });
+});
