@@ -210,7 +210,7 @@ describe('dashboards on real InfluxDB: every query returns data of its panel’s
     // Issue 23: the identity panel answers with the device's HL7 identity (read back, not only counted).
     const identity = report.entries.find((e) => e.dashboard === 'device-drilldown.json' && e.what.includes('Medical-device identity'));
     assert.equal(identity?.rows, 1);
-    const rows = await writer.client.queryRaw(identity.query, { database });
+    const rows: unknown = await writer.client.queryRaw(identity.query, { database });
     const series = (rows as { results: { series?: { columns: string[]; values: unknown[][] }[] }[] }).results[0]?.series?.[0];
     assert.ok(series, JSON.stringify(rows));
     const row = Object.fromEntries(series.columns.map((c, i) => [c, series.values[0]![i]]));
