@@ -18,6 +18,8 @@ import { associateAc, associateRq, UID_CT_STORAGE, UID_MWL_FIND } from '../../sr
 import * as B from '../support/packet-builder.js';
 import { IDENTITY, PHI_TOKENS, mllp, phiMessage } from '../support/hl7-phi.js';
 import { analyseFile } from '../support/analyse-file.js';
+import { readMeta, recordViews, writeMeta, RECORD_SLOTS } from '../../src/pipeline/packet-batch.js';
+import { decodeInventory, encodeInventory } from '../../src/transport/codec.js';
 import { phiCapture } from '../support/hl7-phi.js';
 
 const MAC_A = 0x020000000001;
@@ -139,6 +141,47 @@ describe('DHCP option 55 fingerprint', () => {
     const withPrl = Buffer.concat([base.subarray(0, base.length - 1), Buffer.from([55, 5, 1, 3, 6, 15, 252, 255])]);
     const frame = B.eth(0xffffffffffff, MAC_A, 0x0800, B.ipv4({ src: '0.0.0.0', dst: '255.255.255.255', proto: 17, payload: B.udp(68, 67, withPrl) }));
     assert.equal(decode(frame).app_meta?.dhcp_param_request, '1,3,6,15,252');
+  });
+});
+
+describe('the new metadata and the grown entry cross the process boundaries', () => {
+  it('the threaded pipeline’s ring carries every identity field of AppMeta', () => {
+    const mask = 31;
+    const b = recordViews(new SharedArrayBuffer(32 * RECORD_SLOTS * 8));
+    const meta: AppMeta = {
+      dhcp_param_request: '1,3,6,15,252',
+      hl7_sending_app: IDENTITY.sendingApp,
+      hl7_sending_facility: IDENTITY.sendingFacility,
+      hl7_receiving_app: IDENTITY.receivingApp,
+      hl7_receiving_facility: IDENTITY.receivingFacility,
+      hl7_msg_type: 'ORU^R01',
+      hl7_version: '2.6',
+      hl7_obx18: IDENTITY.obx18,
+      hl7_prt10: IDENTITY.prt10,
+      hl7_prt16: IDENTITY.prt16,
+      dicom_impl_class_uid: '1.2.3.4',
+      dicom_impl_version: 'V1',
+      dicom_sop_classes: `${UID_MWL_FIND},${UID_CT_STORAGE}`,
+      dicom_sop_classes_dropped: 91,
+    };
+    assert.ok(writeMeta(b, mask, 31, meta) > 0);
+    assert.deepEqual(readMeta(b, mask, 31), meta);
+  });
+
+  it('the inventory topic’s codec round-trips an entry with its identity (schema 3)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ww-identity-codec-'));
+    try {
+      const pcap = join(dir, 'phi.pcap');
+      writeFileSync(pcap, phiCapture(1_767_603_600, 4));
+      const entries = (await analyseFile(pcap)).inventory;
+      for (const e of entries) {
+        const m = encodeInventory(e);
+        assert.deepEqual(decodeInventory(m.value, m.format), e);
+      }
+      assert.ok(entries.some((e) => e.app_identity.hl7_equipment_ids.length === 3));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
