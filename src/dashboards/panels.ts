@@ -336,13 +336,17 @@ export const INVENTORY_FACT_COLUMNS = [
   'last_seen',
   'learning',
   'class_source',
+  'class_evidence',
 ] as const;
 
 export function inventoryFacts(scope: Scope): cog.Builder<dashboard.Panel> {
   const lasts = INVENTORY_FACT_COLUMNS.filter((c) => c !== 'device_class' && c !== 'vendor')
     .map((c) => (c === 'first_seen' || c === 'last_seen' ? `last(${id(`${c}_ms`)}) AS ${id(c)}` : `last(${id(c)}) AS ${id(c)}`))
     .join(', ');
-  return table('Inventory facts', 'What the sensor knows about $device: class, vendor, operator-given name, location and criticality, addresses, protocols, listening ports, peers, first/last seen, learning state.')
+  return table(
+    'Inventory facts',
+    'What the sensor knows about $device: class (and what the class rests on: the inventory file, or the guess rule and its evidence), vendor, operator-given name, location and criticality, addresses, protocols, listening ports, peers, first/last seen, learning state.',
+  )
     .withTarget(influxql(`SELECT ${lasts} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope, DEVICE)} GROUP BY ${id('device_class')}, ${id('vendor')}`).format('table'))
     .withTransformation({ id: 'filterFieldsByName', options: { include: { names: [...INVENTORY_FACT_COLUMNS] } } })
     .overrideByName('first_seen', [{ id: 'unit', value: 'dateTimeAsIso' }])

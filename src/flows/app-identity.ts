@@ -8,6 +8,7 @@
 import type { AppIdentity, AppIdentityList, DicomSopClass, Hl7EquipmentId } from '../records/device.js';
 import { APP_IDENTITY_LIMITS, emptyAppIdentity } from '../records/device.js';
 import type { AppMeta } from '../records/packet.js';
+import type { IdentityEvidence } from './device-class.js';
 import { sopClassName } from './sop-classes.js';
 
 /** DICOM PDU types read here. */
@@ -35,6 +36,8 @@ export class AppIdentityState {
   readonly mqtt_client_ids: string[] = [];
   readonly dhcp_parameter_lists: string[] = [];
   readonly dropped: Partial<Record<AppIdentityList, number>> = {};
+  /** Moves on whenever a value is added to a list (not on counts): the class guess reads the lists. */
+  changes = 0;
 
   /** HL7 metadata of a message the device sent. */
   learnHl7Sent(m: AppMeta): void {
@@ -146,6 +149,7 @@ export class AppIdentityState {
       return false;
     }
     list.push(v);
+    this.changes++;
     return true;
   }
 
@@ -157,6 +161,17 @@ export class AppIdentityState {
       return;
     }
     list.push({ id, field });
+    this.changes++;
+  }
+
+  /** What the class guess reads (device-class.ts `IdentityEvidence`). */
+  classEvidence(): IdentityEvidence {
+    return {
+      equipment: this.hl7_equipment_ids,
+      equipment_dropped: this.dropped.hl7_equipment_ids ?? 0,
+      sop_classes: this.dicom_sop_classes.map((uid) => ({ uid, name: sopClassName(uid) })),
+      dicom_roles: this.dicom_roles,
+    };
   }
 }
 

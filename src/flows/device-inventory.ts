@@ -113,7 +113,7 @@ class Device {
   learning = true;
   override: InventoryFileEntry | undefined = undefined;
   /** Last `identity` snapshot and what it was made from (reused while those are unchanged: once per window otherwise). */
-  snapshot: { of: [number, number, boolean, string, boolean, InventoryFileEntry | undefined]; value: DeviceIdentitySnapshot } | undefined = undefined;
+  snapshot: { of: [number, number, boolean, string, boolean, InventoryFileEntry | undefined, number]; value: DeviceIdentitySnapshot } | undefined = undefined;
   /** Listed in the inventory: it showed evidence of being a real host (see "Evidence"). */
   confirmed = false;
   confirmed_by: DeviceEvidence = 'first_packet';
@@ -537,15 +537,18 @@ export class DeviceInventory implements DeviceDirectory {
     let device_class: DeviceClass;
     let class_source: 'inventory' | 'guess';
     let class_confidence: number;
+    let class_evidence: string;
     if (o?.device_class !== undefined) {
       device_class = o.device_class;
       class_source = 'inventory';
       class_confidence = 1;
+      class_evidence = 'inventory file';
     } else {
-      const g = guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: listening, gateway: dv.gateway });
+      const g = guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: listening, gateway: dv.gateway, identity: dv.app?.classEvidence() });
       device_class = g.device_class;
       class_source = 'guess';
       class_confidence = g.confidence;
+      class_evidence = g.evidence;
     }
     return {
       schema_version: DEVICE_SCHEMA_VERSION,
@@ -571,6 +574,7 @@ export class DeviceInventory implements DeviceDirectory {
       device_class,
       class_source,
       class_confidence,
+      class_evidence,
       name: o?.name ?? '',
       location: o?.location ?? '',
       criticality: o?.criticality ?? 'medium',
@@ -590,17 +594,34 @@ export class DeviceInventory implements DeviceDirectory {
     const dv = this.devices[handle];
     if (dv === undefined) return undefined;
     const o = dv.override;
-    // The snapshot depends on protocols, listening ports (a list that only grows), gateway, host name, evidence and
-    // the operator override (vendor and first_seen never change): reused while they are the same.
+    // The snapshot depends on protocols, listening ports (a list that only grows), gateway, host name, evidence, the
+    // operator override and the application identity's lists (vendor and first_seen never change): reused while they
+    // are the same.
     const c = dv.snapshot?.of;
-    if (c !== undefined && c[0] === dv.protocols && c[1] === dv.listening.length && c[2] === dv.gateway && c[3] === dv.dhcp_hostname && c[4] === dv.confirmed && c[5] === o) {
+    const idChanges = dv.app?.changes ?? 0;
+    if (
+      c !== undefined &&
+      c[0] === dv.protocols &&
+      c[1] === dv.listening.length &&
+      c[2] === dv.gateway &&
+      c[3] === dv.dhcp_hostname &&
+      c[4] === dv.confirmed &&
+      c[5] === o &&
+      c[6] === idChanges
+    ) {
       return dv.snapshot!.value;
     }
     const device_class =
       o?.device_class ??
-      guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: [...dv.listening].sort((a, b) => a - b), gateway: dv.gateway }).device_class;
+      guessDeviceClass({
+        vendor: dv.vendor,
+        protocols: dv.protocols,
+        listening_ports: [...dv.listening].sort((a, b) => a - b),
+        gateway: dv.gateway,
+        identity: dv.app?.classEvidence(),
+      }).device_class;
     const value = { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen), confirmed: dv.confirmed };
-    dv.snapshot = { of: [dv.protocols, dv.listening.length, dv.gateway, dv.dhcp_hostname, dv.confirmed, o], value };
+    dv.snapshot = { of: [dv.protocols, dv.listening.length, dv.gateway, dv.dhcp_hostname, dv.confirmed, o, idChanges], value };
     return value;
   }
 
@@ -1322,6 +1343,7 @@ const SavedEntrySchema = z.object({
   device_class: z.enum(DEVICE_CLASSES as [DeviceClass, ...DeviceClass[]]),
   class_source: z.enum(['inventory', 'guess']),
   class_confidence: z.number(),
+  class_evidence: z.string().optional(),
   name: z.string(),
   location: z.string(),
   criticality: z.enum(['low', 'medium', 'high', 'life_critical']),

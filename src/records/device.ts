@@ -116,6 +116,12 @@ export interface InventoryEntry extends DeviceIdentity {
   class_source: 'inventory' | 'guess';
   /** Confidence of a guessed class, 0..1 (1 for inventory). */
   class_confidence: number;
+  /**
+   * What the class rests on (schema 3): `inventory file`, or the guess rule that matched and the values it used, e.g.
+   * `DICOM SCU of CT Image Storage, never SCP`, `HL7 equipment id "Hospira Plum A+" (PRT-16): infusion-pump family`,
+   * `infusion vendor "Baxter Healthcare", HL7/MQTT` (src/flows/device-class.ts). Recomputed, not restored, on load.
+   */
+  class_evidence: string;
   /** Operator-given name, location and criticality from the inventory file; empty/`medium` when not given. */
   name: string;
   location: string;

@@ -58,10 +58,14 @@ function expectedHl7(segments: string[]): AppMeta {
 
 const HL7_KEYS = ['hl7_sending_app', 'hl7_sending_facility', 'hl7_receiving_app', 'hl7_receiving_facility', 'hl7_msg_type', 'hl7_version', 'hl7_obx18', 'hl7_prt10', 'hl7_prt16'] as const;
 
-function device(inv: readonly InventoryEntry[], ip: string): AppIdentity {
+function entry(inv: readonly InventoryEntry[], ip: string): InventoryEntry {
   const e = inv.find((x) => x.ips.includes(ip));
   assert.ok(e, `a device with ${ip}: ${inv.map((x) => x.ips.join(',')).join(' | ')}`);
-  return e.app_identity;
+  return e;
+}
+
+function device(inv: readonly InventoryEntry[], ip: string): AppIdentity {
+  return entry(inv, ip).app_identity;
 }
 
 describe('medical-device identity on the public captures (issue 23)', function () {
@@ -146,6 +150,13 @@ describe('medical-device identity on the public captures (issue 23)', function (
       assert.deepEqual(client.hl7_equipment_ids, equipment, f);
       assert.deepEqual([server.hl7_sending_applications, server.hl7_receiving_applications, server.hl7_message_types, server.hl7_equipment_ids], [[rapp], [app], [{ type: 'ACK', count: 1 }], []], f);
       assert.deepEqual(client.dropped, {});
+      // Item 2: the Plum named in OBX-18 or PRT-16 makes the sender an infusion pump, and the evidence says so.
+      const c = entry(inv, '10.0.0.155');
+      if (equipment.length > 0) {
+        assert.deepEqual([c.device_class, c.class_confidence, c.class_evidence], ['infusion_pump', 0.9, `HL7 equipment id "Hospira Plum A+" (${equipment[0]!.field}): infusion-pump family`], f);
+      } else {
+        assert.notEqual(c.class_evidence.startsWith('HL7 equipment id'), true, f);
+      }
     }
   });
 
@@ -161,6 +172,10 @@ describe('medical-device identity on the public captures (issue 23)', function (
       [pacs.dicom_ae_titles, pacs.dicom_peer_ae_titles, pacs.dicom_roles, pacs.dicom_implementation_class_uids, pacs.dicom_implementation_versions, pacs.dicom_sop_classes],
       [['CENTRICITY001'], ['BRIGHTSPEED01'], ['SCP'], ['1.2.840.113619.7.5.1'], ['CENTRICITY5.0'], []],
     );
+    // Item 2: a Broadcom NIC says nothing of the CT; its CT Image Storage SCU role does.
+    const c = entry(inv, '10.40.2.20');
+    assert.deepEqual([c.vendor, c.device_class, c.class_confidence, c.class_evidence], ['Broadcom', 'imaging', 0.75, 'DICOM SCU of CT Image Storage, never SCP']);
+    assert.deepEqual([entry(inv, '10.40.2.10').device_class, entry(inv, '10.40.2.10').class_evidence], ['pacs', 'DICOM, answers on 104/11112']);
   });
 
   it('Philips demo: the Brilliance CT (DICOM CT9999999, DHCP fingerprint) and the monitor’s DHCP fingerprint', async () => {

@@ -83,6 +83,7 @@ describe('patient data in HL7 never reaches an output (issue 23): logs, inventor
       assert.ok(outputs[where]!.includes('ADT^A08^ADT_A01'), `${where} names the message types`);
     }
     assert.match(outputs['inventory show'], /^HL7 message types\s+ORU\^R01\^ORU_R01 \(18\), ADT\^A08\^ADT_A01 \(6\)$/m);
+    assert.match(outputs['inventory show'], /^class\s+infusion pump \(guess, confidence 0\.9: HL7 equipment id "PUMP-03\^ALARIS8015\^ACME" \(OBX-18\): infusion-pump family\)$/m);
     assert.match(outputs['inventory show'], /^HL7 equipment ids\s+PUMP-03\^ALARIS8015\^ACME \(OBX-18\), .* \(PRT-10\), 00643169007222 \(PRT-16\)$/m);
     const leaks: string[] = [];
     for (const [where, text] of Object.entries(outputs)) for (const t of PHI_TOKENS) if (text.includes(t)) leaks.push(`${t} in ${where}`);

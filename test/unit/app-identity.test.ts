@@ -10,6 +10,7 @@ import { PacketDecoder } from '../../src/decode/decoder.js';
 import { AppIdentityState } from '../../src/flows/app-identity.js';
 import { DeviceInventory } from '../../src/flows/device-inventory.js';
 import { sopClassName } from '../../src/flows/sop-classes.js';
+import { guessDeviceClass, protocolBit, type IdentityEvidence } from '../../src/flows/device-class.js';
 import { APP_IDENTITY_LIMITS, DEVICE_SCHEMA_VERSION, appIdentityTexts, emptyAppIdentity } from '../../src/records/device.js';
 import { AppProto, LinkType, TcpFlag, newDecodedPacket, type AppMeta, type CapturedFrame, type DecodedPacket } from '../../src/records/packet.js';
 import { inventoryCsv } from '../../src/cli/inventory.js';
@@ -18,6 +19,7 @@ import { associateAc, associateRq, UID_CT_STORAGE, UID_MWL_FIND } from '../../sr
 import * as B from '../support/packet-builder.js';
 import { IDENTITY, PHI_TOKENS, mllp, phiMessage } from '../support/hl7-phi.js';
 import { analyseFile } from '../support/analyse-file.js';
+import { tcp as tcpPacket } from '../support/packets.js';
 import { readMeta, recordViews, writeMeta, RECORD_SLOTS } from '../../src/pipeline/packet-batch.js';
 import { decodeInventory, encodeInventory } from '../../src/transport/codec.js';
 import { phiCapture } from '../support/hl7-phi.js';
@@ -290,5 +292,72 @@ describe('inventory: app_identity in the entry, the saved file, CSV and the ww_i
     assert.equal(t.dicom_sop_classes, '1.2.3; CT Image Storage');
     assert.equal(t.dropped, 'dicom_sop_classes=91');
     assert.equal(t.hl7_message_types, '');
+  });
+});
+
+describe('class guess from the identity (issue 23 item 2), the evidence named', () => {
+  it('the detector’s snapshot (DeviceInventory.identity) is taken again when the identity changes', () => {
+    const inv = new DeviceInventory({ require_evidence: false });
+    const flow = { flow: -1, started: false, from_orig: true, rejected: false, overflow: 0, handshake: false, answered: false };
+    const hl7 = (ts: number, meta: AppMeta): void => {
+      const p = tcpPacket(ts, { mac: '02:00:00:00:10:13', ip: '10.20.10.13', port: 49321 }, { mac: '02:00:00:00:01:20', ip: '10.20.1.20', port: 2575 }, TcpFlag.PSH | TcpFlag.ACK, 200);
+      p.app = AppProto.HL7;
+      p.app_meta = meta;
+      inv.learn(p, inv.resolve(p), flow);
+    };
+    hl7(100, { hl7_msg_type: 'ORU^R01', hl7_sending_app: 'PUMPGW' });
+    const h = inv.handleOf('mac:02:00:00:00:10:13');
+    assert.equal(inv.identity(h)?.device_class, 'patient_monitor', 'an HL7 client');
+    hl7(110, { hl7_msg_type: 'ORU^R01', hl7_sending_app: 'PUMPGW', hl7_obx18: 'Sigma Spectrum 35700' });
+    assert.equal(inv.identity(h)?.device_class, 'infusion_pump');
+    assert.equal(inv.entry(h)?.class_evidence, 'HL7 equipment id "Sigma Spectrum 35700" (OBX-18): infusion-pump family');
+  });
+
+  const none: IdentityEvidence = { equipment: [], equipment_dropped: 0, sop_classes: [], dicom_roles: [] };
+  const base = { vendor: '', protocols: protocolBit('hl7'), listening_ports: [], gateway: false };
+
+  it('an equipment id of an infusion-pump family → infusion_pump, whatever the vendor; not for a relay of many', () => {
+    const one = guessDeviceClass({ ...base, identity: { ...none, equipment: [{ id: 'PUMP-03^ALARIS8015^ACME', field: 'OBX-18' }, { id: '00643169007222', field: 'PRT-16' }] } });
+    assert.deepEqual(one, { device_class: 'infusion_pump', confidence: 0.9, evidence: 'HL7 equipment id "PUMP-03^ALARIS8015^ACME" (OBX-18): infusion-pump family' });
+    for (const id of ['Hospira Plum A+', 'Sigma Spectrum', 'Agilia VP', 'Medfusion 4000', 'CADD-Solis']) {
+      assert.equal(guessDeviceClass({ ...base, identity: { ...none, equipment: [{ id, field: 'OBX-18' }] } }).device_class, 'infusion_pump', id);
+    }
+    // Without an identity the same device is an HL7 client (patient monitor, 0.4), as before.
+    assert.deepEqual(guessDeviceClass(base), { device_class: 'patient_monitor', confidence: 0.4, evidence: 'HL7 client' });
+    assert.equal(guessDeviceClass({ ...base, identity: { ...none, equipment: [{ id: 'VENT-7^SERVO-U', field: 'OBX-18' }] } }).device_class, 'patient_monitor');
+    const relay = ['Alaris 1', 'Alaris 2', 'Alaris 3'].map((id) => ({ id, field: 'OBX-18' }));
+    assert.equal(guessDeviceClass({ ...base, identity: { ...none, equipment: relay } }).device_class, 'patient_monitor', 'a pump server relaying three pumps');
+    assert.equal(guessDeviceClass({ ...base, identity: { ...none, equipment: relay.slice(0, 1), equipment_dropped: 4 } }).device_class, 'patient_monitor');
+    assert.equal(guessDeviceClass({ ...base, gateway: true, identity: { ...none, equipment: relay.slice(0, 1) } }).device_class, 'network', 'a gateway stays one');
+  });
+
+  it('an image Storage SCU that never acts as SCP → imaging, before the "answers on 104" rule; a PACS stays pacs', () => {
+    const dicom = { vendor: 'Broadcom', protocols: protocolBit('dicom'), listening_ports: [104], gateway: false };
+    const ct = { ...none, dicom_roles: ['SCU'], sop_classes: [{ uid: UID_CT_STORAGE, name: 'CT Image Storage' }] };
+    assert.deepEqual(guessDeviceClass({ ...dicom, identity: ct }), { device_class: 'imaging', confidence: 0.75, evidence: 'DICOM SCU of CT Image Storage, never SCP' });
+    assert.deepEqual(guessDeviceClass(dicom), { device_class: 'pacs', confidence: 0.7, evidence: 'DICOM, answers on 104/11112' });
+    assert.equal(guessDeviceClass({ ...dicom, identity: { ...ct, dicom_roles: ['SCP', 'SCU'] } }).device_class, 'pacs', 'a PACS forwarding images');
+    const findOnly = { ...ct, sop_classes: [{ uid: UID_MWL_FIND, name: 'Modality Worklist Information Model - FIND' }] };
+    assert.equal(guessDeviceClass({ ...dicom, identity: findOnly }).device_class, 'pacs', 'a worklist query is no image');
+    // An imaging vendor's device keeps its rule (and confidence): the demo's classes do not change.
+    assert.deepEqual(guessDeviceClass({ ...dicom, vendor: 'Siemens Healthineers', identity: ct }), { device_class: 'imaging', confidence: 0.8, evidence: 'DICOM, imaging vendor "Siemens Healthineers"' });
+  });
+
+  it('the inventory: the PHI session’s pump is an infusion pump by its equipment id; the detector’s snapshot follows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ww-identity-class-'));
+    try {
+      const pcap = join(dir, 'phi.pcap');
+      writeFileSync(pcap, phiCapture(1_767_603_600, 4));
+      const inv = new DeviceInventory();
+      const { windowsFromCapture } = await import('../../src/compose/embedded.js');
+      const r = await windowsFromCapture(pcap, { inventory: inv });
+      const pump = r.inventory.find((e) => e.ips.includes('10.20.10.13'))!;
+      assert.equal(pump.vendor, '', 'a locally administered MAC: no vendor to go by');
+      assert.deepEqual([pump.device_class, pump.class_source, pump.class_confidence], ['infusion_pump', 'guess', 0.9]);
+      assert.match(pump.class_evidence, /^HL7 equipment id "PUMP-03\^ALARIS8015\^ACME" \(OBX-18\): infusion-pump family$/);
+      assert.equal(inv.identity(inv.handleOf(pump.device_id))?.device_class, 'infusion_pump');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -52,6 +52,7 @@ function entry(id: string, o: Partial<InventoryEntry> = {}): InventoryEntry {
     device_class: 'infusion_pump',
     class_source: 'guess',
     class_confidence: 0.7,
+    class_evidence: EVIL,
     name: EVIL,
     location: EVIL,
     criticality: 'high',

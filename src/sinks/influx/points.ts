@@ -132,6 +132,7 @@ export function inventoryPoint(d: InventoryEntry, at: number, sensor: string, ru
       last_seen_ms: Math.round(d.last_seen * 1000),
       learning: d.learning,
       class_source: d.class_source,
+      class_evidence: d.class_evidence,
       confirmed_by: d.confirmed_by,
       ...identityFields(d),
     },

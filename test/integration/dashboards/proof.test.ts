@@ -104,6 +104,7 @@ function dataSet(runId: string, end: number, seed: number): { points: IPoint[]; 
         device_class: dev.class,
         class_source: dev.name ? 'inventory' : 'guess',
         class_confidence: dev.name ? 1 : 0.4,
+        class_evidence: dev.name ? 'inventory file' : 'no rule matched',
         name: dev.name,
         location: dev.location,
         criticality: dev.class === 'infusion_pump' ? 'life_critical' : 'medium',
