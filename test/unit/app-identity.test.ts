@@ -81,6 +81,15 @@ describe('HL7 identity fields: MSH-3..6, 9, 12, OBX-18, PRT-10, PRT-16 and nothi
     assert.deepEqual(p.app_meta, { hl7_sending_app: 'MON', hl7_msg_type: 'ORU^R01', hl7_version: '2.5', hl7_obx18: 'EQ-4' });
   });
 
+  it('the scan stops at the end block: a second message in the same segment lends the first none of its fields', () => {
+    const obx18 = ['OBX', '1', ...Array<string>(16).fill(''), 'EQ-2'].join('|');
+    const first = mllp('MSH|^~\\&|MON||||||ORU^R01|1|P|2.5\r\nOBX|1|NM|HR||72\r\n');
+    const second = mllp(`MSH|^~\\&|MON||||||ORU^R01|2|P|2.5\r${obx18}\r`);
+    const p = decode(tcpFrame(5000, 6000, Buffer.concat([first, second])));
+    assert.deepEqual(p.app_meta, { hl7_sending_app: 'MON', hl7_msg_type: 'ORU^R01', hl7_version: '2.5' });
+    assert.equal(decode(tcpFrame(5000, 6000, second)).app_meta?.hl7_obx18, 'EQ-2');
+  });
+
   it('an identity field is cut to 64 characters; a field named like a segment inside another segment is not a segment', () => {
     const long = 'E'.repeat(100);
     const obx = ['OBX', '1', ...Array<string>(16).fill(''), long].join('|');
