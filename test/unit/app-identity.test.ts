@@ -19,6 +19,7 @@ import { associateAc, associateRq, UID_CT_STORAGE, UID_MWL_FIND } from '../../sr
 import * as B from '../support/packet-builder.js';
 import { IDENTITY, PHI_TOKENS, mllp, phiMessage } from '../support/hl7-phi.js';
 import { analyseFile } from '../support/analyse-file.js';
+import { repoRoot } from '../support/fixtures.js';
 import { tcp as tcpPacket } from '../support/packets.js';
 import { readMeta, recordViews, writeMeta, RECORD_SLOTS } from '../../src/pipeline/packet-batch.js';
 import { decodeInventory, encodeInventory } from '../../src/transport/codec.js';
@@ -368,5 +369,48 @@ describe('class guess from the identity (issue 23 item 2), the evidence named', 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the simulator’s shipped captures: identity present, its fake patients absent', () => {
+  const PATIENT = ['TEST-PATIENT', 'SYNTHETIC^', 'SIMHOSP^MR'];
+
+  it('hl7-monitor: each monitor’s application, facility, engine and version; the engine’s ACKs', async () => {
+    const r = await analyseFile(join(repoRoot, 'captures', 'golden', 'hl7-monitor.pcap'));
+    const raw = readFileSync(join(repoRoot, 'captures', 'golden', 'hl7-monitor.pcap'), 'latin1');
+    for (const t of PATIENT) assert.ok(raw.includes(t), `the capture carries ${t}`);
+    const m1 = r.inventory.find((e) => e.dhcp_hostname === 'MONITOR-01')!.app_identity;
+    assert.deepEqual(
+      [m1.hl7_sending_applications, m1.hl7_sending_facilities, m1.hl7_receiving_applications, m1.hl7_receiving_facilities, m1.hl7_message_types, m1.hl7_versions],
+      [['MONITOR-01'], ['WARD'], ['HL7ENGINE'], ['WARDWATCH-SIM-HOSP'], [{ type: 'ORU^R01^ORU_R01', count: 8 }], ['2.5']],
+    );
+    assert.deepEqual(m1.dhcp_parameter_lists, ['1,3,6,15,42,51']);
+    const engine = r.inventory.find((e) => e.app_identity.hl7_sending_applications.includes('HL7ENGINE'))!.app_identity;
+    assert.deepEqual([engine.hl7_receiving_applications, engine.hl7_message_types], [['MONITOR-01', 'MONITOR-02'], [{ type: 'ACK^R01^ACK', count: 15 }]]);
+    const out = JSON.stringify([r.inventory, r.flows, r.windows]);
+    for (const t of PATIENT) assert.ok(!out.includes(t), `${t} in an output`);
+  });
+
+  it('dicom-ct: the CT is CT01, SCU of worklist and CT Image Storage; the PACS PACS01, SCP', async () => {
+    const r = await analyseFile(join(repoRoot, 'captures', 'golden', 'dicom-ct.pcap'));
+    assert.ok(readFileSync(join(repoRoot, 'captures', 'golden', 'dicom-ct.pcap'), 'latin1').includes('TEST-PATIENT'), 'the data sets carry the fake patient');
+    const ct = r.inventory.find((e) => e.dhcp_hostname === 'IMAGING-01')!;
+    const pacs = r.inventory.find((e) => e.app_identity.dicom_ae_titles.includes('PACS01'))!;
+    assert.deepEqual(
+      [ct.app_identity.dicom_ae_titles, ct.app_identity.dicom_peer_ae_titles, ct.app_identity.dicom_roles, ct.app_identity.dicom_implementation_versions],
+      [['CT01'], ['PACS01'], ['SCU'], ['WARDWATCH_SIM']],
+    );
+    assert.deepEqual(ct.app_identity.dicom_sop_classes, [
+      { uid: UID_MWL_FIND, name: 'Modality Worklist Information Model - FIND' },
+      { uid: UID_CT_STORAGE, name: 'CT Image Storage' },
+    ]);
+    assert.deepEqual([pacs.app_identity.dicom_roles, pacs.app_identity.dicom_peer_ae_titles, pacs.device_class], [['SCP'], ['CT01'], 'pacs']);
+    const out = JSON.stringify([r.inventory, r.flows, r.windows]);
+    assert.ok(!out.includes('TEST-PATIENT'), 'the fake patient in an output');
+  });
+
+  it('mqtt-gateway: the telemetry gateway’s client id', async () => {
+    const r = await analyseFile(join(repoRoot, 'captures', 'golden', 'mqtt-gateway.pcap'));
+    assert.deepEqual(r.inventory.find((e) => e.dhcp_hostname === 'TELEMETRY-01')?.app_identity.mqtt_client_ids, ['telemetry-01-077483']);
   });
 });
