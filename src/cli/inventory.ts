@@ -118,7 +118,7 @@ function identityRows(a: AppIdentity): [string, string][] {
   add('DICOM role', 'dicom_roles', a.dicom_roles);
   add('DICOM peer AE titles', 'dicom_peer_ae_titles', a.dicom_peer_ae_titles);
   add('DICOM SOP classes', 'dicom_sop_classes', a.dicom_sop_classes.map((c) => (c.name ? `${c.name} (${c.uid})` : c.uid)));
-  add('DICOM implementation', 'dicom_implementation_class_uids', a.dicom_implementation_class_uids);
+  add('DICOM implementation class UID', 'dicom_implementation_class_uids', a.dicom_implementation_class_uids);
   add('DICOM implementation version', 'dicom_implementation_versions', a.dicom_implementation_versions);
   add('MQTT client ids', 'mqtt_client_ids', a.mqtt_client_ids);
   add('DHCP parameter requests', 'dhcp_parameter_lists', a.dhcp_parameter_lists);
