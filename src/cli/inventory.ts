@@ -8,7 +8,7 @@ import { stringify as toYaml } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { WardwatchError } from '../errors.js';
 import { DeviceInventory } from '../flows/device-inventory.js';
-import type { InventoryEntry } from '../records/device.js';
+import { appIdentityTexts, type AppIdentity, type AppIdentityList, type InventoryEntry } from '../records/device.js';
 import { printable, textTable, utc } from './table.js';
 
 interface InventoryCliOptions {
@@ -47,6 +47,7 @@ const CSV_COLUMNS = [
   'device_class',
   'class_source',
   'class_confidence',
+  'class_evidence',
   'name',
   'location',
   'criticality',
@@ -63,6 +64,25 @@ const CSV_COLUMNS = [
   'confirmed_at',
 ] as const satisfies readonly (keyof InventoryEntry)[];
 
+/** The application identity as CSV columns (`appIdentityTexts`: values joined with `; `), after CSV_COLUMNS. */
+const IDENTITY_CSV_COLUMNS = [
+  'hl7_sending_applications',
+  'hl7_sending_facilities',
+  'hl7_receiving_applications',
+  'hl7_receiving_facilities',
+  'hl7_message_types',
+  'hl7_versions',
+  'hl7_equipment_ids',
+  'dicom_ae_titles',
+  'dicom_peer_ae_titles',
+  'dicom_roles',
+  'dicom_implementation_class_uids',
+  'dicom_implementation_versions',
+  'dicom_sop_classes',
+  'mqtt_client_ids',
+  'dhcp_parameter_lists',
+] as const satisfies readonly AppIdentityList[];
+
 function csvCell(v: unknown): string {
   const text = Array.isArray(v) ? v.join(' ') : String(v);
   // RFC 4180 quoting; a leading = + - @ is prefixed with ' so that spreadsheets do not run attacker-chosen formulas.
@@ -71,7 +91,38 @@ function csvCell(v: unknown): string {
 }
 
 export function inventoryCsv(entries: readonly InventoryEntry[]): string {
-  return [CSV_COLUMNS.join(','), ...entries.map((e) => CSV_COLUMNS.map((c) => csvCell(e[c])).join(','))].join('\r\n') + '\r\n';
+  const header = [...CSV_COLUMNS, ...IDENTITY_CSV_COLUMNS, 'identity_dropped'].join(',');
+  const row = (e: InventoryEntry): string => {
+    const t = appIdentityTexts(e.app_identity);
+    return [...CSV_COLUMNS.map((c) => csvCell(e[c])), ...IDENTITY_CSV_COLUMNS.map((c) => csvCell(t[c])), csvCell(t.dropped)].join(',');
+  };
+  return [header, ...entries.map(row)].join('\r\n') + '\r\n';
+}
+
+/** `show` rows of the application identity: one per non-empty list, `(+n not kept)` when its cap dropped values. */
+function identityRows(a: AppIdentity): [string, string][] {
+  const rows: [string, string][] = [];
+  const add = (label: string, list: AppIdentityList, values: readonly string[]): void => {
+    if (values.length === 0) return;
+    const n = a.dropped[list];
+    rows.push([label, `${values.join(', ')}${n ? ` (+${n} not kept: list full)` : ''}`]);
+  };
+  add('HL7 sending application', 'hl7_sending_applications', a.hl7_sending_applications);
+  add('HL7 sending facility', 'hl7_sending_facilities', a.hl7_sending_facilities);
+  add('HL7 receiving application', 'hl7_receiving_applications', a.hl7_receiving_applications);
+  add('HL7 receiving facility', 'hl7_receiving_facilities', a.hl7_receiving_facilities);
+  add('HL7 message types', 'hl7_message_types', a.hl7_message_types.map((t) => `${t.type} (${t.count})`));
+  add('HL7 version', 'hl7_versions', a.hl7_versions);
+  add('HL7 equipment ids', 'hl7_equipment_ids', a.hl7_equipment_ids.map((e) => `${e.id} (${e.field})`));
+  add('DICOM AE titles', 'dicom_ae_titles', a.dicom_ae_titles);
+  add('DICOM role', 'dicom_roles', a.dicom_roles);
+  add('DICOM peer AE titles', 'dicom_peer_ae_titles', a.dicom_peer_ae_titles);
+  add('DICOM SOP classes', 'dicom_sop_classes', a.dicom_sop_classes.map((c) => (c.name ? `${c.name} (${c.uid})` : c.uid)));
+  add('DICOM implementation class UID', 'dicom_implementation_class_uids', a.dicom_implementation_class_uids);
+  add('DICOM implementation version', 'dicom_implementation_versions', a.dicom_implementation_versions);
+  add('MQTT client ids', 'mqtt_client_ids', a.mqtt_client_ids);
+  add('DHCP parameter requests', 'dhcp_parameter_lists', a.dhcp_parameter_lists);
+  return rows;
 }
 
 function listTable(entries: readonly InventoryEntry[]): string {
@@ -96,7 +147,7 @@ function showDevice(e: InventoryEntry): string {
     ['MAC', e.mac || '-'],
     ['IPs', e.ips.join(', ') || '-'],
     ['vendor', e.vendor || '-'],
-    ['class', `${e.device_class.replace(/_/g, ' ')} (${e.class_source === 'inventory' ? 'inventory file' : `guess, confidence ${e.class_confidence}`})`],
+    ['class', `${e.device_class.replace(/_/g, ' ')} (${e.class_source === 'inventory' ? 'inventory file' : `guess, confidence ${e.class_confidence}: ${e.class_evidence}`})`],
     ['name', e.name || '-'],
     ['location', e.location || '-'],
     ['criticality', e.criticality],
@@ -108,6 +159,7 @@ function showDevice(e: InventoryEntry): string {
     ['first seen (UTC)', utc(e.first_seen)],
     ['last seen (UTC)', utc(e.last_seen)],
     ['listed since (UTC)', `${utc(e.confirmed_at)} (evidence: ${e.confirmed_by.replace(/_/g, ' ')})`],
+    ...identityRows(e.app_identity),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${printable(v)}`).join('\n') + '\n';
@@ -135,7 +187,7 @@ export function inventoryCommand(): Command {
       }),
   );
   cmd.addCommand(
-    withSource(new Command('show').description('Everything known about one device.').argument('<device>', 'device id, MAC, IP, name or DHCP host name'))
+    withSource(new Command('show').description('Everything known about one device, with what its HL7, DICOM, MQTT and DHCP traffic says about it.').argument('<device>', 'device id, MAC, IP, name or DHCP host name'))
       .addHelpText('after', '\nExamples:\n  wardwatch inventory show mac:00:09:fb:2a:d1:15\n  wardwatch inventory show 10.20.11.11\n  wardwatch inventory show MONITOR-01\n')
       .action((device: string, o: InventoryCliOptions) => {
         const { file, entries } = readSavedInventory(o);

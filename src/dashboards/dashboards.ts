@@ -28,6 +28,7 @@ import {
   devicesByVendor,
   healthPanels,
   inventoryFacts,
+  deviceIdentity,
   mostAnomalousDevices,
   newDevicesCount,
   newDevicesTable,
@@ -122,6 +123,7 @@ function overviewPanels(b: dashboard.DashboardBuilder, scope: Scope): void {
 function devicePanels(b: dashboard.DashboardBuilder, scope: Scope, title: string): void {
   b.withRow(row(title))
     .withPanel(inventoryFacts(scope))
+    .withPanel(deviceIdentity(scope))
     .withPanel(deviceTraffic(scope))
     .withPanel(deviceScore(scope))
     .withPanel(deviceTopFeatures(scope))

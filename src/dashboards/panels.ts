@@ -20,6 +20,7 @@ import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-
 import { ReduceDataOptionsBuilder, VizLegendOptionsBuilder, GraphThresholdsStyleConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { SensorHealth } from '../records/health.js';
 import { INFLUX_DATASOURCE, MEASUREMENT, from, fromReplay, id, influxql, str, tagMatchesVariable } from './influxql.js';
+import type { IDENTITY_FIELDS } from '../sinks/influx/points.js';
 
 /** Tag value the sink writes for an empty `run_id` (live capture): `cleanTags` in src/sinks/influx/points.ts. */
 export const LIVE_RUN_ID = 'none';
@@ -335,17 +336,52 @@ export const INVENTORY_FACT_COLUMNS = [
   'last_seen',
   'learning',
   'class_source',
+  'class_evidence',
 ] as const;
 
 export function inventoryFacts(scope: Scope): cog.Builder<dashboard.Panel> {
   const lasts = INVENTORY_FACT_COLUMNS.filter((c) => c !== 'device_class' && c !== 'vendor')
     .map((c) => (c === 'first_seen' || c === 'last_seen' ? `last(${id(`${c}_ms`)}) AS ${id(c)}` : `last(${id(c)}) AS ${id(c)}`))
     .join(', ');
-  return table('Inventory facts', 'What the sensor knows about $device: class, vendor, operator-given name, location and criticality, addresses, protocols, listening ports, peers, first/last seen, learning state.')
+  return table(
+    'Inventory facts',
+    'What the sensor knows about $device: class (and what the class rests on: the inventory file, or the guess rule and its evidence), vendor, operator-given name, location and criticality, addresses, protocols, listening ports, peers, first/last seen, learning state.',
+  )
     .withTarget(influxql(`SELECT ${lasts} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope, DEVICE)} GROUP BY ${id('device_class')}, ${id('vendor')}`).format('table'))
     .withTransformation({ id: 'filterFieldsByName', options: { include: { names: [...INVENTORY_FACT_COLUMNS] } } })
     .overrideByName('first_seen', [{ id: 'unit', value: 'dateTimeAsIso' }])
     .overrideByName('last_seen', [{ id: 'unit', value: 'dateTimeAsIso' }])
+    .height(5)
+    .span(24);
+}
+
+/** Columns of the "Medical-device identity" panel: `ww_inventory` fields (src/sinks/influx/points.ts IDENTITY_FIELDS). */
+export const IDENTITY_COLUMNS = [
+  'hl7_apps',
+  'hl7_facilities',
+  'hl7_receiving_apps',
+  'hl7_message_types',
+  'hl7_versions',
+  'equipment_ids',
+  'dicom_ae_titles',
+  'dicom_roles',
+  'dicom_peer_ae_titles',
+  'dicom_sop_classes',
+  'dicom_impl_class_uids',
+  'dicom_impl_versions',
+  'mqtt_client_ids',
+  'dhcp_fingerprints',
+  'identity_dropped',
+] as const satisfies readonly (keyof typeof IDENTITY_FIELDS)[];
+
+export function deviceIdentity(scope: Scope): cog.Builder<dashboard.Panel> {
+  const lasts = IDENTITY_COLUMNS.map((c) => `last(${id(c)}) AS ${id(c)}`).join(', ');
+  return table(
+    'Medical-device identity',
+    'What $device says about itself in HL7 (sending/receiving application and facility MSH-3..6, message types with counts, version, equipment ids from OBX-18/PRT-10/PRT-16), DICOM (AE titles, SCU/SCP role, peers, SOP classes proposed, implementation class UID and version), MQTT (client id) and DHCP (parameter request list fingerprint). Never patient data. identity_dropped: values not kept because a list was full.',
+  )
+    .withTarget(influxql(`SELECT ${lasts} FROM ${scope.from(MEASUREMENT.inventory)} ${where(scope, DEVICE)}`).format('table'))
+    .withTransformation({ id: 'filterFieldsByName', options: { include: { names: [...IDENTITY_COLUMNS] } } })
     .height(5)
     .span(24);
 }

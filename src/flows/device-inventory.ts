@@ -49,10 +49,11 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Counters } from '../metrics.js';
 import type { DeviceDirectory, DeviceEvidence, InventoryEntry, PacketDevices } from '../records/device.js';
-import { DEVICE_CLASSES, DEVICE_EVIDENCE, DEVICE_SCHEMA_VERSION } from '../records/device.js';
+import { APP_IDENTITY_LIMITS, DEVICE_CLASSES, DEVICE_EVIDENCE, DEVICE_SCHEMA_VERSION, emptyAppIdentity } from '../records/device.js';
+import type { AppIdentityList } from '../records/device.js';
 import type { DeviceClass } from '../records/device.js';
 import type { FlowUpdate } from '../records/flow.js';
-import type { DecodedPacket } from '../records/packet.js';
+import type { AppMeta, DecodedPacket } from '../records/packet.js';
 import { AppProto, Proto, TcpFlag, formatIpv4, formatIpv6, formatMac, parseMac } from '../records/packet.js';
 import type { Cidr } from './address.js';
 import { maskWord, parseCidr, parseIpv4, parseIpv6 } from './address.js';
@@ -64,6 +65,7 @@ import { PORT_PROTOCOL, PROTOCOL_NAMES, guessDeviceClass } from './device-class.
 import type { InventoryFileEntry } from './inventory-file.js';
 import { macVendor } from './oui.js';
 import { CANDIDATE_DHCP, CandidateTable } from './candidate-table.js';
+import { AppIdentityState } from './app-identity.js';
 
 const EXTERNAL = 0;
 const KEY_MAC = 1;
@@ -111,7 +113,7 @@ class Device {
   learning = true;
   override: InventoryFileEntry | undefined = undefined;
   /** Last `identity` snapshot and what it was made from (reused while those are unchanged: once per window otherwise). */
-  snapshot: { of: [number, number, boolean, string, boolean, InventoryFileEntry | undefined]; value: DeviceIdentitySnapshot } | undefined = undefined;
+  snapshot: { of: [number, number, boolean, string, boolean, InventoryFileEntry | undefined, number]; value: DeviceIdentitySnapshot } | undefined = undefined;
   /** Listed in the inventory: it showed evidence of being a real host (see "Evidence"). */
   confirmed = false;
   confirmed_by: DeviceEvidence = 'first_packet';
@@ -120,6 +122,8 @@ class Device {
   sent = 0;
   /** Packet time of its last DHCP DISCOVER/REQUEST while unconfirmed (-Infinity: none). */
   dhcpAt = -Infinity;
+  /** What HL7, DICOM, MQTT and DHCP said about it (created at the first such packet). */
+  app: AppIdentityState | undefined = undefined;
 
   constructor(
     readonly handle: number,
@@ -494,6 +498,30 @@ export class DeviceInventory implements DeviceDirectory {
       dv.protocols |= appBit | portBit;
       if (p.ip_version !== 0) this.addPeer(dv, p, true);
     }
+    const app = p.app;
+    if ((app === AppProto.HL7 || app === AppProto.DICOM || app === AppProto.MQTT || app === AppProto.DHCP) && p.app_meta !== undefined)
+      this.learnAppIdentity(p, p.app_meta, d);
+  }
+
+  /** Application identity (records/device.ts `AppIdentity`): attribution as documented there. */
+  private learnAppIdentity(p: DecodedPacket, m: AppMeta, d: PacketDevices): void {
+    const src = d.src >= 0 ? this.devices[d.src]! : undefined;
+    switch (p.app) {
+      case AppProto.HL7:
+        if (src !== undefined) (src.app ??= new AppIdentityState()).learnHl7Sent(m);
+        break;
+      case AppProto.DICOM:
+        if (m.dicom_pdu_type !== 1 && m.dicom_pdu_type !== 2) break;
+        if (src !== undefined) (src.app ??= new AppIdentityState()).learnDicom(m, true);
+        if (d.dst >= 0 && d.dst !== d.src) (this.devices[d.dst]!.app ??= new AppIdentityState()).learnDicom(m, false);
+        break;
+      case AppProto.MQTT:
+        if (src !== undefined && m.mqtt_client_id !== undefined) (src.app ??= new AppIdentityState()).learnMqttClientId(m.mqtt_client_id);
+        break;
+      case AppProto.DHCP:
+        if (src !== undefined && m.dhcp_param_request !== undefined && p.src_port === 68) (src.app ??= new AppIdentityState()).learnDhcpParameters(m.dhcp_param_request);
+        break;
+    }
   }
 
   /**
@@ -509,15 +537,18 @@ export class DeviceInventory implements DeviceDirectory {
     let device_class: DeviceClass;
     let class_source: 'inventory' | 'guess';
     let class_confidence: number;
+    let class_evidence: string;
     if (o?.device_class !== undefined) {
       device_class = o.device_class;
       class_source = 'inventory';
       class_confidence = 1;
+      class_evidence = 'inventory file';
     } else {
-      const g = guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: listening, gateway: dv.gateway });
+      const g = guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: listening, gateway: dv.gateway, identity: dv.app?.classEvidence() });
       device_class = g.device_class;
       class_source = 'guess';
       class_confidence = g.confidence;
+      class_evidence = g.evidence;
     }
     return {
       schema_version: DEVICE_SCHEMA_VERSION,
@@ -543,12 +574,14 @@ export class DeviceInventory implements DeviceDirectory {
       device_class,
       class_source,
       class_confidence,
+      class_evidence,
       name: o?.name ?? '',
       location: o?.location ?? '',
       criticality: o?.criticality ?? 'medium',
       learning: dv.learning,
       confirmed_by: dv.confirmed_by,
       confirmed_at: round6(dv.confirmed_at),
+      app_identity: dv.app?.toRecord() ?? emptyAppIdentity(),
     };
   }
 
@@ -561,17 +594,34 @@ export class DeviceInventory implements DeviceDirectory {
     const dv = this.devices[handle];
     if (dv === undefined) return undefined;
     const o = dv.override;
-    // The snapshot depends on protocols, listening ports (a list that only grows), gateway, host name, evidence and
-    // the operator override (vendor and first_seen never change): reused while they are the same.
+    // The snapshot depends on protocols, listening ports (a list that only grows), gateway, host name, evidence, the
+    // operator override and the application identity's lists (vendor and first_seen never change): reused while they
+    // are the same.
     const c = dv.snapshot?.of;
-    if (c !== undefined && c[0] === dv.protocols && c[1] === dv.listening.length && c[2] === dv.gateway && c[3] === dv.dhcp_hostname && c[4] === dv.confirmed && c[5] === o) {
+    const idChanges = dv.app?.changes ?? 0;
+    if (
+      c !== undefined &&
+      c[0] === dv.protocols &&
+      c[1] === dv.listening.length &&
+      c[2] === dv.gateway &&
+      c[3] === dv.dhcp_hostname &&
+      c[4] === dv.confirmed &&
+      c[5] === o &&
+      c[6] === idChanges
+    ) {
       return dv.snapshot!.value;
     }
     const device_class =
       o?.device_class ??
-      guessDeviceClass({ vendor: dv.vendor, protocols: dv.protocols, listening_ports: [...dv.listening].sort((a, b) => a - b), gateway: dv.gateway }).device_class;
+      guessDeviceClass({
+        vendor: dv.vendor,
+        protocols: dv.protocols,
+        listening_ports: [...dv.listening].sort((a, b) => a - b),
+        gateway: dv.gateway,
+        identity: dv.app?.classEvidence(),
+      }).device_class;
     const value = { device_class, criticality: o?.criticality ?? 'medium', name: o?.name || dv.dhcp_hostname, vendor: dv.vendor, first_seen: round6(dv.first_seen), confirmed: dv.confirmed };
-    dv.snapshot = { of: [dv.protocols, dv.listening.length, dv.gateway, dv.dhcp_hostname, dv.confirmed, o], value };
+    dv.snapshot = { of: [dv.protocols, dv.listening.length, dv.gateway, dv.dhcp_hostname, dv.confirmed, o, idChanges], value };
     return value;
   }
 
@@ -666,6 +716,7 @@ export class DeviceInventory implements DeviceDirectory {
     dv.confirmed = true;
     dv.confirmed_by = e.confirmed_by ?? 'restored';
     dv.confirmed_at = e.confirmed_at ?? e.first_seen;
+    if (e.app_identity !== undefined) dv.app = AppIdentityState.fromRecord(e.app_identity);
     this.nConfirmed++;
     for (const name of e.protocols) {
       const i = PROTOCOL_NAMES.indexOf(name as ProtocolName);
@@ -1246,8 +1297,33 @@ function ipKeyOf(text: string): { key: number; words: Uint32Array | undefined } 
   return { key: IP6_KEY_BASE + fold6(w), words: w };
 }
 
-/** Saved files of schema version 1 (no evidence fields) still load. */
-const SavedVersionSchema = z.union([z.literal(1), z.literal(DEVICE_SCHEMA_VERSION)]);
+/** Saved files of schema version 1 (no evidence fields) and 2 (no `app_identity`) still load. */
+const SavedVersionSchema = z.union([z.literal(1), z.literal(2), z.literal(DEVICE_SCHEMA_VERSION)]);
+
+const IdentityText = z.string().max(256);
+const droppedShape = Object.fromEntries(Object.keys(APP_IDENTITY_LIMITS).map((k) => [k, z.number().int().min(0).optional()])) as Record<AppIdentityList, z.ZodOptional<z.ZodNumber>>;
+
+/** A saved `AppIdentity`: lists as written (the caps are applied again on restore). */
+const SavedAppIdentitySchema = z
+  .object({
+    hl7_sending_applications: z.array(IdentityText),
+    hl7_sending_facilities: z.array(IdentityText),
+    hl7_receiving_applications: z.array(IdentityText),
+    hl7_receiving_facilities: z.array(IdentityText),
+    hl7_message_types: z.array(z.object({ type: IdentityText, count: z.number().int().min(0) }).strict()),
+    hl7_versions: z.array(IdentityText),
+    hl7_equipment_ids: z.array(z.object({ id: IdentityText, field: z.enum(['OBX-18', 'PRT-10', 'PRT-16']) }).strict()),
+    dicom_ae_titles: z.array(IdentityText),
+    dicom_peer_ae_titles: z.array(IdentityText),
+    dicom_roles: z.array(z.enum(['SCU', 'SCP'])),
+    dicom_implementation_class_uids: z.array(IdentityText),
+    dicom_implementation_versions: z.array(IdentityText),
+    dicom_sop_classes: z.array(z.object({ uid: IdentityText, name: z.string() }).strict()),
+    mqtt_client_ids: z.array(IdentityText),
+    dhcp_parameter_lists: z.array(IdentityText),
+    dropped: z.object(droppedShape).strict(),
+  })
+  .strict();
 
 const SavedEntrySchema = z.object({
   schema_version: SavedVersionSchema,
@@ -1267,12 +1343,14 @@ const SavedEntrySchema = z.object({
   device_class: z.enum(DEVICE_CLASSES as [DeviceClass, ...DeviceClass[]]),
   class_source: z.enum(['inventory', 'guess']),
   class_confidence: z.number(),
+  class_evidence: z.string().optional(),
   name: z.string(),
   location: z.string(),
   criticality: z.enum(['low', 'medium', 'high', 'life_critical']),
   learning: z.boolean(),
   confirmed_by: z.enum(DEVICE_EVIDENCE as [DeviceEvidence, ...DeviceEvidence[]]).optional(),
   confirmed_at: z.number().optional(),
+  app_identity: SavedAppIdentitySchema.optional(),
   feature_history: z
     .object({
       peer_keys: z.array(z.number().int().min(0).max(2 * 0x100000000 - 1)),

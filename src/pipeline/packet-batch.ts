@@ -184,11 +184,48 @@ export function readPacket(v: RecordViews, rec: number, p: DecodedPacket, meta: 
  * and one UTF-16 code unit per slot). Metadata whose stream would take more than `MAX_META_RECORDS` records (a long
  * MQTT topic) is sent beside the ring instead (`PACKET_META_PORT`).
  */
-const META_FIELDS = ['dns_qname', 'dns_qtype', 'dns_rcode', 'dns_response', 'dns_answers', 'dhcp_msg_type', 'dhcp_hostname', 'dhcp_vendor_class', 'dhcp_requested_ip', 'tls_sni', 'hl7_sending_app', 'hl7_msg_type', 'dicom_pdu_type', 'dicom_calling_ae', 'dicom_called_ae', 'mqtt_msg_type', 'mqtt_client_id', 'mqtt_topic'] as const satisfies readonly (keyof AppMeta)[];
+const META_FIELDS = ['dns_qname', 'dns_qtype', 'dns_rcode', 'dns_response', 'dns_answers', 'dhcp_msg_type', 'dhcp_hostname', 'dhcp_vendor_class', 'dhcp_requested_ip', 'tls_sni', 'hl7_sending_app', 'hl7_msg_type', 'dicom_pdu_type', 'dicom_calling_ae', 'dicom_called_ae', 'mqtt_msg_type', 'mqtt_client_id', 'mqtt_topic', 'dhcp_param_request', 'hl7_sending_facility', 'hl7_receiving_app', 'hl7_receiving_facility', 'hl7_version', 'hl7_obx18', 'hl7_prt10', 'hl7_prt16', 'dicom_impl_class_uid', 'dicom_impl_version', 'dicom_sop_classes', 'dicom_sop_classes_dropped'] as const satisfies readonly (keyof AppMeta)[];
 // Every field of AppMeta is in the list (a field added to the contract and not here fails to compile).
 type Missing = Exclude<keyof AppMeta, (typeof META_FIELDS)[number]>;
 const everyField: Missing extends never ? true : Missing = true;
 void everyField;
+
+/**
+ * Whether a field's value is a number (else a string, or for `dns_response` a boolean), by field: the type makes a new
+ * field of AppMeta fail to compile until it is listed here, so `readMeta` never reads a number as a string.
+ */
+const META_NUMBER: { readonly [K in keyof Required<AppMeta>]: Required<AppMeta>[K] extends number ? true : false } = {
+  dns_qname: false,
+  dns_qtype: true,
+  dns_rcode: true,
+  dns_response: false,
+  dns_answers: true,
+  dhcp_msg_type: true,
+  dhcp_hostname: false,
+  dhcp_vendor_class: false,
+  dhcp_requested_ip: false,
+  dhcp_param_request: false,
+  tls_sni: false,
+  hl7_sending_app: false,
+  hl7_sending_facility: false,
+  hl7_receiving_app: false,
+  hl7_receiving_facility: false,
+  hl7_msg_type: false,
+  hl7_version: false,
+  hl7_obx18: false,
+  hl7_prt10: false,
+  hl7_prt16: false,
+  dicom_pdu_type: true,
+  dicom_calling_ae: false,
+  dicom_called_ae: false,
+  dicom_impl_class_uid: false,
+  dicom_impl_version: false,
+  dicom_sop_classes: false,
+  dicom_sop_classes_dropped: true,
+  mqtt_msg_type: true,
+  mqtt_client_id: false,
+  mqtt_topic: false,
+};
 
 /** Records a packet's metadata may take after it in the ring. */
 export const MAX_META_RECORDS = 16;
@@ -279,7 +316,7 @@ export function readMeta(v: RecordViews, mask: number, rec: number): AppMeta {
     const v = b[wrap(start + k + 1, ringSlots)]!;
     k += 2;
     if (name === 'dns_response') meta[name] = v === 1;
-    else if (name === 'dns_qtype' || name === 'dns_rcode' || name === 'dns_answers' || name === 'dhcp_msg_type' || name === 'dicom_pdu_type' || name === 'mqtt_msg_type') meta[name] = v;
+    else if (META_NUMBER[name]) meta[name] = v;
     else {
       meta[name] = readString(b, start + k, v, ringSlots);
       k += v;

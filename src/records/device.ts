@@ -10,10 +10,11 @@
  * host (`DeviceEvidence`, rule in docs/flows-and-devices.md "Evidence"). Until then it is a candidate: it may have a
  * device handle (its feature windows are emitted) but no entry, so a flood of spoofed sources lists nothing.
  *
- * Schema versions: 2 added `confirmed_by` and `confirmed_at` (and entries exist only for confirmed devices). A saved
- * inventory of version 1 still loads: its devices are confirmed as `restored`.
+ * Schema versions: 2 added `confirmed_by` and `confirmed_at` (and entries exist only for confirmed devices). 3 added
+ * `app_identity` (what HL7, DICOM, MQTT and DHCP say about the device; see `AppIdentity`). A saved inventory of version
+ * 1 still loads: its devices are confirmed as `restored`; of version 1 or 2, `app_identity` starts empty.
  */
-export const DEVICE_SCHEMA_VERSION = 2;
+export const DEVICE_SCHEMA_VERSION = 3;
 
 /**
  * Why a device is in the inventory: its first evidence of being a real host.
@@ -115,6 +116,12 @@ export interface InventoryEntry extends DeviceIdentity {
   class_source: 'inventory' | 'guess';
   /** Confidence of a guessed class, 0..1 (1 for inventory). */
   class_confidence: number;
+  /**
+   * What the class rests on (schema 3): `inventory file`, or the guess rule that matched and the values it used, e.g.
+   * `DICOM SCU of CT Image Storage, never SCP`, `HL7 equipment id "Hospira Plum A+" (PRT-16): infusion-pump family`,
+   * `infusion vendor "Baxter Healthcare", HL7/MQTT` (src/flows/device-class.ts). Recomputed, not restored, on load.
+   */
+  class_evidence: string;
   /** Operator-given name, location and criticality from the inventory file; empty/`medium` when not given. */
   name: string;
   location: string;
@@ -125,6 +132,8 @@ export interface InventoryEntry extends DeviceIdentity {
   confirmed_by: DeviceEvidence;
   /** Packet time of that evidence (seconds since the epoch); `first_seen` ≤ `confirmed_at`. */
   confirmed_at: number;
+  /** What HL7, DICOM, MQTT and DHCP say about the device (bounded, never PHI; see `AppIdentity`). Schema version 3. */
+  app_identity: AppIdentity;
 }
 
 /**
@@ -148,6 +157,161 @@ export interface PacketDevices {
    * hold a handle (it waits in the candidate table); else 0.
    */
   overflow: number;
+}
+
+/**
+ * Caps of the `AppIdentity` lists: distinct values kept per device, first seen first. A value seen once a list is full
+ * is not kept; `AppIdentity.dropped` counts such observations per list.
+ */
+export const APP_IDENTITY_LIMITS = {
+  hl7_sending_applications: 8,
+  hl7_sending_facilities: 8,
+  hl7_receiving_applications: 8,
+  hl7_receiving_facilities: 8,
+  hl7_message_types: 16,
+  hl7_versions: 4,
+  hl7_equipment_ids: 8,
+  dicom_ae_titles: 8,
+  dicom_peer_ae_titles: 8,
+  dicom_roles: 2,
+  dicom_implementation_class_uids: 4,
+  dicom_implementation_versions: 4,
+  dicom_sop_classes: 32,
+  mqtt_client_ids: 4,
+  dhcp_parameter_lists: 4,
+} as const;
+
+export type AppIdentityList = keyof typeof APP_IDENTITY_LIMITS;
+
+/** An HL7 message type (MSH-9 as sent, e.g. `ORU^R01^ORU_R01`) and how many messages of it the device sent. */
+export interface Hl7MessageTypeCount {
+  type: string;
+  count: number;
+}
+
+/** An equipment identifier carried in HL7, and the field it came from. */
+export interface Hl7EquipmentId {
+  id: string;
+  /** `OBX-18` equipment instance identifier; `PRT-10` participation device (UDI label); `PRT-16` UDI device identifier. */
+  field: 'OBX-18' | 'PRT-10' | 'PRT-16';
+}
+
+/** A DICOM SOP class (abstract syntax) UID and its name from PS3.6 when wardwatch knows it (else empty). */
+export interface DicomSopClass {
+  uid: string;
+  name: string;
+}
+
+/**
+ * What the medical application protocols say about a device (`InventoryEntry.app_identity`): names and identifiers a
+ * biomedical engineer or SOC analyst recognises, read from the protocol headers the decoders parse — never a payload
+ * value, patient or result field (HL7: only MSH-3..6, 9, 12, OBX-18, PRT-10, PRT-16; DICOM: only the A-ASSOCIATE
+ * PDUs, never a data set). Every list is bounded (`APP_IDENTITY_LIMITS`) and holds distinct values in the order first
+ * seen; every text is as sent (HL7 components and escapes included), cut to 64 characters, and may hold any printable
+ * ASCII (HL7, DICOM) or UTF-8 (MQTT): print it through `printable`. Empty lists when the device spoke none of these.
+ *
+ * Attribution: HL7 fields to the device that SENT the message (MSH-5/6 are thus the applications and facilities it
+ * addresses; an ACK carries the acknowledging side's own MSH-3/4). DICOM: an A-ASSOCIATE-RQ gives its sender the
+ * calling AE title, role `SCU`, the peer's (called) AE title, the proposed SOP classes and its implementation class
+ * UID/version name; its destination device the called AE title, the calling one as peer, and role `SCP`. An
+ * A-ASSOCIATE-AC gives its sender role `SCP` and its implementation class UID/version, its destination role `SCU`; AE
+ * titles are taken from RQs only (an AC's echo of them is not checked by receivers and is filled inconsistently: the
+ * tapirxl captures' ACs swap them). Role here is association requestor/acceptor; SCP/SCU Role Selection sub-items are
+ * not read. MQTT: the client id of a CONNECT, to its sender. DHCP: the parameter request list of a
+ * client's message (from port 68), to its sender.
+ *
+ * Known inaccuracies: no TCP reassembly: an HL7 message's OBX/PRT segments in a later TCP segment, and the part of a
+ * large A-ASSOCIATE-RQ past its first TCP segment (SOP classes, user information), are not seen. A device that sends
+ * HL7 for several applications or facilities lists each (up to the cap).
+ */
+export interface AppIdentity {
+  /** HL7 MSH-3 sending application of the messages it sent. */
+  hl7_sending_applications: string[];
+  /** HL7 MSH-4 sending facility. */
+  hl7_sending_facilities: string[];
+  /** HL7 MSH-5 receiving application: the applications its messages are addressed to. */
+  hl7_receiving_applications: string[];
+  /** HL7 MSH-6 receiving facility. */
+  hl7_receiving_facilities: string[];
+  /** HL7 MSH-9 message types it sent, with message counts (≤ 16 types). */
+  hl7_message_types: Hl7MessageTypeCount[];
+  /** HL7 MSH-12 version ids (`2.3`, `2.5.1`). */
+  hl7_versions: string[];
+  /** Equipment identifiers from OBX-18, PRT-10 and PRT-16 of the messages it sent (first non-empty of each per message). */
+  hl7_equipment_ids: Hl7EquipmentId[];
+  /** DICOM AE titles the device uses: the calling AE of the A-ASSOCIATE-RQs it sent, the called AE of those sent to it. */
+  dicom_ae_titles: string[];
+  /** DICOM AE titles of the peers it associates with. */
+  dicom_peer_ae_titles: string[];
+  /** DICOM association roles: `SCU` (it requested an association), `SCP` (it accepted one, or was asked to). */
+  dicom_roles: ('SCU' | 'SCP')[];
+  /** DICOM implementation class UIDs from the user information of the A-ASSOCIATE PDUs it sent. */
+  dicom_implementation_class_uids: string[];
+  /** DICOM implementation version names, likewise. */
+  dicom_implementation_versions: string[];
+  /** DICOM SOP classes (abstract syntaxes) it proposed in A-ASSOCIATE-RQs (≤ 32). */
+  dicom_sop_classes: DicomSopClass[];
+  /** MQTT CONNECT client identifiers. */
+  mqtt_client_ids: string[];
+  /** DHCP option 55 parameter request lists (`1,3,6,15,28`), a fingerprint of its DHCP client. */
+  dhcp_parameter_lists: string[];
+  /**
+   * Per list, observations whose value was not kept because the list was full (a message type, AE title, … not
+   * among the kept ones); SOP classes also count those an A-ASSOCIATE-RQ carried beyond the decoder's 32. Absent
+   * lists: nothing dropped.
+   */
+  dropped: Partial<Record<AppIdentityList, number>>;
+}
+
+export function emptyAppIdentity(): AppIdentity {
+  return {
+    hl7_sending_applications: [],
+    hl7_sending_facilities: [],
+    hl7_receiving_applications: [],
+    hl7_receiving_facilities: [],
+    hl7_message_types: [],
+    hl7_versions: [],
+    hl7_equipment_ids: [],
+    dicom_ae_titles: [],
+    dicom_peer_ae_titles: [],
+    dicom_roles: [],
+    dicom_implementation_class_uids: [],
+    dicom_implementation_versions: [],
+    dicom_sop_classes: [],
+    mqtt_client_ids: [],
+    dhcp_parameter_lists: [],
+    dropped: {},
+  };
+}
+
+/**
+ * `AppIdentity` as flat texts, one per list (empty when the list is), for the outputs that need flat values: the CSV
+ * export, the `ww_inventory` point and the dashboards. Values are joined with `; `; message types as `ADT^A01=3`,
+ * equipment ids as `id (OBX-18)`, SOP classes by name (UID when unnamed); `dropped` as `list=n` pairs. Texts are as
+ * received: print them through `printable`.
+ */
+export function appIdentityTexts(a: AppIdentity): Record<AppIdentityList | 'dropped', string> {
+  const j = (xs: readonly string[]): string => xs.join('; ');
+  return {
+    hl7_sending_applications: j(a.hl7_sending_applications),
+    hl7_sending_facilities: j(a.hl7_sending_facilities),
+    hl7_receiving_applications: j(a.hl7_receiving_applications),
+    hl7_receiving_facilities: j(a.hl7_receiving_facilities),
+    hl7_message_types: j(a.hl7_message_types.map((t) => `${t.type}=${t.count}`)),
+    hl7_versions: j(a.hl7_versions),
+    hl7_equipment_ids: j(a.hl7_equipment_ids.map((e) => `${e.id} (${e.field})`)),
+    dicom_ae_titles: j(a.dicom_ae_titles),
+    dicom_peer_ae_titles: j(a.dicom_peer_ae_titles),
+    dicom_roles: j(a.dicom_roles),
+    dicom_implementation_class_uids: j(a.dicom_implementation_class_uids),
+    dicom_implementation_versions: j(a.dicom_implementation_versions),
+    dicom_sop_classes: j(a.dicom_sop_classes.map((c) => c.name || c.uid)),
+    mqtt_client_ids: j(a.mqtt_client_ids),
+    dhcp_parameter_lists: j(a.dhcp_parameter_lists),
+    dropped: Object.entries(a.dropped)
+      .map(([k, n]) => `${k}=${n}`)
+      .join(' '),
+  };
 }
 
 /** Resolves a device handle to its `device_id` (implemented by the device inventory). */

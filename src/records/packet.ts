@@ -95,18 +95,52 @@ export interface AppMeta {
   dhcp_vendor_class?: string;
   /** DHCP: option 50 requested IP address, dotted quad. */
   dhcp_requested_ip?: string;
+  /**
+   * DHCP: option 55 parameter request list as the option codes in the order asked, comma-separated (`1,3,6,15,28`):
+   * a fingerprint of the client's DHCP stack. At most 64 codes are kept.
+   */
+  dhcp_param_request?: string;
   /** TLS: server_name from a ClientHello. */
   tls_sni?: string;
-  /** HL7 v2 (MLLP-framed): MSH-3 sending application. */
+  /** HL7 v2 (MLLP-framed): MSH-3 sending application (the whole field, components included, e.g. `MON^1.2.3^ISO`). */
   hl7_sending_app?: string;
-  /** HL7 v2: MSH-9 message type, e.g. `ORU^R01`. No other segment or field is read. */
+  /** HL7 v2: MSH-4 sending facility. */
+  hl7_sending_facility?: string;
+  /** HL7 v2: MSH-5 receiving application. */
+  hl7_receiving_app?: string;
+  /** HL7 v2: MSH-6 receiving facility. */
+  hl7_receiving_facility?: string;
+  /** HL7 v2: MSH-9 message type, e.g. `ORU^R01`. */
   hl7_msg_type?: string;
+  /** HL7 v2: MSH-12 version id, e.g. `2.5`. */
+  hl7_version?: string;
+  /**
+   * HL7 v2: the first non-empty OBX-18 (equipment instance identifier) of the message. Of an OBX segment only field 18
+   * is read; no observation value, and no other segment's field (PID, NK1, …) is ever read.
+   */
+  hl7_obx18?: string;
+  /** HL7 v2.8+: the first non-empty PRT-10 (participation device: the UDI as on the label) of the message. */
+  hl7_prt10?: string;
+  /** HL7 v2.8.2+: the first non-empty PRT-16 (participation device identifier: the UDI device identifier). */
+  hl7_prt16?: string;
   /** DICOM upper layer: PDU type (1 A-ASSOCIATE-RQ, 2 -AC, 3 -RJ, 4 P-DATA-TF, 5 A-RELEASE-RQ, ...). */
   dicom_pdu_type?: number;
   /** DICOM A-ASSOCIATE-RQ/AC: calling AE title (trimmed). */
   dicom_calling_ae?: string;
   /** DICOM A-ASSOCIATE-RQ/AC: called AE title (trimmed). */
   dicom_called_ae?: string;
+  /** DICOM A-ASSOCIATE-RQ/AC user information: implementation class UID of the PDU's sender. */
+  dicom_impl_class_uid?: string;
+  /** DICOM A-ASSOCIATE-RQ/AC user information: implementation version name of the PDU's sender. */
+  dicom_impl_version?: string;
+  /**
+   * DICOM A-ASSOCIATE-RQ: the abstract syntaxes (SOP class UIDs) of its presentation contexts, distinct, in order,
+   * comma-separated (UIDs hold only digits and dots); at most 32 (`dicom_sop_classes_dropped` counts the others).
+   * Only the part of the PDU in this segment is read (a large RQ split over TCP segments yields its first part).
+   */
+  dicom_sop_classes?: string;
+  /** DICOM A-ASSOCIATE-RQ: distinct abstract syntaxes beyond the 32 kept in `dicom_sop_classes`. */
+  dicom_sop_classes_dropped?: number;
   /** MQTT: control packet type (1 CONNECT, 3 PUBLISH, ...). */
   mqtt_msg_type?: number;
   /** MQTT CONNECT: client identifier. */

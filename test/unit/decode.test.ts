@@ -177,10 +177,17 @@ describe('decode: application metadata', () => {
     assert.equal(noSni.app_meta, undefined);
   });
 
-  it('HL7 over MLLP: only MSH-3 and MSH-9, no patient field', () => {
+  it('HL7 over MLLP: only MSH-3..6, MSH-9 and MSH-12, no patient field', () => {
     const { p } = decode(tcpFrame({ sport: 50000, dport: 7777, flags: TcpFlag.ACK, payload: B.hl7Mllp('MONITOR_ICU', 'ORU^R01^ORU_R01') }));
     assert.equal(p.app, AppProto.HL7);
-    assert.deepEqual(p.app_meta, { hl7_sending_app: 'MONITOR_ICU', hl7_msg_type: 'ORU^R01^ORU_R01' });
+    assert.deepEqual(p.app_meta, {
+      hl7_sending_app: 'MONITOR_ICU',
+      hl7_sending_facility: 'WARD3',
+      hl7_receiving_app: 'LIS',
+      hl7_receiving_facility: 'LAB',
+      hl7_msg_type: 'ORU^R01^ORU_R01',
+      hl7_version: '2.5',
+    });
     assert.ok(!JSON.stringify(p).includes('DOE'), 'no PID content');
   });
 

@@ -14,6 +14,7 @@ import { DeviceInventory } from '../../src/flows/device-inventory.js';
 import { FlowTable } from '../../src/flows/flow-table.js';
 import { parseInventoryFile } from '../../src/flows/inventory-file.js';
 import { ConfigError } from '../../src/errors.js';
+import { DEVICE_SCHEMA_VERSION } from '../../src/records/device.js';
 import type { DecodedPacket } from '../../src/records/packet.js';
 import { AppProto } from '../../src/records/packet.js';
 import { AnalysisPipeline } from '../../src/pipeline/analysis.js';
@@ -274,7 +275,7 @@ describe('DeviceInventory: saved and restored devices are confirmed', () => {
     const file = join(dir, 'inventory.json');
     s.inv.save(file);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { schema_version: number; devices: { device_id: string; confirmed_by: string }[]; arp_bindings: [string, string][] };
-    assert.equal(saved.schema_version, 2);
+    assert.equal(saved.schema_version, DEVICE_SCHEMA_VERSION);
     assert.deepEqual(
       saved.devices.map((d) => [d.device_id, d.confirmed_by]),
       [

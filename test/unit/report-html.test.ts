@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Alert, WindowScore } from '../../src/records/alert.js';
-import { DEVICE_SCHEMA_VERSION, type InventoryEntry } from '../../src/records/device.js';
+import { DEVICE_SCHEMA_VERSION, emptyAppIdentity, type InventoryEntry } from '../../src/records/device.js';
 import { esc, renderReport, type ReportSummary } from '../../src/sinks/report/html.js';
 
 const EVIL = '<img src=x onerror=alert(1)>"\'&';
@@ -52,12 +52,14 @@ function entry(id: string, o: Partial<InventoryEntry> = {}): InventoryEntry {
     device_class: 'infusion_pump',
     class_source: 'guess',
     class_confidence: 0.7,
+    class_evidence: EVIL,
     name: EVIL,
     location: EVIL,
     criticality: 'high',
     learning: true,
     confirmed_by: 'tcp_handshake',
     confirmed_at: T0,
+    app_identity: emptyAppIdentity(),
     ...o,
   };
 }

@@ -44,7 +44,7 @@ export function decodeTcpApp(b: Buffer, off: number, end: number, applen: number
   if (first >= 1 && first <= 7) {
     const type = dicomPduType(b, off, end, isDicomPort(p.src_port) || isDicomPort(p.dst_port));
     if (type !== 0) {
-      decodeDicom(b, off, type, p);
+      decodeDicom(b, off, end, type, p);
       c.app_dicom++;
       return;
     }

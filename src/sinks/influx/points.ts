@@ -14,7 +14,7 @@ import type { IPoint } from 'influx';
 import type { Alert, WindowScore } from '../../records/alert.js';
 import type { FeatureWindow } from '../../records/features.js';
 import { FEATURE_SCHEMA } from '../../records/features.js';
-import type { InventoryEntry } from '../../records/device.js';
+import { appIdentityTexts, type InventoryEntry } from '../../records/device.js';
 
 /**
  * Retention policy of forensic replays (a capture replayed with a run id: `wardwatch replay --run-id`): created beside
@@ -132,10 +132,44 @@ export function inventoryPoint(d: InventoryEntry, at: number, sensor: string, ru
       last_seen_ms: Math.round(d.last_seen * 1000),
       learning: d.learning,
       class_source: d.class_source,
+      class_evidence: d.class_evidence,
       confirmed_by: d.confirmed_by,
+      ...identityFields(d),
     },
     timestamp: ms(at),
   };
+}
+
+/**
+ * The inventory point's application identity fields (records/device.ts `AppIdentity`, flattened by
+ * `appIdentityTexts`): always written (empty text when the device has none), so that the dashboards' `last()` of a
+ * field reads the current value, not one from before it was emptied. Field names are what the device drill-down's
+ * "Medical-device identity" panel queries.
+ */
+export const IDENTITY_FIELDS = {
+  hl7_apps: 'hl7_sending_applications',
+  hl7_facilities: 'hl7_sending_facilities',
+  hl7_receiving_apps: 'hl7_receiving_applications',
+  hl7_receiving_facilities: 'hl7_receiving_facilities',
+  hl7_message_types: 'hl7_message_types',
+  hl7_versions: 'hl7_versions',
+  equipment_ids: 'hl7_equipment_ids',
+  dicom_ae_titles: 'dicom_ae_titles',
+  dicom_peer_ae_titles: 'dicom_peer_ae_titles',
+  dicom_roles: 'dicom_roles',
+  dicom_impl_class_uids: 'dicom_implementation_class_uids',
+  dicom_impl_versions: 'dicom_implementation_versions',
+  dicom_sop_classes: 'dicom_sop_classes',
+  mqtt_client_ids: 'mqtt_client_ids',
+  dhcp_fingerprints: 'dhcp_parameter_lists',
+  identity_dropped: 'dropped',
+} as const;
+
+function identityFields(d: InventoryEntry): Record<keyof typeof IDENTITY_FIELDS, string> {
+  const t = appIdentityTexts(d.app_identity);
+  const out = {} as Record<keyof typeof IDENTITY_FIELDS, string>;
+  for (const [field, list] of Object.entries(IDENTITY_FIELDS) as [keyof typeof IDENTITY_FIELDS, keyof typeof t][]) out[field] = t[list];
+  return out;
 }
 
 /** Sensor/detector/sink health: counters and gauges of one component at one time. */

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { IPoint } from 'influx';
 import { InfluxWriter } from '../../../src/sinks/influx/writer.js';
 import { alertPoint, healthPoint, inventoryPoint, windowPoint } from '../../../src/sinks/influx/points.js';
-import { DEVICE_SCHEMA_VERSION, type DeviceClass, type InventoryEntry } from '../../../src/records/device.js';
+import { DEVICE_SCHEMA_VERSION, emptyAppIdentity, type AppIdentity, type DeviceClass, type InventoryEntry } from '../../../src/records/device.js';
 import type { Alert, WindowScore } from '../../../src/records/alert.js';
 import { freshName, requireInflux } from '../../support/services.js';
 import { makeAlert } from '../../support/alerts.js';
@@ -28,6 +28,28 @@ const DEVICES: { class: DeviceClass; vendor: string; name: string; location: str
   { class: 'workstation', vendor: 'Dell Inc.', name: 'Nurse station PC', location: 'Ward 5', newcomer: true },
   { class: 'unknown', vendor: '', name: '', location: '', newcomer: true },
 ];
+
+/** Application identity: the pumps speak HL7 with an equipment id, the CT scanner DICOM; the others nothing. */
+function identityOf(d: number): AppIdentity {
+  const id = emptyAppIdentity();
+  if (d < 2) {
+    id.hl7_sending_applications.push('PUMP_GW');
+    id.hl7_sending_facilities.push('ICU');
+    id.hl7_receiving_applications.push('EMR');
+    id.hl7_message_types.push({ type: 'ORU^R01', count: 120 }, { type: 'ACK', count: 3 });
+    id.hl7_versions.push('2.6');
+    id.hl7_equipment_ids.push({ id: `PUMP-0${d + 3}^BAXTER`, field: 'OBX-18' });
+  } else if (d === 3) {
+    id.dicom_ae_titles.push('CT02');
+    id.dicom_peer_ae_titles.push('PACS');
+    id.dicom_roles.push('SCU');
+    id.dicom_implementation_class_uids.push('1.2.840.113619.6.5');
+    id.dicom_implementation_versions.push('CT_V1');
+    id.dicom_sop_classes.push({ uid: '1.2.840.10008.5.1.4.1.1.2', name: 'CT Image Storage' });
+    id.dhcp_parameter_lists.push('1,3,6,15');
+  }
+  return id;
+}
 
 interface DataSet {
   /** Anomalous device and its alerts, for the assertions. */
@@ -82,12 +104,14 @@ function dataSet(runId: string, end: number, seed: number): { points: IPoint[]; 
         device_class: dev.class,
         class_source: dev.name ? 'inventory' : 'guess',
         class_confidence: dev.name ? 1 : 0.4,
+        class_evidence: dev.name ? 'inventory file' : 'no rule matched',
         name: dev.name,
         location: dev.location,
         criticality: dev.class === 'infusion_pump' ? 'life_critical' : 'medium',
         learning: d === 5,
         confirmed_by: dev.name ? 'inventory_file' : 'tcp_handshake',
         confirmed_at: firstSeen,
+        app_identity: identityOf(d),
       };
       points.push(inventoryPoint(entry, at, SENSOR, runId));
     }
@@ -184,6 +208,17 @@ describe('dashboards on real InfluxDB: every query returns data of its panel’s
     assert.equal(alertsTable?.rows, live.alerts.filter((a) => a.device_id === 'mac:02:00:00:00:00:00').length);
     assert.match(alertsTable.query, /"device" =~ \/\^mac:02:00:00:00:00:00\$\//);
     assert.match(alertsTable.query, /time >= now\(\) - 6h/);
+    // Issue 23: the identity panel answers with the device's HL7 identity (read back, not only counted).
+    const identity = report.entries.find((e) => e.dashboard === 'device-drilldown.json' && e.what.includes('Medical-device identity'));
+    assert.equal(identity?.rows, 1);
+    const rows: unknown = await writer.client.queryRaw(identity.query, { database });
+    const series = (rows as { results: { series?: { columns: string[]; values: unknown[][] }[] }[] }).results[0]?.series?.[0];
+    assert.ok(series, JSON.stringify(rows));
+    const row = Object.fromEntries(series.columns.map((c, i) => [c, series.values[0]![i]]));
+    assert.equal(row['hl7_apps'], 'PUMP_GW');
+    assert.equal(row['hl7_message_types'], 'ORU^R01=120; ACK=3');
+    assert.equal(row['equipment_ids'], 'PUMP-03^BAXTER (OBX-18)');
+    assert.equal(row['dicom_ae_titles'], '');
   });
 
   it('forensic replay (run picked from $run_id, absolute packet-time range)', async () => {
