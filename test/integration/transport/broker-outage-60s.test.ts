@@ -177,6 +177,9 @@ describe('broker outages of 60 s mid-replay: sensor and two detectors as process
         assert.equal(l.end, l.start, `${l.p.name}: one 'reachable again' line for each 'unreachable' line\n${msgs()}`);
       }
       if (o.long) {
+        // Counted too: the sensor's final counters ("sensor stopped") hold one outage of its producer.
+        const final = s.logs().find((x) => x['msg'] === 'sensor stopped');
+        assert.equal(final?.['producer_outages'], 1, `the sensor's producer_outages\n${s.tail()}`);
         assert.ok(seen.sensor >= 0, 'the sensor showed producer_broker_unreachable 1 in /metrics during the outage');
         assert.ok(seen.detector >= 0, 'a detector showed consumer_broker_unreachable 1 in /metrics during the outage');
       }
