@@ -28,7 +28,7 @@ import type { Alert, WindowScore } from '../records/alert.js';
 import type { SensorHealth } from '../records/health.js';
 import { MemoryBus, type MemoryBusOptions } from '../transport/memory/bus.js';
 import { Detector, selectBackendFor, type BackendStatus, type DetectConfig, type InventoryLookup } from '../detect/index.js';
-import { FrameLoop, type CaptureClock, type CaptureProgressEvent } from './frame-loop.js';
+import { clockOf, FrameLoop, type CaptureClock, type CaptureProgressEvent } from './frame-loop.js';
 import { SensorHealthReporter } from './health.js';
 import { captureMetrics } from '../capture/loss.js';
 import type { Topology, CaptureInput, ScoringStore } from './topology.js';
@@ -179,7 +179,7 @@ export async function replayCapture(
   if (!options.detector) await selectBackendFor(detect, 'score'); // models load on the scoring backend
   const detector = options.detector ?? (await Detector.open(detect));
   const source = await openInput(input);
-  const live = (options.clock ?? (typeof source.stats === 'function' ? 'wall' : 'packet')) === 'wall';
+  const live = clockOf(source, options.clock) === 'wall';
   // A file at full speed: the detector gets batches of 2,048 windows (fewer model calls: each batch is scored per
   // model); a paced replay or a live capture hands windows over as they close, up to `transport.memory`'s batch.
   // Results do not depend on the batching (per-device state is ordered).

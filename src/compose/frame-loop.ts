@@ -26,6 +26,11 @@ import { replayPacer } from './pacing.js';
 /** How the loop keeps time (see the module comment). Default: `wall` for a source with drop counters, else `packet`. */
 export type CaptureClock = 'packet' | 'wall';
 
+/** The clock a source runs on: as asked, else `wall` for a source with drop counters (live), else `packet`. */
+export function clockOf(source: CaptureSource, clock?: CaptureClock): CaptureClock {
+  return clock ?? (typeof source.stats === 'function' ? 'wall' : 'packet');
+}
+
 export interface CaptureProgressEvent {
   bytes_read: number;
   bytes_total: number;
@@ -91,7 +96,7 @@ export class FrameLoop {
     private readonly analysis: PipelineRunner,
     private readonly o: FrameLoopOptions = {},
   ) {
-    this.wallClock = (o.clock ?? (typeof source.stats === 'function' ? 'wall' : 'packet')) === 'wall';
+    this.wallClock = clockOf(source, o.clock) === 'wall';
   }
 
   /** Frames the capture lost before the sensor read them (libpcap's drops; 0 for a file). */
