@@ -196,6 +196,9 @@ export function describeMetric(stage: string, key: string): MetricDescription {
   return { name, kind, help, labels };
 }
 
+/** Resolution of `nodejs_eventloop_lag_*` (prom-client's `eventLoopMonitoringPrecision`). */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** All stages' metrics, by stage name, read at scrape time into a prom-client registry. */
 export class MetricsRegistry {
   private readonly providers = new Map<string, MetricsProvider>();
@@ -204,7 +207,10 @@ export class MetricsRegistry {
   private readonly families = new Map<string, Counter | Gauge>();
 
   constructor(options: { process_metrics?: boolean } = {}) {
-    if (options.process_metrics !== false) collectDefaultMetrics({ register: this.prom });
+    // The event-loop delay histogram samples on a timer: prom-client's default of every 10 ms wakes an idle sensor
+    // 100 times a second (measured: 101 main-thread wake-ups/s with nothing captured, 3.6/s at 1000 ms). Every 100 ms
+    // still catches the stalls that matter to capture (the hand-off pool absorbs ~1 s at 300,000 packets/s).
+    if (options.process_metrics !== false) collectDefaultMetrics({ register: this.prom, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
   register(stage: string, provider: MetricsProvider): void {
