@@ -27,14 +27,19 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 let lastConnectionError: string | undefined;
 
+/** kafkajs warnings that are advice for other setups, logged at every start (see pinoLogCreator). */
+const KNOWN_ADVICE = /^KafkaJS v2\.0\.0 switched default partitioner|^Limiting retries for the idempotent producer may invalidate EoS guarantees/;
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const method = LEVELS[level] ?? 'info';
       if (method === 'error' && /^Connection error|Failed to connect/.test(message)) lastConnectionError = message.replace(/^Failed to connect to seed broker, trying another broker from the list: /, '');
-      // kafkajs is chatty at INFO about joins and commits: demote to debug, keep warnings and errors.
-      if (method === 'info') logger.debug(extra, message);
+      // kafkajs is chatty at INFO about joins and commits: demote to debug, keep warnings and errors — except its
+      // start-up advice that does not apply here (wardwatch names its partitioner, and bounds kafkajs' retries on
+      // purpose: its own loops retry around them, so an outage never blocks a send forever).
+      if (method === 'info' || (method === 'warn' && KNOWN_ADVICE.test(message))) logger.debug(extra, message);
       else logger[method](extra, message);
     };
 }
