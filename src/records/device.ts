@@ -314,6 +314,37 @@ export function appIdentityTexts(a: AppIdentity): Record<AppIdentityList | 'drop
   };
 }
 
+/**
+ * `AppIdentity` as labelled rows for people (`wardwatch inventory show`, the forensic report): one per non-empty list,
+ * values joined with `, ` (message types with their counts, equipment ids with their field, SOP classes by name and
+ * UID), `(+n not kept: list full)` when its cap dropped values. Texts are as received: print them through `printable`
+ * (terminal) or an escaper (HTML).
+ */
+export function appIdentityRows(a: AppIdentity): [string, string][] {
+  const rows: [string, string][] = [];
+  const add = (label: string, list: AppIdentityList, values: readonly string[]): void => {
+    if (values.length === 0) return;
+    const n = a.dropped[list];
+    rows.push([label, `${values.join(', ')}${n ? ` (+${n} not kept: list full)` : ''}`]);
+  };
+  add('HL7 sending application', 'hl7_sending_applications', a.hl7_sending_applications);
+  add('HL7 sending facility', 'hl7_sending_facilities', a.hl7_sending_facilities);
+  add('HL7 receiving application', 'hl7_receiving_applications', a.hl7_receiving_applications);
+  add('HL7 receiving facility', 'hl7_receiving_facilities', a.hl7_receiving_facilities);
+  add('HL7 message types', 'hl7_message_types', a.hl7_message_types.map((t) => `${t.type} (${t.count})`));
+  add('HL7 version', 'hl7_versions', a.hl7_versions);
+  add('HL7 equipment ids', 'hl7_equipment_ids', a.hl7_equipment_ids.map((e) => `${e.id} (${e.field})`));
+  add('DICOM AE titles', 'dicom_ae_titles', a.dicom_ae_titles);
+  add('DICOM role', 'dicom_roles', a.dicom_roles);
+  add('DICOM peer AE titles', 'dicom_peer_ae_titles', a.dicom_peer_ae_titles);
+  add('DICOM SOP classes', 'dicom_sop_classes', a.dicom_sop_classes.map((c) => (c.name ? `${c.name} (${c.uid})` : c.uid)));
+  add('DICOM implementation class UID', 'dicom_implementation_class_uids', a.dicom_implementation_class_uids);
+  add('DICOM implementation version', 'dicom_implementation_versions', a.dicom_implementation_versions);
+  add('MQTT client ids', 'mqtt_client_ids', a.mqtt_client_ids);
+  add('DHCP parameter requests', 'dhcp_parameter_lists', a.dhcp_parameter_lists);
+  return rows;
+}
+
 /** Resolves a device handle to its `device_id` (implemented by the device inventory). */
 export interface DeviceDirectory {
   deviceId(handle: number): string;
