@@ -14,6 +14,8 @@
  * `app_identity` (what HL7, DICOM, MQTT and DHCP say about the device; see `AppIdentity`). A saved inventory of version
  * 1 still loads: its devices are confirmed as `restored`; of version 1 or 2, `app_identity` starts empty.
  */
+import type { IdentityChange } from './features.js';
+
 export const DEVICE_SCHEMA_VERSION = 3;
 
 /**
@@ -345,9 +347,23 @@ export function appIdentityRows(a: AppIdentity): [string, string][] {
   return rows;
 }
 
+/** A device's identity changes since they were last taken (feature `identity_changes`). */
+export interface IdentityChanges {
+  /** How many (each counted once); may exceed `changes.length`. */
+  count: number;
+  /** The first `IDENTITY_CHANGES_MAX` of them. */
+  changes: IdentityChange[];
+}
+
 /** Resolves a device handle to its `device_id` (implemented by the device inventory). */
 export interface DeviceDirectory {
   deviceId(handle: number): string;
+  /**
+   * The device's identity changes (records/features.ts `IdentityChange`) noted since the last call, undefined when
+   * none; the feature stage takes them when it closes a window the device was active in. Optional: a directory
+   * without it has no identity changes.
+   */
+  takeIdentityChanges?(handle: number): IdentityChanges | undefined;
 }
 
 /**
