@@ -8,7 +8,7 @@ import { stringify as toYaml } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { WardwatchError } from '../errors.js';
 import { DeviceInventory } from '../flows/device-inventory.js';
-import { appIdentityTexts, type AppIdentity, type AppIdentityList, type InventoryEntry } from '../records/device.js';
+import { appIdentityRows, appIdentityTexts, type AppIdentityList, type InventoryEntry } from '../records/device.js';
 import { printable, textTable, utc } from './table.js';
 
 interface InventoryCliOptions {
@@ -99,32 +99,6 @@ export function inventoryCsv(entries: readonly InventoryEntry[]): string {
   return [header, ...entries.map(row)].join('\r\n') + '\r\n';
 }
 
-/** `show` rows of the application identity: one per non-empty list, `(+n not kept)` when its cap dropped values. */
-function identityRows(a: AppIdentity): [string, string][] {
-  const rows: [string, string][] = [];
-  const add = (label: string, list: AppIdentityList, values: readonly string[]): void => {
-    if (values.length === 0) return;
-    const n = a.dropped[list];
-    rows.push([label, `${values.join(', ')}${n ? ` (+${n} not kept: list full)` : ''}`]);
-  };
-  add('HL7 sending application', 'hl7_sending_applications', a.hl7_sending_applications);
-  add('HL7 sending facility', 'hl7_sending_facilities', a.hl7_sending_facilities);
-  add('HL7 receiving application', 'hl7_receiving_applications', a.hl7_receiving_applications);
-  add('HL7 receiving facility', 'hl7_receiving_facilities', a.hl7_receiving_facilities);
-  add('HL7 message types', 'hl7_message_types', a.hl7_message_types.map((t) => `${t.type} (${t.count})`));
-  add('HL7 version', 'hl7_versions', a.hl7_versions);
-  add('HL7 equipment ids', 'hl7_equipment_ids', a.hl7_equipment_ids.map((e) => `${e.id} (${e.field})`));
-  add('DICOM AE titles', 'dicom_ae_titles', a.dicom_ae_titles);
-  add('DICOM role', 'dicom_roles', a.dicom_roles);
-  add('DICOM peer AE titles', 'dicom_peer_ae_titles', a.dicom_peer_ae_titles);
-  add('DICOM SOP classes', 'dicom_sop_classes', a.dicom_sop_classes.map((c) => (c.name ? `${c.name} (${c.uid})` : c.uid)));
-  add('DICOM implementation class UID', 'dicom_implementation_class_uids', a.dicom_implementation_class_uids);
-  add('DICOM implementation version', 'dicom_implementation_versions', a.dicom_implementation_versions);
-  add('MQTT client ids', 'mqtt_client_ids', a.mqtt_client_ids);
-  add('DHCP parameter requests', 'dhcp_parameter_lists', a.dhcp_parameter_lists);
-  return rows;
-}
-
 function listTable(entries: readonly InventoryEntry[]): string {
   if (entries.length === 0) return 'The saved inventory has no devices.\n';
   const rows = entries.map((e) => [
@@ -159,7 +133,7 @@ function showDevice(e: InventoryEntry): string {
     ['first seen (UTC)', utc(e.first_seen)],
     ['last seen (UTC)', utc(e.last_seen)],
     ['listed since (UTC)', `${utc(e.confirmed_at)} (evidence: ${e.confirmed_by.replace(/_/g, ' ')})`],
-    ...identityRows(e.app_identity),
+    ...appIdentityRows(e.app_identity),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${printable(v)}`).join('\n') + '\n';

@@ -131,6 +131,13 @@ export const DetectConfig = z
     novelty_guard: z.boolean().default(true),
     novelty_guard_max_per_day: z.number().nonnegative().default(1),
     /**
+     * Rule guard beside the autoencoder: a window over the threshold in which the device's medical identity changed
+     * (feature `identity_changes`: a new HL7 message type, sending application or equipment id, or a new DICOM AE
+     * title it calls from, after its identity settled) alerts on its own. A change happens once (the next windows have
+     * none), so K of N would never see it twice. false disables.
+     */
+    identity_guard: z.boolean().default(true),
+    /**
      * One window scoring at least this much alerts on its own, without waiting for K of N: a 10-s flood fits in one
      * window. 0 disables. 20 (default) added no false alert on the tuning captures once thresholds have their floor
      * (before the floor it multiplied them: quiet devices' tiny thresholds let single resets score in the hundreds);

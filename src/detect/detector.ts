@@ -25,6 +25,7 @@ import {
   FEATURE_COUNT,
   featureIndex,
   FEATURE_SCHEMA_VERSION,
+  identityChangesText,
   type Alert,
   type BehaviourAlertKind,
   type DeviceClass,
@@ -64,6 +65,7 @@ type DetectorCounter =
   | 'windows_over_threshold'
   | 'windows_scan_guard'
   | 'windows_novelty_guard'
+  | 'windows_identity_guard'
   | 'windows_capture_loss'
   | 'windows_capture_loss_over_threshold'
   | 'alerts_anomaly'
@@ -143,6 +145,17 @@ const SCAN_GUARD = {
   tcp_rejected: featureIndex('tcp_rejected'),
   tcp_half_open: featureIndex('tcp_half_open'),
 };
+
+/** Feature `identity_changes` (the identity guard, and the explanation that names the change). */
+const IDENTITY_CHANGES = featureIndex('identity_changes');
+
+/**
+ * The window's identity changes in words ("new HL7 message type ADT^A01 from PUMP-03; seen before: ORU^R01"), ""
+ * when it has none.
+ */
+export function windowIdentityText(w: FeatureWindow): string {
+  return identityChangesText(w.identity_changes, w.values[IDENTITY_CHANGES] ?? 0);
+}
 
 /**
  * The scan guard (option `scan_guard`): the window reached a never-seen peer or destination port AND had a TCP
@@ -369,8 +382,11 @@ export class Detector {
       const guard = over && this.config.scan_guard && scanGuardMatches(w.values);
       const loud = over && this.config.alert_single_window_score > 0 && score >= this.config.alert_single_window_score;
       const novel = over && !guard && !loud && this.config.novelty_guard ? this.novelPeer(w, model) : undefined;
-      const single = guard || loud || novel !== undefined;
+      // An identity change happens in one window (the next have none): it alerts alone once the model scores it over.
+      const identity = over && this.config.identity_guard && (w.values[IDENTITY_CHANGES] ?? 0) > 0;
+      const single = guard || loud || novel !== undefined || identity;
       if (novel !== undefined) this.counters.add('windows_novelty_guard');
+      if (identity) this.counters.add('windows_identity_guard');
       if (guard) this.counters.add('windows_scan_guard');
       const span = this.config.alert_n_span === 'time' ? this.config.alert_n * (w.window_end - w.window_start) : Infinity;
       const step = st.kofn.push(w.window_start, over, single, span);
@@ -399,7 +415,10 @@ export class Detector {
       if (!step.opened && !rising) continue;
       if (rising) inc.severity = severity;
       if (!over) continue; // never page on a window that is itself under the threshold
-      const top = model.explain(batch, i, w.values);
+      // The explanation names a change of the device's identity in this window whatever its share of the error.
+      const identityText = windowIdentityText(w);
+      const top = model.explain(batch, i, w.values, 5, identityText ? IDENTITY_CHANGES : -1);
+      if (identityText) for (const c of top) if (c.feature === 'identity_changes') c.text = identityText;
       // Why a window alerted alone (fewer than K over the threshold), in the summary.
       const alone =
         step.over >= this.config.alert_k
@@ -408,9 +427,11 @@ export class Detector {
             ? '; scan guard: new peer or port with a rejected or unanswered attempt'
             : loud
               ? `; one window ≥ ${this.config.alert_single_window_score}`
-              : novel !== undefined
-                ? `; first contact with ${novel}, an external host its baseline never reached`
-                : '';
+              : identity
+                ? '; identity guard: its medical identity changed'
+                : novel !== undefined
+                  ? `; first contact with ${novel}, an external host its baseline never reached`
+                  : '';
       alerts.push(this.anomalyAlert(w, inv, model, score, inc.severity, step.over, step.considered, inc, top, alone));
     }
     scores.sort((a, b) => a.window_start - b.window_start);
@@ -691,7 +712,14 @@ export class Detector {
     alone = '',
   ): Alert {
     this.counters.add('alerts_anomaly');
-    const what = top.slice(0, 2).map((c) => c.text).join('; ') || 'behaviour differs from its baseline';
+    // A change of the device's identity leads the summary (it names what changed); then the top features.
+    const identity = top.find((c) => c.feature === 'identity_changes' && c.observed > 0 && w.identity_changes !== undefined);
+    const what =
+      [identity, ...top.filter((c) => c !== identity)]
+        .filter((c): c is FeatureContribution => c !== undefined)
+        .slice(0, 2)
+        .map((c) => c.text)
+        .join('; ') || 'behaviour differs from its baseline';
     return {
       schema_version: ALERT_SCHEMA_VERSION,
       alert_id: inc.id,

@@ -56,6 +56,7 @@ export const FEATURE_PHRASES: Readonly<Record<string, Phrase>> = {
   login_conns_out: { count: ['remote-access connection made', 'remote-access connections made'] },
   beacon_peers: { count: ['newly contacted peer reached at a regular rhythm', 'newly contacted peers reached at a regular rhythm'] },
   sensor_overflow: { count: ['flow the sensor could not track', 'flows the sensor could not track'] },
+  identity_changes: { count: ['change of its medical identity', 'changes of its medical identity'] },
 };
 
 function fmtNumber(v: number): string {
@@ -123,7 +124,9 @@ export const UNUSUAL_Z = 2;
  * (a DNS tunnel's 60 flows make it "expect" more destination ports), so features whose observed value is itself
  * unusual (|deviation| > UNUSUAL_Z) come first, by squared error; the others only when no feature is unusual (a
  * deviation in how normal-looking values combine). `share` is always the feature's true share of the squared error.
- * Returns at most `top` features, skipping those with a negligible share (< 2 %).
+ * Returns at most `top` features, skipping those with a negligible share (< 2 %). Feature `include` (an index, -1 for
+ * none), when its observed value is not 0, is always listed (in the place of the last when the list is full): a
+ * window's identity change is named even where other features dominate the error.
  */
 export function topContributions(
   sqErr: ArrayLike<number>,
@@ -132,6 +135,7 @@ export function topContributions(
   deviation: ArrayLike<number>,
   top = 5,
   schema: readonly FeatureSpec[] = FEATURE_SCHEMA,
+  include = -1,
 ): FeatureContribution[] {
   let total = 0;
   for (let j = 0; j < sqErr.length; j++) total += sqErr[j] as number;
@@ -140,19 +144,29 @@ export function topContributions(
   const unusual = all.filter((j) => Math.abs(deviation[j] as number) > UNUSUAL_Z);
   const ranked = unusual.some((j) => (sqErr[j] as number) / total >= 0.02) ? unusual : all;
   const out: FeatureContribution[] = [];
-  for (const j of ranked.slice(0, top)) {
+  const contribution = (j: number): FeatureContribution => {
     const share = (sqErr[j] as number) / total;
-    if (share < 0.02) break;
     const spec = schema[j] as FeatureSpec;
     const obs = observed[j] ?? 0;
     const exp = expected[j] as number;
-    out.push({
+    return {
       feature: spec.name,
       observed: obs,
       expected: Math.round(exp * 1000) / 1000,
       share: Math.round(share * 1000) / 1000,
       text: describeFeature(spec, obs, exp),
-    });
+    };
+  };
+  const listed: number[] = [];
+  for (const j of ranked.slice(0, top)) {
+    if ((sqErr[j] as number) / total < 0.02) break;
+    listed.push(j);
   }
+  if (include >= 0 && include < sqErr.length && (observed[include] ?? 0) !== 0 && !listed.includes(include)) {
+    if (listed.length >= top) listed.pop();
+    listed.push(include);
+    listed.sort((a, b) => (sqErr[b] as number) - (sqErr[a] as number));
+  }
+  for (const j of listed) out.push(contribution(j));
   return out;
 }

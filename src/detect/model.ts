@@ -97,8 +97,11 @@ export class BaselineModel {
     return { errors, scores, x, recon };
   }
 
-  /** Top contributing features of window `i` of a scored batch, observed vs expected in the features' units. */
-  explain(batch: BatchScores, i: number, observed: readonly number[], top = 5): FeatureContribution[] {
+  /**
+   * Top contributing features of window `i` of a scored batch, observed vs expected in the features' units; feature
+   * `include` (index) is listed whenever its observed value is not 0 (`topContributions`).
+   */
+  explain(batch: BatchScores, i: number, observed: readonly number[], top = 5, include = -1): FeatureContribution[] {
     const d = this.d;
     const sq = new Float64Array(d);
     const expected = new Float64Array(d);
@@ -112,7 +115,7 @@ export class BaselineModel {
       if (FEATURE_SCHEMA[j]?.unit === 'fraction') e = Math.min(e, 1);
       expected[j] = e;
     }
-    return topContributions(sq, observed, expected, deviation, top);
+    return topContributions(sq, observed, expected, deviation, top, FEATURE_SCHEMA, include);
   }
 
   dispose(): void {

@@ -14,7 +14,9 @@
  * count); the distinct sets (window peers and ports, history) are shared generation-stamped tables of numeric
  * (device, key) pairs, emptied in O(1) when a window closes. A packet updates numbers and does set look-ups on
  * numeric keys; nothing is allocated per packet. Strings are only touched for DNS query names (already decoded)
- * and made at window close for the first 16 new peers (explanations). Per window, only the emitted `FeatureWindow`
+ * and made at window close for the first 16 new peers (explanations). `identity_changes` is not counted here: the
+ * device inventory learns the medical identity and notes its changes, and the window takes them from the directory
+ * (`DeviceDirectory.takeIdentityChanges`) when it closes. Per window, only the emitted `FeatureWindow`
  * (its vector sliced from a template, one allocation) is allocated.
  */
 import type { DeviceDirectory, PacketDevices } from '../records/device.js';
@@ -597,6 +599,8 @@ export class FeatureExtractor {
       const h = order[i]!;
       const b = h * STRIDE;
       this.windowsEmitted++;
+      // Identity changes the inventory noted for the device in this window (its packets' learning ran before the close).
+      const identity = this.directory.takeIdentityChanges?.(h);
       const w: FeatureWindow = {
         schema_version: FEATURE_WINDOW_SCHEMA_VERSION,
         feature_schema_version: FEATURE_SCHEMA_VERSION,
@@ -605,11 +609,12 @@ export class FeatureExtractor {
         run_id: runId,
         window_start: windowStart,
         window_end: windowEnd,
-        values: featureValues(this.acc, b, this.dnsNames[h]?.size ?? 0, overflow),
+        values: featureValues(this.acc, b, this.dnsNames[h]?.size ?? 0, overflow, identity?.count ?? 0),
         new_peers: this.newPeerTexts(h, this.acc[b + NEW_PEER_LIST]!),
         new_dst_ports: this.newPorts(h, this.acc[b + NEW_PORT_LIST]!),
       };
       if (loss !== undefined) w.capture_loss = loss;
+      if (identity !== undefined) w.identity_changes = identity.changes;
       this.onWindow(w);
       this.winStart[h] = -1;
       const names = this.dnsNames[h];
@@ -670,7 +675,7 @@ function welford(a: Float64Array, n: number, x: number): void {
   a[n + 2]! += d * (x - mean);
 }
 
-function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: number): number[] {
+function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: number, identityChanges: number): number[] {
   const v = VALUES_TEMPLATE.slice();
   const pktsOut = a[b + PKTS_OUT]!;
   const pktsIn = a[b + PKTS_IN]!;
@@ -718,6 +723,7 @@ function featureValues(a: Float64Array, b: number, dnsNames: number, overflow: n
   v[IX.login_conns_out] = a[b + LOGIN_OUT]!;
   v[IX.beacon_peers] = a[b + BEACON]!;
   v[IX.sensor_overflow] = overflow;
+  v[IX.identity_changes] = identityChanges;
   // Rounded to 1e-6 in place (a loop, not a call per value: a double returned from a call may be boxed). An integer
   // below 2^32 is its own rounding (x·1e6 < 2^53 is exact), so counts skip the division.
   for (let i = 0; i < v.length; i++) {

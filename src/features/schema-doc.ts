@@ -33,6 +33,7 @@ export function renderFeatureDoc(): string {
     '| field | unit | meaning |',
     '|-------|------|---------|',
     '| `capture_loss` (optional) | fraction | Share of the packets that reached the sensor\'s capture while the window was open that libpcap dropped: (`pcap_dropped` + `pcap_ifdropped`) ÷ (handed to the sensor + dropped), over the window\'s interval. Sensor-wide (a dropped packet cannot be attributed to a device). Present for a live capture (noted from its start), absent for a file (every frame is read). The detector discounts windows above `detect.capture_loss_max` (src/detect/README.md, "Capture loss"). |',
+    '| `identity_changes` (optional) | list | What the feature `identity_changes` counted, for explanations: up to 8 changes, each `{ field, value, context, seen_before }` — the identity field (`hl7_message_type`, `hl7_sending_application`, `hl7_equipment_id`, `dicom_ae_title`), the new value, the sending application (MSH-3) of the HL7 message that carried it or the AE title a DICOM association called, and up to 8 values of the field the device sent before. Only the identity fields the inventory keeps (never a patient field). Present only when the count is not 0; the alert explanation reads it ("new HL7 message type ADT^A01 from PUMP-03; seen before: ORU^R01"). Carried through Kafka (`ww-window-bin/3`, docs/kafka.md). |',
     '',
     '## Known inaccuracies',
     '',
@@ -46,6 +47,11 @@ export function renderFeatureDoc(): string {
     '- `capture_loss` is sensor-wide, and the capture counters are read about once a second of wall time while windows',
     '  close on packet time: up to ~1 s of drops can be counted in the next window. Loss in one window can also show in',
     '  a later one (a connection whose first packets were lost is picked up mid-stream).',
+    '- `identity_changes` is as good as the inventory\'s identity lists (docs/flows-and-devices.md, "Medical-device',
+    '  identity"): no TCP reassembly (an OBX/PRT segment in a later TCP segment is not seen), and a list that is full',
+    '  (8 AE titles, applications or equipment ids, 16 message types) takes no new value, so no change is counted for it.',
+    '  A device restarted with an empty inventory learns its identity again for `devices.identity_settle_ms`; one',
+    '  restored from a saved inventory is settled for the fields it has values of.',
     '',
   ];
   return lines.join('\n');

@@ -130,6 +130,14 @@ export const DeviceIdentityOptionsSchema = z
      */
     arp_reclaim_ms: z.number().int().positive().default(60_000),
     /**
+     * Medical identity (`app_identity`): how long after a device's first value of an identity field (its first HL7
+     * message, its first A-ASSOCIATE-RQ) its identity is learned before a new value of that field counts as a change
+     * (feature `identity_changes`). Per device and field, packet time; a device restored from a saved inventory is
+     * settled for the fields it has values of. 1 h: a device's first hour after the sensor starts (or after it first
+     * speaks the protocol) shows what it normally sends, as the detector's learning period does.
+     */
+    identity_settle_ms: z.number().int().min(0).default(3_600_000),
+    /**
      * Where `run` and `replay` save the learned device inventory (JSON) at capture end, and where
      * `wardwatch inventory` reads it. Empty: not saved. (The inventory itself does not read this option.)
      */

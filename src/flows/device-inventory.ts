@@ -48,7 +48,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Counters } from '../metrics.js';
-import type { DeviceDirectory, DeviceEvidence, InventoryEntry, PacketDevices } from '../records/device.js';
+import type { DeviceDirectory, DeviceEvidence, IdentityChanges, InventoryEntry, PacketDevices } from '../records/device.js';
 import { APP_IDENTITY_LIMITS, DEVICE_CLASSES, DEVICE_EVIDENCE, DEVICE_SCHEMA_VERSION, emptyAppIdentity } from '../records/device.js';
 import type { AppIdentityList } from '../records/device.js';
 import type { DeviceClass } from '../records/device.js';
@@ -199,6 +199,8 @@ export class DeviceInventory implements DeviceDirectory {
   private extCounts = new Uint16Array(0);
   /** [0] current packet time (seconds): kept in a typed array so it is never boxed. */
   private readonly now = new Float64Array(1);
+  /** `identity_settle_ms` in seconds (AppIdentityState). */
+  private readonly identitySettleS: number;
   private readonly overrides = new Map<string, InventoryFileEntry>();
   private readonly out: PacketDevices = {
     src: -1,
@@ -253,6 +255,7 @@ export class DeviceInventory implements DeviceDirectory {
 
   constructor(options: Partial<DeviceIdentityOptions> = {}, inventoryFile: readonly InventoryFileEntry[] = []) {
     this.options = parseOptions(DeviceIdentityOptionsSchema, options, 'devices');
+    this.identitySettleS = this.options.identity_settle_ms / 1000;
     const subnets = this.options.subnets.map((s) => {
       const cidr = parseCidr(s.cidr)!;
       return { cidr, kind: s.key === 'mac' ? KEY_MAC : KEY_IP, net4: cidr.words[0]! | 0, mask4: maskWord(cidr.prefix) | 0 };
@@ -506,22 +509,33 @@ export class DeviceInventory implements DeviceDirectory {
   /** Application identity (records/device.ts `AppIdentity`): attribution as documented there. */
   private learnAppIdentity(p: DecodedPacket, m: AppMeta, d: PacketDevices): void {
     const src = d.src >= 0 ? this.devices[d.src]! : undefined;
+    const ts = this.now[0]!;
+    const settle = this.identitySettleS;
     switch (p.app) {
       case AppProto.HL7:
-        if (src !== undefined) (src.app ??= new AppIdentityState()).learnHl7Sent(m);
+        if (src !== undefined) (src.app ??= new AppIdentityState(settle)).learnHl7Sent(m, ts);
         break;
       case AppProto.DICOM:
         if (m.dicom_pdu_type !== 1 && m.dicom_pdu_type !== 2) break;
-        if (src !== undefined) (src.app ??= new AppIdentityState()).learnDicom(m, true);
-        if (d.dst >= 0 && d.dst !== d.src) (this.devices[d.dst]!.app ??= new AppIdentityState()).learnDicom(m, false);
+        if (src !== undefined) (src.app ??= new AppIdentityState(settle)).learnDicom(m, true, ts);
+        if (d.dst >= 0 && d.dst !== d.src) (this.devices[d.dst]!.app ??= new AppIdentityState(settle)).learnDicom(m, false, ts);
         break;
       case AppProto.MQTT:
-        if (src !== undefined && m.mqtt_client_id !== undefined) (src.app ??= new AppIdentityState()).learnMqttClientId(m.mqtt_client_id);
+        if (src !== undefined && m.mqtt_client_id !== undefined) (src.app ??= new AppIdentityState(settle)).learnMqttClientId(m.mqtt_client_id);
         break;
       case AppProto.DHCP:
-        if (src !== undefined && m.dhcp_param_request !== undefined && p.src_port === 68) (src.app ??= new AppIdentityState()).learnDhcpParameters(m.dhcp_param_request);
+        if (src !== undefined && m.dhcp_param_request !== undefined && p.src_port === 68) (src.app ??= new AppIdentityState(settle)).learnDhcpParameters(m.dhcp_param_request);
         break;
     }
+  }
+
+  /**
+   * The device's medical-identity changes (feature `identity_changes`: a new HL7 message type, sending application or
+   * equipment id, or a new AE title it calls from, once its identity settled) since the last call; undefined when none.
+   * The feature stage takes them at each window close for the devices active in the window.
+   */
+  takeIdentityChanges(handle: number): IdentityChanges | undefined {
+    return this.devices[handle]?.app?.takeChanges();
   }
 
   /**
@@ -716,7 +730,7 @@ export class DeviceInventory implements DeviceDirectory {
     dv.confirmed = true;
     dv.confirmed_by = e.confirmed_by ?? 'restored';
     dv.confirmed_at = e.confirmed_at ?? e.first_seen;
-    if (e.app_identity !== undefined) dv.app = AppIdentityState.fromRecord(e.app_identity);
+    if (e.app_identity !== undefined) dv.app = AppIdentityState.fromRecord(e.app_identity, this.identitySettleS);
     this.nConfirmed++;
     for (const name of e.protocols) {
       const i = PROTOCOL_NAMES.indexOf(name as ProtocolName);

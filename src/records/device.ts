@@ -14,6 +14,8 @@
  * `app_identity` (what HL7, DICOM, MQTT and DHCP say about the device; see `AppIdentity`). A saved inventory of version
  * 1 still loads: its devices are confirmed as `restored`; of version 1 or 2, `app_identity` starts empty.
  */
+import type { IdentityChange } from './features.js';
+
 export const DEVICE_SCHEMA_VERSION = 3;
 
 /**
@@ -314,9 +316,54 @@ export function appIdentityTexts(a: AppIdentity): Record<AppIdentityList | 'drop
   };
 }
 
+/**
+ * `AppIdentity` as labelled rows for people (`wardwatch inventory show`, the forensic report): one per non-empty list,
+ * values joined with `, ` (message types with their counts, equipment ids with their field, SOP classes by name and
+ * UID), `(+n not kept: list full)` when its cap dropped values. Texts are as received: print them through `printable`
+ * (terminal) or an escaper (HTML).
+ */
+export function appIdentityRows(a: AppIdentity): [string, string][] {
+  const rows: [string, string][] = [];
+  const add = (label: string, list: AppIdentityList, values: readonly string[]): void => {
+    if (values.length === 0) return;
+    const n = a.dropped[list];
+    rows.push([label, `${values.join(', ')}${n ? ` (+${n} not kept: list full)` : ''}`]);
+  };
+  add('HL7 sending application', 'hl7_sending_applications', a.hl7_sending_applications);
+  add('HL7 sending facility', 'hl7_sending_facilities', a.hl7_sending_facilities);
+  add('HL7 receiving application', 'hl7_receiving_applications', a.hl7_receiving_applications);
+  add('HL7 receiving facility', 'hl7_receiving_facilities', a.hl7_receiving_facilities);
+  add('HL7 message types', 'hl7_message_types', a.hl7_message_types.map((t) => `${t.type} (${t.count})`));
+  add('HL7 version', 'hl7_versions', a.hl7_versions);
+  add('HL7 equipment ids', 'hl7_equipment_ids', a.hl7_equipment_ids.map((e) => `${e.id} (${e.field})`));
+  add('DICOM AE titles', 'dicom_ae_titles', a.dicom_ae_titles);
+  add('DICOM role', 'dicom_roles', a.dicom_roles);
+  add('DICOM peer AE titles', 'dicom_peer_ae_titles', a.dicom_peer_ae_titles);
+  add('DICOM SOP classes', 'dicom_sop_classes', a.dicom_sop_classes.map((c) => (c.name ? `${c.name} (${c.uid})` : c.uid)));
+  add('DICOM implementation class UID', 'dicom_implementation_class_uids', a.dicom_implementation_class_uids);
+  add('DICOM implementation version', 'dicom_implementation_versions', a.dicom_implementation_versions);
+  add('MQTT client ids', 'mqtt_client_ids', a.mqtt_client_ids);
+  add('DHCP parameter requests', 'dhcp_parameter_lists', a.dhcp_parameter_lists);
+  return rows;
+}
+
+/** A device's identity changes since they were last taken (feature `identity_changes`). */
+export interface IdentityChanges {
+  /** How many (each counted once); may exceed `changes.length`. */
+  count: number;
+  /** The first `IDENTITY_CHANGES_MAX` of them. */
+  changes: IdentityChange[];
+}
+
 /** Resolves a device handle to its `device_id` (implemented by the device inventory). */
 export interface DeviceDirectory {
   deviceId(handle: number): string;
+  /**
+   * The device's identity changes (records/features.ts `IdentityChange`) noted since the last call, undefined when
+   * none; the feature stage takes them when it closes a window the device was active in. Optional: a directory
+   * without it has no identity changes.
+   */
+  takeIdentityChanges?(handle: number): IdentityChanges | undefined;
 }
 
 /**

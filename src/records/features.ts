@@ -4,9 +4,12 @@
  * The feature schema is versioned: any change to the list below (add, remove, reorder, change of meaning or unit)
  * bumps `FEATURE_SCHEMA_VERSION`, and a model trained on another version refuses these windows.
  * `docs/features.md` is generated from `FEATURE_SCHEMA` (a test fails when it is stale).
+ *
+ * Versions: 2 added `new_peers_internal`, `lateral_new_peer_conns`, `login_conns_in/out` and `beacon_peers`; 3 added
+ * `identity_changes` (and the window's `identity_changes` list that names them).
  */
 export const FEATURE_WINDOW_SCHEMA_VERSION = 1;
-export const FEATURE_SCHEMA_VERSION = 2;
+export const FEATURE_SCHEMA_VERSION = 3;
 
 export interface FeatureSpec {
   /** snake_case name, unit in the name where it has one. */
@@ -123,6 +126,12 @@ export const FEATURE_SCHEMA = [
     meaning:
       'Sensor-wide, same value for every device: flows evicted from the full flow table plus packets whose sender the full device inventory could not admit, during the window.',
   },
+  {
+    name: 'identity_changes',
+    unit: 'count',
+    meaning:
+      "Changes of the device's medical identity once it has settled: values it sent for the first time of a DICOM AE title (the calling AE of its A-ASSOCIATE-RQs), an HL7 sending application (MSH-3), an HL7 message type (MSH-9) or an HL7 equipment id (OBX-18, PRT-10, PRT-16), more than `devices.identity_settle_ms` (1 h) after its first value of that kind (before, its identity is being learned: nothing counts). Each new value counts once, in the window of the packet that carried it; HL7 acknowledgements (MSH-9 `ACK`) never count, and neither do values met once the inventory's list is full. The window's `identity_changes` list names them (what, from which application, the values seen before).",
+  },
 ] as const satisfies readonly FeatureSpec[];
 
 /** A feature's name, as a type: a `Record<FeatureName, number>` must set every feature. */
@@ -137,6 +146,63 @@ export function featureIndex(name: FeatureName): number {
   return i;
 }
 export const FEATURE_COUNT = FEATURE_SCHEMA.length;
+
+/**
+ * The identity fields whose change counts in `identity_changes` (the inventory's `AppIdentity` lists they come from):
+ * - `hl7_message_type`: MSH-9 as sent (`hl7_message_types`);
+ * - `hl7_sending_application`: MSH-3 (`hl7_sending_applications`);
+ * - `hl7_equipment_id`: OBX-18, PRT-10 or PRT-16, as `id (field)` (`hl7_equipment_ids`);
+ * - `dicom_ae_title`: the calling AE title of an A-ASSOCIATE-RQ the device sent (`dicom_ae_titles`).
+ */
+export type IdentityField = 'hl7_message_type' | 'hl7_sending_application' | 'hl7_equipment_id' | 'dicom_ae_title';
+
+export const IDENTITY_FIELDS: readonly IdentityField[] = ['hl7_message_type', 'hl7_sending_application', 'hl7_equipment_id', 'dicom_ae_title'];
+
+/**
+ * One change of a device's medical identity (feature `identity_changes`): a value of `field` it sent for the first time
+ * after its identity settled. Only the identity fields the inventory keeps (never a patient field, docs/capture-decode.md);
+ * texts are as received (printable ASCII for HL7 and DICOM), ≤ 64 characters each.
+ */
+export interface IdentityChange {
+  field: IdentityField;
+  /** The new value (equipment ids as `id (OBX-18)`). */
+  value: string;
+  /**
+   * Where it came from: HL7 message types and equipment ids, the sending application (MSH-3) of the message that
+   * carried it; a DICOM AE title, the AE title it called (the A-ASSOCIATE-RQ's called AE); empty when none.
+   */
+  context: string;
+  /** The values of `field` the device had sent before, first seen first (≤ `IDENTITY_SEEN_BEFORE_MAX`). */
+  seen_before: string[];
+}
+
+/** Changes named per window (`FeatureWindow.identity_changes`), and values of `seen_before` per change. */
+export const IDENTITY_CHANGES_MAX = 8;
+export const IDENTITY_SEEN_BEFORE_MAX = 8;
+
+const IDENTITY_NOUN: Record<IdentityField, string> = {
+  hl7_message_type: 'HL7 message type',
+  hl7_sending_application: 'HL7 sending application',
+  hl7_equipment_id: 'HL7 equipment id',
+  dicom_ae_title: 'DICOM AE title',
+};
+
+/**
+ * One change in words: "new HL7 message type ADT^A01 from PUMP-03; seen before: ORU^R01", "new DICOM AE title CT_X
+ * calling PACS01; seen before: CT01". Values are as received: print the text through `printable` (terminal) or an
+ * escaper (HTML).
+ */
+export function identityChangeText(c: IdentityChange): string {
+  const ctx = c.context === '' ? '' : c.field === 'dicom_ae_title' ? ` calling ${c.context}` : ` from ${c.context}`;
+  return `new ${IDENTITY_NOUN[c.field]} ${c.value}${ctx}; seen before: ${c.seen_before.length > 0 ? c.seen_before.join(', ') : 'none'}`;
+}
+
+/** All of a window's changes in words (`identityChangeText`, joined by " | "), "" when none. */
+export function identityChangesText(changes: readonly IdentityChange[] | undefined, count = changes?.length ?? 0): string {
+  if (changes === undefined || changes.length === 0) return '';
+  const more = count > changes.length ? ` | +${count - changes.length} more` : '';
+  return changes.map(identityChangeText).join(' | ') + more;
+}
 
 export interface FeatureWindow {
   schema_version: typeof FEATURE_WINDOW_SCHEMA_VERSION;
@@ -171,4 +237,10 @@ export interface FeatureWindow {
    * filter passes.
    */
   capture_loss?: number;
+  /**
+   * The changes counted in the feature `identity_changes`, up to `IDENTITY_CHANGES_MAX` (the feature counts them all),
+   * for explanations. Present only when the window has one (most windows have none). Like `new_peers` it names what
+   * the count counted; it is not a model input.
+   */
+  identity_changes?: IdentityChange[];
 }

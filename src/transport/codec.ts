@@ -15,13 +15,21 @@
  * `ww-window-bin/2`: the same with codec version 2, followed by the window's metadata:
  *   u8  m = metadata flags (bit 0: capture_loss follows; other bits must be 0)
  *   f64 capture_loss                (when bit 0)
- * A window without metadata (no `capture_loss`: a sensor reading a file) is written as `ww-window-bin/1`, byte for
- * byte what older sensors write, so only live sensors need detectors that read `/2` (upgrade detectors first).
- * `ww-window-json/1`: one FeatureWindow as UTF-8 JSON (the record's own field names; `capture_loss` when present).
+ * `ww-window-bin/3`: the `/2` layout with codec version 3, whose metadata flags may also have bit 1: the window's
+ * identity changes follow (after `capture_loss` when both are present):
+ *   u8  k = number of changes, then k × ( u8 field (index in IDENTITY_FIELDS)  str value  str context
+ *                                         u8 s, then s × str seen_before )
+ * Each window is written in the oldest format that holds it: without metadata (no `capture_loss`: a sensor reading a
+ * file; no identity change: most windows) as `ww-window-bin/1`, byte for byte what older sensors write; with
+ * `capture_loss` only as `/2`; with identity changes as `/3`. So only live sensors need detectors that read `/2`, and
+ * only windows naming an identity change need `/3` (upgrade detectors first).
+ * `ww-window-json/1`: one FeatureWindow as UTF-8 JSON (the record's own field names; `capture_loss` and
+ * `identity_changes` when present).
  *
  * `ww-window-batch/1`: several windows of ONE partition in one Kafka message (the producer's default; see
  * docs/kafka.md for why and for the key/partition rules). Layout (big-endian):
- *   u8  batch version (1)           u8  inner codec (0 = ww-window-bin/1, 1 = ww-window-json/1, 2 = ww-window-bin/2)
+ *   u8  batch version (1)           u8  inner codec (0 = ww-window-bin/1, 1 = ww-window-json/1, 2 = ww-window-bin/2,
+ *                                                    3 = ww-window-bin/3)
  *   u16 n = number of windows (1..65535)
  *   n × (u32 byte length, then one window in the inner codec)
  * The message is decoded whole or not at all: any bad window (or trailing bytes) makes the whole message poison,
@@ -29,7 +37,7 @@
  *
  * Alerts and flow records are JSON (`ww-alert-json/1`, `ww-flow-json/1`): rarer, read by people and other tools.
  */
-import { FEATURE_WINDOW_SCHEMA_VERSION, type FeatureWindow } from '../records/features.js';
+import { FEATURE_WINDOW_SCHEMA_VERSION, IDENTITY_FIELDS, type FeatureWindow, type IdentityChange } from '../records/features.js';
 import { ALERT_SCHEMA_VERSION, type Alert } from '../records/alert.js';
 import { DEVICE_SCHEMA_VERSION, type InventoryEntry } from '../records/device.js';
 import { FLOW_SCHEMA_VERSION, type FlowRecord } from '../records/flow.js';
@@ -39,6 +47,8 @@ export const FORMAT_HEADER = 'ww-format';
 export const WINDOW_BINARY = 'ww-window-bin/1';
 /** `ww-window-bin/1` plus the window's metadata (`capture_loss`); written only for windows that carry it. */
 export const WINDOW_BINARY_V2 = 'ww-window-bin/2';
+/** `ww-window-bin/2` plus the window's identity changes; written only for windows that carry them. */
+export const WINDOW_BINARY_V3 = 'ww-window-bin/3';
 export const WINDOW_JSON = 'ww-window-json/1';
 export const WINDOW_BATCH = 'ww-window-batch/1';
 export const ALERT_JSON = 'ww-alert-json/1';
@@ -68,33 +78,51 @@ function writeStr(buf: Buffer, off: number, s: string): number {
   return off + 2 + n;
 }
 
-/** Metadata flags of `ww-window-bin/2`. */
+/** Metadata flags of `ww-window-bin/2` (bit 0) and `/3` (bits 0 and 1). */
 const META_CAPTURE_LOSS = 1;
+const META_IDENTITY_CHANGES = 2;
 
-/** `ww-window-bin/2` when the window carries metadata (`capture_loss`), else `ww-window-bin/1`. */
-function binaryFormatOf(w: FeatureWindow): typeof WINDOW_BINARY | typeof WINDOW_BINARY_V2 {
+/** The window's identity changes to write (≤ 255), none when it has none. */
+function identityChangesOf(w: FeatureWindow): readonly IdentityChange[] {
+  return w.identity_changes === undefined || w.identity_changes.length === 0 ? [] : w.identity_changes.slice(0, 255);
+}
+
+/** The oldest binary format that holds the window: `/3` with identity changes, else `/2` with `capture_loss`, else `/1`. */
+function binaryFormatOf(w: FeatureWindow): typeof WINDOW_BINARY | typeof WINDOW_BINARY_V2 | typeof WINDOW_BINARY_V3 {
+  if (w.identity_changes !== undefined && w.identity_changes.length > 0) return WINDOW_BINARY_V3;
   return w.capture_loss === undefined ? WINDOW_BINARY : WINDOW_BINARY_V2;
 }
 
-/** Encodes one window: `ww-window-bin/2` when it carries `capture_loss`, else `ww-window-bin/1` (see the layout above). */
+/** Encodes one window in the oldest binary format that holds it (`binaryFormatOf`; see the layouts above). */
 export function encodeWindowBinary(w: FeatureWindow): Buffer {
-  const v2 = w.capture_loss !== undefined;
+  const changes = identityChangesOf(w);
+  const version = changes.length > 0 ? 3 : w.capture_loss !== undefined ? 2 : 1;
   const np = Math.min(w.new_peers.length, 255);
   const nq = Math.min(w.new_dst_ports.length, 255);
   const nv = w.values.length;
   const dev = strBytes(w.device_id);
   const sen = strBytes(w.sensor_id);
   const run = strBytes(w.run_id);
-  let size = 1 + 2 + 2 + 8 + 8 + 6 + dev + sen + run + 8 * nv + 1 + 1 + 2 * nq + (v2 ? 1 + 8 : 0);
+  let size = 1 + 2 + 2 + 8 + 8 + 6 + dev + sen + run + 8 * nv + 1 + 1 + 2 * nq + (version > 1 ? 1 : 0) + (w.capture_loss !== undefined && version > 1 ? 8 : 0);
   let maxStr = Math.max(dev, sen, run);
-  for (let i = 0; i < np; i++) {
-    const b = strBytes(w.new_peers[i]!);
+  const text = (t: string): void => {
+    const b = strBytes(t);
     if (b > maxStr) maxStr = b;
     size += 2 + b;
+  };
+  for (let i = 0; i < np; i++) text(w.new_peers[i]!);
+  if (changes.length > 0) {
+    size += 1;
+    for (const c of changes) {
+      size += 2; // field, number of seen_before
+      text(c.value);
+      text(c.context);
+      for (const v of c.seen_before.slice(0, 255)) text(v);
+    }
   }
   if (maxStr > MAX_STR) throw new PoisonMessageError(`string field longer than ${MAX_STR} bytes`);
   const buf = Buffer.allocUnsafe(size);
-  buf[0] = v2 ? 2 : 1;
+  buf[0] = version;
   buf.writeUInt16BE(w.feature_schema_version, 1);
   buf.writeUInt16BE(nv, 3);
   buf.writeDoubleBE(w.window_start, 5);
@@ -108,9 +136,25 @@ export function encodeWindowBinary(w: FeatureWindow): Buffer {
   for (let i = 0; i < np; i++) o = writeStr(buf, o, w.new_peers[i]!);
   buf[o++] = nq;
   for (let i = 0; i < nq; i++, o += 2) buf.writeUInt16BE(w.new_dst_ports[i]!, o);
-  if (v2) {
-    buf[o++] = META_CAPTURE_LOSS;
-    buf.writeDoubleBE(w.capture_loss!, o);
+  if (version > 1) {
+    buf[o++] = (w.capture_loss !== undefined ? META_CAPTURE_LOSS : 0) | (changes.length > 0 ? META_IDENTITY_CHANGES : 0);
+    if (w.capture_loss !== undefined) {
+      buf.writeDoubleBE(w.capture_loss, o);
+      o += 8;
+    }
+  }
+  if (changes.length > 0) {
+    buf[o++] = changes.length;
+    for (const c of changes) {
+      const field = IDENTITY_FIELDS.indexOf(c.field);
+      if (field < 0) throw new PoisonMessageError(`identity change of unknown field '${String(c.field)}'`);
+      buf[o++] = field;
+      o = writeStr(buf, o, c.value);
+      o = writeStr(buf, o, c.context);
+      const before = c.seen_before.slice(0, 255);
+      buf[o++] = before.length;
+      for (const v of before) o = writeStr(buf, o, v);
+    }
   }
   return buf;
 }
@@ -130,7 +174,7 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
   };
   need(21);
   const version = buf.readUInt8(0);
-  if (version !== 1 && version !== 2) throw new PoisonMessageError(`unknown feature window codec version ${version}`);
+  if (version !== 1 && version !== 2 && version !== 3) throw new PoisonMessageError(`unknown feature window codec version ${version}`);
   const feature_schema_version = buf.readUInt16BE(1);
   const n = buf.readUInt16BE(3);
   const window_start = buf.readDoubleBE(5);
@@ -152,14 +196,33 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
   const new_dst_ports: number[] = [];
   for (let i = 0; i < nq; i++, o += 2) new_dst_ports.push(buf.readUInt16BE(o));
   let capture_loss: number | undefined;
-  if (version === 2) {
+  let identity_changes: IdentityChange[] | undefined;
+  if (version >= 2) {
     need(1);
     const flags = buf.readUInt8(o++);
-    if ((flags & ~META_CAPTURE_LOSS) !== 0) throw new PoisonMessageError(`feature window has unknown metadata flags 0x${flags.toString(16)}`);
+    const known = version === 2 ? META_CAPTURE_LOSS : META_CAPTURE_LOSS | META_IDENTITY_CHANGES;
+    if ((flags & ~known) !== 0) throw new PoisonMessageError(`feature window has unknown metadata flags 0x${flags.toString(16)}`);
     if (flags & META_CAPTURE_LOSS) {
       need(8);
       capture_loss = buf.readDoubleBE(o);
       o += 8;
+    }
+    if (flags & META_IDENTITY_CHANGES) {
+      need(1);
+      const k = buf.readUInt8(o++);
+      identity_changes = [];
+      for (let i = 0; i < k; i++) {
+        need(1);
+        const field = IDENTITY_FIELDS[buf.readUInt8(o++)];
+        if (field === undefined) throw new PoisonMessageError(`identity change ${i} has an unknown field ${buf.readUInt8(o - 1)}`);
+        const value = str();
+        const context = str();
+        need(1);
+        const s = buf.readUInt8(o++);
+        const seen_before: string[] = [];
+        for (let j = 0; j < s; j++) seen_before.push(str());
+        identity_changes.push({ field, value, context, seen_before });
+      }
     }
   }
   if (o !== buf.length) throw new PoisonMessageError(`feature window has ${buf.length - o} trailing bytes`);
@@ -177,6 +240,7 @@ export function decodeWindowBinary(buf: Buffer): FeatureWindow {
     new_dst_ports,
   };
   if (capture_loss !== undefined) w.capture_loss = capture_loss;
+  if (identity_changes !== undefined) w.identity_changes = identity_changes;
   return w;
 }
 
@@ -212,7 +276,20 @@ function isWindow(x: unknown): x is FeatureWindow {
     Array.isArray(w['new_dst_ports']) &&
     typeof w['sensor_id'] === 'string' &&
     typeof w['run_id'] === 'string' &&
-    (w['capture_loss'] === undefined || typeof w['capture_loss'] === 'number')
+    (w['capture_loss'] === undefined || typeof w['capture_loss'] === 'number') &&
+    (w['identity_changes'] === undefined || (Array.isArray(w['identity_changes']) && (w['identity_changes'] as unknown[]).every(isIdentityChange)))
+  );
+}
+
+function isIdentityChange(x: unknown): x is IdentityChange {
+  if (!x || typeof x !== 'object') return false;
+  const c = x as Record<string, unknown>;
+  return (
+    IDENTITY_FIELDS.includes(c['field'] as IdentityChange['field']) &&
+    typeof c['value'] === 'string' &&
+    typeof c['context'] === 'string' &&
+    Array.isArray(c['seen_before']) &&
+    (c['seen_before'] as unknown[]).every((v) => typeof v === 'string')
   );
 }
 
@@ -231,12 +308,12 @@ export function encodeWindow(w: FeatureWindow, codec: WindowCodecName = 'binary'
 /** Decodes a single-window message by its format header; unknown formats and bad bytes throw `PoisonMessageError`. */
 export function decodeWindow(value: Buffer | null, format: string | undefined): FeatureWindow {
   if (!value) throw new PoisonMessageError('message has no value');
-  if (format === WINDOW_BINARY || format === WINDOW_BINARY_V2) return decodeWindowBinary(value);
+  if (format === WINDOW_BINARY || format === WINDOW_BINARY_V2 || format === WINDOW_BINARY_V3) return decodeWindowBinary(value);
   if (format === WINDOW_JSON) return decodeWindowJson(value);
   throw new PoisonMessageError(`unknown message format '${format ?? '(none)'}'`);
 }
 
-const INNER_CODEC: Record<string, number> = { [WINDOW_BINARY]: 0, [WINDOW_JSON]: 1, [WINDOW_BINARY_V2]: 2 };
+const INNER_CODEC: Record<string, number> = { [WINDOW_BINARY]: 0, [WINDOW_JSON]: 1, [WINDOW_BINARY_V2]: 2, [WINDOW_BINARY_V3]: 3 };
 /** Fixed bytes of a batch message, and per window inside it. */
 export const BATCH_HEADER_BYTES = 4;
 export const BATCH_ENTRY_OVERHEAD = 4;
@@ -272,7 +349,7 @@ export function decodeWindowBatch(buf: Buffer): FeatureWindow[] {
   const version = buf.readUInt8(0);
   if (version !== 1) throw new PoisonMessageError(`unknown window batch version ${version}`);
   const inner = buf.readUInt8(1);
-  if (inner > 2) throw new PoisonMessageError(`unknown inner codec ${inner} in window batch`);
+  if (inner > 3) throw new PoisonMessageError(`unknown inner codec ${inner} in window batch`);
   const n = buf.readUInt16BE(2);
   if (n === 0) throw new PoisonMessageError('window batch holds no windows');
   const out = new Array<FeatureWindow>(n);

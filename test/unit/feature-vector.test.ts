@@ -9,7 +9,8 @@ import type { FeatureWindow } from '../../src/records/features.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/records/features.js';
 import { decodeFile } from '../support/decode-file.js';
 import { repoRoot } from '../support/fixtures.js';
-import { SYN, icmpEcho, tcp } from '../support/packets.js';
+import { PSHACK, SYN, icmpEcho, tcp } from '../support/packets.js';
+import { AppProto } from '../../src/records/packet.js';
 
 describe('feature vector', () => {
   it('every feature of every window is a finite number (none left unwritten)', async () => {
@@ -36,6 +37,19 @@ describe('feature vector', () => {
     bp.process(icmpEcho(0, a, b, false));
     for (let i = 0; i < 5; i++) bp.process(tcp(3700 + 60 * i, { ...a, port: 40000 + i }, c2, SYN));
     bp.flush();
+    // Nor an identity change: a device's HL7 messages, then one of a type it never sent (no settle period here).
+    const ip = new AnalysisPipeline({ devices: { identity_settle_ms: 0 } }, { onWindow: (w) => windows.push(w) });
+    const pump = { mac: '02:00:00:00:00:13', ip: '10.0.0.13', port: 49000 };
+    const engine = { mac: '02:00:00:00:00:20', ip: '10.0.0.20', port: 2575 };
+    const msg = (t: number, type: string) => {
+      const p = tcp(t, pump, engine, PSHACK, 300);
+      p.app = AppProto.HL7;
+      p.app_meta = { hl7_msg_type: type, hl7_sending_app: 'PUMP' };
+      return p;
+    };
+    ip.process(msg(0, 'ORU^R01'));
+    ip.process(msg(20, 'ADT^A01'));
+    ip.flush();
     assert.ok(windows.length > 10);
     for (const w of windows) {
       assert.equal(w.values.length, FEATURE_COUNT);

@@ -111,6 +111,7 @@ describe('features: crafted captures with hand-computed values', () => {
       login_conns_out: 1,
       beacon_peers: 0,
       sensor_overflow: 0,
+      identity_changes: 0,
     });
     // iat check by hand for the telescoping mean: 202 packets from 1000.000 to 1004.951 → 4951 ms / 201 gaps.
     assert.equal(s.iat_mean_ms, Math.round((4951 / 201) * 1e6) / 1e6);

@@ -172,6 +172,42 @@ describe('HTML report renderer', () => {
     assert.match(plain, /id="chart-legend"><span class="swatch learning">/);
   });
 
+  it("shows each device's medical identity under its inventory row: applications, message types, AE titles, equipment ids (issue 23)", () => {
+    const pump = entry('mac:00:00:00:00:00:01', {
+      app_identity: {
+        ...emptyAppIdentity(),
+        hl7_sending_applications: ['PUMP-03'],
+        hl7_sending_facilities: ['ICU'],
+        hl7_receiving_applications: ['HL7ENGINE'],
+        hl7_message_types: [
+          { type: 'ORU^R01^ORU_R01', count: 887 },
+          { type: 'ADT^A01^ADT_A01', count: 12 },
+        ],
+        hl7_versions: ['2.5'],
+        hl7_equipment_ids: [{ id: 'PUMP-03^ALARIS8015^ACME', field: 'OBX-18' }, { id: EVIL, field: 'PRT-16' }],
+        dropped: { hl7_equipment_ids: 2 },
+      },
+    });
+    const ct = entry('mac:00:00:00:00:00:02', {
+      app_identity: { ...emptyAppIdentity(), dicom_ae_titles: ['CT01', 'CT_ROGUE'], dicom_peer_ae_titles: ['PACS01'], dicom_roles: ['SCU'], dicom_sop_classes: [{ uid: '1.2.840.10008.5.1.4.1.1.2', name: 'CT Image Storage' }] },
+    });
+    const quiet = entry('mac:00:00:00:00:00:03');
+    const html = renderReport({ summary: summary(), inventory: [pump, ct, quiet], alerts: [], scores: [] });
+    const row = (id: string): string => /<tr class="identity" data-identity-of="([^"]*)">(.*?)<\/td><\/tr>\n?(?=<tr id=|\n?<\/tbody>)/s.exec(html.slice(html.indexOf(`data-identity-of="${id}"`) - 40))?.[2] ?? '';
+    const text = (h: string): string => h.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    const p = text(row(pump.device_id));
+    assert.match(p, /HL7 sending application PUMP-03 /);
+    assert.match(p, /HL7 message types ORU\^R01\^ORU_R01 \(887\), ADT\^A01\^ADT_A01 \(12\) /);
+    assert.match(p, /HL7 equipment ids PUMP-03\^ALARIS8015\^ACME \(OBX-18\), &lt;img src=x onerror=alert\(1\)&gt;&quot;&#39;&amp; \(PRT-16\) \(\+2 not kept: list full\)/);
+    assert.match(p, /HL7 receiving application HL7ENGINE .*HL7 version 2\.5/);
+    const c = text(row(ct.device_id));
+    assert.match(c, /DICOM AE titles CT01, CT_ROGUE .*DICOM role SCU .*DICOM peer AE titles PACS01 .*DICOM SOP classes CT Image Storage \(1\.2\.840\.10008\.5\.1\.4\.1\.1\.2\)/);
+    assert.ok(!html.includes('data-identity-of="mac:00:00:00:00:00:03"'), 'no identity row for a device that spoke none of these protocols');
+    assert.ok(!html.includes(EVIL), 'identity texts are escaped');
+    // The identity rows are not devices: one data-device row per inventory entry.
+    assert.equal([...html.matchAll(/<tr id="dev-\d+" data-device=/g)].length, 3);
+  });
+
   it('renders a run without models or alerts', () => {
     const html = renderReport({ summary: summary({ packets: 0, first_ts: NaN, last_ts: NaN }), inventory: [], alerts: [], scores: [] });
     assert.match(html, /No device was scored by a model/);

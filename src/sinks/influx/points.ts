@@ -13,8 +13,10 @@
 import type { IPoint } from 'influx';
 import type { Alert, WindowScore } from '../../records/alert.js';
 import type { FeatureWindow } from '../../records/features.js';
-import { FEATURE_SCHEMA } from '../../records/features.js';
+import { FEATURE_SCHEMA, featureIndex, identityChangesText } from '../../records/features.js';
 import { appIdentityTexts, type InventoryEntry } from '../../records/device.js';
+
+const IDENTITY_CHANGES = featureIndex('identity_changes');
 
 /**
  * Retention policy of forensic replays (a capture replayed with a run id: `wardwatch replay --run-id`): created beside
@@ -105,6 +107,8 @@ export function windowPoint(w: FeatureWindow, score: WindowScore | undefined, de
   if (w.new_dst_ports.length) fields['new_port_list'] = w.new_dst_ports.join(',');
   // Metadata, not a feature: the sensor-wide share of packets the capture dropped while the window was open.
   if (w.capture_loss !== undefined && Number.isFinite(w.capture_loss)) fields['capture_loss'] = w.capture_loss;
+  // What the feature identity_changes counted, in words (identity fields only, never a patient field).
+  if (w.identity_changes !== undefined && w.identity_changes.length > 0) fields['identity_change_list'] = identityChangesText(w.identity_changes, w.values[IDENTITY_CHANGES] ?? 0);
   return {
     measurement: MEASUREMENT.window,
     // The class the detector scored it with (the same in `run` and in a detector fed from Kafka), else the sink's.

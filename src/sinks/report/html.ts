@@ -1,7 +1,9 @@
 /**
  * The forensic replay report: ONE self-contained HTML file a forensic analyst opens offline. Contents, top to bottom:
  * the capture's summary, per-device anomaly score timelines (score = reconstruction error ÷ threshold, the threshold
- * at 1, alert markers), the alert list with explanations, and the device inventory.
+ * at 1, alert markers), the alert list with explanations, and the device inventory — with each device's medical
+ * identity (what its HL7, DICOM, MQTT and DHCP traffic says it is: applications, message types, AE titles, equipment
+ * ids; records/device.ts `AppIdentity`, identity fields only, never a patient field).
  *
  * Design:
  * - Rendered here, server-side, as static HTML + inline SVG; the page has NO script at all. The strings it shows
@@ -19,7 +21,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { incidentCounts, incidentSummary, isDetection, type Alert, type Severity, type WindowScore } from '../../records/alert.js';
-import type { InventoryEntry } from '../../records/device.js';
+import { appIdentityRows, type InventoryEntry } from '../../records/device.js';
 
 /** What the report says about the capture and the run (filled by the caller from its replay result). */
 export interface ReportSummary {
@@ -389,12 +391,19 @@ export function renderReport(input: ReportInput): string {
     .map((e) => {
       const k = kinds.get(e.device_id);
       const kind = k?.kind ?? (e.learning ? 'learning' : 'none');
+      // What the device's HL7, DICOM, MQTT and DHCP traffic says about it (identity fields only: never a patient field).
+      const identity = e.app_identity ? appIdentityRows(e.app_identity) : [];
+      const identityRow =
+        identity.length === 0
+          ? ''
+          : `\n<tr class="identity" data-identity-of="${esc(e.device_id)}"><td></td><td colspan="7"><b>medical identity</b>${kv(identity.map(([label, text]): [string, string] => [label, esc(text)]))}</td></tr>`;
       return (
         `<tr id="${devAnchor(e.device_id)}" data-device="${esc(e.device_id)}"><td><code>${esc(e.device_id)}</code>${e.name ? `<div>${esc(e.name)}</div>` : ''}${e.location ? `<div class="muted">${esc(e.location)}</div>` : ''}</td>` +
         `<td>${e.ips.map((ip) => esc(ip)).join('<br>')}</td><td>${esc(e.vendor)}</td>` +
-        `<td>${esc(e.device_class.replace(/_/g, ' '))}<div class="muted">${esc(e.class_source === 'inventory' ? 'inventory file' : `guess ${(e.class_confidence * 100).toFixed(0)} %`)}</div></td>` +
+        `<td>${esc(e.device_class.replace(/_/g, ' '))}<div class="muted">${esc(e.class_source === 'inventory' ? 'inventory file' : `guess ${(e.class_confidence * 100).toFixed(0)} %`)}</div>${e.class_evidence ? `<div class="muted">${esc(e.class_evidence)}</div>` : ''}</td>` +
         `<td>${esc(e.dhcp_hostname)}${e.dhcp_vendor_class ? `<div class="muted">${esc(e.dhcp_vendor_class)}</div>` : ''}</td><td>${esc(e.protocols.join(', '))}</td>` +
-        `<td class="nowrap">${esc(time(e.first_seen))}<br>${esc(time(e.last_seen))}</td><td>${esc(kind)}${k?.model ? `<div class="muted">${esc(k.model)}</div>` : ''}</td></tr>`
+        `<td class="nowrap">${esc(time(e.first_seen))}<br>${esc(time(e.last_seen))}</td><td>${esc(kind)}${k?.model ? `<div class="muted">${esc(k.model)}</div>` : ''}</td></tr>` +
+        identityRow
       );
     })
     .join('\n');
@@ -412,7 +421,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse}th,td{text-align:left;vertical-align:top;padding:3px 8px}
 table.kv th{color:#57606a;font-weight:normal;white-space:nowrap}
 table.list{width:100%}table.list>thead th{background:#f3f5f7;border-bottom:1px solid #d0d7de;position:sticky;top:0}
-table.list>tbody>tr>td,#inventory td{border-top:1px solid #eaeef2}tr.explain td{border-top:none!important;padding-top:0}
+table.list>tbody>tr>td,#inventory td{border-top:1px solid #eaeef2}tr.explain td,tr.identity td{border-top:none!important;padding-top:0}
+tr.identity table.kv{font-size:12px;margin:0 0 4px}tr.identity table.kv td{border-top:none}
 table.features{margin:2px 0 4px;font-size:12px}table.features th{color:#57606a;font-weight:normal;border-bottom:1px solid #eaeef2}
 .n{text-align:right;font-variant-numeric:tabular-nums}.nowrap{white-space:nowrap}.muted{color:#6e7781;font-size:12px}code{font-size:12px}
 .sev{color:#fff;border-radius:3px;padding:0 6px;font-size:12px;text-transform:uppercase}

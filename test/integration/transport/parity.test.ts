@@ -7,10 +7,11 @@
  *  - ww_health of the sensor: the contract's capture, decode and flow-table fields at the same packet times;
  *  - webhook deliveries (modulo order);
  * and each detector writes its own ww_health (component detector): consumer lag read from Kafka (0 at the end), windows
- * and alerts it handled (together: all of them), sink retries and drops.
+ * and alerts it handled (together: all of them), sink retries and drops. A ward whose pump and CT change their medical
+ * identity (issue 23): the change travels with its window through Kafka, so the detector alerts and explains it as run.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -26,7 +27,10 @@ import { DetectorService } from '../../../src/compose/detector.js';
 import { kafkaFromConfig } from '../../../src/compose/kafka.js';
 import { SensorService } from '../../../src/compose/sensor.js';
 import { decodeAlert, FORMAT_HEADER } from '../../../src/transport/codec.js';
+import { parseDetectConfig } from '../../../src/detect/index.js';
+import { trainFromCapture } from '../../../src/train.js';
 import { waitForGroupCommitted } from '../../support/consumed.js';
+import { identityWardCapture, WARD_IDS } from '../../support/identity-change.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -224,6 +228,60 @@ describe('parity: run and the distributed deployment give the same outputs (real
       assert.deepEqual(events(rxDist.bodies), events(rxRun.bodies));
     } finally {
       await Promise.all([rxRun.stop(), rxDist.stop()]);
+    }
+  });
+
+  it('identity changes travel with their windows through Kafka: the same alerts, explanations and window points as run (issue 23)', async () => {
+    const T0 = 1_767_603_600;
+    const H = 3600;
+    const ward = path.join(dir, 'ward.pcap');
+    writeFileSync(ward, identityWardCapture({ t0: T0, durationS: 2.5 * H, pumpChangeS: 2 * H + 5, ctChangeS: 2 * H + 600 }));
+    const models = path.join(dir, 'ward-models');
+    await trainFromCapture(ward, parseDetectConfig({ models_dir: models }), { to: T0 + 2 * H });
+    const dbRun = freshName('ww_parity_id_run');
+    const dbDist = freshName('ww_parity_id_dist');
+    const prefix = `${freshName('ww-parity-id')}.`;
+    const group = freshName('ww-parity-id-group');
+    const kafka = { brokers, topics: { prefix, partitions: 3 }, producer: { spool_dir: '' }, consumer: { group_id: group, session_timeout_ms: 10_000, heartbeat_interval_ms: 1000 } };
+    const cfg = (name: string, database: string, withKafka: boolean): WardwatchConfig =>
+      parseConfig(
+        {
+          sensor: { id: 'ward' },
+          detect: { models_dir: models },
+          devices: { state_file: '' },
+          sinks: { influx: { url, database, retention_policy: '', flush_interval_ms: 200 }, files: { alerts_file: path.join(dir, `${name}.jsonl`) } },
+          service: { metrics_listen: '' },
+          ...(withKafka ? { transport: { kind: 'kafka', kafka } } : {}),
+        },
+        'test',
+        {},
+      );
+    const influx = (database: string): InfluxDB => new InfluxDB({ host: new URL(url).hostname, port: Number(new URL(url).port), database });
+    try {
+      await runCapture(ward, cfg('id-run', dbRun, false), { speed: 'max' }, 'run');
+      const detector = new DetectorService(cfg('id-det', dbDist, true));
+      await detector.start();
+      const sensor = new SensorService(cfg('id-sensor', dbDist, true), { file: ward });
+      await sensor.run();
+      await sensor.stop(60_000);
+      await waitForGroupCommitted(kafkaFromConfig(cfg('id-admin', dbDist, true).transport.kafka!), group, `${prefix}features`, 'the detector did not consume the feature topic');
+      await detector.stop();
+      const runList = readAlerts(path.join(dir, 'id-run.jsonl'));
+      const distList = readAlerts(path.join(dir, 'id-det.jsonl'));
+      // Not vacuous: run alerted the two changes, naming them.
+      const named = (device: string): string => runList.find((a) => a.device_id === device && a.kind === 'anomaly')?.summary ?? '';
+      assert.match(named(WARD_IDS.pump), /^new HL7 message type ADT\^A01\^ADT_A01 from PUMP-03; seen before: ORU\^R01\^ORU_R01/);
+      assert.match(named(WARD_IDS.ct), /^new DICOM AE title CT_ROGUE calling PACS01; seen before: CT01/);
+      assert.deepEqual(distList.map((a) => JSON.stringify(a)).sort(), runList.map((a) => JSON.stringify(a)).sort());
+      // The windows that carry a change: the same points (count and list in words) from the detector fed by Kafka.
+      const changed = async (database: string): Promise<string[]> =>
+        (await influx(database).query<Record<string, unknown>>(`SELECT * FROM ${MEASUREMENT.window} WHERE identity_changes > 0`)).map((r) => JSON.stringify({ ...r, time: String(r['time']) })).sort();
+      const [a, b] = await Promise.all([changed(dbRun), changed(dbDist)]);
+      assert.equal(a.length, 2, a.join('\n'));
+      assert.ok(a.every((p) => p.includes('"identity_change_list":"new ')));
+      assert.deepEqual(b, a);
+    } finally {
+      await Promise.all([influx(dbRun).dropDatabase(dbRun).catch(() => undefined), influx(dbDist).dropDatabase(dbDist).catch(() => undefined)]);
     }
   });
 
