@@ -71,10 +71,26 @@ export function textLogLine(json: string): string {
   return printable(`wardwatch: ${level}: ${component}${msg}${fields.length ? ` (${fields.join(' ')})` : ''}`) + '\n';
 }
 
+const taps = new Set<(json: string) => void>();
+
+/**
+ * Every log line (pino's JSON, secrets already redacted) is also given to `tap` until the returned function is called:
+ * for a test that checks what a fault logs in-process (one line at its start, one at its end).
+ */
+export function tapLogs(tap: (json: string) => void): () => void {
+  taps.add(tap);
+  return () => void taps.delete(tap);
+}
+
 /** Root logger writing to stderr (stdout is kept for command output such as alert tables): JSON lines, or text. */
 export const rootLogger: Logger = pino(
   { name: 'wardwatch', level: initialLevel(), redact: { paths: REDACT, censor: '[redacted]' } },
-  { write: (line: string) => void stderr.write(format === 'json' ? line : textLogLine(line)) },
+  {
+    write: (line: string) => {
+      for (const tap of taps) tap(line);
+      stderr.write(format === 'json' ? line : textLogLine(line));
+    },
+  },
 );
 
 export interface LogSettings {

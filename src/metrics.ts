@@ -152,6 +152,8 @@ export const METRICS: Readonly<Record<string, readonly [Kind, string]>> = {
   influx_points_rejected: ['counter', 'Points InfluxDB refused for good (4xx).'],
   influx_write_retries: ['counter', 'Failed writes that were retried.'],
   influx_batches_written: ['counter', 'Write requests InfluxDB acknowledged.'],
+  influx_unreachable: ['gauge', '1 during an InfluxDB outage (from a failed write attempt to the next that works).'],
+  influx_outages: ['counter', 'InfluxDB outages seen (each counted at its first failed attempt).'],
   webhook_incidents_opened: ['counter', 'Webhook incidents opened (device + kind).'],
   webhook_notices_sent: ['counter', 'Webhook notices delivered.'],
   webhook_notices_throttled: ['counter', 'Alerts of an open incident not sent (throttled).'],

@@ -5,13 +5,15 @@
  *
  * Backoff. Attempt 0 is the first call; the wait before retry n (n = 1, 2, …) is
  *
- *   base_n  = initial_delay_ms × multiplier^(n−1)
+ *   base_n  = min(initial_delay_ms × multiplier^(n−1), max_delay_ms / (1 + jitter))
  *   delay_n = min(max_delay_ms, round(base_n × (1 + jitter × u))),   u uniform in [−1, 1)
  *
  * (kafkajs' names: initial_delay_ms = `initialRetryTime`, max_delay_ms = `maxRetryTime`, jitter = `factor`,
  * multiplier = `multiplier`, retries = `retries`.) With the defaults (300 ms, ×2, 30 s, jitter 0.2) the waits are
- * about 300, 600, 1200, 2400, 4800 ms …, each ±20 %, never above 30 s. `retries: Infinity` retries until it works
- * (a buffer or a stop bounds it); `jitter: 0` gives the plain doubling sequence.
+ * about 300, 600, 1200, 2400, 4800 ms …, each ±20 %, then 25 s ±20 % (20–30 s) for as long as it lasts: the base
+ * stops growing at max_delay_ms / (1 + jitter), so that a long outage's waits stay spread (clients that failed
+ * together do not retry in step) and never exceed max_delay_ms. `retries: Infinity` retries until it works (a buffer
+ * or a stop bounds it); `jitter: 0` gives the plain doubling sequence, capped at max_delay_ms.
  *
  * What is not retried (thrown at once, unchanged, so its code and stack stay):
  *  - programming errors: `TypeError`, `RangeError`, `ReferenceError`, `SyntaxError` (kafkajs' UNRECOVERABLE_ERRORS);
@@ -30,7 +32,7 @@ export interface RetryOptions {
   retries: number;
   /** Wait before the first retry, before jitter. */
   initial_delay_ms: number;
-  /** Upper bound of any wait, jitter included. */
+  /** Upper bound of any wait, jitter included (the wait before jitter stops growing at max_delay_ms / (1 + jitter)). */
   max_delay_ms: number;
   /** Growth of the wait from one retry to the next (≥ 1). */
   multiplier: number;
@@ -59,7 +61,7 @@ export function retryOptionsSchema(d: RetryOptions) {
 
 /** The wait before retry `n` (1 = the first retry), per the formula above. `random` returns [0, 1). */
 export function retryDelayMs(n: number, opts: RetryOptions, random: () => number = Math.random): number {
-  const base = opts.initial_delay_ms * opts.multiplier ** Math.max(0, n - 1);
+  const base = Math.min(opts.initial_delay_ms * opts.multiplier ** Math.max(0, n - 1), opts.max_delay_ms / (1 + opts.jitter));
   const u = opts.jitter > 0 ? random() * 2 - 1 : 0;
   return Math.max(0, Math.min(opts.max_delay_ms, Math.round(base * (1 + opts.jitter * u))));
 }

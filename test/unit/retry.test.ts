@@ -63,13 +63,26 @@ describe('retry (src/retry.ts)', () => {
     const a = await run(7);
     assert.deepEqual(await run(7), a);
     assert.notDeepEqual(await run(8), a);
-    const bases = [300, 600, 1200, 2400, 4800, 9600];
+    // The base stops growing at max_delay_ms / (1 + jitter) = 4167 ms, so that the jittered wait stays ≤ 5000.
+    const bases = [300, 600, 1200, 2400, 5000 / 1.2, 5000 / 1.2];
     a.forEach((w, i) => {
-      assert.ok(w >= Math.min(5000, Math.round(bases[i]! * 0.8)) && w <= Math.min(5000, Math.round(bases[i]! * 1.2)), `wait ${i + 1}: ${w} ms`);
+      assert.ok(w >= Math.round(bases[i]! * 0.8) && w <= Math.min(5000, Math.round(bases[i]! * 1.2)), `wait ${i + 1}: ${w} ms`);
     });
     assert.equal(retryDelayMs(1, j, () => 0), 240);
     assert.equal(retryDelayMs(1, j, () => 0.5), 300);
-    assert.equal(retryDelayMs(6, j, () => 0.999), 5000);
+    assert.equal(retryDelayMs(6, j, () => 0.999), 4998);
+  });
+
+  it('keeps the jitter once the wait is capped: a long outage\'s waits spread over [max × (1 − j) / (1 + j), max], none above', () => {
+    const j = { ...o, jitter: 0.2 };
+    const random = seeded(3);
+    const waits = Array.from({ length: 200 }, (_, i) => retryDelayMs(20 + i, j, random));
+    assert.ok(waits.every((w) => w >= 3333 && w <= 5000), `${Math.min(...waits)}..${Math.max(...waits)}`);
+    assert.ok(new Set(waits).size > 100, `${new Set(waits).size} distinct waits of 200: the retries of clients that failed together do not stay in step`);
+    assert.ok(waits.filter((w) => w === 5000).length < 5, 'not piled up at max_delay_ms');
+    assert.equal(retryDelayMs(20, j, () => 0), 3333);
+    // Without jitter, the plain cap.
+    assert.equal(retryDelayMs(20, o), 5000);
   });
 
   for (const make of [() => new TypeError('x is not a function'), () => new RangeError('bad length'), () => new ReferenceError('y is not defined'), () => new SyntaxError('bad JSON')]) {

@@ -4,6 +4,7 @@
  * the client.
  */
 import { z } from 'zod';
+import { retryOptionsSchema } from '../../retry.js';
 import type { InfluxWriterOptions } from './writer.js';
 
 export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
@@ -17,9 +18,12 @@ export const DEFAULT_INFLUX_WRITER: Omit<InfluxWriterOptions, 'url'> = {
   flush_interval_ms: 1000,
   max_buffer_points: 500_000,
   timeout_ms: 10_000,
-  // Retried forever; an InfluxDB that went away is probed at least every 5 s, so its backlog is written within
-  // seconds of its return (measured: test/integration/transport/detector-influx-outage.test.ts).
-  retry: { retries: Infinity, initial_delay_ms: 250, max_delay_ms: 5000, multiplier: 2, jitter: 0.2 },
+  // Retried forever (the buffer bounds it), with src/retry.ts' backoff: 250, 500 ms, then 667–1000 ms between
+  // attempts for as long as InfluxDB is away. So its backlog starts going out within ~1 s of its return (measured
+  // after a 60 s outage: test/integration/transport/detector-influx-outage.test.ts), and a dead server gets about one
+  // request a second from each writer: a refused connection, or (a hung server) one request at a time, each ending
+  // at `timeout_ms`. This is the writer's only backoff (the client's own host backoff is off: writer.ts).
+  retry: { retries: Infinity, initial_delay_ms: 250, max_delay_ms: 1000, multiplier: 2, jitter: 0.2 },
 };
 
 const positive = z.number().int().positive();
@@ -39,4 +43,11 @@ export const InfluxOptionsSchema = z.strictObject({
   flush_interval_ms: positive.default(D.flush_interval_ms),
   max_buffer_points: positive.default(D.max_buffer_points),
   timeout_ms: positive.default(D.timeout_ms),
+  /**
+   * Backoff between attempts of a write InfluxDB did not take (network error, 429, 5xx), src/retry.ts' formula:
+   * `retries` (default Infinity: until it works; the oldest points beyond `max_buffer_points` are dropped meanwhile),
+   * `initial_delay_ms` 250, `multiplier` 2, `max_delay_ms` 1000 (the most a returning InfluxDB waits for its first
+   * write), `jitter` 0.2.
+   */
+  retry: retryOptionsSchema(D.retry).prefault({}),
 });

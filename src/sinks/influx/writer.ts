@@ -4,11 +4,16 @@
  *  - `write(points)` resolves once InfluxDB acknowledged those points, so a Kafka consumer can commit after it;
  *  - network errors, 5xx, 429 and 503 are retried with exponential backoff (see `src/retry.ts`), forever, while
  *    the buffer holds at most `max_buffer_points`; beyond that the OLDEST points are dropped, counted and logged;
+ *    that backoff (`retry`, capped at 1 s by default: src/sinks/influx/config.ts) is the only one: the `influx`
+ *    client's pool, which by default takes a failing host out of service for up to 10 s more (its own exponential
+ *    backoff, unseen by us: the first write after an outage came 2–8 s after influxd was back), never disables it;
+ *  - an outage shows as `unreachable` 1 (and `outages` counted) from the first failed attempt to the first that
+ *    works, with one log line at each end;
  *  - 4xx answers other than 429 (a field type conflict, a bad point) cannot be fixed by retrying: the batch's points
  *    are counted as rejected and logged with InfluxDB's message, and the write resolves.
  * `start()` creates the database and the retention policy when missing (retried like writes).
  */
-import { InfluxDB, type IPoint, type ISingleHostConfig } from 'influx';
+import { InfluxDB, type IPoint, type IPoolOptions, type ISingleHostConfig } from 'influx';
 import { ServiceError } from '../../errors.js';
 import { componentLogger, redactUrl } from '../../log.js';
 import { RetriesExhaustedError, RetryAbortedError, retry, type RetryOptions } from '../../retry.js';
@@ -50,7 +55,18 @@ export interface InfluxWriterStats {
   points_rejected: number;
   write_retries: number;
   batches_written: number;
+  /** 1 from a failed attempt to the next that works (gauge). */
+  unreachable: number;
+  /** Outages seen, each counted at its first failed attempt. */
+  outages: number;
 }
+
+/**
+ * The `influx` pool's host backoff, switched off: by default the pool takes a host that failed out of service for
+ * 300 ms × 2^failures (up to 10 s), and every request meanwhile fails at once ("No host available"), so after an
+ * outage the host could stay out for up to 10 s after influxd was back, on top of our own wait. Our retrier decides.
+ */
+const HOST_NEVER_DISABLED: NonNullable<IPoolOptions['backoff']> = { getDelay: () => 0, next: () => HOST_NEVER_DISABLED, reset: () => HOST_NEVER_DISABLED };
 
 interface Pending {
   points: IPoint[];
@@ -83,7 +99,7 @@ export class InfluxWriter {
   private retentionHinted = false;
   /** Ends a retry wait in progress at once (`abort()`: a stopping process does not wait up to max_delay_ms). */
   private readonly aborter = new AbortController();
-  private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0 };
+  private readonly s: InfluxWriterStats = { points_written: 0, points_buffered: 0, points_dropped: 0, points_rejected: 0, write_retries: 0, batches_written: 0, unreachable: 0, outages: 0 };
 
   constructor(options: Partial<InfluxWriterOptions> & { url: string }) {
     this.o = { ...DEFAULT_INFLUX_WRITER, ...options, retry: { ...DEFAULT_INFLUX_WRITER.retry, ...options.retry } };
@@ -96,7 +112,7 @@ export class InfluxWriter {
       // Credentials in the URL (http://user:pass@host:8086) count when the options give none.
       username: this.o.username || decodeURIComponent(url.username) || undefined,
       password: this.o.password || decodeURIComponent(url.password) || undefined,
-      pool: { maxRetries: 0, requestTimeout: this.o.timeout_ms },
+      pool: { maxRetries: 0, requestTimeout: this.o.timeout_ms, backoff: HOST_NEVER_DISABLED },
     };
     this.client = new InfluxDB(config);
   }
@@ -174,7 +190,7 @@ export class InfluxWriter {
   }
 
   stats(): InfluxWriterStats {
-    return { ...this.s, points_buffered: this.queued };
+    return { ...this.s, points_buffered: this.queued, unreachable: this.outageSince ? 1 : 0 };
   }
 
   private enforceBound(): void {
@@ -262,12 +278,13 @@ export class InfluxWriter {
           this.s.write_retries++;
           if (!this.outageSince) {
             this.outageSince = Date.now();
+            this.s.outages++;
             this.log.error({ err: err instanceof Error ? err.message : String(err), url: redactUrl(this.o.url) }, `InfluxDB unreachable: ${what} will be retried`);
           }
         },
       });
       if (this.outageSince) {
-        this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: pendingNow() }, 'InfluxDB reachable again');
+        this.log.warn({ outage_ms: Date.now() - this.outageSince, pending: pendingNow(), url: redactUrl(this.o.url) }, 'InfluxDB reachable again');
         this.outageSince = 0;
       }
       return result;
