@@ -17,7 +17,7 @@ import { evaluateCapture, formatEvaluation, readLabels } from '../src/evaluate.j
 import * as S from '../test/eval/scenario.js';
 
 /**
- * The two simulator scenarios (test/eval/scenario.ts): `main` (12 attack kinds, the floors test) and `slow` (beacons at
+ * The two simulator scenarios (test/eval/scenario.ts): `main` (12 attack kinds and two identity spoofs, the floors test) and `slow` (beacons at
  * 30 s / 2 min / 10 min, slow exfiltration, a single lateral connection, quiet devices). Each has its held-out seed,
  * refused here.
  */

@@ -7,7 +7,7 @@
  *    scripts/make-demo-models.ts);
  * 2. the held-out simulator evaluations (test/eval/scenario.ts), models trained in a temporary store on each scenario's
  *    benign day and evaluated on its held-out traffic seed — reported, not tuned on: the main scenario (12 attack
- *    kinds, the floors test) and the slow one (beacons, slow exfiltration, a single lateral connection, quiet devices);
+ *    kinds and two identity spoofs, the floors test) and the slow one (beacons, slow exfiltration, a single lateral connection, quiet devices);
  * 3. the real-device sets of ../shared/dev-eval (D1, D2), as `wardwatch evaluate <set>.pcap --labels <set>.labels.json`
  *    runs them (train before train_end, evaluate the rest).
  *
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     '',
     evaluationMarkdown(demo, new Map(labels.devices.map((d) => [d.device_id, d.name]))),
     '',
-    `**Simulator, held-out seed** (the floors test, test/eval/floors.test.ts: a hospital of 16 devices + 9 servers, layout seed ${S.LAYOUT_SEED}; models trained on a benign day with traffic seed ${S.TRAIN_SEED}; evaluated on 4.25 h with held-out traffic seed ${S.HELD_OUT_SEED} — no capture with that seed was used to choose settings — one attack of each of the 12 kinds, measured from +1 h):`,
+    `**Simulator, held-out seed** (the floors test, test/eval/floors.test.ts: a hospital of 16 devices + 9 servers, layout seed ${S.LAYOUT_SEED}; models trained on a benign day with traffic seed ${S.TRAIN_SEED}; evaluated on 4.25 h with held-out traffic seed ${S.HELD_OUT_SEED} — no capture with that seed was used to choose settings — one attack of each of the 12 original kinds, then a monitor sending HL7 ADT messages and the CT querying its PACS from a new AE title (\`identity_spoof\`), measured from +1 h):`,
     '',
     wrap('fresh', fresh),
     '',

@@ -24,8 +24,11 @@
  *   connection every 20–60 s (bytes_out and peers_external in every window, none of them a spike).
  * - lateral_single: ONE answered TCP connection to an internal host the device never talked to, on SMB, RDP, SSH,
  *   telnet, WinRM or VNC (new_peers, new_dst_ports, peers_internal in one window only).
+ * - identity_spoof: the device's medical identity changes: a monitor or lab analyser sends HL7 ADT messages (a type it
+ *   never sent) to the system it reports to, a modality queries its PACS calling from a new AE title — on the peer and
+ *   port it always uses, a few packets per window (identity_changes; little else).
  *
- * The last five are labelled by what they injected: the label's start is the time of their first packet and its end
+ * The last six are labelled by what they injected: the label's start is the time of their first packet and its end
  * that of their last (the label of the others is the requested window).
  */
 import { ConfigError } from '../errors.js';
@@ -36,8 +39,9 @@ import type { AttackKind, LabelAttack } from './labels.js';
 import { Prng } from './prng.js';
 import { TcpConnection } from './tcp.js';
 import { appData, clientFinished, clientHello, serverFlight } from './protocols/tls.js';
-import { ackR01, mllp, oruR01 } from './protocols/hl7.js';
-import { associateAc, associateRq, releaseRp, releaseRq, UID_CT_STORAGE } from './protocols/dicom.js';
+import { ack, ackR01, adt, adtType, mllp, oruR01 } from './protocols/hl7.js';
+import { associateAc, associateRq, cFindRq, cFindRsp, findIdentifier, pData, releaseRp, releaseRq, UID_CT_STORAGE, UID_STUDY_ROOT_FIND, type DicomImplementation } from './protocols/dicom.js';
+import { hl7Sender, modalityAeTitle, pacsAeTitle, pacsOf } from './behaviours.js';
 import { BACNET_PORT, iAm, OBJ_ANALOG_INPUT, readPropertyAck, readPropertyRq } from './protocols/bacnet.js';
 import { mqttConnack, mqttConnect, mqttPublish, MQTT_DISCONNECT } from './protocols/mqtt.js';
 import {
@@ -101,7 +105,26 @@ export const ATTACKS: Record<AttackKind, AttackDef> = {
     actors: ['monitor', 'imaging', 'pump', 'nurse_pc'],
     describe: (d, x) => `Single lateral-movement connection from ${d} to never-contacted internal ${x}`,
   },
+  identity_spoof: {
+    duration_s: 120,
+    min_duration_s: 30,
+    actors: ['monitor', 'imaging', 'lab'],
+    describe: (d, x) => `Medical identity spoofing from ${d}: ${x}`,
+  },
 };
+
+/**
+ * `identity_spoof` on an HL7 sender: the events of the ADT messages it injects, in order (the first an admission, every
+ * later one an update of patient information): message types it never sent.
+ */
+export const IDENTITY_SPOOF_HL7_EVENTS = ['A01', 'A08'] as const;
+
+/**
+ * `identity_spoof` on a modality: the AE title its PACS queries call from — the default of DCMTK's findscu, as a query
+ * tool run with its defaults sends it — and that tool's implementation (DCMTK 3.6.8).
+ */
+export const IDENTITY_SPOOF_AE_TITLE = 'FINDSCU';
+export const IDENTITY_SPOOF_IMPLEMENTATION: DicomImplementation = { class_uid: '1.2.276.0.7230010.3.0.3.6.8', version: 'OFFIS_DCMTK_368' };
 
 /** Beacon period (s) of each periodic C2 kind; each interval is the period × U(0.8, 1.2). */
 export const BEACON_PERIOD_S: Partial<Record<AttackKind, number>> = { c2_beacon_30s: 30, c2_beacon_2min: 120, c2_beacon_10min: 600 };
@@ -113,7 +136,7 @@ export const SLOW_EXFIL_BYTES = 25_000_000;
 export const LATERAL_PORTS = [445, 3389, 22, 23, 5985, 5986, 5900] as const;
 
 /** Kinds whose label spans the packets they injected (first to last) rather than the requested window. */
-export const OBSERVED_SPAN_KINDS: ReadonlySet<AttackKind> = new Set<AttackKind>(['c2_beacon_30s', 'c2_beacon_2min', 'c2_beacon_10min', 'slow_exfiltration', 'lateral_single']);
+export const OBSERVED_SPAN_KINDS: ReadonlySet<AttackKind> = new Set<AttackKind>(['c2_beacon_30s', 'c2_beacon_2min', 'c2_beacon_10min', 'slow_exfiltration', 'lateral_single', 'identity_spoof']);
 
 /** Aliases accepted on the command line. */
 export const ATTACK_ALIASES: Record<string, AttackKind> = {
@@ -136,6 +159,8 @@ export interface PlannedAttack {
   endUs: number;
   device: Host;
   archetype: Archetype;
+  /** The device's 1-based number within its archetype (`monitor-02` is 2). */
+  index: number;
 }
 
 const SCAN_PORTS = [21, 22, 23, 25, 53, 80, 104, 110, 135, 139, 143, 443, 445, 1433, 1883, 2575, 3306, 3389, 5000, 5900, 8080, 8443, 11112];
@@ -554,6 +579,77 @@ export function injectAttack(ctx: SimContext, a: PlannedAttack): () => LabelAtta
       };
       const first = recordTime(0);
       eng.at(first - LOOKUP_LEAD, upload(first));
+      break;
+    }
+    case 'identity_spoof': {
+      // A compromised device (or a rogue tool on it) speaks to the system it always speaks to, on the usual port, as
+      // something it never was: an HL7 sender injects ADT messages, a modality harvests its PACS's study list with a
+      // query tool. One new TCP connection every 20–40 s, everything drawn from the attack's stream.
+      const every = (): number => rng.int(20, 40) * SEC;
+      if (a.archetype === 'imaging') {
+        const pacs = ctx.pacs[pacsOf(a.index, ctx.pacs.length)];
+        if (!pacs) throw new ConfigError('attacks', `identity_spoof on ${d.name}: a modality's queries go to its PACS, and there is none; add one (--devices pacs=1)`);
+        const pacsAe = pacsAeTitle(pacs.name);
+        related.push(pacs.label?.device_id ?? '');
+        extra = `DICOM study queries (C-FIND) to ${pacs.name} (${pacsAe}) calling from AE title ${IDENTITY_SPOOF_AE_TITLE} (it calls from ${modalityAeTitle(a.index)})`;
+        repeat(ctx, a.startUs + rng.int(0, 5 * SEC), (now) => {
+          if (!inWindow(now)) return undefined;
+          const t = h.arp(d, pacs, now, 600 * SEC);
+          if (t > now) span.mark(now);
+          const c = new TcpConnection(eng, rng, d, pacs, d.ephemeralPort(), 104, rng.int(150, 600), ctx.vlan).at(t);
+          span.mark(c.t);
+          c.connect();
+          c.exchange(associateRq(pacsAe, IDENTITY_SPOOF_AE_TITLE, [UID_STUDY_ROOT_FIND], IDENTITY_SPOOF_IMPLEMENTATION), associateAc(pacsAe, IDENTITY_SPOOF_AE_TITLE, 1), rng.int(1000, 5000));
+          // Every study of the day (universal matching), then a few matches with their patients.
+          for (const p of pData(1, true, cFindRq(1, UID_STUDY_ROOT_FIND))) c.send(true, p);
+          for (const p of pData(1, false, findIdentifier(0, '', 'STUDY'))) c.send(true, p);
+          c.t += rng.int(20000, 200000);
+          for (let m = rng.int(2, 6); m > 0; m--) {
+            for (const p of pData(1, true, cFindRsp(1, UID_STUDY_ROOT_FIND, true))) c.send(false, p);
+            for (const p of pData(1, false, findIdentifier(rng.int(1, 999_999), `1.2.826.0.1.3680043.10.1234.9.${rng.int(1, 1e6)}`, 'STUDY'))) c.send(false, p);
+          }
+          for (const p of pData(1, true, cFindRsp(1, UID_STUDY_ROOT_FIND, false))) c.send(false, p);
+          c.t += rng.int(500, 3000);
+          c.exchange(releaseRq(), releaseRp(), rng.int(200, 1000));
+          c.close(true);
+          span.mark(c.t);
+          return now + every();
+        });
+      } else {
+        // A monitor reports to the interface engine, a lab analyser to the LIS (an ASTM one too: its first HL7).
+        const id = hl7Sender(a.archetype === 'lab' ? 'lab' : 'monitor', d.name);
+        const server = a.archetype === 'lab' ? h.servers.lis : h.servers.hl7Engine;
+        related.push(server.label?.device_id ?? '');
+        const types = IDENTITY_SPOOF_HL7_EVENTS.map((e) => adtType(e).split('^').slice(0, 2).join('^')).join(', ');
+        extra = `HL7 ${types} as ${id.sending_application} to ${server.name}:2575 (${id.receiving_application}), message types it never sent`;
+        let n = 0;
+        repeat(ctx, a.startUs + rng.int(0, 5 * SEC), (now) => {
+          if (!inWindow(now)) return undefined;
+          const event = IDENTITY_SPOOF_HL7_EVENTS[Math.min(n, IDENTITY_SPOOF_HL7_EVENTS.length - 1)]!;
+          n++;
+          const t = h.arp(d, server, now, 600 * SEC);
+          if (t > now) span.mark(now);
+          const c = new TcpConnection(eng, rng, d, server, d.ephemeralPort(), 2575, rng.int(150, 600), ctx.vlan).at(t);
+          span.mark(c.t);
+          c.connect();
+          const ctl = `${id.sending_application}-Z${rng.int(1, 99_999)}`;
+          const msg = adt({
+            sendingApp: id.sending_application,
+            sendingFacility: id.sending_facility,
+            receivingApp: id.receiving_application,
+            controlId: ctl,
+            tUs: c.t,
+            event,
+            patient: rng.int(1, 999_999),
+            location: `${id.sending_facility}^${rng.int(1, 40)}^1`,
+          });
+          c.exchange(mllp(msg), mllp(ack(id.receiving_application, id.sending_application, `ACK^${event}^ACK`, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 8000));
+          c.t += rng.int(100, 500) * 1000;
+          c.close(true);
+          span.mark(c.t);
+          return now + every();
+        });
+      }
       break;
     }
     case 'lateral_single': {

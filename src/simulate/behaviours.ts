@@ -36,6 +36,76 @@ import { ACK as ASTM_ACK, astmFrame, astmResultRecords, ENQ, EOT } from './proto
 const MIN = 60e6;
 const SEC = 1e6;
 
+/*
+ * What the simulated devices say of themselves in their medical protocols: the names and identifiers wardwatch keeps
+ * as a device's medical identity (InventoryEntry.app_identity). The behaviours below (and the attacks) build their
+ * messages from these definitions; tests derive what the inventory must hold from them.
+ */
+
+/** The HL7 names of a device that sends results: MSH-3 and MSH-4 its own, MSH-5 the system it reports to. */
+export interface Hl7Sender {
+  sending_application: string;
+  sending_facility: string;
+  receiving_application: string;
+}
+
+/**
+ * A monitor reports vitals to the interface engine, an HL7 lab analyser results to the LIS; MSH-3 is the device's
+ * name in capitals. The receiving system acknowledges with its own name (MSH-3 of the ACK = MSH-5 here).
+ */
+export function hl7Sender(archetype: 'monitor' | 'lab', name: string): Hl7Sender {
+  const app = name.toUpperCase();
+  return archetype === 'monitor'
+    ? { sending_application: app, sending_facility: 'WARD', receiving_application: 'HL7ENGINE' }
+    : { sending_application: app, sending_facility: 'LAB', receiving_application: 'LIS' };
+}
+
+/** Lab analyser `index` (1-based) sends HL7 over MLLP when odd, ASTM E1381/E1394 when even. */
+export function labSpeaksHl7(index: number): boolean {
+  return index % 2 === 1;
+}
+
+/** Imaging device `index` (1-based) is a CT, MR or DX in turn: its modality, image SOP class and study rhythm. */
+export function imagingModality(index: number): { modality: 'CT' | 'MR' | 'DX'; sop: string; mean: number; images: readonly [number, number]; scale: number } {
+  const kinds = [
+    { modality: 'CT' as const, sop: UID_CT_STORAGE, mean: 25, images: [20, 60] as const, scale: 1 },
+    { modality: 'MR' as const, sop: UID_MR_STORAGE, mean: 45, images: [15, 40] as const, scale: 1 },
+    { modality: 'DX' as const, sop: UID_DX_STORAGE, mean: 12, images: [1, 4] as const, scale: 4 },
+  ];
+  return kinds[(index - 1) % kinds.length]!;
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** DICOM AE titles: a modality's (`CT01`), a reading workstation's (`READWS01`), a PACS's (its name without dashes). */
+export function modalityAeTitle(index: number): string {
+  return `${imagingModality(index).modality}${two(index)}`;
+}
+export function readingAeTitle(index: number): string {
+  return `READWS${two(index)}`;
+}
+export function pacsAeTitle(pacsName: string): string {
+  return pacsName.toUpperCase().replace(/-/g, '');
+}
+
+/** Which PACS (0-based, of `pacsCount`) modality or reading workstation `index` works with. */
+export function pacsOf(index: number, pacsCount: number): number {
+  return (index - 1) % Math.max(1, pacsCount);
+}
+
+/**
+ * SOP classes proposed in A-ASSOCIATE-RQs: a modality its worklist query (then its image class, `imagingModality`), a
+ * reading workstation its study query, the PACS the CT images it pushes to the workstations.
+ */
+export const MODALITY_WORKLIST_SOP = UID_MWL_FIND;
+export const READING_QUERY_SOP = UID_STUDY_ROOT_FIND;
+export const PACS_PUSH_SOP = UID_CT_STORAGE;
+
+/** A telemetry gateway's MQTT client id: its name and the last three bytes of its MAC (`telemetry-01-a1b2c3`). */
+export function telemetryClientId(name: string, mac: string): string {
+  return `${name}-${mac.replace(/:/g, '').slice(6)}`;
+}
+
 /**
  * Quiet devices (option `quiet_devices`): the same protocols and sessions as their archetype, at the intervals below
  * instead of the usual ones (in the comments), so that they have traffic in ≤ 10 % of 10-second windows — an infusion
@@ -177,14 +247,15 @@ function monitor(ctx: SimContext, d: Host, begin: number, oruS: number): void {
   const rng = d.rng;
   const base = { hr: d.config.int(60, 95), spo2: d.config.int(94, 99), rr: d.config.int(12, 20), sys: d.config.int(105, 140) };
   const patient = rng.int(1, 999_999);
-  const app = d.name.toUpperCase();
+  const id = hl7Sender('monitor', d.name);
+  const app = id.sending_application;
   let seq = rng.int(1, 50_000);
   const session = new PersistentSession(ctx, d, eng, 2575, 60 * MIN, () => undefined, name);
   repeat(ctx, begin, (now) => {
     const c = session.at(now);
     const ctl = `${app}-${seq++}`;
-    const oru = oruR01({ sendingApp: app, sendingFacility: 'WARD', receivingApp: 'HL7ENGINE', controlId: ctl, tUs: c.t, patient, observations: vitals(d, base), service: 'VITALS^Vital signs' });
-    c.exchange(mllp(oru), mllp(ackR01('HL7ENGINE', app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 8000));
+    const oru = oruR01({ sendingApp: app, sendingFacility: id.sending_facility, receivingApp: id.receiving_application, controlId: ctl, tUs: c.t, patient, observations: vitals(d, base), service: 'VITALS^Vital signs' });
+    c.exchange(mllp(oru), mllp(ackR01(id.receiving_application, app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 8000));
     return now + rng.jitter(oruS * SEC, 0.05);
   });
 }
@@ -218,33 +289,28 @@ function storeImages(c: TcpConnection, fromClient: boolean, d: Host, count: numb
 
 /** `studyFactor`: factor on the modality's mean interval between studies (1; quiet 6). */
 function imaging(ctx: SimContext, d: Host, begin: number, index: number, studyFactor: number): void {
-  const kinds = [
-    { modality: 'CT', sop: UID_CT_STORAGE, mean: 25, images: [20, 60] as const, scale: 1 },
-    { modality: 'MR', sop: UID_MR_STORAGE, mean: 45, images: [15, 40] as const, scale: 1 },
-    { modality: 'DX', sop: UID_DX_STORAGE, mean: 12, images: [1, 4] as const, scale: 4 },
-  ];
-  const k = kinds[(index - 1) % kinds.length]!;
-  const pacs = ctx.pacs[(index - 1) % Math.max(1, ctx.pacs.length)];
+  const k = imagingModality(index);
+  const pacs = ctx.pacs[pacsOf(index, ctx.pacs.length)];
   if (!pacs) return;
   const rng = d.rng;
-  const ae = `${k.modality}${String(index).padStart(2, '0')}`;
-  const pacsAe = pacs.name.toUpperCase().replace(/-/g, '');
+  const ae = modalityAeTitle(index);
+  const pacsAe = pacsAeTitle(pacs.name);
   // The first study comes 1–10 minutes after boot (the modality was switched on for a patient), then by the rhythm.
   repeat(ctx, begin + rng.int(60, 600) * SEC, (now) => {
     const patient = rng.int(1, 999_999);
     // Modality worklist query first (C-FIND), then the study's C-STORE burst.
     const t = ctx.hospital.resolve(d, `${pacs.name}.${DOMAIN}`, now, 3600);
     const q = openTcp(ctx, d, pacs, 104, t);
-    association(q, pacsAe, ae, [UID_MWL_FIND], rng, () => {
-      for (const p of pData(1, true, cFindRq(1, UID_MWL_FIND))) q.send(true, p);
+    association(q, pacsAe, ae, [MODALITY_WORKLIST_SOP], rng, () => {
+      for (const p of pData(1, true, cFindRq(1, MODALITY_WORKLIST_SOP))) q.send(true, p);
       for (const p of pData(1, false, findIdentifier(0, '', 'PATIENT'))) q.send(true, p);
       q.t += rng.int(5000, 30000);
       const matches = rng.int(1, 3);
       for (let m = 0; m < matches; m++) {
-        for (const p of pData(1, true, cFindRsp(1, UID_MWL_FIND, true))) q.send(false, p);
+        for (const p of pData(1, true, cFindRsp(1, MODALITY_WORKLIST_SOP, true))) q.send(false, p);
         for (const p of pData(1, false, findIdentifier(rng.int(1, 999_999), '', 'PATIENT'))) q.send(false, p);
       }
-      for (const p of pData(1, true, cFindRsp(1, UID_MWL_FIND, false))) q.send(false, p);
+      for (const p of pData(1, true, cFindRsp(1, MODALITY_WORKLIST_SOP, false))) q.send(false, p);
     });
     const s = openTcp(ctx, d, pacs, 104, q.t + rng.int(30, 300) * SEC / 10);
     association(s, pacsAe, ae, [k.sop], rng, () => {
@@ -271,28 +337,28 @@ function ehrSession(ctx: SimContext, d: Host, t: number, requests: number): numb
 
 /** `studyMin`, `ehrMin`: mean minutes between studies and between EHR sessions ÷ dayFactor (10 and 5; quiet 60 and 45). */
 function readingWorkstation(ctx: SimContext, d: Host, begin: number, index: number, studyMin: number, ehrMin: number): void {
-  const pacs = ctx.pacs[(index - 1) % Math.max(1, ctx.pacs.length)];
+  const pacs = ctx.pacs[pacsOf(index, ctx.pacs.length)];
   if (!pacs) return;
   const rng = d.rng;
-  const ae = `READWS${String(index).padStart(2, '0')}`;
-  const pacsAe = pacs.name.toUpperCase().replace(/-/g, '');
+  const ae = readingAeTitle(index);
+  const pacsAe = pacsAeTitle(pacs.name);
   repeat(ctx, begin + rng.int(60, 600) * SEC, (now) => {
     // Study-root C-FIND to the PACS on 11112, then the PACS pushes the chosen study back (C-STORE to the ws on 104).
     const patient = rng.int(1, 999_999);
     const q = openTcp(ctx, d, pacs, 11112, ctx.hospital.resolve(d, `${pacs.name}.${DOMAIN}`, now, 3600));
-    association(q, pacsAe, ae, [UID_STUDY_ROOT_FIND], rng, () => {
-      for (const p of pData(1, true, cFindRq(7, UID_STUDY_ROOT_FIND))) q.send(true, p);
+    association(q, pacsAe, ae, [READING_QUERY_SOP], rng, () => {
+      for (const p of pData(1, true, cFindRq(7, READING_QUERY_SOP))) q.send(true, p);
       for (const p of pData(1, false, findIdentifier(patient, '', 'STUDY'))) q.send(true, p);
       q.t += rng.int(20000, 200000);
       for (let m = rng.int(1, 4); m > 0; m--) {
-        for (const p of pData(1, true, cFindRsp(7, UID_STUDY_ROOT_FIND, true))) q.send(false, p);
+        for (const p of pData(1, true, cFindRsp(7, READING_QUERY_SOP, true))) q.send(false, p);
         for (const p of pData(1, false, findIdentifier(patient, `1.2.826.0.1.3680043.10.1234.9.${rng.int(1, 1e6)}`, 'STUDY'))) q.send(false, p);
       }
-      for (const p of pData(1, true, cFindRsp(7, UID_STUDY_ROOT_FIND, false))) q.send(false, p);
+      for (const p of pData(1, true, cFindRsp(7, READING_QUERY_SOP, false))) q.send(false, p);
     });
     const push = openTcp(ctx, pacs, d, 104, q.t + rng.int(200, 2000) * 1000);
-    association(push, ae, pacsAe, [UID_CT_STORAGE], rng, () => {
-      storeImages(push, true, pacs, rng.int(5, 20), UID_CT_STORAGE, 'CT', ctx.dicomImageBytes, patient, rng.int(1, 30000));
+    association(push, ae, pacsAe, [PACS_PUSH_SOP], rng, () => {
+      storeImages(push, true, pacs, rng.int(5, 20), PACS_PUSH_SOP, 'CT', ctx.dicomImageBytes, patient, rng.int(1, 30000));
     });
     return now + rng.exp(daily(studyMin * MIN, now)) + MIN;
   });
@@ -319,7 +385,7 @@ function nursePc(ctx: SimContext, d: Host, begin: number, ehrMin: number): void 
 function telemetry(ctx: SimContext, d: Host, begin: number, index: number, publishS: number, keepAliveS: number): void {
   const broker = ctx.hospital.servers.mqttBroker;
   const rng = d.rng;
-  const clientId = `${d.name}-${d.label?.mac.replace(/:/g, '').slice(6) ?? index}`;
+  const clientId = d.label ? telemetryClientId(d.name, d.label.mac) : `${d.name}-${index}`;
   const cfg = d.config;
   const beds = Array.from({ length: cfg.int(2, 4) }, (_, i) => ({ bed: 10 * index + i + 1, hr: cfg.int(60, 100), spo2: cfg.int(93, 99) }));
   const session = new PersistentSession(
@@ -355,8 +421,9 @@ const LAB_TESTS = [
 function lab(ctx: SimContext, d: Host, begin: number, index: number, resultMin: number): void {
   const lis = ctx.hospital.servers.lis;
   const rng = d.rng;
-  const useAstm = index % 2 === 0;
-  const app = d.name.toUpperCase();
+  const useAstm = !labSpeaksHl7(index);
+  const id = hl7Sender('lab', d.name);
+  const app = id.sending_application;
   let seq = rng.int(1, 50_000);
   const session = new PersistentSession(ctx, d, lis, useAstm ? 5000 : 2575, 240 * MIN, () => undefined, `${lis.name}.${DOMAIN}`);
   repeat(ctx, begin + rng.exp(daily(resultMin * MIN, begin)), (now) => {
@@ -372,15 +439,15 @@ function lab(ctx: SimContext, d: Host, begin: number, index: number, resultMin: 
       const ctl = `${app}-${seq++}`;
       const oru = oruR01({
         sendingApp: app,
-        sendingFacility: 'LAB',
-        receivingApp: 'LIS',
+        sendingFacility: id.sending_facility,
+        receivingApp: id.receiving_application,
         controlId: ctl,
         tUs: c.t,
         patient,
         observations: results.map((r) => ({ id: r.loinc, value: r.value, units: r.units })),
         service: 'CHEM^Chemistry panel',
       });
-      c.exchange(mllp(oru), mllp(ackR01('LIS', app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 10000));
+      c.exchange(mllp(oru), mllp(ackR01(id.receiving_application, app, ctl, c.t, `ACK-${ctl}`)), rng.int(2000, 10000));
     }
     return now + rng.exp(daily(resultMin * MIN, now)) + 20 * SEC;
   });

@@ -41,7 +41,8 @@ export type AttackKind =
   | 'c2_beacon_2min'
   | 'c2_beacon_10min'
   | 'slow_exfiltration'
-  | 'lateral_single';
+  | 'lateral_single'
+  | 'identity_spoof';
 
 export interface LabelDevice {
   /** `mac:aa:bb:cc:dd:ee:ff`, lower case: the id every wardwatch stage uses for an L2 device. */
@@ -73,8 +74,9 @@ export interface LabelAttack {
   related_device_ids: string[];
   /**
    * Attack window, seconds since the epoch; every injected packet lies in [start, end]. For the kinds labelled by
-   * what they injected (`c2_beacon_30s`, `c2_beacon_2min`, `c2_beacon_10min`, `slow_exfiltration`, `lateral_single`)
-   * start is the time of the first injected packet and end that of the last; for the others, the requested window.
+   * what they injected (`c2_beacon_30s`, `c2_beacon_2min`, `c2_beacon_10min`, `slow_exfiltration`, `lateral_single`,
+   * `identity_spoof`) start is the time of the first injected packet and end that of the last; for the others, the
+   * requested window.
    */
   start: number;
   end: number;

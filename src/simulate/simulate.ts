@@ -170,7 +170,8 @@ export function simulateSync(options: SimulateOptions): SimulateSummary {
         }
       }
       const startA = startUs + Math.round(s.offset_s * 1e6);
-      return { id: `a${i + 1}`, kind: s.kind, startUs: startA, endUs: startA + Math.round((s.duration_s ?? def.duration_s) * 1e6), device, archetype: archetype! };
+      const index = (byArchetype.get(archetype!) ?? []).indexOf(device) + 1;
+      return { id: `a${i + 1}`, kind: s.kind, startUs: startA, endUs: startA + Math.round((s.duration_s ?? def.duration_s) * 1e6), device, archetype: archetype!, index };
     });
     const labelAttacks = planned.map((p) => injectAttack(ctx, p));
 

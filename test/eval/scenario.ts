@@ -1,8 +1,9 @@
 /**
  * The evaluation scenario shared by the floors test (test/eval/floors.test.ts) and the tuning script
  * (bench/model-tune.ts): one hospital (layout seed 7101), a benign training day (traffic seed 7102), and 4.25 h of
- * traffic with one attack of each of the 12 kinds from +1 h, measured from +1 h. Only the evaluation capture's traffic
- * seed differs between tuning (7201, 7202, …) and the held-out check (7103, used by no run that chose settings).
+ * traffic with one attack of each of the 12 original kinds from +1 h and, after them, an identity spoof by an HL7
+ * sender and by a modality, measured from +1 h. Only the evaluation capture's traffic seed differs between tuning
+ * (7201, 7202, …) and the held-out check (7103, used by no run that chose settings).
  */
 import { join } from 'node:path';
 import { simulate, type AttackSpec } from '../../src/simulate/index.js';
@@ -24,8 +25,8 @@ export const EVAL_START = Date.parse('2026-03-04T06:00:00Z') / 1000;
 export const EVAL_DURATION_S = 4.25 * H;
 /** Measurement starts here: the first hour (every device booting at once) is replayed, not measured. */
 export const MEASURE_FROM = EVAL_START + H;
-/** One of each kind, 12 minutes apart from +1 h, each on a device that has a baseline. */
-export const ATTACKS: [AttackKind, number, string][] = [
+/** One of each of the 12 original kinds, 12 minutes apart from +1 h, each on a device that has a baseline. */
+export const ATTACKS_12: [AttackKind, number, string][] = [
   ['port_scan', 1.0, 'nursepc-01'],
   ['slow_scan', 1.2, 'pump-01'],
   ['syn_flood', 1.8, 'nursepc-02'],
@@ -40,12 +41,22 @@ export const ATTACKS: [AttackKind, number, string][] = [
   ['new_peer', 3.8, 'pump-02'],
 ];
 
+/**
+ * The evaluation's attacks: the 12 above, then `identity_spoof` (issue 23) in its two forms — a monitor sending HL7
+ * ADT messages and the CT querying its PACS from a new AE title — at the end of the capture, when every device's
+ * identity has long settled (`devices.identity_settle_ms`, 1 h from its first HL7/DICOM message). Appended, so that
+ * the 12 keep their ids (a1–a12) and their streams: their traffic is that of the 12-kind capture (pinned by
+ * test/unit/simulate-pinned.test.ts).
+ */
+export const ATTACKS: [AttackKind, number, string][] = [...ATTACKS_12, ['identity_spoof', 4.0, 'monitor-01'], ['identity_spoof', 4.1, 'imaging-01']];
+
 export function simulateTrainingDay(out: string, seed = TRAIN_SEED): ReturnType<typeof simulate> {
   return simulate({ seed, layout_seed: LAYOUT_SEED, start: TRAIN_START, duration_s: 24 * H, devices: DEVICES, attacks: [], out, dicom_image_bytes: 1024 });
 }
 
-export function simulateEvaluation(out: string, seed: number): ReturnType<typeof simulate> {
-  const attacks: AttackSpec[] = ATTACKS.map(([kind, hours, device]) => ({ kind, offset_s: hours * H, device }));
+/** The evaluation capture; `list` ATTACKS_12 gives the capture as it was before identity_spoof existed. */
+export function simulateEvaluation(out: string, seed: number, list: readonly [AttackKind, number, string][] = ATTACKS): ReturnType<typeof simulate> {
+  const attacks: AttackSpec[] = list.map(([kind, hours, device]) => ({ kind, offset_s: hours * H, device }));
   return simulate({ seed, layout_seed: LAYOUT_SEED, start: EVAL_START, duration_s: EVAL_DURATION_S, devices: DEVICES, attacks, out, dicom_image_bytes: 1024 });
 }
 

@@ -67,7 +67,7 @@ describe('simulate/options', () => {
     let help = '';
     const cmd = simulateCommand().configureOutput({ writeOut: (t) => (help += t) });
     cmd.outputHelp();
-    for (const k of ['--quiet-devices', 'c2_beacon_30s', 'c2_beacon_2min', 'c2_beacon_10min', 'slow_exfiltration', 'lateral_single', 'port_scan']) assert.ok(help.includes(k), k);
+    for (const k of ['--quiet-devices', 'c2_beacon_30s', 'c2_beacon_2min', 'c2_beacon_10min', 'slow_exfiltration', 'lateral_single', 'identity_spoof', 'port_scan']) assert.ok(help.includes(k), k);
   });
 
   it('rejects bad quiet devices, :quiet without one, and slow kinds shorter than their minimum', async () => {
@@ -82,6 +82,8 @@ describe('simulate/options', () => {
       await assert.rejects(simulate({ ...base, quiet_devices: { pump: 2 }, attacks: [{ kind: 'c2_beacon_30s', offset_s: 600, duration_s: 600 }] }), /not quiet/);
       await assert.rejects(simulate({ ...base, attacks: [{ kind: 'c2_beacon_10min', offset_s: 600, duration_s: 600 }] }), /needs at least 1800 s/);
       await assert.rejects(simulate({ ...base, attacks: [{ kind: 'slow_exfiltration', offset_s: 600, duration_s: 300, device: 'pump-01' }] }), /needs at least 600 s/);
+      await assert.rejects(simulate({ ...base, devices: { imaging: 1 }, attacks: [{ kind: 'identity_spoof', offset_s: 600 }] }), /identity_spoof on imaging-01: .*add one \(--devices pacs=1\)/);
+      await assert.rejects(simulate({ ...base, attacks: [{ kind: 'identity_spoof', offset_s: 600 }] }), /needs a device of one of monitor, imaging, lab/);
       assert.equal(existsSync(out), false);
     } finally {
       rmSync(dir, { recursive: true, force: true });

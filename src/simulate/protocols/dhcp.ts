@@ -7,6 +7,8 @@ export const DHCP_DISCOVER = 1;
 export const DHCP_OFFER = 2;
 export const DHCP_REQUEST = 3;
 export const DHCP_ACK = 5;
+/** Option 55 (parameter request list) of every simulated client: subnet mask, router, DNS, domain, NTP, lease time. */
+export const DHCP_PARAMETER_REQUEST_LIST: readonly number[] = [1, 3, 6, 15, 42, 51];
 
 export interface DhcpMessage {
   op: 1 | 2;
@@ -70,7 +72,7 @@ export function dhcpMessage(m: DhcpMessage): Buffer {
     opts.push(cid);
     if (m.hostname) opts.push(textOpt(12, m.hostname));
     if (m.vendorClass) opts.push(textOpt(60, m.vendorClass));
-    opts.push(Buffer.from([55, 6, 1, 3, 6, 15, 42, 51])); // parameter request list
+    opts.push(Buffer.from([55, DHCP_PARAMETER_REQUEST_LIST.length, ...DHCP_PARAMETER_REQUEST_LIST]));
     opts.push(Buffer.from([57, 2, 0x05, 0xdc])); // max message size 1500
   } else {
     if (m.leaseSecs !== undefined) {

@@ -11,8 +11,15 @@ export const UID_MR_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
 export const UID_DX_STORAGE = '1.2.840.10008.5.1.4.1.1.1.1';
 export const UID_STUDY_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
 export const UID_MWL_FIND = '1.2.840.10008.5.1.4.31';
-const IMPL_CLASS_UID = '1.2.826.0.1.3680043.10.1234.1';
-const IMPL_VERSION = 'WARDWATCH_SIM';
+
+/** A DICOM implementation: class UID and version name, sent in the user information of A-ASSOCIATE-RQ/AC. */
+export interface DicomImplementation {
+  class_uid: string;
+  version: string;
+}
+
+/** The implementation every simulated modality, workstation and PACS announces. */
+export const SIM_IMPLEMENTATION: DicomImplementation = { class_uid: '1.2.826.0.1.3680043.10.1234.1', version: 'WARDWATCH_SIM' };
 
 /** Max PDU length each side announces. */
 export const MAX_PDU = 16384;
@@ -43,10 +50,10 @@ function pdu(type: number, body: Buffer): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function userInfo(): Buffer {
+function userInfo(impl: DicomImplementation): Buffer {
   const maxLen = Buffer.alloc(4);
   maxLen.writeUInt32BE(MAX_PDU, 0);
-  return item(0x50, Buffer.concat([item(0x51, maxLen), item(0x52, Buffer.from(IMPL_CLASS_UID)), item(0x55, Buffer.from(IMPL_VERSION))]));
+  return item(0x50, Buffer.concat([item(0x51, maxLen), item(0x52, Buffer.from(impl.class_uid)), item(0x55, Buffer.from(impl.version))]));
 }
 
 function assocHeader(called: string, calling: string): Buffer {
@@ -58,18 +65,18 @@ function assocHeader(called: string, calling: string): Buffer {
 }
 
 /** A-ASSOCIATE-RQ proposing each abstract syntax (presentation context ids 1, 3, 5, ...) with implicit VR LE. */
-export function associateRq(called: string, calling: string, abstractSyntaxes: string[]): Buffer {
+export function associateRq(called: string, calling: string, abstractSyntaxes: string[], impl = SIM_IMPLEMENTATION): Buffer {
   const pcs = abstractSyntaxes.map((as, i) =>
     item(0x20, Buffer.concat([Buffer.from([2 * i + 1, 0, 0, 0]), item(0x30, Buffer.from(as)), item(0x40, Buffer.from(UID_IMPLICIT_LE))])),
   );
-  return pdu(0x01, Buffer.concat([assocHeader(called, calling), item(0x10, Buffer.from(UID_APP_CONTEXT)), ...pcs, userInfo()]));
+  return pdu(0x01, Buffer.concat([assocHeader(called, calling), item(0x10, Buffer.from(UID_APP_CONTEXT)), ...pcs, userInfo(impl)]));
 }
 
 /** A-ASSOCIATE-AC accepting every proposed context. */
 export function associateAc(called: string, calling: string, contexts: number): Buffer {
   const pcs: Buffer[] = [];
   for (let i = 0; i < contexts; i++) pcs.push(item(0x21, Buffer.concat([Buffer.from([2 * i + 1, 0, 0, 0]), item(0x40, Buffer.from(UID_IMPLICIT_LE))])));
-  return pdu(0x02, Buffer.concat([assocHeader(called, calling), item(0x10, Buffer.from(UID_APP_CONTEXT)), ...pcs, userInfo()]));
+  return pdu(0x02, Buffer.concat([assocHeader(called, calling), item(0x10, Buffer.from(UID_APP_CONTEXT)), ...pcs, userInfo(SIM_IMPLEMENTATION)]));
 }
 
 export function releaseRq(): Buffer {
