@@ -271,7 +271,6 @@ registerBenchmark({
         ['16 MiB ring', { buffer_size_bytes: 16 * 2 ** 20 }],
         ['snaplen 1600', { snaplen_bytes: 1600 }],
         ['16 hand-off chunks', { chunks: 16 }],
-        ['hand-off every 100 ms', { handoff_interval_ms: 100 }],
       ];
       if (process.env['WW_BENCH_LIVE_SWEEP'] === '1') for (const [n, c] of sweep) listeners.push(sensorListener(`wardwatch, ${n}`, repoRoot, brokers, dir, c));
       if (NODE_FLAGS.length > 0) listeners.push(sensorListener(`wardwatch, node ${NODE_FLAGS.join(' ')}`, repoRoot, brokers, dir, undefined, NODE_FLAGS));

@@ -38,7 +38,7 @@ interface OpenedCapture {
 interface CaptureAddon {
   open(
     device: string,
-    options: { filter: string; snaplen: number; buffer_size: number; timeout_ms: number; immediate: number; chunk_bytes: number; chunks: number; handoff_ms: number },
+    options: { filter: string; snaplen: number; buffer_size: number; timeout_ms: number; immediate: number; chunk_bytes: number; chunks: number },
     onBatch: (chunk: number, used: number, count: number, end: string | null | undefined) => void,
   ): OpenedCapture;
   release(handle: object, chunk: number): void;
@@ -161,7 +161,7 @@ export class LiveCaptureSource implements CaptureSource {
     try {
       opened = addon.open(
         c.interface,
-        { filter: c.bpf_filter, snaplen: c.snaplen_bytes, buffer_size: c.buffer_size_bytes, timeout_ms: c.block_timeout_ms, immediate: c.immediate ? 1 : 0, chunk_bytes: c.chunk_bytes, chunks: c.chunks, handoff_ms: c.handoff_interval_ms },
+        { filter: c.bpf_filter, snaplen: c.snaplen_bytes, buffer_size: c.buffer_size_bytes, timeout_ms: c.block_timeout_ms, immediate: c.immediate ? 1 : 0, chunk_bytes: c.chunk_bytes, chunks: c.chunks },
         (chunk, _used, count, end) => this.onBatch(chunk, count, end),
       );
     } catch (err) {

@@ -47,16 +47,6 @@ export const LiveCaptureOptionsSchema = z.strictObject({
    */
   chunk_bytes: z.number().int().min(256 * 1024).max(64 * MiB).default(2 * MiB),
   chunks: z.number().int().min(2).max(1024).default(48),
-  /**
-   * 0: the capture thread wakes for every ring block the kernel retires and hands JavaScript what it found. N > 0:
-   * while no chunk fills between two wake-ups (a quiet or moderate wire), the thread sleeps N ms between reads and
-   * hands over a partly filled chunk once its first frame has waited N ms, so the whole process wakes ~1000/N times
-   * a second instead of once per ring block; the kernel ring holds what arrives meanwhile (64 MiB by default: about
-   * 200,000 frames of the simulator's mix), and a wire busy enough to fill a chunk between wake-ups stays
-   * event-driven. Frames then reach the analysis up to N ms later (windows last minutes). See BENCHMARKS.md
-   * "Live capture" for what it saves.
-   */
-  handoff_interval_ms: z.number().int().min(0).max(1000).default(0),
 });
 
 export type LiveCaptureConfig = z.infer<typeof LiveCaptureOptionsSchema>;

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <errno.h>
 #include <time.h>
@@ -59,8 +58,6 @@ typedef struct {
   size_t used;
   uint32_t count;
   int64_t last_stats_ns;
-  int64_t handoff_ns;    /* 0: hand over whatever a wake-up found; else see capture_main */
-  int full_posts;        /* capture thread: full chunks handed over (a busy wire) */
   uint32_t raw_recv, raw_drop, raw_ifdrop; /* last pcap_stat read: libpcap's counters are 32-bit and wrap */
   double acc_recv, acc_drop, acc_ifdrop;
 } cap_ctx;
@@ -209,12 +206,12 @@ static int drain(cap_ctx *c, char *error, int even_if_stopping, int64_t deadline
     if (n > 0) total += n;
     if (!room_for_one(c)) {
       post_chunk(c);
-      c->full_posts++;
       continue; /* there may be more ready */
     }
     if (n == PCAP_ERROR_BREAK) continue;
-    /* Nothing more ready now: hand over what we have (latency stays at the ring's block timeout, plus the hand-off
-       interval when capture_main sleeps between reads). */
+    /* Nothing more ready now: hand over what we have (latency stays at the ring's block timeout). Tried, and no CPU
+       saved: holding a partly filled chunk for more frames (50 ms at 25,000 pps), and reading the ring every 100 ms
+       instead of at each block on a moderate wire (3.73 µs per packet at 25,000 pps against 3.60, same run). */
     if (c->count > 0) post_chunk(c);
     return total;
   }
@@ -234,20 +231,11 @@ static void *capture_main(void *arg) {
   c->cur = -1;
   int failed = 0;
   while (!is_stopping(c)) {
-    c->full_posts = 0;
     if (drain(c, error, 0, 0) < 0) {
       failed = 1;
       break;
     }
     if (now_ns() - c->last_stats_ns >= STATS_EVERY_NS) read_stats(c);
-    if (c->handoff_ns > 0 && c->full_posts == 0) {
-      /* A quiet or moderate wire (no chunk filled since the last wake-up): sleep the interval instead of waking for
-         every ring block, and let the kernel ring hold what arrives meanwhile; the next drain hands it all over at
-         once. A wire busy enough to fill a chunk between two wake-ups stays event-driven. */
-      struct pollfd sp = {c->stop_pipe[0], POLLIN, 0};
-      (void)poll(&sp, 1, (int)(c->handoff_ns / 1000000LL)); /* a stop wakes it: the loop condition sees it */
-      continue;
-    }
     fds[0].revents = fds[1].revents = 0;
     int r = poll(fds, 2, 100);
     if (r < 0 && errno != EINTR) {
@@ -364,7 +352,7 @@ static int get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out)
 
 /*
  * open(device, options, onBatch) -> { handle, linktype, dlt_name, nanoseconds, chunks: Buffer[], warning }
- * options: { filter: string, snaplen, buffer_size, timeout_ms, immediate (0/1), chunk_bytes, chunks, handoff_ms? }
+ * options: { filter: string, snaplen, buffer_size, timeout_ms, immediate (0/1), chunk_bytes, chunks }
  * onBatch(chunk, used, count, end): end is undefined for a batch, null at a clean end, an error string on failure.
  */
 static napi_value Open(napi_env env, napi_callback_info info) {
@@ -378,16 +366,9 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_named_property(env, argv[1], "filter", &fv));
   if (get_string(env, fv, filter, sizeof filter) != 0) return throw_coded(env, "WW_CAPTURE_ADDON", "filter: a string under 8 KiB");
   uint32_t snaplen, bufsize, timeout_ms, immediate, chunk_bytes, nchunks;
-  uint32_t handoff_ms = 0; /* optional */
   if (get_u32(env, argv[1], "snaplen", &snaplen) || get_u32(env, argv[1], "buffer_size", &bufsize) || get_u32(env, argv[1], "timeout_ms", &timeout_ms) ||
       get_u32(env, argv[1], "immediate", &immediate) || get_u32(env, argv[1], "chunk_bytes", &chunk_bytes) || get_u32(env, argv[1], "chunks", &nchunks))
     return throw_coded(env, "WW_CAPTURE_ADDON", "options: snaplen, buffer_size, timeout_ms, immediate, chunk_bytes, chunks must be unsigned integers");
-  {
-    bool has = false;
-    if (napi_has_named_property(env, argv[1], "handoff_ms", &has) == napi_ok && has && get_u32(env, argv[1], "handoff_ms", &handoff_ms))
-      return throw_coded(env, "WW_CAPTURE_ADDON", "options: handoff_ms must be an unsigned integer");
-    if (handoff_ms > 10000) return throw_coded(env, "WW_CAPTURE_ADDON", "handoff_ms must be in 0..10000");
-  }
   if (snaplen < 64 || snaplen > 262144) return throw_coded(env, "WW_CAPTURE_ADDON", "snaplen must be in 64..262144");
   if (nchunks < 2 || nchunks > 1024) return throw_coded(env, "WW_CAPTURE_ADDON", "chunks must be in 2..1024");
   if (chunk_bytes < 2 * (REC_HDR + snaplen + 3)) return throw_coded(env, "WW_CAPTURE_ADDON", "chunk_bytes must hold at least two frames of snaplen bytes");
@@ -454,7 +435,6 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   c->p = p;
   c->snaplen = snaplen;
-  c->handoff_ns = (int64_t)handoff_ms * 1000000LL;
   c->nchunks = nchunks;
   c->chunk_bytes = chunk_bytes;
   c->stop_pipe[0] = c->stop_pipe[1] = -1;
