@@ -3,7 +3,8 @@
  * once, here. The top-level schema (src/config/schema.ts) composes this as `capture`; `wardwatch sensor -i` and
  * `wardwatch run -i` take the same values from their command-line options (which override the file).
  *
- * The defaults were chosen by measurement (BENCHMARKS.md, "Live capture"; bench/live.bench.ts): veth + tcpreplay of
+ * The defaults were chosen by measurement (bench/live.bench.ts with WW_BENCH_LIVE_SWEEP=1; the last sweep run is
+ * BENCHMARKS.md "Live capture" at commit 60da300): veth + tcpreplay of
  * the 200-device simulator workload at 25 k to top speed and 50,000-packet bursts, against tcpdump.
  */
 import { z } from 'zod';
@@ -43,7 +44,7 @@ export const LiveCaptureOptionsSchema = z.strictObject({
    * `chunks` exist. When JavaScript is busy (compiling at start, closing a window, collecting garbage), full chunks
    * wait for it and the kernel ring keeps being drained. 48 × 2 MiB: a second pool of ~300,000 frames of the
    * simulator's mix beside the ring; its memory is committed only when a burst first fills it. Measured: 300,000
-   * frames at 1.2 M packets/s lost 6 % with 16 chunks, none with 48 (BENCHMARKS.md, "Live capture").
+   * frames at 1.2 M packets/s lost 6 % with 16 chunks, none with 48 (the sweep run, BENCHMARKS.md at commit 60da300).
    */
   chunk_bytes: z.number().int().min(256 * 1024).max(64 * MiB).default(2 * MiB),
   chunks: z.number().int().min(2).max(1024).default(48),
