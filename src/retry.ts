@@ -51,7 +51,9 @@ export const DEFAULT_RETRY: RetryOptions = {
 /** A component's `retry:` config section, with that component's defaults (the formula above). */
 export function retryOptionsSchema(d: RetryOptions) {
   return z.strictObject({
-    retries: z.number().int().nonnegative().default(d.retries),
+    // `.inf` in YAML (Infinity): retry until it works. A parsed config is validated again when a command's options
+    // patch it, so the schema must take back every default it gives.
+    retries: z.union([z.number().int().nonnegative(), z.literal(Infinity)]).default(d.retries),
     initial_delay_ms: z.number().int().nonnegative().default(d.initial_delay_ms),
     max_delay_ms: z.number().int().nonnegative().default(d.max_delay_ms),
     multiplier: z.number().min(1).default(d.multiplier),

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { loadConfig, parseConfig, resolveConfigPaths } from '../../src/config/load.js';
+import { loadConfig, overrideConfig, parseConfig, resolveConfigPaths } from '../../src/config/load.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -63,6 +63,17 @@ describe('configuration', () => {
     assert.equal(c.sinks.influx, undefined);
     assert.equal(c.sinks.files.alerts_file, 'out/alerts.jsonl');
     assert.equal(c.service.metrics_listen, '127.0.0.1:9464');
+  });
+
+  it('a parsed config, every sink on, validates again when a command patches it (defaults such as retries: Infinity round-trip)', () => {
+    const config = loadConfig(path.join(repo, 'deploy', 'wardwatch.example.yaml'), {});
+    assert.equal(config.sinks.influx?.retry.retries, Infinity);
+    const patched = overrideConfig(config, { detect: { models_dir: 'elsewhere' } });
+    assert.equal(patched.detect.models_dir, 'elsewhere');
+    assert.deepEqual(patched.sinks, config.sinks);
+    // And in YAML: `.inf` is Infinity.
+    const inf = parseConfig(parseYaml('sinks:\n  influx:\n    url: http://127.0.0.1:8086\n    retry:\n      retries: .inf\n'), 'yaml');
+    assert.equal(inf.sinks.influx?.retry.retries, Infinity);
   });
 
   it('environment overrides endpoints and secrets', () => {
