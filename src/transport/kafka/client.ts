@@ -27,20 +27,32 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 let lastConnectionError: string | undefined;
 
-/** kafkajs warnings that are advice for other setups, logged at every start (see pinoLogCreator). */
+/** kafkajs warnings that are advice for other setups, logged at every start (see kafkajsLogMethod). */
 const KNOWN_ADVICE = /^KafkaJS v2\.0\.0 switched default partitioner|^Limiting retries for the idempotent producer may invalidate EoS guarantees/;
+/** Broker answers kafkajs logs at ERROR and then retries itself: a coordinator still loading or not elected yet. */
+const TRANSIENT_COORDINATOR = /coordinator is loading|coordinator is not available|not the correct coordinator/i;
+
+/**
+ * The pino method a kafkajs log line goes to. kafkajs is chatty at INFO about joins and commits: debug. Its start-up
+ * advice that does not apply here (wardwatch names its partitioner, and bounds kafkajs' retries on purpose: its own
+ * loops retry around them, so an outage never blocks a send forever): debug. The broker's "coordinator loading / not
+ * available" answers while a group or producer starts, which kafkajs retries by itself: debug (an operator saw 1–3
+ * lines at error level on every start). Other warnings and errors keep their level.
+ */
+export function kafkajsLogMethod(level: number, message: string, error?: unknown): 'error' | 'warn' | 'info' | 'debug' {
+  const method = LEVELS[level] ?? 'info';
+  if (method === 'info') return 'debug';
+  if (method === 'warn' && KNOWN_ADVICE.test(message)) return 'debug';
+  if (method === 'error' && message.startsWith('Response ') && typeof error === 'string' && TRANSIENT_COORDINATOR.test(error)) return 'debug';
+  return method;
+}
 
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      const method = LEVELS[level] ?? 'info';
-      if (method === 'error' && /^Connection error|Failed to connect/.test(message)) lastConnectionError = message.replace(/^Failed to connect to seed broker, trying another broker from the list: /, '');
-      // kafkajs is chatty at INFO about joins and commits: demote to debug, keep warnings and errors — except its
-      // start-up advice that does not apply here (wardwatch names its partitioner, and bounds kafkajs' retries on
-      // purpose: its own loops retry around them, so an outage never blocks a send forever).
-      if (method === 'info' || (method === 'warn' && KNOWN_ADVICE.test(message))) logger.debug(extra, message);
-      else logger[method](extra, message);
+      if (LEVELS[level] === 'error' && /^Connection error|Failed to connect/.test(message)) lastConnectionError = message.replace(/^Failed to connect to seed broker, trying another broker from the list: /, '');
+      logger[kafkajsLogMethod(level, message, (extra as { error?: unknown }).error)](extra, message);
     };
 }
 
