@@ -11,8 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,29 +19,15 @@ import { InfluxDB } from 'influx';
 import { IDENTITY, PHI_TOKENS, phiMessage } from '../support/hl7-phi.js';
 import { identityWardCapture } from '../support/identity-change.js';
 import { freshName, requireInflux } from '../support/services.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 
 /** A webhook endpoint that records every body it accepts. */
-class Receiver {
-  readonly bodies: string[] = [];
-  private server!: Server;
-  url = '';
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString('latin1')));
-      req.on('end', () => {
-        this.bodies.push(body);
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
+class Receiver extends WebhookReceiver {
+  constructor() {
+    super('/hook', 'latin1');
   }
 }
 

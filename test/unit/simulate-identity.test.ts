@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppIdentity, InventoryEntry } from '../../src/records/device.js';
+import { emptyAppIdentity, type AppIdentity, type InventoryEntry } from '../../src/records/device.js';
 import { featureIndex, type FeatureWindow } from '../../src/records/features.js';
 import {
   DEFAULT_DEVICES,
@@ -158,26 +158,7 @@ function normal(a: AppIdentity): Record<string, unknown> {
 
 type Expected = { -readonly [K in keyof AppIdentity]: AppIdentity[K] };
 
-function empty(): Expected {
-  return {
-    hl7_sending_applications: [],
-    hl7_sending_facilities: [],
-    hl7_receiving_applications: [],
-    hl7_receiving_facilities: [],
-    hl7_message_types: [],
-    hl7_versions: [],
-    hl7_equipment_ids: [],
-    dicom_ae_titles: [],
-    dicom_peer_ae_titles: [],
-    dicom_roles: [],
-    dicom_implementation_class_uids: [],
-    dicom_implementation_versions: [],
-    dicom_sop_classes: [],
-    mqtt_client_ids: [],
-    dhcp_parameter_lists: [],
-    dropped: {},
-  };
-}
+const empty = (): Expected => emptyAppIdentity();
 
 /** The device's number within its archetype (`monitor-03` → 3), as the simulator names devices. */
 const indexOf = (d: LabelDevice): number => Number(d.name.slice(d.name.lastIndexOf('-') + 1));

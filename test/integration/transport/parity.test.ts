@@ -12,8 +12,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,29 +30,15 @@ import { trainFromCapture } from '../../../src/train.js';
 import { waitForGroupCommitted } from '../../support/consumed.js';
 import { identityWardCapture, WARD_IDS } from '../../support/identity-change.js';
 import { freshName, requireInflux, requireKafka } from '../../support/services.js';
+import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const capture = path.join(repo, 'captures', 'demo.pcap');
 
 /** A webhook endpoint that records every body it accepts. */
-class Receiver {
-  readonly bodies: string[] = [];
-  private server!: Server;
-  url = '';
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        this.bodies.push(body);
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/soc`;
-  }
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
+class Receiver extends WebhookReceiver {
+  constructor() {
+    super('/soc');
   }
 }
 
